@@ -1,0 +1,31 @@
+"""Saving a case's events to the PostgreSQL event store (run as a local activity: cheap, retried in place)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import activity
+
+from domain.events import AnyEvent
+from store.event_store import PostgresEventStore
+
+
+class AppendEventsInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str
+    events: list[AnyEvent]
+
+
+class EventStoreActivities:
+    def __init__(self, store: PostgresEventStore) -> None:
+        self._store = store
+
+    @activity.defn
+    async def append_events(self, request: AppendEventsInput) -> int:
+        """Append the events; idempotent by seq, so a retry after a lost reply writes nothing twice."""
+        result = await self._store.append(request.complaint_id, request.events)
+        activity.logger.info(
+            "events saved",
+            extra={"complaint_id": request.complaint_id, "appended": result.appended, "last_seq": result.last_seq},
+        )
+        return result.last_seq

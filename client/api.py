@@ -1,0 +1,141 @@
+"""ComplaintClient: file complaints and act on them, for scripts, starter.py and tests alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from client.tokens import msisdn_token
+from domain.actors import Actor
+from domain.intake import ComplaintIntake
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages import (
+    ApprovalDecision,
+    CaseOutcome,
+    CaseView,
+    ComplaintInput,
+    CustomerAnswer,
+    EngineOptions,
+    Note,
+    Reassignment,
+    Withdrawal,
+)
+
+
+class CaseNotFound(LookupError):
+    """No case with that id in Temporal."""
+
+
+class CaseAlreadyFiled(ValueError):
+    """A case with that id exists already: filing it again would make two cases."""
+
+
+class CommandRefused(ValueError):
+    """The case refused an answer, approval, note, ...; the message says why."""
+
+
+async def connect_temporal(address: str, namespace: str = "default") -> Client:
+    """A Temporal client with the project's one data converter."""
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+class ComplaintClient:
+    def __init__(self, client: Client, *, options: EngineOptions, token_key: str) -> None:
+        self.temporal = client
+        self.options = options
+        self._token_key = token_key
+
+    # --- filing ----------------------------------------------------------------------------
+
+    async def file(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
+        """Start the case's workflow; its id is the complaint id, so a second filing is refused."""
+        try:
+            return await self.temporal.start_workflow(
+                ComplaintWorkflow.run,
+                ComplaintInput(
+                    intake=intake,
+                    msisdn_token=msisdn_token(self._token_key, intake.msisdn),
+                    options=self.options,
+                ),
+                id=intake.complaint_id,
+                task_queue=self.options.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            raise CaseAlreadyFiled(f"case {intake.complaint_id} is already filed") from None
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def view(self, complaint_id: str) -> CaseView:
+        """The case's state and timeline, from its workflow."""
+        handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
+        try:
+            return await handle.query(ComplaintWorkflow.view)
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(f"no case {complaint_id}") from None
+            raise
+
+    async def wait_closed(self, complaint_id: str, timeout: timedelta | None = None) -> CaseOutcome:
+        handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
+        if timeout is None:
+            return await handle.result()
+        import asyncio
+
+        return await asyncio.wait_for(handle.result(), timeout.total_seconds())
+
+    async def is_running(self, complaint_id: str) -> bool:
+        handle = self.temporal.get_workflow_handle(complaint_id)
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(f"no case {complaint_id}") from None
+            raise
+        return description.status is WorkflowExecutionStatus.RUNNING
+
+    # --- acting ----------------------------------------------------------------------------
+
+    async def answer(
+        self, complaint_id: str, question_id: str, answer: str, actor: Actor, comment: str = ""
+    ) -> str:
+        request = CustomerAnswer(question_id=question_id, answer=answer, comment=comment, actor=actor)
+        return await self._update(complaint_id, ComplaintWorkflow.answer, request)
+
+    async def decide(
+        self, complaint_id: str, adjustment_id: str, *, approve: bool, actor: Actor, reason: str = ""
+    ) -> str:
+        request = ApprovalDecision(adjustment_id=adjustment_id, approve=approve, reason=reason, actor=actor)
+        return await self._update(complaint_id, ComplaintWorkflow.decide_adjustment, request)
+
+    async def note(self, complaint_id: str, text: str, actor: Actor) -> int:
+        return await self._update(complaint_id, ComplaintWorkflow.add_note, Note(text=text, actor=actor))
+
+    async def reassign(self, complaint_id: str, to_assignee: str, actor: Actor, reason: str = "") -> str:
+        request = Reassignment(to_assignee=to_assignee, reason=reason, actor=actor)
+        return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
+
+    async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
+        return await self._update(complaint_id, ComplaintWorkflow.withdraw, Withdrawal(reason=reason, actor=actor))
+
+    async def _update(self, complaint_id: str, update: object, request: object) -> object:  # type: ignore[return]
+        handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
+        try:
+            return await handle.execute_update(update, request)  # type: ignore[arg-type]
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            raise CommandRefused(getattr(cause, "message", None) or str(cause)) from None
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(f"no open case {complaint_id}") from None
+            raise

@@ -1,0 +1,317 @@
+"""Domain events: frozen, past-tense facts about one case, each with its case id, sequence, time,
+actor and schema version. A case's state is only ever the fold of these (see domain.state)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.actors import Actor, Role
+from domain.cases import Category, IntakeChannel, Priority
+from domain.money import Fen
+
+
+class Event(BaseModel):
+    """Envelope shared by every event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    version: int = 1
+    complaint_id: str
+    seq: int = Field(ge=1)
+    at: AwareDatetime
+    actor: Actor
+
+
+# --- intake and handling -----------------------------------------------------------------------
+
+
+class ComplaintFiled(Event):
+    type: Literal["ComplaintFiled"] = "ComplaintFiled"
+    category: Category
+    priority: Priority
+    channel: IntakeChannel
+    msisdn: str
+    customer_name: str
+    description: str
+    id_number: str | None = None
+    partner_msisdn: str | None = None
+    partner_carrier: str | None = None
+
+
+class ComplaintAcknowledged(Event):
+    type: Literal["ComplaintAcknowledged"] = "ComplaintAcknowledged"
+    assignee: str
+    message: str
+
+
+class EvidenceRecorded(Event):
+    """What a step found, kept so every decision can point at the facts it rests on."""
+
+    type: Literal["EvidenceRecorded"] = "EvidenceRecorded"
+    step: str
+    summary: str
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionRecorded(Event):
+    """A playbook decision and the evidence steps it rests on."""
+
+    type: Literal["DecisionRecorded"] = "DecisionRecorded"
+    decision: str
+    reason: str
+    evidence_steps: list[str] = Field(default_factory=list)
+
+
+class IdentityVerified(Event):
+    type: Literal["IdentityVerified"] = "IdentityVerified"
+    method: str
+
+
+class IdentityRejected(Event):
+    type: Literal["IdentityRejected"] = "IdentityRejected"
+    reason: str
+
+
+class NoteAdded(Event):
+    type: Literal["NoteAdded"] = "NoteAdded"
+    text: str
+
+
+class CaseReassigned(Event):
+    type: Literal["CaseReassigned"] = "CaseReassigned"
+    from_assignee: str
+    to_assignee: str
+    reason: str
+
+
+# --- partners and the billing system ----------------------------------------------------------
+
+
+class PartnerRequestSent(Event):
+    type: Literal["PartnerRequestSent"] = "PartnerRequestSent"
+    partner: str
+    action: str
+    request_key: str
+
+
+class PartnerRequestConfirmed(Event):
+    type: Literal["PartnerRequestConfirmed"] = "PartnerRequestConfirmed"
+    partner: str
+    action: str
+    request_key: str
+    effective: bool
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class PartnerRequestFailed(Event):
+    type: Literal["PartnerRequestFailed"] = "PartnerRequestFailed"
+    partner: str
+    action: str
+    request_key: str
+    reason: str
+
+
+class BillingActionApplied(Event):
+    """A change made in the billing system (BOSS) other than money: notices, blocks, reports, incidents."""
+
+    type: Literal["BillingActionApplied"] = "BillingActionApplied"
+    action: str
+    idempotency_key: str
+    effective: bool
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- the customer -------------------------------------------------------------------------------
+
+
+class CustomerAsked(Event):
+    type: Literal["CustomerAsked"] = "CustomerAsked"
+    question_id: str
+    question: str
+    options: list[str]
+
+
+class CustomerAnswered(Event):
+    type: Literal["CustomerAnswered"] = "CustomerAnswered"
+    question_id: str
+    answer: str
+    comment: str = ""
+
+
+class CustomerReminded(Event):
+    type: Literal["CustomerReminded"] = "CustomerReminded"
+    question_id: str
+    reminder: int
+
+
+# --- money --------------------------------------------------------------------------------------
+
+AdjustmentKind = Literal["refund", "double_refund", "validity_extension", "arrears_waiver", "sp_unsubscription"]
+
+
+class AdjustmentProposed(Event):
+    type: Literal["AdjustmentProposed"] = "AdjustmentProposed"
+    adjustment_id: str
+    kind: AdjustmentKind
+    amount_fen: Fen
+    reason: str
+    needs_approval: bool
+    validity_until: date | None = None
+    sp_code: str | None = None
+
+
+class AdjustmentApproved(Event):
+    type: Literal["AdjustmentApproved"] = "AdjustmentApproved"
+    adjustment_id: str
+    comment: str = ""
+
+
+class AdjustmentRefused(Event):
+    type: Literal["AdjustmentRefused"] = "AdjustmentRefused"
+    adjustment_id: str
+    reason: str
+
+
+class AdjustmentApplied(Event):
+    type: Literal["AdjustmentApplied"] = "AdjustmentApplied"
+    adjustment_id: str
+    kind: AdjustmentKind
+    amount_fen: Fen
+    idempotency_key: str
+    ledger_id: str
+    effective: bool
+
+
+# --- SLA and escalation -------------------------------------------------------------------------
+
+
+class SlaWarned(Event):
+    type: Literal["SlaWarned"] = "SlaWarned"
+    clock: str
+    due_at: AwareDatetime
+
+
+class SlaBreached(Event):
+    type: Literal["SlaBreached"] = "SlaBreached"
+    clock: str
+    due_at: AwareDatetime
+
+
+class CaseEscalated(Event):
+    type: Literal["CaseEscalated"] = "CaseEscalated"
+    level: int = Field(ge=1)
+    to_role: Role
+    reason: str
+
+
+class SlaClockStarted(Event):
+    """A deadline starts running: `budget_seconds` of unpaused time, warned at `warn_percent` of it."""
+
+    type: Literal["SlaClockStarted"] = "SlaClockStarted"
+    clock: str
+    budget_seconds: int = Field(gt=0)
+    warn_percent: int = Field(gt=0, lt=100)
+
+
+class SlaClockStopped(Event):
+    """The deadline was met (or no longer applies): no more warnings or breaches for this clock."""
+
+    type: Literal["SlaClockStopped"] = "SlaClockStopped"
+    clock: str
+
+
+class SlaClockPaused(Event):
+    type: Literal["SlaClockPaused"] = "SlaClockPaused"
+    clock: str
+    reason: str
+
+
+class SlaClockResumed(Event):
+    type: Literal["SlaClockResumed"] = "SlaClockResumed"
+    clock: str
+    paused_seconds: int = Field(ge=0)
+
+
+class FollowUpScheduled(Event):
+    """A durable follow-up after the case itself is settled (e.g. extend validity if suspended then)."""
+
+    type: Literal["FollowUpScheduled"] = "FollowUpScheduled"
+    follow_up: str
+    due_at: AwareDatetime
+    workflow_id: str
+
+
+# --- ending -------------------------------------------------------------------------------------
+
+
+class ComplaintResolved(Event):
+    type: Literal["ComplaintResolved"] = "ComplaintResolved"
+    outcome: str
+    summary: str
+
+
+class ComplaintClosed(Event):
+    type: Literal["ComplaintClosed"] = "ComplaintClosed"
+    reason: Literal["confirmed", "unconfirmed", "withdrawn", "rejected", "not_satisfied"]
+
+
+class ComplaintReopened(Event):
+    type: Literal["ComplaintReopened"] = "ComplaintReopened"
+    reason: str
+
+
+class ComplaintWithdrawn(Event):
+    type: Literal["ComplaintWithdrawn"] = "ComplaintWithdrawn"
+    reason: str
+
+
+AnyEvent = Annotated[
+    Union[
+        ComplaintFiled,
+        ComplaintAcknowledged,
+        EvidenceRecorded,
+        DecisionRecorded,
+        IdentityVerified,
+        IdentityRejected,
+        NoteAdded,
+        CaseReassigned,
+        PartnerRequestSent,
+        PartnerRequestConfirmed,
+        PartnerRequestFailed,
+        BillingActionApplied,
+        CustomerAsked,
+        CustomerAnswered,
+        CustomerReminded,
+        AdjustmentProposed,
+        AdjustmentApproved,
+        AdjustmentRefused,
+        AdjustmentApplied,
+        SlaWarned,
+        SlaBreached,
+        CaseEscalated,
+        SlaClockStarted,
+        SlaClockStopped,
+        SlaClockPaused,
+        SlaClockResumed,
+        FollowUpScheduled,
+        ComplaintResolved,
+        ComplaintClosed,
+        ComplaintReopened,
+        ComplaintWithdrawn,
+    ],
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+EVENT_LIST_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
+
+
+def parse_event(data: dict[str, Any] | str | bytes) -> Event:
+    """An event from its JSON form (a dict from jsonb, or text)."""
+    if isinstance(data, (str, bytes)):
+        return EVENT_ADAPTER.validate_json(data)
+    return EVENT_ADAPTER.validate_python(data)

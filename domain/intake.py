@@ -1,0 +1,84 @@
+"""The complaint as filed at the counter, on the hotline or on the web."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.actors import Actor
+from domain.cases import Category, IntakeChannel, Priority
+from domain.errors import InvalidIntake
+from domain.identity import IdNumber
+from domain.msisdn import Carrier, Msisdn, carrier_of
+from domain.validation import describe
+
+# Case ids become Temporal workflow ids, which are stored and shown in clear: a run of 11 or more
+# digits could be a phone or ID number, so it is refused outright.
+_COMPLAINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+_LONG_DIGIT_RUN = re.compile(r"\d{11,}")
+
+MAX_DESCRIPTION_CHARS = 4000
+
+
+def check_complaint_id(value: str) -> str:
+    """A case id: 3-64 letters, digits, '.', '_' or '-', holding no phone or ID number."""
+    if not _COMPLAINT_ID.match(value):
+        raise ValueError("a case id is 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if _LONG_DIGIT_RUN.search(value):
+        raise ValueError("a case id may not contain a phone or ID number (11 or more digits in a row)")
+    return value
+
+
+class ComplaintIntake(BaseModel):
+    """Everything needed to open a case. Free text is kept exactly as typed."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=False)
+
+    complaint_id: str
+    category: Category
+    msisdn: Msisdn
+    customer_name: str = Field(min_length=1, max_length=50)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION_CHARS)
+    priority: Priority = Priority.NORMAL
+    channel: IntakeChannel = IntakeChannel.STORE
+    id_number: IdNumber | None = None
+    partner_msisdn: Msisdn | None = None
+    filed_by: Actor
+
+    @field_validator("complaint_id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return check_complaint_id(value)
+
+    @field_validator("customer_name", "description")
+    @classmethod
+    def _has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+    @model_validator(mode="after")
+    def _forwarding_needs_identity(self) -> ComplaintIntake:
+        if self.category is Category.FORWARDING_CANCEL:
+            if self.id_number is None:
+                raise ValueError("forwarding_cancel needs the customer's ID number: the partner verifies it")
+            if self.partner_msisdn is None:
+                raise ValueError("forwarding_cancel needs the partner_msisdn that holds the call forwarding")
+            if carrier_of(self.partner_msisdn) is Carrier.CHINA_MOBILE:
+                raise ValueError("partner_msisdn must be another carrier's number: ours needs no partner")
+        return self
+
+    @property
+    def partner_carrier(self) -> Carrier | None:
+        return carrier_of(self.partner_msisdn) if self.partner_msisdn else None
+
+
+def parse_intake(data: dict[str, object]) -> ComplaintIntake:
+    """Validate raw intake data, raising InvalidIntake with one readable line per problem."""
+    try:
+        return ComplaintIntake.model_validate(data)
+    except ValidationError as error:
+        raise InvalidIntake(describe(error)) from None

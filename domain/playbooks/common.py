@@ -1,0 +1,32 @@
+"""What every playbook shares: the first words to the customer, and identity checks."""
+
+from __future__ import annotations
+
+from domain.cases import Category
+
+# The seed's first lesson: deal with the customer's feelings before the facts ("处理心情比处理事情更重要").
+ACKNOWLEDGEMENTS: dict[Category, str] = {
+    Category.BILLING_SPIKE: "We are sorry about the surprise on your bill; we will go through every call with you.",
+    Category.ARREARS_DISPUTE: "We understand this is upsetting; we will show you exactly where the amount comes from.",
+    Category.BILL_DISCREPANCY: "We will check every channel; if we charged you wrongly we refund it twice over.",
+    Category.VALIDITY_SHORTENED: "We will find out why your validity changed and put it right.",
+    Category.SPAM_SMS: "We are sorry for the junk messages; we will stop what we can and report the rest.",
+    Category.TARIFF_DISPUTE: "We will check the tariff together with the store that sold you the number.",
+    Category.FORWARDING_CANCEL: "We will get your calls reaching you again within 30 minutes.",
+}
+
+
+def identity_mismatch(
+    on_file_name: str, on_file_id_number: str, given_name: str, given_id_number: str | None
+) -> str | None:
+    """Why the given identity does not match the one on file, or None when it does.
+
+    The reason names the field that differs but never repeats the number itself.
+    """
+    if given_id_number is None:
+        return "no ID number was given"
+    if given_id_number.upper() != on_file_id_number.upper():
+        return "the ID number does not match the one on file for this number"
+    if given_name.strip() != on_file_name.strip():
+        return "the name does not match the one on file for this number"
+    return None

@@ -1,0 +1,278 @@
+"""A case's state as the fold of its events: `apply(state, event) -> state`, and nothing else writes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain import events as ev
+from domain.actors import Actor
+from domain.cases import Category, IntakeChannel, Priority, Status
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Question(_Frozen):
+    question_id: str
+    question: str
+    options: list[str]
+    asked_at: AwareDatetime
+    reminders: int = 0
+
+
+class Adjustment(_Frozen):
+    adjustment_id: str
+    kind: ev.AdjustmentKind
+    amount_fen: int
+    reason: str
+    needs_approval: bool
+    status: str = "proposed"  # proposed | approved | refused | applied
+    validity_until: date | None = None
+    sp_code: str | None = None
+    decided_by: str | None = None
+    ledger_id: str | None = None
+
+
+class SlaClock(_Frozen):
+    """A deadline measured in unpaused time since `started_at`."""
+
+    clock: str
+    started_at: AwareDatetime
+    budget_seconds: int
+    warn_percent: int
+    paused_since: AwareDatetime | None = None
+    paused_seconds: int = 0
+    warned: bool = False
+    breaches: int = 0
+    stopped: bool = False
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the deadline falls, or None while paused or stopped (it is not running)."""
+        if self.stopped or self.paused_since is not None:
+            return None
+        return self.started_at + timedelta(seconds=self.budget_seconds + self.paused_seconds)
+
+    @property
+    def warn_at(self) -> datetime | None:
+        if self.stopped or self.paused_since is not None:
+            return None
+        warn_after = self.budget_seconds * self.warn_percent // 100
+        return self.started_at + timedelta(seconds=warn_after + self.paused_seconds)
+
+
+class ComplaintState(_Frozen):
+    complaint_id: str
+    category: Category
+    priority: Priority
+    channel: IntakeChannel
+    msisdn: str
+    customer_name: str
+    description: str
+    id_number: str | None = None
+    partner_msisdn: str | None = None
+    partner_carrier: str | None = None
+    filed_by: Actor
+    filed_at: AwareDatetime
+    status: Status = Status.FILED
+    assignee: str = "unassigned"
+    escalation_level: int = 0
+    acknowledged_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    outcome: str | None = None
+    close_reason: str | None = None
+    identity_verified: bool | None = None
+    pending_question: Question | None = None
+    answers: dict[str, str] = Field(default_factory=dict)
+    adjustments: dict[str, Adjustment] = Field(default_factory=dict)
+    evidence: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    decisions: list[str] = Field(default_factory=list)
+    clocks: dict[str, SlaClock] = Field(default_factory=dict)
+    follow_ups: dict[str, AwareDatetime] = Field(default_factory=dict)
+    notes: int = 0
+    reopened: int = 0
+    last_seq: int = 0
+    updated_at: AwareDatetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not Status.CLOSED
+
+    @property
+    def sla_due_at(self) -> datetime | None:
+        """The earliest running deadline: what a supervisor watches."""
+        dues = [due for clock in self.clocks.values() if (due := clock.due_at) is not None]
+        return min(dues) if dues else None
+
+    @property
+    def money_moved_fen(self) -> int:
+        return sum(a.amount_fen for a in self.adjustments.values() if a.status == "applied")
+
+
+class EventOutOfOrder(ValueError):
+    """An event that does not follow the state it is applied to."""
+
+
+def _replace_clock(state: ComplaintState, name: str, **changes: Any) -> dict[str, SlaClock]:
+    clocks = dict(state.clocks)
+    if name in clocks:
+        clocks[name] = clocks[name].model_copy(update=changes)
+    return clocks
+
+
+def _replace_adjustment(state: ComplaintState, adjustment_id: str, **changes: Any) -> dict[str, Adjustment]:
+    adjustments = dict(state.adjustments)
+    adjustments[adjustment_id] = adjustments[adjustment_id].model_copy(update=changes)
+    return adjustments
+
+
+def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
+    """The fields an event changes, beyond the bookkeeping every event does."""
+    match event:
+        case ev.ComplaintAcknowledged(assignee=assignee):
+            return {"status": Status.ACKNOWLEDGED, "assignee": assignee, "acknowledged_at": event.at}
+        case ev.EvidenceRecorded(step=step, facts=facts):
+            status = Status.INVESTIGATING if state.status is Status.ACKNOWLEDGED else state.status
+            return {"evidence": {**state.evidence, step: facts}, "status": status}
+        case ev.DecisionRecorded(decision=decision):
+            return {"decisions": [*state.decisions, decision]}
+        case ev.IdentityVerified():
+            return {"identity_verified": True}
+        case ev.IdentityRejected():
+            return {"identity_verified": False}
+        case ev.NoteAdded():
+            return {"notes": state.notes + 1}
+        case ev.CaseReassigned(to_assignee=to_assignee):
+            return {"assignee": to_assignee}
+        case ev.CustomerAsked(question_id=qid, question=question, options=options):
+            pending = Question(question_id=qid, question=question, options=options, asked_at=event.at)
+            return {"pending_question": pending, "status": Status.AWAITING_CUSTOMER}
+        case ev.CustomerAnswered(question_id=qid, answer=answer):
+            return {
+                "answers": {**state.answers, qid: answer},
+                "pending_question": None,
+                "status": Status.RESOLVED if state.resolved_at else Status.INVESTIGATING,
+            }
+        case ev.CustomerReminded():
+            if state.pending_question is None:
+                return {}
+            reminded = state.pending_question.model_copy(
+                update={"reminders": state.pending_question.reminders + 1}
+            )
+            return {"pending_question": reminded}
+        case ev.AdjustmentProposed():
+            adjustment = Adjustment(
+                adjustment_id=event.adjustment_id,
+                kind=event.kind,
+                amount_fen=event.amount_fen,
+                reason=event.reason,
+                needs_approval=event.needs_approval,
+                validity_until=event.validity_until,
+                sp_code=event.sp_code,
+            )
+            status = Status.AWAITING_APPROVAL if event.needs_approval else state.status
+            return {"adjustments": {**state.adjustments, event.adjustment_id: adjustment}, "status": status}
+        case ev.AdjustmentApproved(adjustment_id=aid):
+            adjustments = _replace_adjustment(state, aid, status="approved", decided_by=event.actor.id)
+            return {"adjustments": adjustments, "status": Status.INVESTIGATING}
+        case ev.AdjustmentRefused(adjustment_id=aid):
+            adjustments = _replace_adjustment(state, aid, status="refused", decided_by=event.actor.id)
+            return {"adjustments": adjustments, "status": Status.INVESTIGATING}
+        case ev.AdjustmentApplied(adjustment_id=aid, ledger_id=ledger_id):
+            return {"adjustments": _replace_adjustment(state, aid, status="applied", ledger_id=ledger_id)}
+        case ev.SlaClockStarted(clock=name):
+            clock = SlaClock(
+                clock=name,
+                started_at=event.at,
+                budget_seconds=event.budget_seconds,
+                warn_percent=event.warn_percent,
+            )
+            return {"clocks": {**state.clocks, name: clock}}
+        case ev.SlaClockStopped(clock=name):
+            return {"clocks": _replace_clock(state, name, stopped=True)}
+        case ev.SlaClockPaused(clock=name):
+            return {"clocks": _replace_clock(state, name, paused_since=event.at)}
+        case ev.SlaClockResumed(clock=name, paused_seconds=seconds):
+            clock = state.clocks.get(name)
+            total = (clock.paused_seconds if clock else 0) + seconds
+            return {"clocks": _replace_clock(state, name, paused_since=None, paused_seconds=total)}
+        case ev.SlaWarned(clock=name):
+            return {"clocks": _replace_clock(state, name, warned=True)}
+        case ev.SlaBreached(clock=name):
+            breaches = state.clocks[name].breaches + 1 if name in state.clocks else 1
+            return {"clocks": _replace_clock(state, name, breaches=breaches)}
+        case ev.CaseEscalated(level=level):
+            return {"escalation_level": level}
+        case ev.FollowUpScheduled(follow_up=name, due_at=due_at):
+            return {"follow_ups": {**state.follow_ups, name: due_at}}
+        case ev.ComplaintResolved(outcome=outcome):
+            return {"status": Status.RESOLVED, "resolved_at": event.at, "outcome": outcome}
+        case ev.ComplaintClosed(reason=reason):
+            return {"status": Status.CLOSED, "closed_at": event.at, "close_reason": reason, "pending_question": None}
+        case ev.ComplaintReopened():
+            return {
+                "status": Status.INVESTIGATING,
+                "reopened": state.reopened + 1,
+                "closed_at": None,
+                "resolved_at": None,
+                "close_reason": None,
+                "outcome": None,
+            }
+        case ev.ComplaintWithdrawn():
+            return {"outcome": "withdrawn"}
+        case (
+            ev.PartnerRequestSent()
+            | ev.PartnerRequestConfirmed()
+            | ev.PartnerRequestFailed()
+            | ev.BillingActionApplied()
+        ):
+            return {}
+    raise EventOutOfOrder(f"{event.type} is not an event a case can apply")
+
+
+def start(event: ev.ComplaintFiled) -> ComplaintState:
+    """The state a case has right after it is filed."""
+    if event.seq != 1:
+        raise EventOutOfOrder(f"ComplaintFiled must be event 1, not {event.seq}")
+    return ComplaintState(
+        complaint_id=event.complaint_id,
+        category=event.category,
+        priority=event.priority,
+        channel=event.channel,
+        msisdn=event.msisdn,
+        customer_name=event.customer_name,
+        description=event.description,
+        id_number=event.id_number,
+        partner_msisdn=event.partner_msisdn,
+        partner_carrier=event.partner_carrier,
+        filed_by=event.actor,
+        filed_at=event.at,
+        last_seq=1,
+        updated_at=event.at,
+    )
+
+
+def apply(state: ComplaintState | None, event: ev.Event) -> ComplaintState:
+    """The state after `event`. Pure: the same state and event always give the same result."""
+    if state is None:
+        if not isinstance(event, ev.ComplaintFiled):
+            raise EventOutOfOrder(f"a case starts with ComplaintFiled, not {event.type}")
+        return start(event)
+    if event.complaint_id != state.complaint_id:
+        raise EventOutOfOrder(f"event of case {event.complaint_id} applied to case {state.complaint_id}")
+    if event.seq != state.last_seq + 1:
+        raise EventOutOfOrder(f"event {event.seq} of {state.complaint_id} follows {state.last_seq}")
+    return state.model_copy(update={**_changes(state, event), "last_seq": event.seq, "updated_at": event.at})
+
+
+def fold(events: Iterable[ev.Event], state: ComplaintState | None = None) -> ComplaintState | None:
+    """Apply events in order, from `state` (or from nothing)."""
+    for event in events:
+        state = apply(state, event)
+    return state

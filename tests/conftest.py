@@ -1,0 +1,138 @@
+"""Shared fixtures: a real PostgreSQL database per session, the partner sandbox, and Temporal servers.
+
+PostgreSQL comes from TEST_DATABASE_URL (default: the machine's server at 127.0.0.1:5432, database
+`test`); each session creates its own database there and drops it at the end. If nothing answers,
+an embedded pgserver in a temporary folder stands in, so a fresh machine without PostgreSQL still
+runs the suite against a real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from adapters.partner_carriers import HttpPartnerCarriers
+from client.api import ComplaintClient
+from runtime.binaries import temporal_cli_path, temporal_test_server_path
+from sandboxes.boss_seed import seed_boss
+from sandboxes.partner_carrier import start_partner_sandbox
+from store.db import connect_pool
+from worker import Dependencies, build_worker
+from workflows import search_attributes
+from workflows.messages import EngineOptions
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TOKEN_KEY = "test-token-key-0123456789abcdef"
+
+
+def _with_database(url: str, database: str) -> str:
+    base, _, query = url.partition("?")
+    root = base.rsplit("/", 1)[0]
+    return f"{root}/{database}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL of a PostgreSQL server the tests may create databases on."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+    async def reachable() -> bool:
+        try:
+            conn = await asyncpg.connect(url, timeout=3)
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    if asyncio.run(reachable()):
+        yield url
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="complaints-pg-") as folder:
+        server = pgserver.get_server(folder, cleanup_mode="stop")
+        yield server.get_uri()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """A fresh database for this session, dropped at its end."""
+    name = f"complaints_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the session's database, migrated, with the BOSS sandbox seeded."""
+    pool = await connect_pool(database_url, max_size=20)
+    async with pool.acquire() as conn:
+        await seed_boss(conn, datetime.now(UTC).date())
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def partner_url() -> AsyncIterator[str]:
+    sandbox = await start_partner_sandbox(port=0)
+    yield sandbox.url
+    await sandbox.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def deps(pool: asyncpg.Pool, partner_url: str) -> AsyncIterator[Dependencies]:
+    async with HttpPartnerCarriers(partner_url) as partners:
+        yield Dependencies(pool=pool, partners=partners)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=temporal_test_server_path(),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (SQLite in a temp folder), with the custom search attributes."""
+    folder = tmp_path_factory.mktemp("temporal")
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_cli_path(),
+        dev_server_database_filename=str(folder / "temporal.db"),
+        dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"],
+        search_attributes=search_attributes.ALL,
+    )
+    yield env
+    await env.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def engine(
+    env: WorkflowEnvironment, deps: Dependencies, **options: object
+) -> AsyncIterator[ComplaintClient]:
+    """A worker on a task queue of its own, and a client filing onto it."""
+    engine_options = EngineOptions(task_queue=f"tq-{uuid.uuid4().hex}", **options)  # type: ignore[arg-type]
+    worker: Worker = build_worker(env.client, deps, engine_options.task_queue)
+    async with worker:
+        yield ComplaintClient(env.client, options=engine_options, token_key=TOKEN_KEY)

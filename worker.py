@@ -1,0 +1,106 @@
+"""Run a complaint worker: the workflows and their activities, on the configured task queue.
+
+With no TEMPORAL_ADDRESS / DATABASE_URL / PARTNER_URL set, it first starts the embedded runtime
+(Temporal dev server on SQLite, PostgreSQL via pgserver, the partner sandbox) in the data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.billing import BillingActivities
+from activities.event_store import EventStoreActivities
+from activities.notifications import NotificationActivities
+from activities.partners import PartnerActivities
+from adapters.billing import PostgresBillingSystem
+from adapters.partner_carriers import HttpPartnerCarriers
+from client.api import connect_temporal
+from runtime.embedded import EmbeddedRuntime
+from runtime.logging import configure_logging
+from runtime.settings import Settings, load_settings_or_exit
+from sandboxes.boss_seed import seed_boss
+from store.db import connect_pool
+from store.event_store import PostgresEventStore
+from workflows.complaint import ComplaintWorkflow
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Dependencies:
+    """What the activities need: the database pool and the partner adapter."""
+
+    pool: asyncpg.Pool
+    partners: HttpPartnerCarriers
+
+
+@contextlib.asynccontextmanager
+async def dependencies(database_url: str, partner_url: str) -> AsyncIterator[Dependencies]:
+    """Open the pool (schema migrated, BOSS sandbox seeded) and the partner adapter; close both after."""
+    pool = await connect_pool(database_url)
+    try:
+        async with pool.acquire() as conn:
+            await seed_boss(conn, datetime.now(UTC).date())
+        async with HttpPartnerCarriers(partner_url) as partners:
+            yield Dependencies(pool=pool, partners=partners)
+    finally:
+        await pool.close()
+
+
+def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_options: object) -> Worker:
+    """The worker with every workflow and activity of the engine registered."""
+    event_store = EventStoreActivities(PostgresEventStore(deps.pool))
+    billing = BillingActivities(PostgresBillingSystem(deps.pool))
+    partners = PartnerActivities(deps.partners)
+    notifications = NotificationActivities(deps.pool)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ComplaintWorkflow],
+        activities=[
+            event_store.append_events,
+            notifications.notify,
+            partners.cancel_forwarding,
+            partners.joint_verification,
+            *billing.all(),
+        ],
+        **worker_options,  # type: ignore[arg-type]
+    )
+
+
+async def run(settings: Settings) -> None:
+    async with EmbeddedRuntime(settings) as runtime:
+        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
+        async with dependencies(runtime.database_url, runtime.partner_url) as deps:
+            worker = build_worker(client, deps, settings.task_queue)
+            log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
+                     web_ui=runtime.ui_url)
+            await worker.run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Configuration comes from the environment: see README.md (COMPLAINTS_DATA_DIR, TEMPORAL_ADDRESS, "
+        "DATABASE_URL, PARTNER_URL, COMPLAINTS_TASK_QUEUE, LOG_FORMAT, ...). Stop with Ctrl-C.",
+    )
+    parser.parse_args()
+    settings = load_settings_or_exit()
+    configure_logging(settings.log_format, settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""The running case inside a workflow: its events, its state as their fold, and the steps playbooks use.
+
+Everything here runs in the workflow sandbox, so it only uses workflow-safe calls: `workflow.now()`,
+activities for I/O, `workflow.wait_condition` for waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.event_store import AppendEventsInput, EventStoreActivities
+    from activities.notifications import Notification, NotificationActivities
+    from domain import events as ev
+    from domain.actors import ENGINE, Actor
+    from domain.approval import needs_approval
+    from domain.sla import RESOLVE, SlaPolicy, escalation_role
+    from domain.state import Adjustment, ComplaintState, apply
+    from workflows import search_attributes as sa
+    from workflows.messages import ComplaintInput
+
+T = TypeVar("T")
+E = TypeVar("E", bound=ev.Event)
+
+# Reads and idempotent writes against our own systems: retry quickly and for long, since a case
+# must survive a database restart rather than fail.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["IdentityMismatch", "UnknownNumber", "UnknownCustomer", "ValueError"],
+)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+SAVE_TIMEOUT = timedelta(seconds=20)
+
+
+class Case:
+    """One complaint's state and timeline inside its workflow."""
+
+    def __init__(self, start: ComplaintInput) -> None:
+        self.input = start
+        self.options = start.options
+        self.timeline: list[ev.Event] = []
+        self.state: ComplaintState | None = None
+        self._unsaved: list[ev.Event] = []
+        self._save_lock = asyncio.Lock()
+        self._published: dict[str, Any] = {}
+        # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
+        self.clock_version = 0
+        for event in start.history:
+            self._fold(event)
+
+    # --- events ----------------------------------------------------------------------------
+
+    @property
+    def complaint_id(self) -> str:
+        return self.input.intake.complaint_id
+
+    @property
+    def current(self) -> ComplaintState:
+        assert self.state is not None, "the case has no events yet"
+        return self.state
+
+    def record(self, event_type: type[E], actor: Actor = ENGINE, **fields: Any) -> E:
+        """Create the next event of this case, fold it into the state and queue it for saving."""
+        event = event_type(
+            complaint_id=self.complaint_id,
+            seq=(self.state.last_seq if self.state else 0) + 1,
+            at=workflow.now(),
+            actor=actor,
+            **fields,
+        )
+        self._fold(event)
+        self._unsaved.append(event)
+        if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
+                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated)):
+            self.clock_version += 1
+        return event
+
+    def _fold(self, event: ev.Event) -> None:
+        self.state = apply(self.state, event)
+        self.timeline.append(event)
+
+    async def save(self) -> None:
+        """Write the queued events to PostgreSQL in order, then publish the search attributes."""
+        async with self._save_lock:
+            if not self._unsaved:
+                return
+            batch, self._unsaved = self._unsaved, []
+            await workflow.execute_local_activity_method(
+                EventStoreActivities.append_events,
+                AppendEventsInput(complaint_id=self.complaint_id, events=batch),
+                start_to_close_timeout=SAVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            )
+            self.publish_search_attributes()
+
+    def publish_search_attributes(self) -> None:
+        """Keep visibility current, upserting only what changed (each upsert is a history event)."""
+        state = self.current
+        wanted: dict[str, Any] = {
+            sa.CATEGORY.name: state.category.value,
+            sa.PRIORITY.name: state.priority.value,
+            sa.STATUS.name: state.status.value,
+            sa.ASSIGNEE.name: state.assignee,
+            sa.ESCALATION_LEVEL.name: state.escalation_level,
+            sa.SLA_DUE_AT.name: state.sla_due_at,
+            sa.MSISDN_TOKEN.name: self.input.msisdn_token,
+        }
+        keys = {key.name: key for key in sa.ALL}
+        updates = []
+        for name, value in wanted.items():
+            if self._published.get(name, ...) == value:
+                continue
+            key = keys[name]
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+            self._published[name] = value
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # --- I/O -------------------------------------------------------------------------------
+
+    def key(self, step: str) -> str:
+        """The idempotency key of a side effect: the case, which run of it, and the step."""
+        return f"{self.complaint_id}:r{self.current.reopened}:{step}"
+
+    async def call(
+        self,
+        activity: Callable[..., Awaitable[T]],
+        *args: Any,
+        timeout: timedelta = ACTIVITY_TIMEOUT,
+        retry: RetryPolicy = ACTIVITY_RETRY,
+    ) -> T:
+        """Run an activity method with the engine's timeout and retry policy."""
+        return await workflow.execute_activity_method(
+            activity,  # type: ignore[arg-type]
+            args=list(args),
+            start_to_close_timeout=timeout,
+            retry_policy=retry,
+        )
+
+    async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
+        await self.call(
+            NotificationActivities.notify,
+            Notification(
+                idempotency_key=self.key(step),
+                complaint_id=self.complaint_id,
+                recipient_role=role,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+            ),
+        )
+
+    # --- the customer ------------------------------------------------------------------------
+
+    async def ask_customer(
+        self, question_id: str, question: str, options: list[str], policy: SlaPolicy
+    ) -> str | None:
+        """Ask and wait for the answer, reminding once; None if the customer stays silent.
+
+        The resolve clock does not run while we wait on the customer: their silence is not our delay.
+        """
+        self.record(ev.CustomerAsked, question_id=question_id, question=question, options=options)
+        resolve_clock = self.current.clocks.get(RESOLVE)
+        paused = resolve_clock is not None and resolve_clock.due_at is not None
+        if paused:
+            self.record(ev.SlaClockPaused, clock=RESOLVE, reason=f"waiting for the customer ({question_id})")
+        await self.save()
+
+        def answered() -> bool:
+            return question_id in self.current.answers or not self.current.is_open
+
+        if not await self._wait(answered, policy.remind_customer_after):
+            self.record(ev.CustomerReminded, question_id=question_id, reminder=1)
+            await self.save()
+            await self.notify(
+                f"remind-{question_id}", "customer", self.current.msisdn, "A reminder about your complaint", question
+            )
+            await self._wait(answered, policy.close_unconfirmed_after - policy.remind_customer_after)
+        answer = self.current.answers.get(question_id)
+        if paused and self.current.is_open:
+            paused_since = self.current.clocks[RESOLVE].paused_since
+            assert paused_since is not None
+            waited = int((workflow.now() - paused_since).total_seconds())
+            self.record(ev.SlaClockResumed, clock=RESOLVE, paused_seconds=waited)
+            await self.save()
+        return answer
+
+    @staticmethod
+    async def _wait(condition: Callable[[], bool], timeout: timedelta) -> bool:
+        """True if the condition held before the timeout."""
+        try:
+            await workflow.wait_condition(condition, timeout=timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    # --- money ---------------------------------------------------------------------------------
+
+    async def adjust(
+        self,
+        kind: ev.AdjustmentKind,
+        amount_fen: int,
+        reason: str,
+        *,
+        validity_until: date | None = None,
+        sp_code: str | None = None,
+    ) -> Adjustment:
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
+        # Imported here so the billing adapter's models load only when a playbook moves money.
+        from activities.billing import AdjustmentCommand, BillingActivities
+
+        adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
+        approval = needs_approval(kind, amount_fen, self.options.approval_limit_fen)
+        self.record(
+            ev.AdjustmentProposed,
+            adjustment_id=adjustment_id,
+            kind=kind,
+            amount_fen=amount_fen,
+            reason=reason,
+            needs_approval=approval,
+            validity_until=validity_until,
+            sp_code=sp_code,
+        )
+        await self.save()
+        if approval:
+            await self.notify(
+                f"approval-{adjustment_id}",
+                "supervisor",
+                "supervisors",
+                f"Approval needed: {kind} on case {self.complaint_id}",
+                reason,
+            )
+            await workflow.wait_condition(
+                lambda: self.current.adjustments[adjustment_id].status != "proposed" or not self.current.is_open
+            )
+            if self.current.adjustments[adjustment_id].status != "approved":
+                return self.current.adjustments[adjustment_id]
+        key = self.key(adjustment_id)
+        receipt = await self.call(
+            BillingActivities.apply_adjustment,
+            AdjustmentCommand(
+                idempotency_key=key,
+                complaint_id=self.complaint_id,
+                msisdn=self.current.msisdn,
+                kind=kind,
+                amount_fen=amount_fen,
+                reason=reason,
+                validity_until=validity_until,
+                sp_code=sp_code,
+            ),
+        )
+        self.record(
+            ev.AdjustmentApplied,
+            adjustment_id=adjustment_id,
+            kind=kind,
+            amount_fen=amount_fen,
+            idempotency_key=key,
+            ledger_id=receipt.ledger_id,
+            effective=receipt.effective,
+        )
+        await self.save()
+        return self.current.adjustments[adjustment_id]
+
+    # --- SLA -------------------------------------------------------------------------------
+
+    async def watch_sla(self, policy: SlaPolicy) -> None:
+        """Warn and escalate on each running clock's deadlines, until the case closes.
+
+        Runs beside the playbook; it sleeps until the next mark and wakes early whenever a clock
+        changes (paused, resumed, stopped), so a pause moves the deadline by exactly the pause.
+        """
+        while self.current.is_open:
+            version = self.clock_version
+            mark = self._next_sla_mark(policy)
+            if mark is None:
+                await workflow.wait_condition(lambda: self.clock_version != version or not self.current.is_open)
+                continue
+            delay = mark - workflow.now()
+            if delay > timedelta(0):
+                await self._wait(lambda: self.clock_version != version or not self.current.is_open, delay)
+                continue
+            await self._sla_mark_reached(policy)
+
+    def _next_sla_mark(self, policy: SlaPolicy) -> Any:
+        marks = []
+        for clock in self.current.clocks.values():
+            due = clock.due_at
+            if due is None:
+                continue
+            if not clock.warned and clock.breaches == 0:
+                marks.append(clock.warn_at)
+            elif self._may_escalate():
+                marks.append(due + policy.re_escalate_after * clock.breaches)
+        return min(marks) if marks else None
+
+    def _may_escalate(self) -> bool:
+        return escalation_role(self.current.escalation_level + 1) != escalation_role(self.current.escalation_level)
+
+    async def _sla_mark_reached(self, policy: SlaPolicy) -> None:
+        now = workflow.now()
+        for clock in list(self.current.clocks.values()):
+            due, warn_at = clock.due_at, clock.warn_at
+            if due is None or warn_at is None:
+                continue
+            if not clock.warned and clock.breaches == 0 and now >= warn_at:
+                self.record(ev.SlaWarned, clock=clock.clock, due_at=due)
+                await self.save()
+                await self.notify(
+                    f"warn-{clock.clock}-{clock.breaches}",
+                    "agent",
+                    self.current.assignee,
+                    f"Case {self.complaint_id}: {clock.clock} deadline at {due:%H:%M} UTC",
+                    "The deadline is close.",
+                )
+            elif self._may_escalate() and now >= due + policy.re_escalate_after * clock.breaches:
+                level = self.current.escalation_level + 1
+                role = escalation_role(level)
+                self.record(ev.SlaBreached, clock=clock.clock, due_at=due)
+                self.record(
+                    ev.CaseEscalated,
+                    level=level,
+                    to_role=role,
+                    reason=f"{clock.clock} deadline {due.isoformat()} passed ({clock.breaches + 1}x)",
+                )
+                await self.save()
+                await self.notify(
+                    f"escalate-{clock.clock}-{level}",
+                    role.value,
+                    role.value,
+                    f"Case {self.complaint_id} escalated to you (level {level})",
+                    f"The {clock.clock} deadline passed at {due.isoformat()}.",
+                )
+
+
+def failure_type(error: ActivityError) -> str | None:
+    """The application error type behind an activity failure (e.g. 'IdentityMismatch')."""
+    cause = error.cause
+    return cause.type if isinstance(cause, ApplicationError) else None

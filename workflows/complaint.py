@@ -1,0 +1,248 @@
+"""ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
+
+File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
+beside it; people act on it through updates that validate before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import events as ev
+    from domain.actors import Role
+    from domain.approval import check_approver
+    from domain.cases import Category, Status
+    from domain.errors import InvalidCommand
+    from domain.playbooks.common import ACKNOWLEDGEMENTS
+    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, policy_for
+    from workflows.case import Case
+    from workflows.messages import (
+        ApprovalDecision,
+        CaseOutcome,
+        CaseView,
+        ComplaintInput,
+        CustomerAnswer,
+        Note,
+        Reassignment,
+        Withdrawal,
+    )
+    from workflows.playbooks import forwarding_cancel
+
+Playbook = Callable[[Case], Awaitable[None]]
+
+PLAYBOOKS: dict[Category, Playbook] = {
+    Category.FORWARDING_CANCEL: forwarding_cancel.run,
+}
+
+CONFIRM_QUESTION = "confirm-resolution"
+
+
+@workflow.defn
+class ComplaintWorkflow:
+    @workflow.init
+    def __init__(self, start: ComplaintInput) -> None:
+        self.case = Case(start)
+
+    @workflow.run
+    async def run(self, start: ComplaintInput) -> CaseOutcome:
+        case = self.case
+        intake = start.intake
+        policy = policy_for(intake.category, intake.priority)
+        if case.state is None:
+            self._file(start, policy)
+        else:
+            self._reopen(start, policy)
+        await case.save()
+        sla = asyncio.create_task(case.watch_sla(policy))
+
+        playbook = asyncio.create_task(PLAYBOOKS[intake.category](case))
+        await workflow.wait_condition(lambda: playbook.done() or not case.current.is_open)
+        if not playbook.done():
+            playbook.cancel()  # withdrawn while the playbook was still working
+        else:
+            await playbook  # surfaces a playbook failure as the workflow's failure
+        await self._stop_clock(RESOLVE)
+
+        if case.current.is_open:
+            await self._confirm_and_close(policy)
+        await case.save()
+        await sla
+        return CaseOutcome(
+            complaint_id=case.complaint_id,
+            status=case.current.status.value,
+            outcome=case.current.outcome,
+            close_reason=case.current.close_reason,
+            money_moved_fen=case.current.money_moved_fen,
+            events=case.current.last_seq,
+        )
+
+    def _file(self, start: ComplaintInput, policy: SlaPolicy) -> None:
+        intake = start.intake
+        case = self.case
+        case.record(
+            ev.ComplaintFiled,
+            actor=intake.filed_by,
+            category=intake.category,
+            priority=intake.priority,
+            channel=intake.channel,
+            msisdn=intake.msisdn,
+            customer_name=intake.customer_name,
+            description=intake.description,
+            id_number=intake.id_number,
+            partner_msisdn=intake.partner_msisdn,
+            partner_carrier=intake.partner_carrier.value if intake.partner_carrier else None,
+        )
+        self._start_clock(ACKNOWLEDGE, policy.acknowledge_within)
+        self._start_clock(RESOLVE, policy.resolve_within)
+        filer = intake.filed_by
+        assignee = filer.id if filer.role in (Role.AGENT, Role.STORE_MANAGER) else "store-desk"
+        case.record(
+            ev.ComplaintAcknowledged, assignee=assignee, message=ACKNOWLEDGEMENTS[intake.category]
+        )
+        case.record(ev.SlaClockStopped, clock=ACKNOWLEDGE)
+
+    def _reopen(self, start: ComplaintInput, policy: SlaPolicy) -> None:
+        """A new run of a closed case: its clocks pick up again where the reopen puts them."""
+        assert start.reopened_by is not None
+        self.case.record(
+            ev.ComplaintReopened, actor=start.reopened_by, reason=start.reopen_reason or "reopened"
+        )
+        self._start_clock(RESOLVE, policy.resolve_within)
+
+    def _start_clock(self, clock: str, budget: timedelta) -> None:
+        self.case.record(
+            ev.SlaClockStarted,
+            clock=clock,
+            budget_seconds=int(budget.total_seconds()),
+            warn_percent=self.case.options.warn_percent,
+        )
+
+    async def _stop_clock(self, clock: str) -> None:
+        running = self.case.current.clocks.get(clock)
+        if running is not None and not running.stopped:
+            self.case.record(ev.SlaClockStopped, clock=clock)
+            await self.case.save()
+
+    async def _confirm_and_close(self, policy: SlaPolicy) -> None:
+        case = self.case
+        answer = await case.ask_customer(
+            CONFIRM_QUESTION,
+            f"{case.current.outcome}: is your problem solved?",
+            ["yes", "no"],
+            policy,
+        )
+        if not case.current.is_open:
+            return
+        reason = {"yes": "confirmed", "no": "not_satisfied", None: "unconfirmed"}[answer]
+        if answer == "no":
+            # The customer is not satisfied: a person one rung up picks it up, with the full timeline.
+            level = case.current.escalation_level + 1
+            case.record(
+                ev.CaseEscalated,
+                level=level,
+                to_role=Role.STORE_MANAGER if level == 1 else Role.REGIONAL_SUPPORT,
+                reason="the customer says the problem is not solved",
+            )
+        case.record(ev.ComplaintClosed, reason=reason)
+
+    # --- updates: validated before they touch history ------------------------------------------
+
+    @workflow.update
+    async def answer(self, request: CustomerAnswer) -> str:
+        self.case.record(
+            ev.CustomerAnswered,
+            actor=request.actor,
+            question_id=request.question_id,
+            answer=request.answer,
+            comment=request.comment,
+        )
+        await self.case.save()
+        return request.answer
+
+    @answer.validator
+    def _validate_answer(self, request: CustomerAnswer) -> None:
+        pending = self.case.current.pending_question
+        if pending is None or pending.question_id != request.question_id:
+            asked = f"the open question is {pending.question_id!r}" if pending else "no question is open"
+            raise InvalidCommand(f"case {self.case.complaint_id} did not ask {request.question_id!r}: {asked}")
+        if request.answer not in pending.options:
+            raise InvalidCommand(f"answer {request.answer!r} is not one of {pending.options}")
+
+    @workflow.update
+    async def decide_adjustment(self, request: ApprovalDecision) -> str:
+        if request.approve:
+            self.case.record(
+                ev.AdjustmentApproved, actor=request.actor, adjustment_id=request.adjustment_id,
+                comment=request.reason,
+            )
+            await self.case.save()
+            return "approved"
+        self.case.record(
+            ev.AdjustmentRefused, actor=request.actor, adjustment_id=request.adjustment_id,
+            reason=request.reason or "refused",
+        )
+        return "refused"
+
+    @decide_adjustment.validator
+    def _validate_decision(self, request: ApprovalDecision) -> None:
+        check_approver(self.case.current, request.adjustment_id, request.actor)
+        if not request.approve and not request.reason.strip():
+            raise InvalidCommand("a refusal needs a reason the customer can be told")
+
+    @workflow.update
+    async def add_note(self, request: Note) -> int:
+        self.case.record(ev.NoteAdded, actor=request.actor, text=request.text)
+        await self.case.save()
+        return self.case.current.last_seq
+
+    @add_note.validator
+    def _validate_note(self, request: Note) -> None:
+        self._require_open()
+
+    @workflow.update
+    async def reassign(self, request: Reassignment) -> str:
+        self.case.record(
+            ev.CaseReassigned,
+            actor=request.actor,
+            from_assignee=self.case.current.assignee,
+            to_assignee=request.to_assignee,
+            reason=request.reason,
+        )
+        await self.case.save()
+        return request.to_assignee
+
+    @reassign.validator
+    def _validate_reassign(self, request: Reassignment) -> None:
+        self._require_open()
+        if request.actor.role is Role.CUSTOMER:
+            raise InvalidCommand("a customer cannot reassign a case")
+        if request.to_assignee == self.case.current.assignee:
+            raise InvalidCommand(f"case {self.case.complaint_id} is already assigned to {request.to_assignee}")
+
+    @workflow.update
+    async def withdraw(self, request: Withdrawal) -> str:
+        self.case.record(ev.ComplaintWithdrawn, actor=request.actor, reason=request.reason)
+        self.case.record(ev.ComplaintClosed, actor=request.actor, reason="withdrawn")
+        await self.case.save()
+        return "withdrawn"
+
+    @withdraw.validator
+    def _validate_withdraw(self, request: Withdrawal) -> None:
+        self._require_open()
+        if self.case.current.status is Status.RESOLVED:
+            raise InvalidCommand("the case is already resolved: answer the confirmation question instead")
+
+    def _require_open(self) -> None:
+        if not self.case.current.is_open:
+            raise InvalidCommand(f"case {self.case.complaint_id} is closed")
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> CaseView:
+        return CaseView(state=self.case.current, timeline=self.case.timeline)

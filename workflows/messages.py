@@ -1,0 +1,78 @@
+"""One input model per workflow, update and query, so fields can be added without breaking running cases."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.actors import Actor
+from domain.events import AnyEvent
+from domain.intake import ComplaintIntake
+from domain.state import ComplaintState
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EngineOptions(_Message):
+    """Settings the workflow needs, handed in by the starter so the workflow never reads the environment."""
+
+    approval_limit_fen: int = Field(default=5000, ge=0)
+    warn_percent: int = Field(default=80, gt=0, lt=100)
+    task_queue: str = "complaints"
+
+
+class ComplaintInput(_Message):
+    intake: ComplaintIntake
+    msisdn_token: str
+    options: EngineOptions = EngineOptions()
+    # Set when a closed case is reopened: the new run continues from these events.
+    history: list[AnyEvent] = Field(default_factory=list)
+    reopen_reason: str | None = None
+    reopened_by: Actor | None = None
+
+
+class CaseOutcome(_Message):
+    complaint_id: str
+    status: str
+    outcome: str | None
+    close_reason: str | None
+    money_moved_fen: int
+    events: int
+
+
+class CustomerAnswer(_Message):
+    question_id: str
+    answer: str
+    comment: str = Field(default="", max_length=2000)
+    actor: Actor
+
+
+class ApprovalDecision(_Message):
+    adjustment_id: str
+    approve: bool
+    reason: str = Field(default="", max_length=2000)
+    actor: Actor
+
+
+class Note(_Message):
+    text: str = Field(min_length=1, max_length=4000)
+    actor: Actor
+
+
+class Reassignment(_Message):
+    to_assignee: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=500)
+    actor: Actor
+
+
+class Withdrawal(_Message):
+    reason: str = Field(min_length=1, max_length=500)
+    actor: Actor
+
+
+class CaseView(_Message):
+    """What the `view` query returns: the state and the timeline."""
+
+    state: ComplaintState
+    timeline: list[AnyEvent]

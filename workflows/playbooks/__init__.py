@@ -1,0 +1,1 @@
+"""One playbook per complaint category: the steps of design.md section 2, as workflow code."""

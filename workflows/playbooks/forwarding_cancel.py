@@ -1,0 +1,98 @@
+"""forwarding_cancel: calls still go to the old Unicom number; fix it within 30 minutes.
+
+Verify identity (name + ID number), cancel the call forwarding at the partner carrier, cancel the
+number-change notice in the billing system, resolve. The customer then confirms.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.billing import BillingActivities, BillingCommand
+    from activities.partners import PartnerActivities
+    from adapters.partner_carriers import CancelForwardingRequest
+    from domain import events as ev
+    from domain.masking import mask_msisdn
+    from domain.playbooks.common import identity_mismatch
+    from workflows.case import Case, failure_type
+
+
+async def run(case: Case) -> None:
+    intake = case.input.intake
+    customer = await case.call(BillingActivities.get_customer, intake.msisdn)
+    mismatch = identity_mismatch(customer.name, customer.id_number, intake.customer_name, intake.id_number)
+    if mismatch:
+        case.record(ev.IdentityRejected, reason=mismatch)
+        case.record(
+            ev.ComplaintResolved,
+            outcome="identity_not_verified",
+            summary=f"Nothing was cancelled: {mismatch}. The customer may come back with their ID card.",
+        )
+        return
+    case.record(ev.IdentityVerified, method="name and ID number against the billing system")
+
+    partner = intake.partner_carrier
+    assert partner is not None and intake.partner_msisdn is not None and intake.id_number is not None
+    request_key = case.key("cancel-forwarding")
+    case.record(ev.PartnerRequestSent, partner=partner.value, action="cancel_forwarding", request_key=request_key)
+    await case.save()
+    try:
+        result = await case.call(
+            PartnerActivities.cancel_forwarding,
+            CancelForwardingRequest(
+                carrier=partner.value,
+                msisdn=intake.partner_msisdn,
+                holder_name=intake.customer_name,
+                id_number=intake.id_number,
+                request_key=request_key,
+            ),
+        )
+    except ActivityError as error:
+        if failure_type(error) not in ("IdentityMismatch", "UnknownNumber"):
+            raise
+        reason = str(error.cause)
+        case.record(
+            ev.PartnerRequestFailed,
+            partner=partner.value,
+            action="cancel_forwarding",
+            request_key=request_key,
+            reason=reason,
+        )
+        case.record(
+            ev.ComplaintResolved,
+            outcome="partner_refused",
+            summary=f"{partner.value} refused to cancel the forwarding: {reason}",
+        )
+        return
+    case.record(
+        ev.PartnerRequestConfirmed,
+        partner=partner.value,
+        action="cancel_forwarding",
+        request_key=request_key,
+        effective=result.effective,
+        result={"status": result.status, "cancelled_at": result.cancelled_at.isoformat() if result.cancelled_at else None},
+    )
+    await case.save()
+
+    notice_key = case.key("cancel-number-change-notice")
+    notice = await case.call(
+        BillingActivities.cancel_number_change_notice,
+        BillingCommand(msisdn=intake.msisdn, idempotency_key=notice_key),
+    )
+    case.record(
+        ev.BillingActionApplied,
+        action="cancel_number_change_notice",
+        idempotency_key=notice_key,
+        effective=notice.effective,
+        details=notice.details,
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="forwarding_cancelled",
+        summary=(
+            f"Call forwarding on {mask_msisdn(intake.partner_msisdn)} cancelled at {partner.value} and the "
+            f"number-change notice cancelled in BOSS: calls reach {mask_msisdn(intake.msisdn)}'s owner again."
+        ),
+    )
