@@ -18,6 +18,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
@@ -31,7 +32,9 @@ from runtime.settings import Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
+from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
 
@@ -63,16 +66,18 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
     notifications = NotificationActivities(deps.pool)
+    archive = ArchiveActivities(client, deps.pool)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ComplaintWorkflow],
+        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow],
         activities=[
             event_store.append_events,
             notifications.notify,
             partners.cancel_forwarding,
             partners.joint_verification,
             *billing.all(),
+            *archive.all(),
         ],
         **worker_options,  # type: ignore[arg-type]
     )

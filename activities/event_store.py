@@ -1,4 +1,4 @@
-"""Saving a case's events to the PostgreSQL event store (run as a local activity: cheap, retried in place)."""
+"""Saving a case's events to the PostgreSQL event store."""
 
 from __future__ import annotations
 

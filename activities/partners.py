@@ -8,11 +8,10 @@ from activities.errors import permanent
 from adapters.partner_carriers import (
     CancelForwardingRequest,
     CancelForwardingResult,
-    IdentityMismatch,
     JointVerificationRequest,
     JointVerificationResult,
     PartnerCarriers,
-    UnknownNumber,
+    PartnerError,
 )
 
 
@@ -25,13 +24,19 @@ class PartnerActivities:
         """Cancel the forwarding at the partner; the request key makes a retry a no-op there."""
         try:
             return await self._partners.cancel_forwarding(request)
-        except (IdentityMismatch, UnknownNumber) as error:
-            raise permanent(error) from error
+        except PartnerError as error:
+            # Transient failures propagate and are retried; refusals (wrong identity, unknown
+            # number) stop at once, typed so the playbook can record the decision.
+            if not error.retryable:
+                raise permanent(error) from error
+            raise
 
     @activity.defn
     async def joint_verification(self, request: JointVerificationRequest) -> JointVerificationResult:
         """Ask the agent store that sold the number to verify the sale with us."""
         try:
             return await self._partners.joint_verification(request)
-        except UnknownNumber as error:
-            raise permanent(error) from error
+        except PartnerError as error:
+            if not error.retryable:
+                raise permanent(error) from error
+            raise

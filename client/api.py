@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
@@ -15,7 +17,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
+from workflows import search_attributes as sa
 from domain.actors import Actor
 from domain.intake import ComplaintIntake
 from workflows.complaint import ComplaintWorkflow
@@ -30,6 +34,19 @@ from workflows.messages import (
     Reassignment,
     Withdrawal,
 )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of a supervisor's list, from Temporal visibility."""
+
+    complaint_id: str
+    category: str | None
+    priority: str | None
+    status: str | None
+    assignee: str | None
+    escalation_level: int
+    sla_due_at: datetime | None
 
 
 class CaseNotFound(LookupError):
@@ -90,9 +107,29 @@ class ComplaintClient:
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
         if timeout is None:
             return await handle.result()
-        import asyncio
-
         return await asyncio.wait_for(handle.result(), timeout.total_seconds())
+
+    async def list_cases(
+        self, case_filter: CaseFilter, *, now: datetime | None = None, limit: int = 500
+    ) -> list[CaseSummary]:
+        """Cases matching the filter, the soonest deadline first (those without one last)."""
+        query = visibility_query(case_filter, now or datetime.now(UTC))
+        rows: list[CaseSummary] = []
+        async for execution in self.temporal.list_workflows(query, limit=limit):
+            attrs = execution.typed_search_attributes
+            rows.append(
+                CaseSummary(
+                    complaint_id=execution.id,
+                    category=attrs.get(sa.CATEGORY),
+                    priority=attrs.get(sa.PRIORITY),
+                    status=attrs.get(sa.STATUS),
+                    assignee=attrs.get(sa.ASSIGNEE),
+                    escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
+                    sla_due_at=attrs.get(sa.SLA_DUE_AT),
+                )
+            )
+        far_future = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda row: (row.sla_due_at or far_future, row.complaint_id))
 
     async def is_running(self, complaint_id: str) -> bool:
         handle = self.temporal.get_workflow_handle(complaint_id)

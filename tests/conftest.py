@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 import pytest_asyncio
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -102,11 +103,20 @@ async def deps(pool: asyncpg.Pool, partner_url: str) -> AsyncIterator[Dependenci
         yield Dependencies(pool=pool, partners=partners)
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test: time only skips when no workflow anywhere on the server has
+    work pending, so one test's leftovers (e.g. an abandoned archiver child) would stall the next."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=temporal_test_server_path(),
+    )
+    # The test server cannot list search attributes, but it does register them.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default",
+            search_attributes={key.name: key.indexed_value_type for key in search_attributes.ALL},
+        )
     )
     yield env
     await env.shutdown()

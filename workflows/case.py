@@ -94,7 +94,10 @@ class Case:
             if not self._unsaved:
                 return
             batch, self._unsaved = self._unsaved, []
-            await workflow.execute_local_activity_method(
+            # A regular activity, not a local one: its input (the events) is fixed in history before
+            # it runs, so a workflow task retried after a crash cannot save different timestamps
+            # under the same sequence numbers.
+            await workflow.execute_activity_method(
                 EventStoreActivities.append_events,
                 AppendEventsInput(complaint_id=self.complaint_id, events=batch),
                 start_to_close_timeout=SAVE_TIMEOUT,

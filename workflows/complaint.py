@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import InvalidCommand
     from domain.playbooks.common import ACKNOWLEDGEMENTS
     from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, policy_for
+    from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
     from workflows.case import Case
     from workflows.messages import (
         ApprovalDecision,
@@ -31,11 +33,25 @@ with workflow.unsafe.imports_passed_through():
         Reassignment,
         Withdrawal,
     )
-    from workflows.playbooks import forwarding_cancel
+    from workflows.playbooks import (
+        arrears_dispute,
+        bill_discrepancy,
+        billing_spike,
+        forwarding_cancel,
+        spam_sms,
+        tariff_dispute,
+        validity_shortened,
+    )
 
 Playbook = Callable[[Case], Awaitable[None]]
 
 PLAYBOOKS: dict[Category, Playbook] = {
+    Category.BILLING_SPIKE: billing_spike.run,
+    Category.ARREARS_DISPUTE: arrears_dispute.run,
+    Category.BILL_DISCREPANCY: bill_discrepancy.run,
+    Category.VALIDITY_SHORTENED: validity_shortened.run,
+    Category.SPAM_SMS: spam_sms.run,
+    Category.TARIFF_DISPUTE: tariff_dispute.run,
     Category.FORWARDING_CANCEL: forwarding_cancel.run,
 }
 
@@ -72,6 +88,7 @@ class ComplaintWorkflow:
             await self._confirm_and_close(policy)
         await case.save()
         await sla
+        await self._archive_when_closed()
         return CaseOutcome(
             complaint_id=case.complaint_id,
             status=case.current.status.value,
@@ -79,6 +96,20 @@ class ComplaintWorkflow:
             close_reason=case.current.close_reason,
             money_moved_fen=case.current.money_moved_fen,
             events=case.current.last_seq,
+        )
+
+    async def _archive_when_closed(self) -> None:
+        """Hand the full Temporal history to the archiver, which waits for this run to end first.
+
+        A child that outlives its parent (ABANDON), so the archive holds the completed history.
+        """
+        info = workflow.info()
+        await workflow.start_child_workflow(
+            ArchiveCaseWorkflow.run,
+            ArchiveRequest(complaint_id=self.case.complaint_id, run_id=info.run_id),
+            id=f"archive-{self.case.complaint_id}-{info.run_id}",
+            task_queue=info.task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
     def _file(self, start: ComplaintInput, policy: SlaPolicy) -> None:

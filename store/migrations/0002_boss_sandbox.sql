@@ -8,6 +8,8 @@ CREATE SCHEMA IF NOT EXISTS boss;
 CREATE TABLE boss.seed_info (
     singleton   boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
     anchor_date date        NOT NULL,
+    -- The current billing period runs from period_start to the anchor date ("so far").
+    period_start date       NOT NULL CHECK (period_start <= anchor_date),
     seeded_at   timestamptz NOT NULL DEFAULT now()
 );
 

@@ -10,7 +10,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities, BillingCommand
+    from activities.billing import BillingActivities, BillingCommand, MsisdnQuery
     from activities.partners import PartnerActivities
     from adapters.partner_carriers import CancelForwardingRequest
     from domain import events as ev
@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
 async def run(case: Case) -> None:
     intake = case.input.intake
-    customer = await case.call(BillingActivities.get_customer, intake.msisdn)
+    customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))
     mismatch = identity_mismatch(customer.name, customer.id_number, intake.customer_name, intake.id_number)
     if mismatch:
         case.record(ev.IdentityRejected, reason=mismatch)

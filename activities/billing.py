@@ -1,0 +1,250 @@
+"""The billing system (BOSS): thin activities over the BillingSystem port, one input model each.
+
+Reads return the facts a playbook keeps as evidence; writes carry the idempotency key the workflow
+derives from the case and the step, so a retried activity never applies anything twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import activity
+
+from activities.errors import permanent
+from adapters.billing import (
+    ActionReceipt,
+    AdjustmentReceipt,
+    AdjustmentRequest,
+    AgentStore,
+    BalanceChange,
+    BillingError,
+    BillingSystem,
+    CallRecord,
+    Channel,
+    Customer,
+    CustomerStatus,
+    DailyCharge,
+    MonthlyBill,
+    ReceivedSmsSource,
+    SpSubscription,
+    TariffPlan,
+)
+
+AdjustmentCommand = AdjustmentRequest
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class MsisdnQuery(_Input):
+    msisdn: str
+
+
+class BillsQuery(_Input):
+    msisdn: str
+    months: int = Field(default=6, ge=1, le=24)
+
+
+class CallRecordsQuery(_Input):
+    msisdn: str
+    since: datetime
+    until: datetime
+
+
+class CounterpartQuery(_Input):
+    msisdn: str
+    other_party: str
+    since: datetime
+    until: datetime
+
+
+class DailyChargesQuery(_Input):
+    msisdn: str
+    start: date
+    end: date
+    channel: Channel
+
+
+class ReferenceNumbersQuery(_Input):
+    exclude: list[str]
+    limit: int = 2
+
+
+class CodeQuery(_Input):
+    code: str
+
+
+class Period(_Input):
+    start: date
+    end: date
+
+
+class BillingCommand(_Input):
+    msisdn: str
+    idempotency_key: str
+
+
+class SpamReportCommand(_Input):
+    msisdn: str
+    senders: list[str]
+    idempotency_key: str
+
+
+class IncidentCommand(_Input):
+    channel: Channel
+    description: str
+    idempotency_key: str
+    msisdn: str | None = None
+
+
+class StatusCommand(_Input):
+    msisdn: str
+    status: CustomerStatus
+    idempotency_key: str
+
+
+class PlanChangeCommand(_Input):
+    msisdn: str
+    plan_code: str
+    idempotency_key: str
+
+
+@contextlib.contextmanager
+def _refusals_are_permanent() -> Iterator[None]:
+    """BOSS refusals (unknown number, bad request, key reused) fail at once; connection trouble retries."""
+    try:
+        yield
+    except BillingError as error:
+        raise permanent(error) from error
+
+
+class BillingActivities:
+    def __init__(self, billing: BillingSystem) -> None:
+        self._billing = billing
+
+    def all(self) -> list[Any]:
+        """Every activity of this class, for the worker to register."""
+        return [
+            getattr(self, name)
+            for name in dir(type(self))
+            if not name.startswith("_") and hasattr(getattr(type(self), name), "__temporal_activity_definition")
+        ]
+
+    # --- reads -------------------------------------------------------------------------------
+
+    @activity.defn
+    async def get_customer(self, query: MsisdnQuery) -> Customer:
+        with _refusals_are_permanent():
+            return await self._billing.get_customer(query.msisdn)
+
+    @activity.defn
+    async def monthly_bills(self, query: BillsQuery) -> list[MonthlyBill]:
+        with _refusals_are_permanent():
+            return await self._billing.monthly_bills(query.msisdn, query.months)
+
+    @activity.defn
+    async def call_records(self, query: CallRecordsQuery) -> list[CallRecord]:
+        with _refusals_are_permanent():
+            return await self._billing.call_records(query.msisdn, query.since, query.until)
+
+    @activity.defn
+    async def counterpart_call_records(self, query: CounterpartQuery) -> list[CallRecord]:
+        with _refusals_are_permanent():
+            return await self._billing.counterpart_call_records(
+                query.msisdn, query.other_party, query.since, query.until
+            )
+
+    @activity.defn
+    async def current_period(self, query: MsisdnQuery) -> Period:
+        with _refusals_are_permanent():
+            period = await self._billing.current_period(query.msisdn)
+        return Period(start=period.start, end=period.end)
+
+    @activity.defn
+    async def daily_charges(self, query: DailyChargesQuery) -> list[DailyCharge]:
+        with _refusals_are_permanent():
+            return await self._billing.daily_charges(query.msisdn, query.start, query.end, query.channel)
+
+    @activity.defn
+    async def reference_numbers(self, query: ReferenceNumbersQuery) -> list[str]:
+        with _refusals_are_permanent():
+            return await self._billing.reference_numbers(query.exclude, query.limit)
+
+    @activity.defn
+    async def balance_history(self, query: MsisdnQuery) -> list[BalanceChange]:
+        with _refusals_are_permanent():
+            return await self._billing.balance_history(query.msisdn)
+
+    @activity.defn
+    async def sp_subscriptions(self, query: MsisdnQuery) -> list[SpSubscription]:
+        with _refusals_are_permanent():
+            return await self._billing.sp_subscriptions(query.msisdn)
+
+    @activity.defn
+    async def received_sms_sources(self, query: MsisdnQuery) -> list[ReceivedSmsSource]:
+        with _refusals_are_permanent():
+            return await self._billing.received_sms_sources(query.msisdn)
+
+    @activity.defn
+    async def tariff_plan(self, query: CodeQuery) -> TariffPlan:
+        with _refusals_are_permanent():
+            return await self._billing.tariff_plan(query.code)
+
+    @activity.defn
+    async def agent_store(self, query: CodeQuery) -> AgentStore:
+        with _refusals_are_permanent():
+            return await self._billing.agent_store(query.code)
+
+    @activity.defn
+    async def last_usage(self, query: MsisdnQuery) -> CallRecord | None:
+        with _refusals_are_permanent():
+            return await self._billing.last_usage(query.msisdn)
+
+    # --- writes, each idempotent by its key ------------------------------------------------------
+
+    @activity.defn
+    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.apply_adjustment(command)
+
+    @activity.defn
+    async def cancel_number_change_notice(self, command: BillingCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.cancel_number_change_notice(command.msisdn, command.idempotency_key)
+
+    @activity.defn
+    async def settle_arrears(self, command: BillingCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.settle_arrears(command.msisdn, command.idempotency_key)
+
+    @activity.defn
+    async def block_web_sms(self, command: BillingCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.block_web_sms(command.msisdn, command.idempotency_key)
+
+    @activity.defn
+    async def report_spam(self, command: SpamReportCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.report_spam(command.msisdn, command.senders, command.idempotency_key)
+
+    @activity.defn
+    async def raise_incident(self, command: IncidentCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.raise_incident(
+                command.channel, command.description, command.idempotency_key, command.msisdn
+            )
+
+    @activity.defn
+    async def set_status(self, command: StatusCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.set_status(command.msisdn, command.status, command.idempotency_key)
+
+    @activity.defn
+    async def change_plan(self, command: PlanChangeCommand) -> ActionReceipt:
+        with _refusals_are_permanent():
+            return await self._billing.change_plan(command.msisdn, command.plan_code, command.idempotency_key)

@@ -1,0 +1,229 @@
+"""The partners port (other carriers, agent stores) and its HTTP adapter.
+
+Activities depend on `PartnerCarriers`; `HttpPartnerCarriers` speaks to the partner sandbox
+(sandboxes/partner_carrier.py), and a real carrier's gateway would be another class with the same
+two methods. The adapter never retries: a failed call raises at once and Temporal's activity retry
+policy decides what happens next. Errors say whether retrying can help (`retryable`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self, TypeVar, runtime_checkable
+from urllib.parse import quote
+
+import aiohttp
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from domain.identity import IdNumber
+from domain.masking import mask_msisdn, scrub
+from domain.money import Fen
+from domain.msisdn import Carrier, Msisdn
+from domain.validation import describe
+
+DEFAULT_TIMEOUT_SECONDS = 5.0
+
+# --- values --------------------------------------------------------------------------------------
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Answer(BaseModel):
+    # A partner may add fields to its answers without breaking us.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class CancelForwardingRequest(_Request):
+    """Cancel the call forwarding on another carrier's number, proving the holder's identity."""
+
+    carrier: Carrier
+    msisdn: Msisdn  # the number at the partner carrier that holds the forwarding
+    holder_name: str = Field(min_length=1, max_length=100)
+    id_number: IdNumber = Field(repr=False)
+    request_key: str = Field(min_length=1, max_length=200)
+
+
+class CancelForwardingResult(_Answer):
+    status: Literal["cancelled", "not_forwarding"]
+    effective: bool  # True when this request (or its first attempt) is what switched the forwarding off
+    request_key: str
+    cancelled_at: AwareDatetime | None
+
+
+class JointVerificationRequest(_Request):
+    """Verify a sale together with the agent store (代销店) that made it."""
+
+    agent_code: str = Field(min_length=1, max_length=50)
+    msisdn: Msisdn
+    complaint_ref: str = Field(min_length=1, max_length=200)
+    request_key: str = Field(min_length=1, max_length=200)
+
+
+class Remedy(_Answer):
+    """What the agent store agreed to: e.g. refund the plan difference and move to a cheaper plan."""
+
+    kind: str
+    amount_fen: Fen = 0
+    new_plan_code: str | None = None
+
+
+class JointVerificationResult(_Answer):
+    verification_id: str
+    agent_code: str
+    agent_name: str
+    msisdn: str
+    plan_code: str
+    tariff_explained: bool
+    finding: str
+    remedy: Remedy
+    complaint_ref: str | None = None
+    verified_at: datetime | None = None
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class PartnerError(Exception):
+    """A partner refused or could not answer a request. Not retryable unless a subclass says so."""
+
+    retryable: bool = False
+
+
+class IdentityMismatch(PartnerError):
+    """The holder's name or ID number did not match the partner's record; `fields` says which."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class UnknownNumber(PartnerError):
+    """The partner holds no such number (or the agent store never sold it)."""
+
+
+class UnknownPartner(PartnerError):
+    """No such carrier or agent store at this partner endpoint."""
+
+
+class PartnerUnavailable(PartnerError):
+    """A transient failure (5xx, timeout, refused or dropped connection): retrying may succeed."""
+
+    retryable = True
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- the port ------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class PartnerCarriers(Protocol):
+    async def cancel_forwarding(self, req: CancelForwardingRequest) -> CancelForwardingResult: ...
+
+    async def joint_verification(self, req: JointVerificationRequest) -> JointVerificationResult: ...
+
+
+# --- the HTTP adapter ----------------------------------------------------------------------------
+
+_Answered = TypeVar("_Answered", bound=_Answer)
+
+
+class HttpPartnerCarriers:
+    """`PartnerCarriers` over HTTP/JSON. One attempt per call; use as `async with` or call `close()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        """`session`, if given, stays the caller's to close; otherwise one is made on first use."""
+        if timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}")
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session = session
+        self._owns_session = session is None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def cancel_forwarding(self, req: CancelForwardingRequest) -> CancelForwardingResult:
+        path = (
+            f"/carriers/{quote(req.carrier.value, safe='')}/forwardings/{quote(req.msisdn, safe='')}/cancel"
+        )
+        body = {"request_key": req.request_key, "holder_name": req.holder_name, "id_number": req.id_number}
+        where = f"{req.carrier.value} number {mask_msisdn(req.msisdn)}"
+        return await self._post(path, body, CancelForwardingResult, where)
+
+    async def joint_verification(self, req: JointVerificationRequest) -> JointVerificationResult:
+        path = f"/agents/{quote(req.agent_code, safe='')}/joint-verifications"
+        body = {"request_key": req.request_key, "msisdn": req.msisdn, "complaint_ref": req.complaint_ref}
+        where = f"agent store {req.agent_code}, number {mask_msisdn(req.msisdn)}"
+        return await self._post(path, body, JointVerificationResult, where)
+
+    async def _post(self, path: str, body: dict[str, Any], answer: type[_Answered], where: str) -> _Answered:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        url = self._base_url + path
+        try:
+            async with self._session.post(url, json=body, timeout=self._timeout) as response:
+                status = response.status
+                text = await response.text()
+        except TimeoutError:  # aiohttp's timeouts; asyncio.TimeoutError is TimeoutError since 3.11
+            raise PartnerUnavailable(
+                f"{where}: no answer within {self._timeout.total:g} s from {self._base_url}"
+            ) from None
+        except aiohttp.ClientError as error:
+            # aiohttp's message may quote the URL, whose path holds the number.
+            raise PartnerUnavailable(f"{where}: cannot reach {self._base_url}: {scrub(str(error))}") from None
+        if status >= 500 or status == 429:
+            raise PartnerUnavailable(f"{where}: the partner answered HTTP {status}", status=status)
+        data = _json_object(text)
+        if status >= 400:
+            raise _refusal(status, data, where)
+        try:
+            return answer.model_validate(data)
+        except ValidationError as error:
+            # describe() leaves out the input values, which may hold phone numbers.
+            raise PartnerError(f"{where}: unexpected answer from the partner: {describe(error)}") from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The answer's JSON object, or an empty dict when there is none (the status then speaks alone)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _refusal(status: int, data: dict[str, Any], where: str) -> PartnerError:
+    error = str(data.get("error", ""))
+    # Error messages end up in Temporal histories and logs: nothing personal may pass through.
+    detail = scrub(str(data.get("detail", ""))) or f"HTTP {status}"
+    if status == 403 and error == "identity_mismatch":
+        fields = tuple(str(name) for name in data.get("fields") or ())
+        return IdentityMismatch(f"{where}: identity check failed: {detail}", fields=fields)
+    if status == 404 and error == "no_such_number":
+        return UnknownNumber(f"{where}: {detail}")
+    if status == 404:
+        return UnknownPartner(f"{where}: {detail}")
+    return PartnerError(f"{where}: the partner refused the request ({error or status}): {detail}")

@@ -1,0 +1,1 @@
+"""The command line (starter.py) pieces: connections, rendering, the demo."""

@@ -1,0 +1,68 @@
+"""Connections for the command line: Temporal and PostgreSQL, with errors that say what to do."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+from temporalio.client import Client
+
+from client.api import ComplaintClient, connect_temporal
+from runtime.settings import Settings
+from workflows.messages import EngineOptions
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit status 1."""
+
+
+def temporal_address(settings: Settings) -> str:
+    return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        approval_limit_fen=settings.approval_limit_fen,
+        warn_percent=settings.sla_warn_percent,
+        task_queue=settings.task_queue,
+    )
+
+
+async def temporal(settings: Settings, address: str | None = None) -> Client:
+    address = address or temporal_address(settings)
+    try:
+        return await connect_temporal(address, settings.temporal_namespace)
+    except RuntimeError as error:
+        raise CliError(
+            f"cannot reach Temporal at {address} ({error}): start the engine with `python worker.py` "
+            "in another terminal, or set TEMPORAL_ADDRESS"
+        ) from None
+
+
+async def complaint_client(settings: Settings, address: str | None = None) -> ComplaintClient:
+    return ComplaintClient(
+        await temporal(settings, address), options=engine_options(settings), token_key=settings.msisdn_token_key
+    )
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded PostgreSQL in the data folder (started if it is not running)."""
+    if settings.database_url:
+        return settings.database_url
+    from runtime.embedded import embedded_database_url
+
+    return embedded_database_url(settings)
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    url = database_url(settings)
+    try:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise CliError(f"cannot reach PostgreSQL ({error}): check DATABASE_URL") from None
+    try:
+        yield pool
+    finally:
+        await pool.close()

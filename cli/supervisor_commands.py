@@ -1,0 +1,103 @@
+"""Supervisor commands: list stalled and at-risk cases, reassign a case."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cli.connect import complaint_client
+from cli.timeline import SHANGHAI
+from client.api import CaseSummary
+from client.queries import CaseFilter
+from domain.actors import Actor, ActorChannel, Role
+from domain.cases import Category, Status
+from runtime.settings import Settings
+
+
+def _time_left(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return "-"
+    seconds = int((due - now).total_seconds())
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
+
+
+def render_cases(rows: list[CaseSummary], now: datetime) -> str:
+    header = (f"{'case':<36} {'category':<19} {'status':<18} {'prio':<7} {'assignee':<18} "
+              f"{'esc':>3}  {'SLA due (Shanghai)':<19} {'left':>8}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        due = row.sla_due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if row.sla_due_at else "-"
+        lines.append(
+            f"{row.complaint_id:<36} {row.category or '-':<19} {row.status or '-':<18} {row.priority or '-':<7} "
+            f"{row.assignee or '-':<18} {row.escalation_level:>3}  {due:<19} {_time_left(row.sla_due_at, now):>8}"
+        )
+    lines.append(f"{len(rows)} case(s)")
+    return "\n".join(lines)
+
+
+def _as_json(row: CaseSummary) -> dict[str, Any]:
+    return {
+        "complaint_id": row.complaint_id,
+        "category": row.category,
+        "priority": row.priority,
+        "status": row.status,
+        "assignee": row.assignee,
+        "escalation_level": row.escalation_level,
+        "sla_due_at": row.sla_due_at.isoformat() if row.sla_due_at else None,
+    }
+
+
+async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    now = datetime.now(UTC)
+    case_filter = CaseFilter(
+        stalled=args.stalled,
+        at_risk=args.at_risk,
+        escalated=args.escalated,
+        category=args.category,
+        status=args.status,
+        assignee=args.assignee,
+        include_closed=args.all,
+        at_risk_window=timedelta(minutes=args.within),
+    )
+    client = await complaint_client(settings)
+    rows = await client.list_cases(case_filter, now=now, limit=args.limit)
+    if args.json:
+        print(json.dumps([_as_json(row) for row in rows], ensure_ascii=False, indent=2))
+    else:
+        print(render_cases(rows, now))
+    return 0
+
+
+async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
+    client = await complaint_client(settings)
+    actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
+    to = await client.reassign(args.complaint_id, args.to, actor, reason=args.reason)
+    print(f"{args.complaint_id}: now assigned to {to}")
+    return 0
+
+
+def register(command: Any) -> None:
+    listing = command("list", cmd_list, "list open cases, soonest SLA deadline first (Temporal visibility)")
+    listing.add_argument("--stalled", action="store_true", help="past their SLA deadline")
+    listing.add_argument("--at-risk", action="store_true", help="due within --within minutes")
+    listing.add_argument("--within", type=int, default=60, metavar="MIN", help="at-risk window (default 60)")
+    listing.add_argument("--escalated", action="store_true", help="escalated at least once")
+    listing.add_argument("--category", type=Category, choices=list(Category), metavar="CATEGORY",
+                         help=", ".join(c.value for c in Category))
+    listing.add_argument("--status", type=Status, choices=list(Status), metavar="STATUS",
+                         help=", ".join(s.value for s in Status))
+    listing.add_argument("--assignee", help="cases assigned to this person")
+    listing.add_argument("--all", action="store_true", help="include closed cases")
+    listing.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    reassign = command("reassign", cmd_reassign, "move a case (and its SLA clock owner) to another person")
+    reassign.add_argument("complaint_id")
+    reassign.add_argument("--to", required=True, help="the new assignee")
+    reassign.add_argument("--reason", default="", help="why")
+    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: supervisor)")
+    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", help="their role")

@@ -1,0 +1,123 @@
+"""A case's timeline in business words: Shanghai time, who, what, and the facts or money involved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from domain import events as ev
+from domain.masking import mask_msisdn
+from domain.money import format_yuan
+from domain.state import ComplaintState
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def describe(event: ev.Event) -> str:
+    """One line saying what the event means to a supervisor."""
+    match event:
+        case ev.ComplaintFiled():
+            return (
+                f"Complaint filed ({event.category.value}, {event.priority.value}) via {event.channel.value} "
+                f"for {mask_msisdn(event.msisdn)}: {event.description}"
+            )
+        case ev.ComplaintAcknowledged():
+            return f"Acknowledged, assigned to {event.assignee}: \"{event.message}\""
+        case ev.EvidenceRecorded():
+            return f"Evidence [{event.step}]: {event.summary}"
+        case ev.DecisionRecorded():
+            basis = f" (based on {', '.join(event.evidence_steps)})" if event.evidence_steps else ""
+            return f"Decision: {event.decision}: {event.reason}{basis}"
+        case ev.IdentityVerified():
+            return f"Identity verified: {event.method}"
+        case ev.IdentityRejected():
+            return f"Identity NOT verified: {event.reason}"
+        case ev.NoteAdded():
+            return f"Note: {event.text}"
+        case ev.CaseReassigned():
+            return f"Reassigned from {event.from_assignee} to {event.to_assignee}" + (
+                f": {event.reason}" if event.reason else ""
+            )
+        case ev.PartnerRequestSent():
+            return f"Request sent to {event.partner}: {event.action}"
+        case ev.PartnerRequestConfirmed():
+            effect = "done" if event.effective else "already done, nothing changed"
+            return f"{event.partner} confirmed {event.action} ({effect})"
+        case ev.PartnerRequestFailed():
+            return f"{event.partner} refused {event.action}: {event.reason}"
+        case ev.BillingActionApplied():
+            effect = "" if event.effective else " (already in place)"
+            return f"Billing system: {event.action.replace('_', ' ')}{effect}"
+        case ev.CustomerAsked():
+            return f"Asked the customer: {event.question} [{' / '.join(event.options)}]"
+        case ev.CustomerAnswered():
+            return f"Customer answered {event.answer!r}" + (f": {event.comment}" if event.comment else "")
+        case ev.CustomerReminded():
+            return f"Reminded the customer (reminder {event.reminder})"
+        case ev.AdjustmentProposed():
+            gate = ", needs approval" if event.needs_approval else ""
+            what = _adjustment(event.kind, event.amount_fen, event.validity_until, event.sp_code)
+            return f"Proposed {what}{gate}: {event.reason}"
+        case ev.AdjustmentApproved():
+            return f"Approved {event.adjustment_id}" + (f": {event.comment}" if event.comment else "")
+        case ev.AdjustmentRefused():
+            return f"Refused {event.adjustment_id}: {event.reason}"
+        case ev.AdjustmentApplied():
+            once = "" if event.effective else " (already applied before: not applied again)"
+            return f"Applied {_adjustment(event.kind, event.amount_fen, None, None)}, ledger {event.ledger_id}{once}"
+        case ev.SlaClockStarted():
+            minutes = event.budget_seconds // 60
+            return f"SLA clock '{event.clock}' started: {minutes} min, warning at {event.warn_percent}%"
+        case ev.SlaClockStopped():
+            return f"SLA clock '{event.clock}' stopped"
+        case ev.SlaClockPaused():
+            return f"SLA clock '{event.clock}' paused: {event.reason}"
+        case ev.SlaClockResumed():
+            return f"SLA clock '{event.clock}' resumed after {event.paused_seconds // 60} min paused"
+        case ev.SlaWarned():
+            return f"SLA WARNING: '{event.clock}' deadline at {_local(event.due_at)}"
+        case ev.SlaBreached():
+            return f"SLA BREACHED: '{event.clock}' deadline was {_local(event.due_at)}"
+        case ev.CaseEscalated():
+            return f"Escalated to level {event.level} ({event.to_role.value}): {event.reason}"
+        case ev.FollowUpScheduled():
+            return f"Follow-up '{event.follow_up}' scheduled for {_local(event.due_at)} ({event.workflow_id})"
+        case ev.ComplaintResolved():
+            return f"Resolved: {event.outcome}: {event.summary}"
+        case ev.ComplaintClosed():
+            return f"Closed ({event.reason})"
+        case ev.ComplaintReopened():
+            return f"Reopened: {event.reason}"
+        case ev.ComplaintWithdrawn():
+            return f"Withdrawn: {event.reason}"
+    return event.type
+
+
+def _adjustment(kind: str, amount_fen: int, validity_until: object, sp_code: str | None) -> str:
+    words = kind.replace("_", " ")
+    if kind == "validity_extension":
+        return f"{words} to {validity_until}" if validity_until else words
+    if kind == "sp_unsubscription":
+        return f"{words} of {sp_code}" if sp_code else words
+    return f"{words} of {format_yuan(amount_fen)}"
+
+
+def _local(moment: object) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[attr-defined]
+
+
+def render_timeline(events: Iterable[ev.Event]) -> str:
+    lines = []
+    for event in events:
+        lines.append(f"  {event.seq:>3}  {_local(event.at)}  {str(event.actor):<34}  {describe(event)}")
+    return "\n".join(lines)
+
+
+def render_state(state: ComplaintState) -> str:
+    due = _local(state.sla_due_at) if state.sla_due_at else "-"
+    return (
+        f"Case {state.complaint_id}  [{state.category.value}, {state.priority.value}]  "
+        f"status {state.status.value}  assignee {state.assignee}  escalation level {state.escalation_level}\n"
+        f"  customer {state.customer_name} {mask_msisdn(state.msisdn)}  SLA due {due}  "
+        f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
+    )

@@ -1,0 +1,57 @@
+"""Supervisor questions as Temporal visibility queries over the custom search attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.cases import Category, Status
+from workflows import search_attributes as sa
+
+DEFAULT_AT_RISK_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases to list. Every field narrows the list; none lists every open case."""
+
+    stalled: bool = False  # open and past its SLA deadline
+    at_risk: bool = False  # open and due within `at_risk_window`
+    escalated: bool = False
+    category: Category | None = None
+    status: Status | None = None
+    assignee: str | None = None
+    include_closed: bool = False
+    at_risk_window: timedelta = DEFAULT_AT_RISK_WINDOW
+
+
+def _quote(value: str) -> str:
+    # Visibility queries are a small SQL dialect: values are quoted, and a quote inside is escaped.
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _timestamp(moment: datetime) -> str:
+    return _quote(moment.isoformat().replace("+00:00", "Z"))
+
+
+def visibility_query(case_filter: CaseFilter, now: datetime) -> str:
+    """The List Filter for `case_filter`, evaluated at `now` (UTC)."""
+    clauses = ["WorkflowType = 'ComplaintWorkflow'"]
+    if case_filter.status is not None:
+        clauses.append(f"{sa.STATUS.name} = {_quote(case_filter.status.value)}")
+    elif not case_filter.include_closed:
+        clauses.append(f"{sa.STATUS.name} != {_quote(Status.CLOSED.value)}")
+    if case_filter.category is not None:
+        clauses.append(f"{sa.CATEGORY.name} = {_quote(case_filter.category.value)}")
+    if case_filter.assignee is not None:
+        clauses.append(f"{sa.ASSIGNEE.name} = {_quote(case_filter.assignee)}")
+    if case_filter.escalated:
+        clauses.append(f"{sa.ESCALATION_LEVEL.name} > 0")
+    if case_filter.stalled:
+        clauses.append(f"{sa.SLA_DUE_AT.name} < {_timestamp(now)}")
+    if case_filter.at_risk:
+        clauses.append(
+            f"{sa.SLA_DUE_AT.name} >= {_timestamp(now)} AND "
+            f"{sa.SLA_DUE_AT.name} <= {_timestamp(now + case_filter.at_risk_window)}"
+        )
+    return " AND ".join(clauses)

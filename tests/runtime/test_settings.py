@@ -1,0 +1,206 @@
+"""Settings from environment variables: defaults, parsing, and one clear line per bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from runtime.settings import DEV_MSISDN_TOKEN_KEY, ENV_HELP, ENV_VARS, ConfigError, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_from_an_empty_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings(
+        data_dir=Path(".data"),
+        temporal_address=None,
+        temporal_namespace="default",
+        task_queue="complaints",
+        database_url=None,
+        partner_url=None,
+        temporal_port=7233,
+        temporal_ui_port=8233,
+        partner_port=8787,
+        approval_limit_fen=5000,
+        msisdn_token_key=DEV_MSISDN_TOKEN_KEY,
+        sla_warn_percent=80,
+        log_format="console",
+        log_level="INFO",
+    )
+    assert settings.uses_embedded_temporal
+    assert settings.uses_embedded_postgres
+    assert settings.uses_embedded_partner
+
+
+def test_every_variable_is_read() -> None:
+    env = {
+        "COMPLAINTS_DATA_DIR": "/var/lib/complaints",
+        "TEMPORAL_ADDRESS": "temporal:7233",
+        "TEMPORAL_NAMESPACE": "complaints-prod",
+        "COMPLAINTS_TASK_QUEUE": "complaints.v2",
+        "DATABASE_URL": "postgresql://complaints:secret@complaints-db:5432/complaints",
+        "PARTNER_URL": "https://partner.example.com:8443/",
+        "TEMPORAL_PORT": "17233",
+        "TEMPORAL_UI_PORT": "18233",
+        "PARTNER_PORT": "18787",
+        "APPROVAL_LIMIT_FEN": "0",
+        "MSISDN_TOKEN_KEY": "k" * 32,
+        "SLA_WARN_PERCENT": "75",
+        "LOG_FORMAT": "JSON",
+        "LOG_LEVEL": "debug",
+    }
+    assert env.keys() == ENV_VARS.keys()
+    settings = Settings.from_env(env)
+    assert settings.data_dir == Path("/var/lib/complaints")
+    assert settings.temporal_address == "temporal:7233"
+    assert settings.temporal_namespace == "complaints-prod"
+    assert settings.task_queue == "complaints.v2"
+    assert settings.database_url == "postgresql://complaints:secret@complaints-db:5432/complaints"
+    assert settings.partner_url == "https://partner.example.com:8443"  # trailing slash dropped
+    assert (settings.temporal_port, settings.temporal_ui_port, settings.partner_port) == (17233, 18233, 18787)
+    assert settings.approval_limit_fen == 0
+    assert settings.msisdn_token_key == "k" * 32
+    assert settings.sla_warn_percent == 75
+    assert settings.log_format == "json"
+    assert settings.log_level == "DEBUG"
+    assert not settings.uses_embedded_temporal
+    assert not settings.uses_embedded_postgres
+    assert not settings.uses_embedded_partner
+
+
+def test_env_vars_name_real_fields() -> None:
+    assert set(ENV_VARS.values()) == set(Settings.model_fields)
+    assert ENV_HELP.keys() == ENV_VARS.keys()
+
+
+def test_empty_values_count_as_unset() -> None:
+    settings = Settings.from_env({"TEMPORAL_ADDRESS": "", "DATABASE_URL": "  ", "APPROVAL_LIMIT_FEN": ""})
+    assert settings.uses_embedded_temporal
+    assert settings.uses_embedded_postgres
+    assert settings.approval_limit_fen == 5000
+
+
+def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_TASK_QUEUE", "from-the-environment")
+    assert Settings.from_env().task_queue == "from-the-environment"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(ValidationError):
+        settings.task_queue = "other"
+
+
+def test_the_token_key_stays_out_of_repr() -> None:
+    settings = Settings.from_env({"MSISDN_TOKEN_KEY": "a-very-secret-key-123"})
+    assert "a-very-secret-key-123" not in repr(settings)
+
+
+BAD_VALUES: list[tuple[str, str, str]] = [
+    ("TEMPORAL_ADDRESS", "localhost", "must be host:port (e.g. localhost:7233)"),
+    ("TEMPORAL_ADDRESS", "localhost:", "must be host:port"),
+    ("TEMPORAL_ADDRESS", ":7233", "must be host:port"),
+    ("TEMPORAL_ADDRESS", "localhost:port", "must be host:port"),
+    ("TEMPORAL_ADDRESS", "localhost:70000", "must be host:port"),
+    ("TEMPORAL_ADDRESS", "http://localhost:7233", "must be host:port"),
+    ("TEMPORAL_NAMESPACE", "my namespace", "must be a Temporal namespace name"),
+    ("COMPLAINTS_TASK_QUEUE", "-queue", "must be a task queue name"),
+    ("DATABASE_URL", "mysql://db/complaints", "must be a PostgreSQL URL"),
+    ("DATABASE_URL", "postgresql:///complaints", "must be a PostgreSQL URL"),
+    ("DATABASE_URL", "postgresql://db:notaport/complaints", "must be a PostgreSQL URL"),
+    ("PARTNER_URL", "partner:8787", "must be an http(s) URL"),
+    ("PARTNER_URL", "ftp://partner:8787", "must be an http(s) URL"),
+    ("PARTNER_URL", "http://", "must be an http(s) URL"),
+    ("TEMPORAL_PORT", "0", "must be a TCP port number from 1 to 65535"),
+    ("TEMPORAL_UI_PORT", "65536", "must be a TCP port number"),
+    ("PARTNER_PORT", "eighty", "must be a TCP port number"),
+    ("APPROVAL_LIMIT_FEN", "-1", "must be a whole number of fen, 0 or more"),
+    ("APPROVAL_LIMIT_FEN", "50.00", "must be a whole number of fen"),
+    ("APPROVAL_LIMIT_FEN", "1e3", "must be a whole number of fen"),
+    ("SLA_WARN_PERCENT", "0", "must be a whole percent of the deadline from 1 to 99"),
+    ("SLA_WARN_PERCENT", "100", "from 1 to 99"),
+    ("SLA_WARN_PERCENT", "0.8", "from 1 to 99"),
+    ("LOG_FORMAT", "xml", "must be one of: console, json"),
+    ("LOG_LEVEL", "verbose", "must be one of: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("COMPLAINTS_DATA_DIR", "bad\x00dir", "must be a directory path"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), BAD_VALUES)
+def test_a_bad_value_names_the_variable_the_value_and_what_is_expected(
+    variable: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}={value!r} ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_every_variable_has_a_bad_value_tested() -> None:
+    # MSISDN_TOKEN_KEY is a secret, so its message differs: tested on its own below.
+    assert {variable for variable, _, _ in BAD_VALUES} | {"MSISDN_TOKEN_KEY"} == set(ENV_VARS)
+
+
+def test_a_short_token_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"MSISDN_TOKEN_KEY": "hunter2"})
+    message = str(caught.value)
+    assert message.startswith("MSISDN_TOKEN_KEY ")
+    assert "at least 16 characters" in message
+    assert "hunter2" not in message
+
+
+def test_a_database_password_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"DATABASE_URL": "mysql://user:s3cret@db/complaints"})
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL=")
+    assert "s3cret" not in message and "***" in message
+
+
+def test_embedded_services_need_distinct_ports() -> None:
+    with pytest.raises(ConfigError, match=r"^TEMPORAL_UI_PORT=7233 must differ from TEMPORAL_PORT=7233"):
+        Settings.from_env({"TEMPORAL_UI_PORT": "7233"})
+    with pytest.raises(ConfigError, match=r"^PARTNER_PORT=8233 must differ from TEMPORAL_UI_PORT"):
+        Settings.from_env({"PARTNER_PORT": "8233"})
+    # With an external Temporal its ports are unused, so they may clash with anything.
+    settings = Settings.from_env({"TEMPORAL_ADDRESS": "temporal:7233", "PARTNER_PORT": "8233"})
+    assert settings.partner_port == 8233
+
+
+def test_config_error_is_a_value_error() -> None:
+    assert issubclass(ConfigError, ValueError)
+
+
+def _run_loader(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = "from runtime.settings import load_settings_or_exit; print(load_settings_or_exit().task_queue)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_load_settings_or_exit_exits_2_with_one_line() -> None:
+    result = _run_loader({"TEMPORAL_ADDRESS": "localhost"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "config error: TEMPORAL_ADDRESS='localhost' must be host:port (e.g. localhost:7233)\n"
+    )
+
+
+def test_load_settings_or_exit_returns_good_settings() -> None:
+    result = _run_loader({"COMPLAINTS_TASK_QUEUE": "q1"})
+    assert (result.returncode, result.stdout, result.stderr) == (0, "q1\n", "")
