@@ -104,6 +104,8 @@ async def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    if args.as_of is not None:
+        return await audit_commands.show_as_of(settings, args.complaint_id, args.as_of, as_json=args.json)
     client = await complaint_client(settings)
     view = await client.view(args.complaint_id)
     if args.json:
@@ -185,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", cmd_show, "print a case's state and timeline")
     show.add_argument("complaint_id")
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--as-of", type=audit_commands.parse_time, metavar="TIME",
+                      help="the case as it stood then (ISO time; without a zone it is Asia/Shanghai), "
+                      "folded from its events in PostgreSQL")
 
     supervisor_commands.register(command)
     audit_commands.register(command)
