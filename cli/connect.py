@@ -26,6 +26,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         approval_limit_fen=settings.approval_limit_fen,
         warn_percent=settings.sla_warn_percent,
         task_queue=settings.task_queue,
+        reopen_window_days=settings.reopen_window_days,
     )
 
 

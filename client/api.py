@@ -21,7 +21,9 @@ from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from workflows import search_attributes as sa
 from domain.actors import Actor
+from domain.events import ComplaintFiled
 from domain.intake import ComplaintIntake
+from domain.reopening import check_reopen
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,
@@ -30,6 +32,7 @@ from workflows.messages import (
     ComplaintInput,
     CustomerAnswer,
     EngineOptions,
+    ManualResolution,
     Note,
     Reassignment,
     Withdrawal,
@@ -161,6 +164,48 @@ class ComplaintClient:
     async def reassign(self, complaint_id: str, to_assignee: str, actor: Actor, reason: str = "") -> str:
         request = Reassignment(to_assignee=to_assignee, reason=reason, actor=actor)
         return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
+
+    async def resolve(self, complaint_id: str, outcome: str, summary: str, actor: Actor) -> str:
+        """A person resolves the case; the customer is then asked to confirm."""
+        request = ManualResolution(outcome=outcome, summary=summary, actor=actor)
+        return await self._update(complaint_id, ComplaintWorkflow.resolve_manually, request)
+
+    async def reopen(
+        self, complaint_id: str, reason: str, actor: Actor, *, now: datetime | None = None
+    ) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
+        """Start a new run of a case closed within the reopen window; it continues the same event stream."""
+        view = await self.view(complaint_id)
+        check_reopen(
+            view.state, now or datetime.now(UTC), timedelta(days=self.options.reopen_window_days)
+        )
+        filed = view.timeline[0]
+        assert isinstance(filed, ComplaintFiled)
+        intake = ComplaintIntake(
+            complaint_id=complaint_id,
+            category=filed.category,
+            priority=filed.priority,
+            channel=filed.channel,
+            msisdn=filed.msisdn,
+            customer_name=filed.customer_name,
+            description=filed.description,
+            id_number=filed.id_number,
+            partner_msisdn=filed.partner_msisdn,
+            filed_by=filed.actor,
+        )
+        return await self.temporal.start_workflow(
+            ComplaintWorkflow.run,
+            ComplaintInput(
+                intake=intake,
+                msisdn_token=msisdn_token(self._token_key, intake.msisdn),
+                options=self.options,
+                history=view.timeline,
+                reopen_reason=reason,
+                reopened_by=actor,
+            ),
+            id=complaint_id,
+            task_queue=self.options.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
 
     async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
         return await self._update(complaint_id, ComplaintWorkflow.withdraw, Withdrawal(reason=reason, actor=actor))

@@ -216,7 +216,9 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
         case ev.ComplaintClosed(reason=reason):
             return {"status": Status.CLOSED, "closed_at": event.at, "close_reason": reason, "pending_question": None}
         case ev.ComplaintReopened():
+            # Earlier answers belong to the earlier resolution: a reopened case asks again.
             return {
+                "answers": {},
                 "status": Status.INVESTIGATING,
                 "reopened": state.reopened + 1,
                 "closed_at": None,

@@ -38,6 +38,7 @@ ENV_VARS: dict[str, str] = {
     "APPROVAL_LIMIT_FEN": "approval_limit_fen",
     "MSISDN_TOKEN_KEY": "msisdn_token_key",
     "SLA_WARN_PERCENT": "sla_warn_percent",
+    "REOPEN_WINDOW_DAYS": "reopen_window_days",
     "LOG_FORMAT": "log_format",
     "LOG_LEVEL": "log_level",
 }
@@ -56,6 +57,7 @@ ENV_HELP: dict[str, str] = {
     "APPROVAL_LIMIT_FEN": "largest adjustment an agent may apply without a supervisor, in fen (default 5000)",
     "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
     "SLA_WARN_PERCENT": "share of an SLA deadline after which a warning is raised, in percent (default 80)",
+    "REOPEN_WINDOW_DAYS": "days after closing during which a case may be reopened (default 7)",
     "LOG_FORMAT": "console or json (default console)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)",
 }
@@ -83,6 +85,7 @@ class Settings(BaseModel):
     approval_limit_fen: int = Field(default=5000, ge=0)
     msisdn_token_key: str = Field(default=DEV_MSISDN_TOKEN_KEY, min_length=MIN_TOKEN_KEY_LENGTH, repr=False)
     sla_warn_percent: int = Field(default=80, ge=1, le=99)
+    reopen_window_days: int = Field(default=7, ge=0, le=365)
     log_format: LogFormat = "console"
     log_level: LogLevel = "INFO"
 
@@ -259,6 +262,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "APPROVAL_LIMIT_FEN": _int_in(0, None, "a whole number of fen, 0 or more (e.g. 5000 = 50 yuan)"),
     "MSISDN_TOKEN_KEY": _token_key,
     "SLA_WARN_PERCENT": _int_in(1, 99, "a whole percent of the deadline from 1 to 99 (e.g. 80)"),
+    "REOPEN_WINDOW_DAYS": _int_in(0, 365, "a whole number of days from 0 to 365 (e.g. 7)"),
     "LOG_FORMAT": _choice(("console", "json"), str.lower),
     "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
 }

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
-    from domain.sla import RESOLVE, SlaPolicy, escalation_role
+    from domain.sla import RESOLVE, SlaPolicy, escalation_role, policy_for
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
@@ -64,6 +64,12 @@ class Case:
         return self.input.intake.complaint_id
 
     @property
+    def policy(self) -> SlaPolicy:
+        """The deadlines of this case: the deployment's override for its category, or the default."""
+        intake = self.input.intake
+        return self.options.sla_overrides.get(intake.category) or policy_for(intake.category, intake.priority)
+
+    @property
     def current(self) -> ComplaintState:
         assert self.state is not None, "the case has no events yet"
         return self.state
@@ -94,16 +100,25 @@ class Case:
             if not self._unsaved:
                 return
             batch, self._unsaved = self._unsaved, []
-            # A regular activity, not a local one: its input (the events) is fixed in history before
-            # it runs, so a workflow task retried after a crash cannot save different timestamps
-            # under the same sequence numbers.
-            await workflow.execute_activity_method(
-                EventStoreActivities.append_events,
-                AppendEventsInput(complaint_id=self.complaint_id, events=batch),
-                start_to_close_timeout=SAVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-            )
+            try:
+                await self._append(batch)
+            except asyncio.CancelledError:
+                # The caller was cancelled (e.g. a withdrawn case's playbook): keep the events for the
+                # next save. Saving them twice is harmless, since appends are idempotent by seq.
+                self._unsaved = batch + self._unsaved
+                raise
             self.publish_search_attributes()
+
+    async def _append(self, batch: list[ev.Event]) -> None:
+        # A regular activity, not a local one: its input (the events) is fixed in history before
+        # it runs, so a workflow task retried after a crash cannot save different timestamps
+        # under the same sequence numbers.
+        await workflow.execute_activity_method(
+            EventStoreActivities.append_events,
+            AppendEventsInput(complaint_id=self.complaint_id, events=batch),
+            start_to_close_timeout=SAVE_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+        )
 
     def publish_search_attributes(self) -> None:
         """Keep visibility current, upserting only what changed (each upsert is a history event)."""

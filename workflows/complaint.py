@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.cases import Category, Status
     from domain.errors import InvalidCommand
     from domain.playbooks.common import ACKNOWLEDGEMENTS
-    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, policy_for
+    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy
     from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
     from workflows.case import Case
     from workflows.messages import (
@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         CaseView,
         ComplaintInput,
         CustomerAnswer,
+        ManualResolution,
         Note,
         Reassignment,
         Withdrawal,
@@ -63,25 +64,32 @@ class ComplaintWorkflow:
     @workflow.init
     def __init__(self, start: ComplaintInput) -> None:
         self.case = Case(start)
+        self._resolved_by_hand = False
 
     @workflow.run
     async def run(self, start: ComplaintInput) -> CaseOutcome:
         case = self.case
         intake = start.intake
-        policy = policy_for(intake.category, intake.priority)
-        if case.state is None:
-            self._file(start, policy)
-        else:
+        policy = case.policy
+        reopened = case.state is not None
+        if reopened:
             self._reopen(start, policy)
+        else:
+            self._file(start, policy)
         await case.save()
         sla = asyncio.create_task(case.watch_sla(policy))
 
-        playbook = asyncio.create_task(PLAYBOOKS[intake.category](case))
-        await workflow.wait_condition(lambda: playbook.done() or not case.current.is_open)
-        if not playbook.done():
-            playbook.cancel()  # withdrawn while the playbook was still working
+        if reopened:
+            # A reopened case is worked by a person (resolve_manually): running the playbook again could
+            # move money a second time for the same complaint.
+            await workflow.wait_condition(lambda: self._settled())
         else:
-            await playbook  # surfaces a playbook failure as the workflow's failure
+            playbook = asyncio.create_task(PLAYBOOKS[intake.category](case))
+            await workflow.wait_condition(lambda: playbook.done() or self._interrupted())
+            if not playbook.done():
+                playbook.cancel()  # withdrawn, or resolved by hand, while the playbook still worked
+            else:
+                await playbook  # surfaces a playbook failure as the workflow's failure
         await self._stop_clock(RESOLVE)
 
         if case.current.is_open:
@@ -97,6 +105,14 @@ class ComplaintWorkflow:
             money_moved_fen=case.current.money_moved_fen,
             events=case.current.last_seq,
         )
+
+    def _settled(self) -> bool:
+        state = self.case.current
+        return state.status is Status.RESOLVED or not state.is_open
+
+    def _interrupted(self) -> bool:
+        """Withdrawn, or resolved by a person, while the playbook was still working."""
+        return not self.case.current.is_open or self._resolved_by_hand
 
     async def _archive_when_closed(self) -> None:
         """Hand the full Temporal history to the archiver, which waits for this run to end first.
@@ -254,6 +270,23 @@ class ComplaintWorkflow:
             raise InvalidCommand("a customer cannot reassign a case")
         if request.to_assignee == self.case.current.assignee:
             raise InvalidCommand(f"case {self.case.complaint_id} is already assigned to {request.to_assignee}")
+
+    @workflow.update
+    async def resolve_manually(self, request: ManualResolution) -> str:
+        self.case.record(
+            ev.ComplaintResolved, actor=request.actor, outcome=request.outcome, summary=request.summary
+        )
+        self._resolved_by_hand = True
+        await self.case.save()
+        return request.outcome
+
+    @resolve_manually.validator
+    def _validate_manual_resolution(self, request: ManualResolution) -> None:
+        self._require_open()
+        if self.case.current.status is Status.RESOLVED:
+            raise InvalidCommand(f"case {self.case.complaint_id} is already resolved")
+        if request.actor.role in (Role.CUSTOMER, Role.SYSTEM, Role.AUDITOR):
+            raise InvalidCommand(f"a {request.actor.role.value} cannot resolve a case")
 
     @workflow.update
     async def withdraw(self, request: Withdrawal) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
+from domain.cases import Category
 from domain.events import AnyEvent
 from domain.intake import ComplaintIntake
+from domain.sla import SlaPolicy
 from domain.state import ComplaintState
 
 
@@ -20,6 +22,9 @@ class EngineOptions(_Message):
     approval_limit_fen: int = Field(default=5000, ge=0)
     warn_percent: int = Field(default=80, gt=0, lt=100)
     task_queue: str = "complaints"
+    # A deployment's own deadlines for some categories, replacing domain.sla's defaults.
+    sla_overrides: dict[Category, SlaPolicy] = Field(default_factory=dict)
+    reopen_window_days: int = Field(default=7, ge=0)
 
 
 class ComplaintInput(_Message):
@@ -63,6 +68,14 @@ class Note(_Message):
 class Reassignment(_Message):
     to_assignee: str = Field(min_length=1, max_length=64)
     reason: str = Field(default="", max_length=500)
+    actor: Actor
+
+
+class ManualResolution(_Message):
+    """A person resolves the case (a reopened case is worked by hand, never re-run automatically)."""
+
+    outcome: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    summary: str = Field(min_length=1, max_length=2000)
     actor: Actor
 
 

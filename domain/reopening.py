@@ -1,0 +1,19 @@
+"""When a closed case may be reopened instead of filed anew."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.errors import InvalidCommand
+from domain.state import ComplaintState
+
+
+def check_reopen(state: ComplaintState, now: datetime, window: timedelta) -> None:
+    """Raise InvalidCommand unless the case is closed and closed no longer than `window` ago."""
+    if state.is_open or state.closed_at is None:
+        raise InvalidCommand(f"case {state.complaint_id} is still open ({state.status.value}): nothing to reopen")
+    if now - state.closed_at > window:
+        raise InvalidCommand(
+            f"case {state.complaint_id} closed on {state.closed_at:%Y-%m-%d}, more than {window.days} days ago: "
+            "file a new complaint that refers to it"
+        )

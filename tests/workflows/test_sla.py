@@ -1,0 +1,136 @@
+"""SLA timers on the time-skipping server: warnings, escalations, reminders, pauses and reopening."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.actors import Actor, Role
+from domain.cases import Status
+from tests.conftest import engine
+from tests.workflows.helpers import (
+    forwarding_intake,
+    minutes_after,
+    reset_sandboxes,
+    set_partner_faults,
+    wait_for_question,
+)
+from worker import Dependencies
+
+CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
+MANAGER = Actor(id="manager-wang", role=Role.STORE_MANAGER)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
+    await reset_sandboxes(partner_url, pool)
+
+
+async def test_warning_breach_and_second_escalation_fire_on_time(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies, partner_url: str
+) -> None:
+    """The partner stays down: warned at 24 min, escalated at 30 (store manager) and 45 (regional support)."""
+    await set_partner_faults(partner_url, error_rate=1.0)
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        await time_skipping_env.sleep(46 * 60)
+        view = await client.view(intake.complaint_id)
+        await handle.terminate("test over")
+
+    filed = view.state.filed_at
+    assert minutes_after(view, "SlaWarned", filed) == [24.0]
+    assert minutes_after(view, "SlaBreached", filed) == [30.0, 45.0]
+    escalations = [e for e in view.timeline if e.type == "CaseEscalated"]
+    assert [(e.level, e.to_role) for e in escalations] == [(1, Role.STORE_MANAGER), (2, Role.REGIONAL_SUPPORT)]
+    assert view.state.escalation_level == 2
+    async with deps.pool.acquire() as conn:
+        outbox = await conn.fetch(
+            "SELECT recipient_role FROM notification_outbox WHERE complaint_id = $1 ORDER BY id", intake.complaint_id
+        )
+    assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "regional_support"]
+
+
+async def test_a_silent_customer_is_reminded_then_the_case_closes_unconfirmed(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        asked = (await wait_for_question(client, intake.complaint_id)).state.pending_question
+        assert asked is not None
+        outcome = await handle.result()
+        view = await client.view(intake.complaint_id)
+
+    assert outcome.close_reason == "unconfirmed"
+    assert minutes_after(view, "CustomerReminded", asked.asked_at) == [10.0]
+    assert minutes_after(view, "ComplaintClosed", asked.asked_at) == [120.0]
+
+
+async def test_a_case_reopened_within_the_window_runs_its_clock_again(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        await wait_for_question(client, intake.complaint_id)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await handle.result()
+
+        reopened = await client.reopen(intake.complaint_id, "calls are forwarded again", CUSTOMER)
+        view = await client.view(intake.complaint_id)
+        assert view.state.status is Status.INVESTIGATING and view.state.reopened == 1
+        assert view.state.sla_due_at is not None
+        await client.resolve(intake.complaint_id, "forwarding_cancelled_again", "cancelled by phone", MANAGER)
+        await wait_for_question(client, intake.complaint_id)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        outcome = await reopened.result()
+        view = await client.view(intake.complaint_id)
+
+    assert outcome.outcome == "forwarding_cancelled_again" and outcome.close_reason == "confirmed"
+    types = [e.type for e in view.timeline]
+    assert types.count("ComplaintClosed") == 2 and "ComplaintReopened" in types
+    stored = await deps_store(deps).load(intake.complaint_id)
+    assert [e.seq for e in stored] == list(range(1, len(view.timeline) + 1))
+    assert await deps_store(deps).verify(intake.complaint_id) is None
+
+
+async def test_reopening_an_open_case_is_refused(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    from domain.errors import InvalidCommand
+
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        await wait_for_question(client, intake.complaint_id)
+        with pytest.raises(InvalidCommand, match="still open"):
+            await client.reopen(intake.complaint_id, "again", CUSTOMER)
+        await handle.terminate("test over")
+
+
+async def test_reassign_moves_the_case_and_its_warnings(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies, partner_url: str
+) -> None:
+    await set_partner_faults(partner_url, error_rate=1.0)
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        await client.reassign(intake.complaint_id, "agent-zhou", MANAGER, reason="li is off today")
+        await time_skipping_env.sleep(25 * 60)
+        view = await client.view(intake.complaint_id)
+        await handle.terminate("test over")
+    assert view.state.assignee == "agent-zhou"
+    async with deps.pool.acquire() as conn:
+        recipient = await conn.fetchval(
+            "SELECT recipient FROM notification_outbox WHERE complaint_id = $1 AND recipient_role = 'agent'",
+            intake.complaint_id,
+        )
+    assert recipient == "agent-zhou"
+
+
+def deps_store(deps: Dependencies):  # noqa: ANN201
+    from store.event_store import PostgresEventStore
+
+    return PostgresEventStore(deps.pool)
