@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
+from activities.logging import activity_log
 from domain.events import AnyEvent
 from store.event_store import PostgresEventStore
 
@@ -24,8 +25,5 @@ class EventStoreActivities:
     async def append_events(self, request: AppendEventsInput) -> int:
         """Append the events; idempotent by seq, so a retry after a lost reply writes nothing twice."""
         result = await self._store.append(request.complaint_id, request.events)
-        activity.logger.info(
-            "events saved",
-            extra={"complaint_id": request.complaint_id, "appended": result.appended, "last_seq": result.last_seq},
-        )
+        activity_log().debug("events saved", appended=result.appended, last_seq=result.last_seq)
         return result.last_seq

@@ -6,6 +6,8 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
+from activities.logging import activity_log
+
 
 class Notification(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -36,4 +38,10 @@ class NotificationActivities:
             notification.subject,
             notification.body,
         )
-        return status.endswith(" 1")
+        queued = status.endswith(" 1")
+        activity_log().info(
+            "notification queued" if queued else "notification already queued",
+            recipient_role=notification.recipient_role,
+            subject=notification.subject,
+        )
+        return queued

@@ -51,6 +51,7 @@ def test_every_variable_is_read() -> None:
         "APPROVAL_LIMIT_FEN": "0",
         "MSISDN_TOKEN_KEY": "k" * 32,
         "SLA_WARN_PERCENT": "75",
+        "REOPEN_WINDOW_DAYS": "14",
         "LOG_FORMAT": "JSON",
         "LOG_LEVEL": "debug",
     }
@@ -61,6 +62,7 @@ def test_every_variable_is_read() -> None:
     assert settings.temporal_namespace == "complaints-prod"
     assert settings.task_queue == "complaints.v2"
     assert settings.database_url == "postgresql://complaints:secret@complaints-db:5432/complaints"
+    assert settings.reopen_window_days == 14
     assert settings.partner_url == "https://partner.example.com:8443"  # trailing slash dropped
     assert (settings.temporal_port, settings.temporal_ui_port, settings.partner_port) == (17233, 18233, 18787)
     assert settings.approval_limit_fen == 0
