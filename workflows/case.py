@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.billing import AdjustmentCommand, BillingActivities
     from activities.event_store import AppendEventsInput, EventStoreActivities
     from activities.notifications import Notification, NotificationActivities
     from domain import events as ev
@@ -233,9 +234,6 @@ class Case:
         sp_code: str | None = None,
     ) -> Adjustment:
         """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
-        # Imported here so the billing adapter's models load only when a playbook moves money.
-        from activities.billing import AdjustmentCommand, BillingActivities
-
         adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
         approval = needs_approval(kind, amount_fen, self.options.approval_limit_fen)
         self.record(
