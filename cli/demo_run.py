@@ -7,7 +7,7 @@ import asyncio
 import structlog
 
 from cli.connect import engine_options
-from cli.demo import drive, render_results, reset_sandboxes
+from cli.demo import StoryResult, drive, render_results, reset_sandboxes
 from cli.stories import seed_stories
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
@@ -29,10 +29,16 @@ async def run_demo(settings: Settings, timeout: float) -> int:
             stories = seed_stories()
             log.info("filing the seed's stories", count=len(stories))
             async with build_worker(temporal, deps, settings.task_queue):
-                results = await asyncio.gather(*(drive(complaints, story, timeout) for story in stories))
-        print(render_results(list(results)))
+                outcomes = await asyncio.gather(
+                    *(drive(complaints, story, timeout) for story in stories), return_exceptions=True
+                )
+        results = [outcome for outcome in outcomes if isinstance(outcome, StoryResult)]
+        print(render_results(results))
+        failed = [(story, outcome) for story, outcome in zip(stories, outcomes) if isinstance(outcome, BaseException)]
+        for story, error in failed:
+            print(f"FAILED {story.intake.complaint_id} ({story.title}): {type(error).__name__}: {error}")
         print()
         print(f"Data folder: {settings.data_dir.resolve()} (Temporal: temporal.db, PostgreSQL: pg/)")
         if runtime.ui_url:
             print(f"Temporal Web UI while the engine runs (`python worker.py`): {runtime.ui_url}")
-    return 0
+    return 1 if failed else 0

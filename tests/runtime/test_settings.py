@@ -127,6 +127,8 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("SLA_WARN_PERCENT", "0", "must be a whole percent of the deadline from 1 to 99"),
     ("SLA_WARN_PERCENT", "100", "from 1 to 99"),
     ("SLA_WARN_PERCENT", "0.8", "from 1 to 99"),
+    ("REOPEN_WINDOW_DAYS", "-1", "must be a whole number of days from 0 to 365"),
+    ("REOPEN_WINDOW_DAYS", "a week", "from 0 to 365"),
     ("LOG_FORMAT", "xml", "must be one of: console, json"),
     ("LOG_LEVEL", "verbose", "must be one of: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("COMPLAINTS_DATA_DIR", "bad\x00dir", "must be a directory path"),

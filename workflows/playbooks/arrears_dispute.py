@@ -1,12 +1,171 @@
-"""arrears_dispute: not written yet (placeholder so the registry and worker are wired)."""
+"""arrears_dispute: my cancelled prepaid number can't owe 20-odd yuan (13967341014).
+
+Show where the arrears come from (the account, its last call, the balance history), then let the
+customer choose: pay them (and perhaps buy a new number), or dispute them, in which case a supervisor
+decides on a waiver. A refused waiver is a recorded decision with the supervisor's reason.
+"""
 
 from __future__ import annotations
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.billing import BillingActivities, BillingCommand, MsisdnQuery
+    from domain import events as ev
+    from domain.masking import mask_msisdn
+    from domain.money import format_yuan
+    from domain.playbooks.arrears_dispute import (
+        SETTLE_OPTIONS,
+        SETTLE_QUESTION,
+        ArrearsExplanation,
+        explain_arrears,
+        refusal_reason,
+        settlement_choice,
+        waiver_reason,
+    )
+    from domain.sla import policy_for
     from workflows.case import Case
+
+ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"
+EVIDENCE = [ACCOUNT, LAST_USAGE, HISTORY]
+NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) may be sold to the customer"
 
 
 async def run(case: Case) -> None:
-    raise NotImplementedError("the arrears_dispute playbook is not written yet")
+    query = MsisdnQuery(msisdn=case.current.msisdn)
+    account = await case.call(BillingActivities.get_customer, query)
+    case.record(
+        ev.EvidenceRecorded,
+        step=ACCOUNT,
+        summary=f"{account.account_type} {account.brand}, {account.status}, owes {format_yuan(account.arrears_fen)}",
+        facts={
+            "status": account.status,
+            "account_type": account.account_type,
+            "brand": account.brand,
+            "arrears_fen": account.arrears_fen,
+            "cancelled_at": account.cancelled_at.isoformat() if account.cancelled_at else None,
+        },
+    )
+    last_call = await case.call(BillingActivities.last_usage, query)
+    history = await case.call(BillingActivities.balance_history, query)
+    explanation = explain_arrears(account, last_call, history)
+    case.record(
+        ev.EvidenceRecorded,
+        step=LAST_USAGE,
+        summary="no calls on record"
+        if last_call is None
+        else (
+            f"last call {explanation.last_call_minutes} min to {mask_msisdn(last_call.other_party)}, "
+            f"{format_yuan(last_call.charge_fen)}"
+        ),
+        facts={key: value for key, value in explanation.facts().items() if key.startswith("last_call")},
+    )
+    case.record(
+        ev.EvidenceRecorded,
+        step=HISTORY,
+        summary=explanation.describe(),
+        facts={
+            "lines": len(history),
+            "final_balance_fen": explanation.final_balance_fen,
+            "accounted": explanation.accounted,
+            "balance_before_last_call_fen": explanation.balance_before_last_call_fen,
+        },
+    )
+    await case.save()
+
+    if not explanation.owes:
+        case.record(
+            ev.DecisionRecorded,
+            decision="nothing owed",
+            reason="the billing system shows no arrears on the number",
+            evidence_steps=[ACCOUNT],
+        )
+        case.record(
+            ev.ComplaintResolved, outcome="no_arrears", summary=f"{explanation.describe()}; {NEW_NUMBER}."
+        )
+        return
+    case.record(
+        ev.DecisionRecorded,
+        decision="show the customer where the arrears come from",
+        reason=explanation.describe(),
+        evidence_steps=EVIDENCE,
+    )
+    answer = await case.ask_customer(
+        SETTLE_QUESTION,
+        f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
+        "or do you dispute it?",
+        SETTLE_OPTIONS,
+        policy_for(case.current.category, case.current.priority),
+    )
+    if not case.current.is_open:
+        return  # withdrawn while we waited
+    choice = settlement_choice(answer)
+    if choice == "pay":
+        await _settle(case, explanation)
+    elif choice == "dispute":
+        await _waive(case, explanation)
+    else:
+        case.record(
+            ev.DecisionRecorded,
+            decision="arrears stand",
+            reason="the customer did not answer: nothing was paid or waived",
+            evidence_steps=EVIDENCE,
+        )
+        case.record(
+            ev.ComplaintResolved,
+            outcome="arrears_outstanding",
+            summary=f"{explanation.describe()}. The customer did not say whether they pay or dispute.",
+        )
+
+
+async def _settle(case: Case, explanation: ArrearsExplanation) -> None:
+    key = case.key("settle-arrears")
+    receipt = await case.call(
+        BillingActivities.settle_arrears, BillingCommand(msisdn=case.current.msisdn, idempotency_key=key)
+    )
+    case.record(
+        ev.BillingActionApplied,
+        action="settle_arrears",
+        idempotency_key=key,
+        effective=receipt.effective,
+        details={"reference": receipt.reference, **receipt.details},
+    )
+    paid = receipt.details.get("amount_fen", explanation.arrears_fen)
+    case.record(
+        ev.ComplaintResolved,
+        outcome="arrears_paid",
+        summary=f"The customer paid {format_yuan(paid)} ({receipt.reference or 'already paid'}); {NEW_NUMBER}.",
+    )
+
+
+async def _waive(case: Case, explanation: ArrearsExplanation) -> None:
+    case.record(
+        ev.DecisionRecorded,
+        decision="propose a waiver",
+        reason="the customer disputes the arrears; a waiver needs a supervisor's approval",
+        evidence_steps=EVIDENCE,
+    )
+    adjustment = await case.adjust("arrears_waiver", explanation.arrears_fen, waiver_reason(explanation))
+    if not case.current.is_open:
+        return  # withdrawn while the waiver waited for approval
+    if adjustment.status == "applied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="arrears_waived",
+            summary=f"{format_yuan(explanation.arrears_fen)} waived (ledger {adjustment.ledger_id}, approved by "
+            f"{adjustment.decided_by}); {NEW_NUMBER}.",
+        )
+        return
+    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
+    case.record(
+        ev.DecisionRecorded,
+        decision="arrears stand: the waiver was refused",
+        reason=reason,
+        evidence_steps=EVIDENCE,
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="waiver_refused",
+        summary=f"The waiver of {format_yuan(explanation.arrears_fen)} was refused ({adjustment.decided_by}): "
+        f"{reason}. The arrears stand.",
+    )

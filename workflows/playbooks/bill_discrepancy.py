@@ -1,12 +1,177 @@
-"""bill_discrepancy: not written yet (placeholder so the registry and worker are wired)."""
+"""bill_discrepancy: the self-service terminal shows ~50 yuan, the billing system 100+ (13567383861).
+
+Fetch the period's daily charges from the billing system, the terminal and the web; compare them day by
+day; where the terminal differs, test it with reference numbers. A faulty channel gets an incident; an
+overcharge (the billing system above both other channels) is refunded twice over after approval.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.billing import (
+        BillingActivities,
+        DailyChargesQuery,
+        IncidentCommand,
+        MsisdnQuery,
+        ReferenceNumbersQuery,
+    )
+    from adapters.billing import Channel, DailyCharge
+    from domain import events as ev
+    from domain.masking import mask_msisdn
+    from domain.money import format_yuan
+    from domain.playbooks.arrears_dispute import refusal_reason
+    from domain.playbooks.bill_discrepancy import (
+        ChannelComparison,
+        Verdict,
+        channel_agrees,
+        compare_channels,
+        decide,
+        incident_description,
+        references_agree,
+    )
     from workflows.case import Case
+
+CHARGES, COMPARISON, REFERENCES = "daily-charges", "day-by-day", "reference-numbers"
+CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 
 
 async def run(case: Case) -> None:
-    raise NotImplementedError("the bill_discrepancy playbook is not written yet")
+    msisdn = case.current.msisdn
+    period = await case.call(BillingActivities.current_period, MsisdnQuery(msisdn=msisdn))
+    shown = {channel: await _charges(case, msisdn, period.start, period.end, channel) for channel in CHANNELS}
+    case.record(
+        ev.EvidenceRecorded,
+        step=CHARGES,
+        summary=", ".join(
+            f"{channel} {len(days)} days {format_yuan(sum(d.amount_fen for d in days))}"
+            for channel, days in shown.items()
+        ),
+        facts={
+            "period_start": period.start.isoformat(),
+            "period_end": period.end.isoformat(),
+            "totals_fen": {channel: sum(d.amount_fen for d in days) for channel, days in shown.items()},
+            "days_shown": {channel: len(days) for channel, days in shown.items()},
+        },
+    )
+    comparison = compare_channels(period.start, period.end, shown["billing"], shown["terminal"], shown["web"])
+    case.record(ev.EvidenceRecorded, step=COMPARISON, summary=comparison.describe(), facts=comparison.facts())
+    await case.save()
+
+    evidence = [CHARGES, COMPARISON]
+    terminal_sound: bool | None = None
+    if not channel_agrees(shown["billing"], shown["terminal"]):
+        terminal_sound = await _test_terminal(case, msisdn, period.start, period.end)
+        evidence.append(REFERENCES)
+    verdict = decide(comparison, terminal_sound)
+    case.record(
+        ev.DecisionRecorded,
+        decision=verdict.outcome.replace("_", " "),
+        reason=verdict.reason,
+        evidence_steps=evidence,
+    )
+
+    incidents = [
+        await _raise_incident(case, comparison, channel, terminal_sound)
+        for channel in verdict.incident_channels
+    ]
+    await case.save()
+    reported = f" Incident {', '.join(incidents)} raised on the faulty channel." if incidents else ""
+    if verdict.overcharge_fen > 0:
+        await _double_refund(case, comparison, verdict, evidence, reported)
+        return
+    case.record(ev.ComplaintResolved, outcome=verdict.outcome, summary=f"{verdict.reason}.{reported}")
+
+
+async def _charges(case: Case, msisdn: str, start: date, end: date, channel: Channel) -> list[DailyCharge]:
+    return await case.call(
+        BillingActivities.daily_charges,
+        DailyChargesQuery(msisdn=msisdn, start=start, end=end, channel=channel),
+    )
+
+
+async def _test_terminal(case: Case, msisdn: str, start: date, end: date) -> bool | None:
+    """Try two other numbers on the terminal, as the seed's store did: does it match the billing system?"""
+    numbers = await case.call(
+        BillingActivities.reference_numbers, ReferenceNumbersQuery(exclude=[msisdn], limit=2)
+    )
+    results: dict[str, bool] = {}
+    for number in numbers:
+        billing = await _charges(case, number, start, end, "billing")
+        terminal = await _charges(case, number, start, end, "terminal")
+        results[mask_msisdn(number)] = channel_agrees(billing, terminal)
+    sound = references_agree(results)
+    summary = (
+        "no reference numbers to test the terminal with"
+        if sound is None
+        else f"the terminal matches the billing system for {sum(results.values())} of {len(results)} reference numbers"
+    )
+    case.record(
+        ev.EvidenceRecorded,
+        step=REFERENCES,
+        summary=summary,
+        facts={"agree": results, "terminal_sound": sound},
+    )
+    return sound
+
+
+async def _raise_incident(
+    case: Case, comparison: ChannelComparison, channel: Channel, terminal_sound: bool | None
+) -> str:
+    key = case.key(f"incident-{channel}")
+    receipt = await case.call(
+        BillingActivities.raise_incident,
+        IncidentCommand(
+            channel=channel,
+            description=incident_description(comparison, channel, terminal_sound),
+            idempotency_key=key,
+            msisdn=case.current.msisdn,
+        ),
+    )
+    case.record(
+        ev.BillingActionApplied,
+        action="raise_incident",
+        idempotency_key=key,
+        effective=receipt.effective,
+        details={"reference": receipt.reference, **receipt.details},
+    )
+    return receipt.reference or key
+
+
+async def _double_refund(
+    case: Case, comparison: ChannelComparison, verdict: Verdict, evidence: list[str], reported: str
+) -> None:
+    days = ", ".join(
+        f"day {d.day_of_period} +{format_yuan(d.overcharge_fen)}" for d in comparison.overcharge_days
+    )
+    adjustment = await case.adjust(
+        "double_refund",
+        verdict.double_refund_fen,
+        f"overcharged {format_yuan(verdict.overcharge_fen)} ({days}): refunded twice over as promised",
+    )
+    if not case.current.is_open:
+        return  # withdrawn while the refund waited for approval
+    if adjustment.status == "applied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="double_refunded",
+            summary=f"The billing system overcharged {format_yuan(verdict.overcharge_fen)} ({days}); "
+            f"{format_yuan(verdict.double_refund_fen)} refunded (ledger {adjustment.ledger_id}).{reported}",
+        )
+        return
+    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
+    case.record(
+        ev.DecisionRecorded,
+        decision="no double refund: the approver refused",
+        reason=reason,
+        evidence_steps=evidence,
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="double_refund_refused",
+        summary=f"The double refund of {format_yuan(verdict.double_refund_fen)} was refused "
+        f"({adjustment.decided_by}): {reason}.{reported}",
+    )

@@ -1,12 +1,192 @@
-"""billing_spike: not written yet (placeholder so the registry and worker are wired)."""
+"""billing_spike: this month's bill is 4x the usual one (13666778765: 58.20 yuan of long calls yesterday).
+
+Query the bills and the period's calls, flag the calls far outside the customer's pattern (the rule is in
+domain.playbooks.billing_spike), offer to compare them with the other party's own records: if they
+agree, explain and advise (the flip phone did not hang up); if they disagree, refund the difference.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.case import Case
+    from activities.billing import BillingActivities, BillsQuery, CallRecordsQuery, CounterpartQuery
+    from adapters.billing import CallRecord
+    from domain import events as ev
+    from domain.masking import mask_msisdn
+    from domain.money import format_yuan
+    from domain.playbooks.arrears_dispute import refusal_reason
+    from domain.playbooks.billing_spike import (
+        ADVICE,
+        CallPattern,
+        compare_with_counterpart,
+        find_unusual_calls,
+        local_window,
+        measure_spike,
+    )
+    from domain.sla import policy_for
+    from workflows.case import Case, failure_type
+
+COMPARE_QUESTION = "compare-with-other-party"
+BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-records"
 
 
 async def run(case: Case) -> None:
-    raise NotImplementedError("the billing_spike playbook is not written yet")
+    msisdn = case.current.msisdn
+    bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=6))
+    spike = measure_spike(bills)
+    case.record(ev.EvidenceRecorded, step=BILLS, summary=spike.describe(), facts=spike.facts())
+
+    period_from, period_until = local_window(spike.current_start, spike.current_end)
+    usual: list[CallRecord] = []
+    if spike.usual_from is not None:
+        usual_from, _ = local_window(spike.usual_from, spike.usual_from)
+        usual = await case.call(
+            BillingActivities.call_records,
+            CallRecordsQuery(msisdn=msisdn, since=usual_from, until=period_from),
+        )
+    current = await case.call(
+        BillingActivities.call_records, CallRecordsQuery(msisdn=msisdn, since=period_from, until=period_until)
+    )
+    pattern = find_unusual_calls(usual, current)
+    case.record(ev.EvidenceRecorded, step=CALLS, summary=pattern.describe(), facts=pattern.facts())
+    await case.save()
+
+    if not pattern.flagged:
+        case.record(
+            ev.DecisionRecorded,
+            decision="no unusual calls",
+            reason="every call this period fits the customer's usual pattern: the bill follows the usage",
+            evidence_steps=[BILLS, CALLS],
+        )
+        case.record(
+            ev.ComplaintResolved,
+            outcome="bill_matches_usage",
+            summary=f"{spike.describe()}; {pattern.describe()}. Went through the call list with the customer.",
+        )
+        return
+
+    case.record(
+        ev.DecisionRecorded,
+        decision="offer a comparison with the other party's records",
+        reason=f"{format_yuan(pattern.flagged_fen)} of the bill comes from calls far longer than usual; the "
+        "customer says they were short: the other party's switch keeps its own record of each call",
+        evidence_steps=[BILLS, CALLS],
+    )
+    answer = await case.ask_customer(
+        COMPARE_QUESTION,
+        f"{len(pattern.flagged)} long calls cost {format_yuan(pattern.flagged_fen)}. Shall we compare them "
+        "with the other party's own call records?",
+        ["yes", "no"],
+        policy_for(case.current.category, case.current.priority),
+    )
+    if not case.current.is_open:
+        return  # withdrawn while we waited
+    if answer != "yes":
+        case.record(
+            ev.DecisionRecorded,
+            decision="explain without a comparison",
+            reason="the customer did not want the other party's records compared",
+            evidence_steps=[BILLS, CALLS],
+        )
+        _advise(case)
+        case.record(
+            ev.ComplaintResolved,
+            outcome="charges_explained",
+            summary=f"{pattern.describe()}; the customer declined the comparison. Advice given: {ADVICE}",
+        )
+        return
+    await _compare_and_settle(case, pattern, period_from, period_until)
+
+
+async def _compare_and_settle(case: Case, pattern: CallPattern, since: datetime, until: datetime) -> None:
+    msisdn = case.current.msisdn
+    records: dict[str, list[CallRecord]] = {}
+    unavailable: list[str] = []
+    for party in pattern.other_parties:
+        try:
+            records[party] = await case.call(
+                BillingActivities.counterpart_call_records,
+                CounterpartQuery(msisdn=msisdn, other_party=party, since=since, until=until),
+            )
+        except ActivityError as error:
+            if failure_type(error) != "UnknownCustomer":
+                raise
+            unavailable.append(party)  # another carrier's customer: its records are not ours to read
+    comparison = compare_with_counterpart(pattern.flagged, records, unavailable)
+    case.record(
+        ev.EvidenceRecorded, step=COUNTERPART, summary=comparison.describe(), facts=comparison.facts()
+    )
+    await case.save()
+
+    if comparison.disputed_fen > 0:
+        await _refund(case, comparison.disputed_fen, comparison.describe())
+        return
+    if comparison.unverifiable:
+        parties = ", ".join(sorted({mask_msisdn(c.other_party) for c in comparison.unverifiable}))
+        case.record(
+            ev.DecisionRecorded,
+            decision="ask the other carrier for its records",
+            reason=f"the other party ({parties}) is another carrier's customer: its records must be requested",
+            evidence_steps=[CALLS, COUNTERPART],
+        )
+        case.record(
+            ev.ComplaintResolved,
+            outcome="comparison_unavailable",
+            summary=f"{comparison.describe()}. No refund until the other carrier's records show a difference.",
+        )
+        return
+    case.record(
+        ev.DecisionRecorded,
+        decision="no refund: the records agree",
+        reason="both switches recorded the same calls, at the same times, for as long: the calls stayed "
+        "connected after the conversation (the flip phone did not hang up when closed)",
+        evidence_steps=[CALLS, COUNTERPART],
+    )
+    _advise(case)
+    case.record(
+        ev.ComplaintResolved,
+        outcome="charges_explained",
+        summary=f"{pattern.describe()}; {comparison.describe()}: no refund. Advice given: {ADVICE}",
+    )
+
+
+def _advise(case: Case) -> None:
+    # The seed's lesson: one more reminder, one more action, after the explanation.
+    case.record(ev.NoteAdded, text=f"Advice to the customer: {ADVICE}")
+
+
+async def _refund(case: Case, amount_fen: int, found: str) -> None:
+    case.record(
+        ev.DecisionRecorded,
+        decision=f"refund {format_yuan(amount_fen)}",
+        reason=f"the other party's switch recorded shorter calls: {found}",
+        evidence_steps=[CALLS, COUNTERPART],
+    )
+    adjustment = await case.adjust(
+        "refund", amount_fen, f"call charges beyond the other party's records ({found})"
+    )
+    if not case.current.is_open:
+        return  # withdrawn while the refund waited for approval
+    if adjustment.status == "applied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="refunded",
+            summary=f"{format_yuan(amount_fen)} refunded (ledger {adjustment.ledger_id}): {found}",
+        )
+        return
+    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
+    case.record(
+        ev.DecisionRecorded,
+        decision="no refund: the approver refused",
+        reason=reason,
+        evidence_steps=[CALLS, COUNTERPART],
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="refund_refused",
+        summary=f"The refund of {format_yuan(amount_fen)} was refused: {reason}",
+    )

@@ -1,0 +1,176 @@
+"""arrears_dispute decisions: where a cancelled number's arrears come from, and what the answer means.
+
+A prepaid number can still owe money: a call is charged when it ends, so a long call started with a
+little balance left runs the balance below zero. The evidence is the last call before cancellation and
+the balance history (资金变化明细): the arrears are *accounted for* when the history's last balance is
+exactly minus the arrears the billing system shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain import events as ev
+from domain.money import format_yuan
+from domain.playbooks.billing_spike import LOCAL, billed_minutes
+
+SETTLE_QUESTION = "settle-arrears"
+SETTLE_OPTIONS = ["pay", "dispute"]
+Choice = Literal["pay", "dispute", "no_answer"]
+
+
+class Account(Protocol):
+    """The customer as the billing system gives it (adapters.billing.Customer)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def account_type(self) -> str: ...
+    @property
+    def arrears_fen(self) -> int: ...
+    @property
+    def cancelled_at(self) -> datetime | None: ...
+
+
+class LastCall(Protocol):
+    @property
+    def call_type(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def duration_seconds(self) -> int: ...
+    @property
+    def charge_fen(self) -> int: ...
+
+
+class BalanceLine(Protocol):
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def amount_fen(self) -> int: ...
+    @property
+    def balance_after_fen(self) -> int: ...
+
+
+class ArrearsExplanation(BaseModel):
+    """What the account, the last call and the balance history say about the arrears."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arrears_fen: int
+    status: str
+    account_type: str
+    cancelled_on: date | None
+    last_call_at: AwareDatetime | None
+    last_call_type: str | None
+    last_call_minutes: int | None
+    last_call_fen: int | None
+    balance_before_last_call_fen: int | None  # what was left when the last call started
+    final_balance_fen: int | None  # the history's last balance; -arrears when accounted for
+    accounted: bool
+
+    @property
+    def owes(self) -> bool:
+        return self.arrears_fen > 0
+
+    def describe(self) -> str:
+        if not self.owes:
+            return f"the number is {self.status} and owes nothing"
+        text = f"the {self.account_type} number is {self.status}"
+        if self.cancelled_on:
+            text += f" (since {self.cancelled_on.isoformat()})"
+        text += f" and owes {format_yuan(self.arrears_fen)}"
+        if self.last_call_at is not None and self.last_call_fen is not None:
+            text += (
+                f"; its last call, {self.last_call_minutes} min {(self.last_call_type or '').replace('_', ' ')} "
+                f"on {self.last_call_at.astimezone(LOCAL).date().isoformat()}, cost {format_yuan(self.last_call_fen)}"
+            )
+            if self.balance_before_last_call_fen is not None:
+                text += f" with {format_yuan(self.balance_before_last_call_fen)} left"
+        text += (
+            ": the balance history accounts for the arrears exactly"
+            if self.accounted
+            else ": the balance history does NOT account for the arrears"
+        )
+        return text
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "arrears_fen": self.arrears_fen,
+            "status": self.status,
+            "account_type": self.account_type,
+            "cancelled_on": self.cancelled_on.isoformat() if self.cancelled_on else None,
+            "last_call_at": self.last_call_at.isoformat() if self.last_call_at else None,
+            "last_call_type": self.last_call_type,
+            "last_call_minutes": self.last_call_minutes,
+            "last_call_fen": self.last_call_fen,
+            "balance_before_last_call_fen": self.balance_before_last_call_fen,
+            "final_balance_fen": self.final_balance_fen,
+            "accounted": self.accounted,
+        }
+
+
+def explain_arrears(
+    account: Account, last_call: LastCall | None, history: Sequence[BalanceLine]
+) -> ArrearsExplanation:
+    """Put the account, its last call and its balance history side by side."""
+    lines = sorted(history, key=lambda line: line.at)
+    final = lines[-1].balance_after_fen if lines else None
+    before_last_call = None
+    if last_call is not None:
+        # A call is booked when it ends: its usage line is the first one at or after its start.
+        booked = next(
+            (line for line in lines if line.kind == "usage" and line.at >= last_call.started_at), None
+        )
+        if booked is not None:
+            before_last_call = booked.balance_after_fen - booked.amount_fen
+    return ArrearsExplanation(
+        arrears_fen=account.arrears_fen,
+        status=account.status,
+        account_type=account.account_type,
+        cancelled_on=account.cancelled_at.astimezone(LOCAL).date() if account.cancelled_at else None,
+        last_call_at=last_call.started_at if last_call else None,
+        last_call_type=last_call.call_type if last_call else None,
+        last_call_minutes=billed_minutes(last_call.duration_seconds) if last_call else None,
+        last_call_fen=last_call.charge_fen if last_call else None,
+        balance_before_last_call_fen=before_last_call,
+        final_balance_fen=final,
+        accounted=final is not None and final == -account.arrears_fen,
+    )
+
+
+def settlement_choice(answer: str | None) -> Choice:
+    """The customer's answer to SETTLE_QUESTION; silence leaves the arrears as they are."""
+    if answer is None:
+        return "no_answer"
+    if answer not in SETTLE_OPTIONS:
+        raise ValueError(f"{answer!r} is not one of {SETTLE_OPTIONS}")
+    return "pay" if answer == "pay" else "dispute"
+
+
+def waiver_reason(explanation: ArrearsExplanation) -> str:
+    """Why the waiver is proposed, for the supervisor who decides on it."""
+    basis = (
+        "the history accounts for them (the last call ran past the balance)"
+        if explanation.accounted
+        else "the balance history does not account for them"
+    )
+    return (
+        f"the customer disputes the {format_yuan(explanation.arrears_fen)} owed by the cancelled number; "
+        f"{basis}. Waive them as a goodwill gesture?"
+    )
+
+
+def refusal_reason(timeline: Iterable[ev.Event], adjustment_id: str) -> str:
+    """The reason the approver gave for refusing an adjustment (the latest refusal of it)."""
+    reason = "refused"
+    for event in timeline:
+        if isinstance(event, ev.AdjustmentRefused) and event.adjustment_id == adjustment_id:
+            reason = event.reason
+    return reason
