@@ -73,7 +73,7 @@ def describe(event: ev.Event) -> str:
         case ev.SlaClockPaused():
             return f"SLA clock '{event.clock}' paused: {event.reason}"
         case ev.SlaClockResumed():
-            return f"SLA clock '{event.clock}' resumed after {event.paused_seconds // 60} min paused"
+            return f"SLA clock '{event.clock}' resumed after {event.paused_ms // 60_000} min paused"
         case ev.SlaWarned():
             return f"SLA WARNING: '{event.clock}' deadline at {_local(event.due_at)}"
         case ev.SlaBreached():

@@ -233,7 +233,7 @@ class SlaClockPaused(Event):
 class SlaClockResumed(Event):
     type: Literal["SlaClockResumed"] = "SlaClockResumed"
     clock: str
-    paused_seconds: int = Field(ge=0)
+    paused_ms: int = Field(ge=0)
 
 
 class FollowUpScheduled(Event):

@@ -46,7 +46,7 @@ class SlaClock(_Frozen):
     budget_seconds: int
     warn_percent: int
     paused_since: AwareDatetime | None = None
-    paused_seconds: int = 0
+    paused_ms: int = 0
     warned: bool = False
     breaches: int = 0
     stopped: bool = False
@@ -56,14 +56,14 @@ class SlaClock(_Frozen):
         """When the deadline falls, or None while paused or stopped (it is not running)."""
         if self.stopped or self.paused_since is not None:
             return None
-        return self.started_at + timedelta(seconds=self.budget_seconds + self.paused_seconds)
+        return self.started_at + timedelta(seconds=self.budget_seconds, milliseconds=self.paused_ms)
 
     @property
     def warn_at(self) -> datetime | None:
         if self.stopped or self.paused_since is not None:
             return None
         warn_after = self.budget_seconds * self.warn_percent // 100
-        return self.started_at + timedelta(seconds=warn_after + self.paused_seconds)
+        return self.started_at + timedelta(seconds=warn_after, milliseconds=self.paused_ms)
 
 
 class ComplaintState(_Frozen):
@@ -198,10 +198,10 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"clocks": _replace_clock(state, name, stopped=True)}
         case ev.SlaClockPaused(clock=name):
             return {"clocks": _replace_clock(state, name, paused_since=event.at)}
-        case ev.SlaClockResumed(clock=name, paused_seconds=seconds):
+        case ev.SlaClockResumed(clock=name, paused_ms=seconds):
             clock = state.clocks.get(name)
-            total = (clock.paused_seconds if clock else 0) + seconds
-            return {"clocks": _replace_clock(state, name, paused_since=None, paused_seconds=total)}
+            total = (clock.paused_ms if clock else 0) + seconds
+            return {"clocks": _replace_clock(state, name, paused_since=None, paused_ms=total)}
         case ev.SlaWarned(clock=name):
             return {"clocks": _replace_clock(state, name, warned=True)}
         case ev.SlaBreached(clock=name):

@@ -181,12 +181,13 @@ class Case:
     # --- the customer ------------------------------------------------------------------------
 
     async def ask_customer(
-        self, question_id: str, question: str, options: list[str], policy: SlaPolicy
+        self, question_id: str, question: str, options: list[str], policy: SlaPolicy | None = None
     ) -> str | None:
         """Ask and wait for the answer, reminding once; None if the customer stays silent.
 
         The resolve clock does not run while we wait on the customer: their silence is not our delay.
         """
+        policy = policy or self.policy
         self.record(ev.CustomerAsked, question_id=question_id, question=question, options=options)
         resolve_clock = self.current.clocks.get(RESOLVE)
         paused = resolve_clock is not None and resolve_clock.due_at is not None
@@ -208,8 +209,8 @@ class Case:
         if paused and self.current.is_open:
             paused_since = self.current.clocks[RESOLVE].paused_since
             assert paused_since is not None
-            waited = int((workflow.now() - paused_since).total_seconds())
-            self.record(ev.SlaClockResumed, clock=RESOLVE, paused_seconds=waited)
+            waited = (workflow.now() - paused_since) // timedelta(milliseconds=1)
+            self.record(ev.SlaClockResumed, clock=RESOLVE, paused_ms=waited)
             await self.save()
         return answer
 

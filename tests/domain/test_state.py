@@ -44,7 +44,7 @@ def test_the_resolve_deadline_moves_by_exactly_the_pause() -> None:
     assert state is not None and state.sla_due_at == T0 + timedelta(minutes=30)
     state = apply(state, s.next(ev.SlaClockPaused, after=timedelta(minutes=10), clock="resolve", reason="asked"))
     assert state.sla_due_at is None
-    state = apply(state, s.next(ev.SlaClockResumed, after=timedelta(minutes=7), clock="resolve", paused_seconds=420))
+    state = apply(state, s.next(ev.SlaClockResumed, after=timedelta(minutes=7), clock="resolve", paused_ms=420_000))
     assert state.sla_due_at == T0 + timedelta(minutes=37)
     assert state.clocks["resolve"].warn_at == T0 + timedelta(minutes=24 + 7)
 

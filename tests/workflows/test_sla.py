@@ -134,3 +134,48 @@ def deps_store(deps: Dependencies):  # noqa: ANN201
     from store.event_store import PostgresEventStore
 
     return PostgresEventStore(deps.pool)
+
+
+async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    """arrears_dispute: two hours of silence on the settle question, then a waiver that waits for a
+    supervisor nobody sends. The 24-hour clock warns and breaches exactly two hours later than unpaused."""
+    import uuid
+    from datetime import timedelta
+
+    from domain.intake import ComplaintIntake
+    from sandboxes.seed_data import ARREARS_CUSTOMER
+
+    intake = ComplaintIntake(
+        complaint_id=f"ARREARS-{uuid.uuid4().hex[:10]}",
+        category="arrears_dispute",
+        msisdn=ARREARS_CUSTOMER.msisdn,
+        customer_name=ARREARS_CUSTOMER.name,
+        description="神州行轻松卡已销户, 不可能欠费",
+        filed_by=Actor(id="agent-li", role=Role.AGENT),
+    )
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        asked = await wait_for_question(client, intake.complaint_id)
+        assert asked.state.sla_due_at is None  # paused: not running while we wait
+        await time_skipping_env.sleep(2 * 60 * 60)
+        await client.answer(intake.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await time_skipping_env.sleep(25 * 60 * 60)
+        view = await client.view(intake.complaint_id)
+        await handle.terminate("test over")
+
+    resolve = view.state.clocks["resolve"]
+    resumed = next(e for e in view.timeline if e.type == "SlaClockResumed")
+    paused = next(e for e in view.timeline if e.type == "SlaClockPaused")
+    pause = timedelta(milliseconds=resumed.paused_ms)
+    assert pause == resumed.at - paused.at
+    assert pause >= timedelta(hours=2)
+    warned = next(e for e in view.timeline if e.type == "SlaWarned" and e.clock == "resolve")
+    breached = next(e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve")
+    assert warned.due_at == breached.due_at == resolve.started_at + timedelta(hours=24) + pause
+    # The events carry the time the timer fired at, a few milliseconds after the mark it was set for.
+    warn_mark = resolve.started_at + timedelta(hours=24) * 80 / 100 + pause
+    assert timedelta(0) <= warned.at - warn_mark < timedelta(seconds=1)
+    assert timedelta(0) <= breached.at - breached.due_at < timedelta(seconds=1)
+    assert view.state.escalation_level == 1

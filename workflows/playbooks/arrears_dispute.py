@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         settlement_choice,
         waiver_reason,
     )
-    from domain.sla import policy_for
     from workflows.case import Case
 
 ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"
@@ -95,7 +94,6 @@ async def run(case: Case) -> None:
         f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
         "or do you dispute it?",
         SETTLE_OPTIONS,
-        policy_for(case.current.category, case.current.priority),
     )
     if not case.current.is_open:
         return  # withdrawn while we waited

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         local_window,
         measure_spike,
     )
-    from domain.sla import policy_for
     from workflows.case import Case, failure_type
 
 COMPARE_QUESTION = "compare-with-other-party"
@@ -81,7 +80,6 @@ async def run(case: Case) -> None:
         f"{len(pattern.flagged)} long calls cost {format_yuan(pattern.flagged_fen)}. Shall we compare them "
         "with the other party's own call records?",
         ["yes", "no"],
-        policy_for(case.current.category, case.current.priority),
     )
     if not case.current.is_open:
         return  # withdrawn while we waited
