@@ -1,12 +1,195 @@
-"""tariff_dispute: not written yet (placeholder so the registry and worker are wired)."""
+"""tariff_dispute: "nobody told me the tariff when I bought the number".
+
+Find the number's plan, its charges and who sold it. Never send the customer back to the agent
+store: verify the sale jointly with the store (a partner request), then apply the remedy agreed
+there (refund the plan difference, move to the cheaper plan) or, if the tariff was explained,
+explain it again.
+"""
 
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.case import Case
+    from activities.billing import BillingActivities, BillsQuery, CodeQuery, MsisdnQuery, PlanChangeCommand
+    from activities.partners import PartnerActivities
+    from adapters.partner_carriers import JointVerificationRequest
+    from domain import events as ev
+    from domain.money import format_yuan
+    from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy
+    from workflows.case import Case, failure_type
+
+CUSTOMER_STEP = "customer"
+PLAN_STEP = "tariff-plan"
+CHARGES_STEP = "charges"
+AGENT_STEP = "agent-store"
+VERIFICATION_STEP = "joint-verification"
+JOINT_VERIFICATION = "joint_verification"
 
 
 async def run(case: Case) -> None:
-    raise NotImplementedError("the tariff_dispute playbook is not written yet")
+    msisdn = case.current.msisdn
+    customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
+    case.record(
+        ev.EvidenceRecorded,
+        step=CUSTOMER_STEP,
+        summary=f"on plan {customer.plan_code}, sold through {customer.sales_channel}"
+        + (f" {customer.agent_code}" if customer.agent_code else ""),
+        facts={
+            "plan_code": customer.plan_code,
+            "sales_channel": customer.sales_channel,
+            "agent_code": customer.agent_code,
+            "opened_at": customer.opened_at.isoformat(),
+            "balance_fen": customer.balance_fen,
+        },
+    )
+    plan = await case.call(BillingActivities.tariff_plan, CodeQuery(code=customer.plan_code))
+    case.record(
+        ev.EvidenceRecorded,
+        step=PLAN_STEP,
+        summary=f"{plan.name}: {plan.description}",
+        facts=plan.model_dump(
+            mode="json",
+            include={"code", "name", "monthly_fee_fen", "included_minutes", "per_minute_fen", "description"},
+        ),
+    )
+    bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=3))
+    case.record(
+        ev.EvidenceRecorded,
+        step=CHARGES_STEP,
+        summary=", ".join(f"{b.period_start:%Y-%m}: {format_yuan(b.total_fen)}" for b in bills),
+        facts={
+            "bills": [
+                {"period_start": b.period_start.isoformat(), "total_fen": b.total_fen, "closed": b.closed}
+                for b in bills
+            ]
+        },
+    )
+    if customer.sales_channel != "agent_store" or customer.agent_code is None:
+        _explain(
+            case,
+            plan.name,
+            plan.description,
+            f"we sold the number ourselves ({customer.sales_channel})",
+            [CUSTOMER_STEP, PLAN_STEP, CHARGES_STEP],
+        )
+        return
+
+    agent = await case.call(BillingActivities.agent_store, CodeQuery(code=customer.agent_code))
+    case.record(
+        ev.EvidenceRecorded,
+        step=AGENT_STEP,
+        summary=f"sold by {agent.name} ({agent.code}), {agent.address}, tel. {agent.contact_phone}",
+        facts=agent.model_dump(mode="json"),
+    )
+    case.record(
+        ev.DecisionRecorded,
+        decision="verify the sale jointly with the agent store",
+        reason=f"the number came from {agent.name}: we check it together with them rather than send "
+        "the customer there",
+        evidence_steps=[CUSTOMER_STEP, AGENT_STEP],
+    )
+    request_key = case.key("joint-verification")
+    case.record(ev.PartnerRequestSent, partner=agent.code, action=JOINT_VERIFICATION, request_key=request_key)
+    await case.save()
+    try:
+        result = await case.call(
+            PartnerActivities.joint_verification,
+            JointVerificationRequest(
+                agent_code=agent.code, msisdn=msisdn, complaint_ref=case.complaint_id, request_key=request_key
+            ),
+        )
+    except ActivityError as error:
+        if failure_type(error) not in ("UnknownNumber", "UnknownPartner", "PartnerError"):
+            raise
+        reason = str(error.cause)
+        case.record(
+            ev.PartnerRequestFailed,
+            partner=agent.code,
+            action=JOINT_VERIFICATION,
+            request_key=request_key,
+            reason=reason,
+        )
+        case.record(
+            ev.ComplaintResolved,
+            outcome="agent_verification_failed",
+            summary=f"{agent.name} could not verify the sale ({reason}); the store manager takes it up in person.",
+        )
+        return
+    case.record(
+        ev.PartnerRequestConfirmed,
+        partner=agent.code,
+        action=JOINT_VERIFICATION,
+        request_key=request_key,
+        effective=True,
+        result={"verification_id": result.verification_id, "tariff_explained": result.tariff_explained},
+    )
+    case.record(
+        ev.EvidenceRecorded,
+        step=VERIFICATION_STEP,
+        summary=f"{result.verification_id}: {result.finding}",
+        facts={
+            "verification_id": result.verification_id,
+            "tariff_explained": result.tariff_explained,
+            "finding": result.finding,
+            "remedy": result.remedy.model_dump(mode="json"),
+        },
+    )
+    remedy = decide_tariff_remedy(
+        tariff_explained=result.tariff_explained,
+        finding=result.finding,
+        agreed_refund_fen=result.remedy.amount_fen,
+        agreed_plan_code=result.remedy.new_plan_code,
+        current_plan_code=customer.plan_code,
+    )
+    if remedy.action == "explain":
+        _explain(case, plan.name, plan.description, remedy.reason, [PLAN_STEP, VERIFICATION_STEP])
+        return
+    await _apply_agent_remedy(case, remedy)
+
+
+def _explain(case: Case, plan_name: str, description: str, why: str, evidence: list[str]) -> None:
+    case.record(ev.DecisionRecorded, decision="explain the tariff", reason=why, evidence_steps=evidence)
+    case.record(ev.ComplaintResolved, outcome="tariff_explained", summary=f"{plan_name}: {description}")
+
+
+async def _apply_agent_remedy(case: Case, remedy: TariffRemedy) -> None:
+    case.record(
+        ev.DecisionRecorded,
+        decision="apply the remedy agreed with the agent store",
+        reason=remedy.reason,
+        evidence_steps=[PLAN_STEP, CHARGES_STEP, VERIFICATION_STEP],
+    )
+    done = []
+    if remedy.refund_fen > 0:
+        refund = await case.adjust("refund", remedy.refund_fen, remedy.reason)
+        if refund.status != "applied":
+            case.record(
+                ev.ComplaintResolved,
+                outcome="agent_remedy_refused",
+                summary=f"The refund of {format_yuan(remedy.refund_fen)} was {refund.status}; the plan is unchanged.",
+            )
+            return
+        done.append(f"refunded {format_yuan(remedy.refund_fen)} ({refund.ledger_id})")
+    if remedy.new_plan_code is not None:
+        key = case.key("change-plan")
+        receipt = await case.call(
+            BillingActivities.change_plan,
+            PlanChangeCommand(
+                msisdn=case.current.msisdn, plan_code=remedy.new_plan_code, idempotency_key=key
+            ),
+        )
+        case.record(
+            ev.BillingActionApplied,
+            action="change_plan",
+            idempotency_key=key,
+            effective=receipt.effective,
+            details=receipt.details,
+        )
+        done.append(f"moved to {remedy.new_plan_code}")
+    case.record(
+        ev.ComplaintResolved,
+        outcome="agent_remedy_applied",
+        summary="As agreed with the agent store: " + (" and ".join(done) or "an apology") + ".",
+    )

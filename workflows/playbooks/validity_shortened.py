@@ -1,12 +1,167 @@
-"""validity_shortened: not written yet (placeholder so the registry and worker are wired)."""
+"""validity_shortened: "my balance validity fell from 2010-05-25 to 2008-11-26".
+
+Read the number and its balance history (资金变化明细), find the adjustment that cut the validity,
+explain it, and let the customer choose: restore the validity now, or the deferred remedy the
+seed's store agreed (if the number is suspended when the validity runs out, extend it then: a
+child workflow on a durable timer that outlives the case).
+"""
 
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.billing import BillingActivities, MsisdnQuery
+    from domain import events as ev
+    from domain.playbooks.validity_shortened import (
+        EXTEND_IF_SUSPENDED,
+        FOLLOW_UP_NAME,
+        REMEDY_OPTIONS,
+        RESTORE_NOW,
+        VALIDITY_REMEDY_QUESTION,
+        ValidityCut,
+        find_validity_cut,
+        follow_up_due_at,
+        local_day,
+    )
     from workflows.case import Case
+    from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
+
+CUSTOMER_STEP = "customer"
+HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
-    raise NotImplementedError("the validity_shortened playbook is not written yet")
+    msisdn = case.current.msisdn
+    customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
+    case.record(
+        ev.EvidenceRecorded,
+        step=CUSTOMER_STEP,
+        summary=f"{customer.brand} {customer.account_type} number, {customer.status}, "
+        f"validity until {customer.validity_until}",
+        facts={
+            "status": customer.status,
+            "account_type": customer.account_type,
+            "balance_fen": customer.balance_fen,
+            "validity_until": customer.validity_until.isoformat() if customer.validity_until else None,
+        },
+    )
+    history = await case.call(BillingActivities.balance_history, MsisdnQuery(msisdn=msisdn))
+    cut = find_validity_cut(history)
+    found = cut.explanation() if cut else f"{len(history)} balance changes, none moved the validity earlier"
+    case.record(
+        ev.EvidenceRecorded,
+        step=HISTORY_STEP,
+        summary=found,
+        facts={"changes": len(history), "cut": cut.facts() if cut else None},
+    )
+    if cut is None:
+        _nothing_to_restore(case)
+        return
+    case.record(
+        ev.DecisionRecorded,
+        decision="explain the validity cut",
+        reason=f"{cut.explanation()} The customer did nothing wrong; offer a remedy.",
+        evidence_steps=[HISTORY_STEP],
+    )
+    await case.save()
+
+    question = (
+        f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
+        f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
+        "extend it then."
+    )
+    answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, question, REMEDY_OPTIONS)
+    if answer == RESTORE_NOW:
+        await _restore_now(case, cut)
+    elif answer == EXTEND_IF_SUSPENDED:
+        await _extend_if_suspended(case, cut)
+    elif case.current.is_open:
+        case.record(
+            ev.DecisionRecorded,
+            decision="no remedy chosen",
+            reason="the customer did not choose a remedy: nothing changed without their say",
+            evidence_steps=[HISTORY_STEP],
+        )
+        case.record(ev.ComplaintResolved, outcome="explanation_given", summary=cut.explanation())
+
+
+def _nothing_to_restore(case: Case) -> None:
+    case.record(
+        ev.DecisionRecorded,
+        decision="no validity cut found",
+        reason="no balance change moved the validity earlier: the validity follows the recharges",
+        evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="explanation_given",
+        summary="The balance history shows no change that shortened the validity; we went through it together.",
+    )
+
+
+async def _restore_now(case: Case, cut: ValidityCut) -> None:
+    case.record(
+        ev.DecisionRecorded,
+        decision="restore the validity now",
+        reason=f"the customer chose {RESTORE_NOW}: set the validity back to {cut.validity_before.isoformat()}",
+        evidence_steps=[HISTORY_STEP],
+    )
+    adjustment = await case.adjust(
+        "validity_extension",
+        0,
+        f"restore the validity cut by the {cut.reason} adjustment of {local_day(cut.at).isoformat()}",
+        validity_until=cut.validity_before,
+    )
+    if adjustment.status != "applied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="validity_not_restored",
+            summary=f"The restoration was {adjustment.status}; the validity stays {cut.validity_after.isoformat()}.",
+        )
+        return
+    case.record(
+        ev.ComplaintResolved,
+        outcome="validity_restored",
+        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).",
+    )
+
+
+async def _extend_if_suspended(case: Case, cut: ValidityCut) -> None:
+    due_at = follow_up_due_at(cut.validity_after)
+    workflow_id = f"validity-follow-up-{case.complaint_id}"
+    case.record(
+        ev.DecisionRecorded,
+        decision="extend the validity if suspended when it runs out",
+        reason=f"the customer chose {EXTEND_IF_SUSPENDED}, the remedy the store agreed: check the number when "
+        f"the validity runs out ({cut.validity_after.isoformat()}) and extend it to "
+        f"{cut.validity_before.isoformat()} if it is suspended then",
+        evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
+    )
+    try:
+        await workflow.start_child_workflow(
+            ValidityFollowUpWorkflow.run,
+            ValidityFollowUpInput(
+                complaint_id=case.complaint_id,
+                msisdn=case.current.msisdn,
+                due_at=due_at,
+                extend_to=cut.validity_before,
+                reason=f"validity cut by the {cut.reason} adjustment: extended as promised, "
+                "the number was suspended when it ran out",
+            ),
+            id=workflow_id,
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+    except WorkflowAlreadyStartedError:
+        # A reopened case: the promise made in the first run is still being kept.
+        workflow.logger.info("validity follow-up %s is already scheduled", workflow_id)
+    case.record(ev.FollowUpScheduled, follow_up=FOLLOW_UP_NAME, due_at=due_at, workflow_id=workflow_id)
+    case.record(
+        ev.ComplaintResolved,
+        outcome="extension_promised",
+        summary=f"If the number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
+        f"it is extended to {cut.validity_before.isoformat()} then ({workflow_id}).",
+    )

@@ -1,0 +1,60 @@
+"""tariff_dispute decisions: turn the joint verification with the agent store into a remedy.
+
+The seed (record 6): the number came from an agent store (代销店); sending the customer there made
+things worse. The store went with the customer to the agent store, verified the sale together and
+agreed a solution. Here: if the agent store did not explain the tariff, the remedy it agreed
+(refund the plan difference, move to the cheaper plan) is applied; if it did, we explain the tariff.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.money import format_yuan
+
+
+class TariffRemedy(BaseModel):
+    """What the case does after the joint verification."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Literal["agent_remedy", "explain"]
+    refund_fen: int = Field(default=0, ge=0)
+    new_plan_code: str | None = None
+    reason: str
+
+
+def decide_tariff_remedy(
+    *,
+    tariff_explained: bool,
+    finding: str,
+    agreed_refund_fen: int,
+    agreed_plan_code: str | None,
+    current_plan_code: str,
+) -> TariffRemedy:
+    """The remedy the joint verification leads to.
+
+    Not explained at sale: the store's failure, so the agreed remedy applies (a plan change to the
+    plan the customer is already on is no change). Explained: no money moves; the customer gets the
+    tariff explained again, with the agent store's finding.
+    """
+    if tariff_explained:
+        return TariffRemedy(
+            action="explain",
+            reason=f"the agent store explained the tariff at sale ({finding}): explain it again, no refund",
+        )
+    new_plan = agreed_plan_code if agreed_plan_code and agreed_plan_code != current_plan_code else None
+    parts = []
+    if agreed_refund_fen > 0:
+        parts.append(f"refund the plan difference of {format_yuan(agreed_refund_fen)}")
+    if new_plan:
+        parts.append(f"move from {current_plan_code} to {new_plan}")
+    agreed = " and ".join(parts) or "no money or plan change (an apology)"
+    return TariffRemedy(
+        action="agent_remedy",
+        refund_fen=max(agreed_refund_fen, 0),
+        new_plan_code=new_plan,
+        reason=f"the tariff was not explained when the number was sold ({finding}): as agreed, {agreed}",
+    )

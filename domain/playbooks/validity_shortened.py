@@ -1,0 +1,168 @@
+"""validity_shortened decisions: which balance change cut the validity, and what the follow-up does.
+
+The seed (record 4): 13819408540's validity fell from 2010-05-25 to 2008-11-26 because a batch
+adjustment of -10 yuan (批量调整) clawed back a promotional over-credit (充值送饮料多返充). The store
+agreed a deferred remedy: if the number is suspended when the validity runs out, extend it then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.money import format_yuan
+
+# China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+VALIDITY_REMEDY_QUESTION = "validity-remedy"
+RESTORE_NOW = "restore-now"
+EXTEND_IF_SUSPENDED = "extend-if-suspended"
+REMEDY_OPTIONS = [RESTORE_NOW, EXTEND_IF_SUSPENDED]
+FOLLOW_UP_NAME = "extend-validity-if-suspended"
+
+
+class BalanceLine(Protocol):
+    """One line of the balance history (资金变化明细), as the billing system reports it."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def amount_fen(self) -> int: ...
+
+    @property
+    def validity_before(self) -> date | None: ...
+
+    @property
+    def validity_after(self) -> date | None: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class ValidityCut(BaseModel):
+    """A balance change that moved the validity earlier."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime
+    kind: str
+    amount_fen: int  # signed: -1000 for the seed's -10 yuan
+    reason: str
+    validity_before: date
+    validity_after: date
+
+    @property
+    def days_lost(self) -> int:
+        return (self.validity_before - self.validity_after).days
+
+    def facts(self) -> dict[str, object]:
+        """JSON-able evidence: dates as ISO strings, money in fen."""
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "amount_fen": self.amount_fen,
+            "reason": self.reason,
+            "validity_before": self.validity_before.isoformat(),
+            "validity_after": self.validity_after.isoformat(),
+            "days_lost": self.days_lost,
+        }
+
+    def explanation(self) -> str:
+        """What the store tells the customer."""
+        return (
+            f"On {self.at.astimezone(SHANGHAI):%Y-%m-%d} a {self.kind.replace('_', ' ')} of "
+            f"{format_yuan(self.amount_fen)} ({self.reason}) moved the validity from "
+            f"{self.validity_before.isoformat()} to {self.validity_after.isoformat()}, "
+            f"{self.days_lost} days earlier."
+        )
+
+
+def find_validity_cut(history: Sequence[BalanceLine]) -> ValidityCut | None:
+    """The most recent balance change that moved the validity earlier, or None if none did.
+
+    A deduction that leaves the validity where it was (monthly usage) is not a cut; only a change
+    whose validity after is before its validity before is.
+    """
+    cuts = [
+        line
+        for line in history
+        if line.validity_before is not None
+        and line.validity_after is not None
+        and line.validity_after < line.validity_before
+    ]
+    if not cuts:
+        return None
+    latest = max(cuts, key=lambda line: line.at)
+    assert latest.validity_before is not None and latest.validity_after is not None
+    return ValidityCut(
+        at=latest.at,
+        kind=latest.kind,
+        amount_fen=latest.amount_fen,
+        reason=latest.reason,
+        validity_before=latest.validity_before,
+        validity_after=latest.validity_after,
+    )
+
+
+def follow_up_due_at(validity_until: date) -> datetime:
+    """When a validity runs out: the end of its last day in Asia/Shanghai (next midnight), in UTC."""
+    return datetime.combine(validity_until + timedelta(days=1), time(0), SHANGHAI).astimezone(UTC)
+
+
+def local_day(instant: datetime) -> date:
+    """The calendar day at the store (Asia/Shanghai) of an instant."""
+    return instant.astimezone(SHANGHAI).date()
+
+
+class FollowUpPlan(BaseModel):
+    """What the deferred remedy does when the validity has run out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Literal["extend", "nothing"]
+    reactivate: bool
+    reason: str
+
+
+def plan_follow_up(
+    *,
+    status: str,
+    validity_until: date | None,
+    arrears_fen: int,
+    extend_to: date,
+    now: datetime,
+) -> FollowUpPlan:
+    """The promise: extend the validity if the number is suspended when it runs out; nothing otherwise.
+
+    The number goes back to active only when the suspension is the expiry's doing: the validity has
+    lapsed and nothing is owed. A number suspended for arrears stays suspended (its validity is still
+    extended, as promised); a number the customer kept active needs nothing.
+    """
+    if status != "suspended":
+        return FollowUpPlan(
+            action="nothing", reactivate=False, reason=f"the number is {status}: nothing to do"
+        )
+    lapsed = validity_until is not None and validity_until < local_day(now)
+    for_expiry = lapsed and arrears_fen == 0
+    needs_extension = validity_until is None or validity_until < extend_to
+    if not needs_extension:
+        return FollowUpPlan(
+            action="nothing",
+            reactivate=False,
+            reason=f"the validity already runs to {validity_until}: no extension needed",
+        )
+    if for_expiry:
+        why = "suspended because the validity ran out: extend it and reactivate the number"
+    elif arrears_fen:
+        why = f"suspended with {format_yuan(arrears_fen)} owed: extend the validity, the arrears keep it suspended"
+    else:
+        why = "suspended before the validity ran out: extend the validity as promised"
+    return FollowUpPlan(action="extend", reactivate=for_expiry, reason=why)
