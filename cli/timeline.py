@@ -66,8 +66,8 @@ def describe(event: ev.Event) -> str:
             once = "" if event.effective else " (already applied before: not applied again)"
             return f"Applied {_adjustment(event.kind, event.amount_fen, None, None)}, ledger {event.ledger_id}{once}"
         case ev.SlaClockStarted():
-            minutes = event.budget_seconds // 60
-            return f"SLA clock '{event.clock}' started: {minutes} min, warning at {event.warn_percent}%"
+            budget = _duration(event.budget_seconds)
+            return f"SLA clock '{event.clock}' started: {budget}, warning at {event.warn_percent}%"
         case ev.SlaClockStopped():
             return f"SLA clock '{event.clock}' stopped"
         case ev.SlaClockPaused():
@@ -100,6 +100,19 @@ def _adjustment(kind: str, amount_fen: int, validity_until: object, sp_code: str
     if kind == "sp_unsubscription":
         return f"{words} of {sp_code}" if sp_code else words
     return f"{words} of {format_yuan(amount_fen)}"
+
+
+def _duration(seconds: int) -> str:
+    """'30 min', '4 h', '3 d' or '1 h 30 min': the way a deadline is said at the counter."""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days and not (hours or minutes):
+        return f"{days} d" if days > 1 else "24 h"
+    parts = [f"{days} d"] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes or not parts else []
+    return " ".join(parts)
 
 
 def _local(moment: object) -> str:
