@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,13 +85,19 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
 
 
 async def run(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     async with EmbeddedRuntime(settings) as runtime:
         client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
-            worker = build_worker(client, deps, settings.task_queue)
-            log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
-                     web_ui=runtime.ui_url)
-            await worker.run()
+            async with build_worker(client, deps, settings.task_queue):
+                log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
+                         web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url)
+                await stop.wait()
+                log.info("stopping")
 
 
 def main() -> None:

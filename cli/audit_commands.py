@@ -1,23 +1,270 @@
-"""Audit commands: history, export, verify, rebuild-projections, show --as-of (placeholder)."""
+"""Audit commands: history, export, verify, rebuild-projections, show --as-of.
+
+They read PostgreSQL only (the event store and the archive of Temporal histories), so they keep
+working for cases Temporal has long forgotten, and they never need the engine to be running.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
+
+from audit.archive_store import PostgresArchiveStore
+from audit.export import build_bundle
+from audit.temporal_history import render_run
+from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
+from cli.connect import CliError, database
+from cli.timeline import render_state, render_timeline
+from domain import events as ev
+from domain.masking import scrub
+from domain.money import format_yuan
+from domain.state import fold
 from runtime.settings import Settings
+from store.event_store import PostgresEventStore
+from store.projections import rebuild_projections
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# More lines than this of problems would drown the summary; the first ones name where to look.
+MAX_PROBLEMS_SHOWN = 50
 
 
 def parse_time(text: str) -> datetime:
     """An ISO time; without a zone it is read as Asia/Shanghai, the time people at the counter use."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO time, e.g. 2026-11-25T09:30 (Asia/Shanghai) or 2026-11-25T01:30Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def _local(moment: datetime) -> str:
+    shown = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return shown + f".{moment.microsecond // 1000:03d}" if moment.microsecond else shown
+
+
+@contextlib.asynccontextmanager
+async def _audit_database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """The project database, with a clear word when its schema predates the audit tables."""
+    async with database(settings) as pool:
+        try:
+            yield pool
+        except asyncpg.UndefinedTableError as error:
+            raise CliError(
+                f"the database lacks a table this command reads ({error}): start the worker once "
+                "(it migrates the schema), then try again"
+            ) from None
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+def _fact(key: str, value: Any) -> str:
+    if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+        return f"{key.removesuffix('_fen')}={format_yuan(value)}"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return f"{key}={text}"
+
+
+def render_history(events: Iterable[ev.Event]) -> str:
+    """The timeline in business words, with the facts each evidence step found under it (masked)."""
+    lines = []
+    for event in events:
+        lines.append(render_timeline([event]))
+        if isinstance(event, ev.EvidenceRecorded) and event.facts:
+            facts = "; ".join(_fact(key, value) for key, value in event.facts.items())
+            lines.append(f"{'':>7}facts: {scrub(facts)}")
+    return "\n".join(lines)
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    async with _audit_database(settings) as pool:
+        if args.raw:
+            runs = await PostgresArchiveStore(pool).runs(args.complaint_id, with_history=True)
+            if not runs:
+                raise CliError(
+                    f"no archived Temporal history for case {args.complaint_id}: "
+                    "a case's runs are archived when it closes"
+                )
+            print(f"Temporal history of case {args.complaint_id}, archived in PostgreSQL (times Asia/Shanghai)")
+            for run in runs:
+                print()
+                print(render_run(run))
+            return 0
+
+        events = await PostgresEventStore(pool).load(args.complaint_id)
+        if not events:
+            raise CliError(f"no case {args.complaint_id} in the event store")
+        report = await verify_case(pool, args.complaint_id)
+        runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
+    state = fold(events)
+    assert state is not None
+    print(render_state(state))
+    print()
+    print("Timeline (Asia/Shanghai):")
+    print(render_history(events))
+    print()
+    if report.ok:
+        print(f"Hash chain intact: {report.events} events, head at event {events[-1].seq}.")
+    else:
+        for line in _problem_lines(report):
+            print(line)
+    if runs:
+        print(f"Temporal runs archived: {len(runs)} (`history {args.complaint_id} --raw` prints them)")
+        for run in runs:
+            print(
+                f"  run {run.run_id}  {run.status}  {_local(run.started_at)} to {_local(run.closed_at)}  "
+                f"{run.history_length} history events"
+            )
+    else:
+        print("Temporal runs archived: none yet (a case's runs are archived when it closes)")
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    async with _audit_database(settings) as pool:
+        try:
+            bundle = await build_bundle(pool, args.complaint_id, exported_at=datetime.now(UTC))
+        except UnknownCase as error:
+            raise CliError(str(error)) from None
+    text = json.dumps(bundle, ensure_ascii=False, indent=2)
+    if args.output is None:
+        print(text)
+        return 0
+    path: Path = args.output
+    path.write_text(text + "\n", encoding="utf-8")
+    head = bundle["chain_head"]
+    runs = bundle["temporal_runs"]
+    print(
+        f"exported case {args.complaint_id} to {path}: {len(bundle['events'])} events, "
+        f"{len(runs)} Temporal run(s) ({sum(run['history_length'] for run in runs)} history events), "
+        f"chain head event {head['seq']} {head['hash']}"
+        + ("" if bundle["verification"]["intact"] else "  [VERIFICATION FAILED: see the bundle]")
+    )
+    return 0
+
+
+def _problem_lines(report: VerifyReport) -> list[str]:
+    lines = [f"BROKEN  case {b.complaint_id} at event {b.seq}: {b.problem}" for b in report.breaks]
+    lines += [
+        f"ARCHIVE case {p.complaint_id} run {p.run_id}: {p.problem}" for p in report.archive_problems
+    ]
+    if len(lines) > MAX_PROBLEMS_SHOWN:
+        hidden = len(lines) - MAX_PROBLEMS_SHOWN
+        lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {hidden} more"]
+    return lines
+
+
+def _totals(report: VerifyReport) -> str:
+    return f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
+
+
+async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.complaint_id) == bool(args.all):
+        raise CliError("verify needs a case id or --all (not both)")
+    interactive = sys.stderr.isatty()
+
+    def progress(report: VerifyReport) -> None:
+        print(f"verifying... {_totals(report)} so far", file=sys.stderr, end="\r" if interactive else "\n",
+              flush=True)
+
+    async with _audit_database(settings) as pool:
+        if args.all:
+            report = await verify_all(pool, deep=args.deep, progress=progress)
+            if interactive:
+                print(file=sys.stderr)
+        else:
+            try:
+                report = await verify_case(pool, args.complaint_id)
+            except UnknownCase as error:
+                raise CliError(str(error)) from None
+    for line in _problem_lines(report):
+        print(line)
+    if report.ok:
+        print(f"OK: checked {_totals(report)}: every hash chain holds and every archived history matches")
+        return 0
+    print(
+        f"FAILED: checked {_totals(report)}: {len(report.breaks)} broken chain(s), "
+        f"{len(report.archive_problems)} archive problem(s)"
+    )
+    return 1
+
+
+async def cmd_rebuild_projections(args: argparse.Namespace, settings: Settings) -> int:
+    async with _audit_database(settings) as pool:
+        cases = await rebuild_projections(pool)
+    print(f"rebuilt the read model (complaints) from the event store: {cases} case(s)")
+    return 0
 
 
 async def show_as_of(settings: Settings, complaint_id: str, as_of: datetime, *, as_json: bool = False) -> int:
-    raise NotImplementedError
+    """Print the case as it stood at `as_of`: its state and timeline folded from the events up to then."""
+    async with _audit_database(settings) as pool:
+        store = PostgresEventStore(pool)
+        events = await store.load(complaint_id, until=as_of)
+        total = await pool.fetchval("SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id)
+    if not events:
+        if total:
+            raise CliError(f"case {complaint_id} had not been filed yet at {_local(as_of)} (Asia/Shanghai)")
+        raise CliError(f"no case {complaint_id} in the event store")
+    state = fold(events)
+    assert state is not None
+    if as_json:
+        print(json.dumps(
+            {
+                "complaint_id": complaint_id,
+                "as_of": as_of.isoformat(),
+                "events_included": len(events),
+                "events_total": total,
+                "state": state.model_dump(mode="json"),
+                "timeline": [event.model_dump(mode="json") for event in events],
+            },
+            ensure_ascii=False,
+            indent=2,
+        ))
+        return 0
+    print(f"As of {_local(as_of)} (Asia/Shanghai): events 1-{len(events)} of {total}")
+    print(render_state(state))
+    print(render_history(events))
+    return 0
 
 
 def register(command: Any) -> None:
     """Add the audit subcommands to starter.py's parser."""
+    history = command("history", cmd_history,
+                      "a case's whole history from PostgreSQL: the timeline in business words, or --raw the "
+                      "archived Temporal history")
+    history.add_argument("complaint_id")
+    history.add_argument("--raw", action="store_true",
+                         help="print the archived Temporal history of every run (event id, time, type, detail)")
+
+    export = command("export", cmd_export,
+                     "one JSON bundle for auditors: events with their hash chain, archived Temporal histories, "
+                     "chain head (holds personal data)")
+    export.add_argument("complaint_id")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the bundle here (default: stdout)")
+
+    verify = command("verify", cmd_verify,
+                     "recompute hash chains and archive digests; exit 1 naming the first broken link of each case")
+    verify.add_argument("complaint_id", nargs="?", help="the case to check")
+    verify.add_argument("--all", action="store_true", help="every case, streaming (prints progress on long runs)")
+    verify.add_argument("--deep", action="store_true",
+                        help="with --all: also compare each archived run's saved events with the event store "
+                        "(always done for one case)")
+
+    command("rebuild-projections", cmd_rebuild_projections,
+            "drop the read model (complaints) and fold it again from the events")

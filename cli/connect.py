@@ -47,23 +47,23 @@ async def complaint_client(settings: Settings, address: str | None = None) -> Co
     )
 
 
-def database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the embedded PostgreSQL in the data folder (started if it is not running)."""
-    if settings.database_url:
-        return settings.database_url
-    from runtime.embedded import embedded_database_url
-
-    return embedded_database_url(settings)
-
-
 @contextlib.asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    url = database_url(settings)
-    try:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
-    except (OSError, asyncpg.PostgresError) as error:
-        raise CliError(f"cannot reach PostgreSQL ({error}): check DATABASE_URL") from None
-    try:
-        yield pool
-    finally:
-        await pool.close()
+    """A small pool on DATABASE_URL, or on the embedded PostgreSQL of the data folder."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = settings.database_url
+        if url is None:
+            from runtime.embedded import EmbeddedRuntimeError, embedded_database
+
+            try:
+                url = await stack.enter_async_context(embedded_database(settings.data_dir))
+            except EmbeddedRuntimeError as error:
+                raise CliError(str(error)) from None
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+        except (OSError, asyncpg.PostgresError) as error:
+            raise CliError(f"cannot reach PostgreSQL ({error}): check DATABASE_URL") from None
+        try:
+            yield pool
+        finally:
+            await pool.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from temporalio.client import Client
 
 from cli.connect import engine_options
 from cli.demo import StoryResult, drive, render_results, reset_sandboxes
@@ -15,6 +16,23 @@ from runtime.settings import Settings
 from worker import build_worker, dependencies
 
 log = structlog.get_logger("demo")
+
+
+async def wait_for_archives(temporal: Client, complaint_ids: list[str], timeout: float = 60.0) -> None:
+    """Let each closed case's archiver copy its Temporal history before this worker goes away.
+
+    Not needed for correctness (an archiver left behind finishes on the next worker), but the demo
+    should leave a data folder in which `history --raw` works for every story.
+    """
+
+    async def archived(complaint_id: str) -> None:
+        run_id = (await temporal.get_workflow_handle(complaint_id).describe()).run_id
+        await temporal.get_workflow_handle(f"archive-{complaint_id}-{run_id}").result()
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(archived(cid) for cid in complaint_ids)), timeout)
+    except TimeoutError:
+        log.warning("some archives are still running; the next worker finishes them", timeout=timeout)
 
 
 async def run_demo(settings: Settings, timeout: float) -> int:
@@ -32,6 +50,8 @@ async def run_demo(settings: Settings, timeout: float) -> int:
                 outcomes = await asyncio.gather(
                     *(drive(complaints, story, timeout) for story in stories), return_exceptions=True
                 )
+                closed = [outcome for outcome in outcomes if isinstance(outcome, StoryResult)]
+                await wait_for_archives(temporal, [result.view.state.complaint_id for result in closed])
         results = [outcome for outcome in outcomes if isinstance(outcome, StoryResult)]
         print(render_results(results))
         failed = [(story, outcome) for story, outcome in zip(stories, outcomes) if isinstance(outcome, BaseException)]

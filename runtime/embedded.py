@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -507,6 +508,30 @@ def _partner_env() -> dict[str, str]:
     # The sandbox module must be importable even when the project is not pip-installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
+
+
+@contextlib.asynccontextmanager
+async def embedded_database(data_dir: Path, stop_grace: float = 10.0) -> AsyncIterator[str]:
+    """The URL of the embedded database in `data_dir`, for a short-lived reader such as the CLI.
+
+    PostgreSQL is attached to when it runs (a worker is up) and otherwise started for the duration
+    and stopped again, so reading a case never leaves a server behind.
+    """
+    pgdata = data_dir / "pg"
+    if not (pgdata / "PG_VERSION").exists():
+        raise EmbeddedRuntimeError(
+            f"there is no embedded database in {data_dir}: run `./run demo` or `./run up` first, "
+            "or set DATABASE_URL"
+        )
+    server, started_by_us = await asyncio.to_thread(_get_pg_server, pgdata)
+    try:
+        yield server.get_uri(EMBEDDED_DATABASE)
+    finally:
+        pid = server.get_pid() if started_by_us else None
+        if pid is not None:
+            await asyncio.to_thread(_signal_and_wait, pid, signal.SIGINT, stop_grace)
+        with contextlib.suppress(Exception):
+            server.cleanup()
 
 
 def _get_pg_server(pgdata: Path) -> tuple[PostgresServer, bool]:

@@ -1,0 +1,226 @@
+"""Checking that nobody changed a case: hash chains, chain heads, archived histories, and their agreement.
+
+Three records of a case are compared, each able to show a change the others would miss:
+- the event chain: each event's hash covers its content and the hash before it (a changed,
+  removed or reordered event breaks it);
+- the chain head kept beside the case (`complaints.last_seq/last_hash`): events removed from the
+  end leave a valid but shorter chain, which only the head shows;
+- the archived Temporal histories: each has a digest, and the events the workflow saved are in
+  them (the inputs of its `append_events` activities), so a chain forged end to end still
+  disagrees with what the workflow wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
+from audit.temporal_history import saved_domain_events
+from domain.events import parse_event
+from domain.hashing import canonical_json
+from store.event_store import ChainBreak, find_chain_break
+
+
+@dataclass(frozen=True)
+class ArchiveProblem:
+    """An archived run whose history changed, or that disagrees with the event store."""
+
+    complaint_id: str
+    run_id: str
+    problem: str
+
+
+@dataclass
+class VerifyReport:
+    cases: int = 0
+    events: int = 0
+    runs: int = 0
+    breaks: list[ChainBreak] = field(default_factory=list)
+    archive_problems: list[ArchiveProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks and not self.archive_problems
+
+
+Progress = Callable[[VerifyReport], None]
+
+
+class UnknownCase(LookupError):
+    """No events and no head for that case id."""
+
+
+def check_head(
+    complaint_id: str, rows: Sequence[asyncpg.Record | dict[str, Any]], head_seq: int | None, head_hash: str | None
+) -> ChainBreak | None:
+    """Compare the end of an intact chain with the head recorded beside the case."""
+    if head_seq is None:
+        return None
+    last_seq = rows[-1]["seq"] if rows else 0
+    last_hash = rows[-1]["hash"] if rows else None
+    if head_seq > last_seq:
+        missing = f"event {head_seq}" if head_seq == last_seq + 1 else f"events {last_seq + 1}-{head_seq}"
+        return ChainBreak(
+            complaint_id, last_seq + 1, f"{missing} missing: the chain ends at {last_seq}, its head at {head_seq}"
+        )
+    if head_seq < last_seq:
+        return ChainBreak(
+            complaint_id, head_seq + 1, f"the case's recorded head is event {head_seq}, the chain goes on to {last_seq}"
+        )
+    if head_seq and head_hash != last_hash:
+        return ChainBreak(complaint_id, last_seq, "its hash differs from the case's recorded head hash")
+    return None
+
+
+def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
+    assert run.history is not None
+    if history_digest(run.history) != run.history_sha256:
+        return ArchiveProblem(run.complaint_id, run.run_id, "archived history does not match its sha256")
+    return None
+
+
+def compare_with_runs(
+    complaint_id: str, stored: dict[int, str], runs: Sequence[ArchivedRun]
+) -> list[ArchiveProblem]:
+    """Events each archived run saved (per its history) against the store's canonical payloads by seq."""
+    problems: list[ArchiveProblem] = []
+    for run in runs:
+        for data in saved_domain_events(run):
+            seq = data.get("seq")
+            try:
+                saved = canonical_json(parse_event(data))
+            except ValueError as error:
+                problems.append(ArchiveProblem(complaint_id, run.run_id, f"event {seq} in its history: {error}"))
+                break
+            if seq not in stored:
+                problems.append(ArchiveProblem(
+                    complaint_id, run.run_id,
+                    f"event {seq} ({data.get('type')}) that this run saved is missing from the event store",
+                ))
+                break
+            if stored[seq] != saved:
+                problems.append(ArchiveProblem(
+                    complaint_id, run.run_id, f"event {seq} in the event store differs from what this run saved"
+                ))
+                break
+    return problems
+
+
+_CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM complaint_events
+                  WHERE complaint_id = $1 ORDER BY seq"""
+
+
+async def verify_case(pool: asyncpg.Pool, complaint_id: str) -> VerifyReport:
+    """Every check on one case: its chain and head, its archived runs' digests and their events."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_CASE_EVENTS, complaint_id)
+        head = await conn.fetchrow(
+            "SELECT last_seq, last_hash FROM complaints WHERE complaint_id = $1", complaint_id
+        )
+    runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
+    if not rows and head is None and not runs:
+        raise UnknownCase(f"no case {complaint_id} in the event store")
+    report = VerifyReport(cases=1, events=len(rows), runs=len(runs))
+    broken = find_chain_break(complaint_id, rows) or check_head(
+        complaint_id, rows, head["last_seq"] if head else None, head["last_hash"] if head else None
+    )
+    if broken:
+        report.breaks.append(broken)
+    report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
+    stored = {row["seq"]: canonical_json(json.loads(row["payload"])) for row in rows}
+    report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs))
+    return report
+
+
+async def verify_all(
+    pool: asyncpg.Pool, *, deep: bool = False, progress: Progress | None = None, progress_every: float = 2.0
+) -> VerifyReport:
+    """Every case's chain and head, then every archived run's digest, streaming through both tables.
+
+    Memory holds one case (or one run) at a time. With `deep`, each archived run's saved events are
+    also compared with the event store (one more query per archived case). `progress` is called
+    with the running totals at most every `progress_every` seconds.
+    """
+    report = VerifyReport()
+    last_report = time.monotonic()
+
+    def tick() -> None:
+        nonlocal last_report
+        if progress is not None and time.monotonic() - last_report >= progress_every:
+            last_report = time.monotonic()
+            progress(report)
+
+    def close_case(complaint_id: str, rows: list[asyncpg.Record]) -> None:
+        report.cases += 1
+        report.events += len(rows)
+        head = rows[-1]
+        broken = find_chain_break(complaint_id, rows) or check_head(
+            complaint_id, rows, head["head_seq"], head["head_hash"]
+        )
+        if broken:
+            report.breaks.append(broken)
+        tick()
+
+    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        # One snapshot for the whole pass, so appends made meanwhile cannot look like breaks.
+        current: str | None = None
+        rows: list[asyncpg.Record] = []
+        async for row in conn.cursor(
+            """SELECT e.complaint_id, e.seq, e.payload::text AS payload, e.prev_hash, e.hash,
+                      c.last_seq AS head_seq, c.last_hash AS head_hash
+               FROM complaint_events e LEFT JOIN complaints c ON c.complaint_id = e.complaint_id
+               ORDER BY e.complaint_id, e.seq""",
+            prefetch=2000,
+        ):
+            if row["complaint_id"] != current:
+                if current is not None:
+                    close_case(current, rows)
+                current, rows = row["complaint_id"], []
+            rows.append(row)
+        if current is not None:
+            close_case(current, rows)
+        # A case whose every event is gone has no rows above; its head still says it existed.
+        async for head in conn.cursor(
+            """SELECT c.complaint_id, c.last_seq FROM complaints c
+               WHERE c.last_seq > 0
+                 AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.complaint_id)
+               ORDER BY c.complaint_id"""
+        ):
+            report.cases += 1
+            broken = check_head(head["complaint_id"], [], head["last_seq"], None)
+            assert broken is not None
+            report.breaks.append(broken)
+
+        async for row in conn.cursor(
+            """SELECT complaint_id, run_id, workflow_type, status, started_at, closed_at, continued_from_run_id,
+                      history_length, history_sha256, history::text AS history
+               FROM temporal_run_archive ORDER BY complaint_id, started_at, run_id""",
+            prefetch=20,
+        ):
+            run = ArchivedRun(
+                complaint_id=row["complaint_id"],
+                run_id=row["run_id"],
+                workflow_type=row["workflow_type"],
+                status=row["status"],
+                started_at=row["started_at"],
+                closed_at=row["closed_at"],
+                continued_from_run_id=row["continued_from_run_id"],
+                history_length=row["history_length"],
+                history_sha256=row["history_sha256"],
+                history=json.loads(row["history"]),
+            )
+            report.runs += 1
+            if problem := check_run_digest(run):
+                report.archive_problems.append(problem)
+            elif deep:
+                stored_rows = await conn.fetch(_CASE_EVENTS, run.complaint_id)
+                stored = {r["seq"]: canonical_json(json.loads(r["payload"])) for r in stored_rows}
+                report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run]))
+            tick()
+    return report
