@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -106,12 +104,6 @@ class ComplaintClient:
                 raise CaseNotFound(f"no case {complaint_id}") from None
             raise
 
-    async def wait_closed(self, complaint_id: str, timeout: timedelta | None = None) -> CaseOutcome:
-        handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
-        if timeout is None:
-            return await handle.result()
-        return await asyncio.wait_for(handle.result(), timeout.total_seconds())
-
     async def list_cases(
         self, case_filter: CaseFilter, *, now: datetime | None = None, limit: int = 500
     ) -> list[CaseSummary]:
@@ -133,16 +125,6 @@ class ComplaintClient:
             )
         far_future = datetime.max.replace(tzinfo=UTC)
         return sorted(rows, key=lambda row: (row.sla_due_at or far_future, row.complaint_id))
-
-    async def is_running(self, complaint_id: str) -> bool:
-        handle = self.temporal.get_workflow_handle(complaint_id)
-        try:
-            description = await handle.describe()
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(f"no case {complaint_id}") from None
-            raise
-        return description.status is WorkflowExecutionStatus.RUNNING
 
     # --- acting ----------------------------------------------------------------------------
 
