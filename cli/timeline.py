@@ -122,7 +122,7 @@ def _local(moment: object) -> str:
 def render_timeline(events: Iterable[ev.Event]) -> str:
     lines = []
     for event in events:
-        lines.append(f"  {event.seq:>3}  {_local(event.at)}  {str(event.actor):<34}  {describe(event)}")
+        lines.append(f"  {event.seq:>3}  {_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
     return "\n".join(lines)
 
 

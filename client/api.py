@@ -17,11 +17,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
-from workflows import search_attributes as sa
 from domain.actors import Actor
 from domain.events import ComplaintFiled
 from domain.intake import ComplaintIntake
 from domain.reopening import check_reopen
+from workflows import search_attributes as sa
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,

@@ -4,7 +4,7 @@ actor and schema version. A case's state is only ever the fold of these (see dom
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -270,39 +270,7 @@ class ComplaintWithdrawn(Event):
 
 
 AnyEvent = Annotated[
-    Union[
-        ComplaintFiled,
-        ComplaintAcknowledged,
-        EvidenceRecorded,
-        DecisionRecorded,
-        IdentityVerified,
-        IdentityRejected,
-        NoteAdded,
-        CaseReassigned,
-        PartnerRequestSent,
-        PartnerRequestConfirmed,
-        PartnerRequestFailed,
-        BillingActionApplied,
-        CustomerAsked,
-        CustomerAnswered,
-        CustomerReminded,
-        AdjustmentProposed,
-        AdjustmentApproved,
-        AdjustmentRefused,
-        AdjustmentApplied,
-        SlaWarned,
-        SlaBreached,
-        CaseEscalated,
-        SlaClockStarted,
-        SlaClockStopped,
-        SlaClockPaused,
-        SlaClockResumed,
-        FollowUpScheduled,
-        ComplaintResolved,
-        ComplaintClosed,
-        ComplaintReopened,
-        ComplaintWithdrawn,
-    ],
+    ComplaintFiled | ComplaintAcknowledged | EvidenceRecorded | DecisionRecorded | IdentityVerified | IdentityRejected | NoteAdded | CaseReassigned | PartnerRequestSent | PartnerRequestConfirmed | PartnerRequestFailed | BillingActionApplied | CustomerAsked | CustomerAnswered | CustomerReminded | AdjustmentProposed | AdjustmentApproved | AdjustmentRefused | AdjustmentApplied | SlaWarned | SlaBreached | CaseEscalated | SlaClockStarted | SlaClockStopped | SlaClockPaused | SlaClockResumed | FollowUpScheduled | ComplaintResolved | ComplaintClosed | ComplaintReopened | ComplaintWithdrawn,
     Field(discriminator="type"),
 ]
 

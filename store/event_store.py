@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-import json
 from datetime import datetime
+from itertools import pairwise
 
 import asyncpg
 
@@ -90,7 +91,7 @@ class PostgresEventStore:
             await self._check_already_stored(conn, complaint_id, stored)
             if not fresh:
                 return AppendResult(0, len(stored), last_seq, last_hash)
-            if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in zip(fresh, fresh[1:])):
+            if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
                 raise EventGap(
                     f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}"
                 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -220,7 +220,7 @@ class Case:
         try:
             await workflow.wait_condition(condition, timeout=timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     # --- money ---------------------------------------------------------------------------------
@@ -299,15 +299,18 @@ class Case:
             version = self.clock_version
             mark = self._next_sla_mark(policy)
             if mark is None:
-                await workflow.wait_condition(lambda: self.clock_version != version or not self.current.is_open)
+                await workflow.wait_condition(lambda v=version: self._clock_changed(v))
                 continue
             delay = mark - workflow.now()
             if delay > timedelta(0):
-                await self._wait(lambda: self.clock_version != version or not self.current.is_open, delay)
+                await self._wait(lambda v=version: self._clock_changed(v), delay)
                 continue
             await self._sla_mark_reached(policy)
 
-    def _next_sla_mark(self, policy: SlaPolicy) -> Any:
+    def _clock_changed(self, since_version: int) -> bool:
+        return self.clock_version != since_version or not self.current.is_open
+
+    def _next_sla_mark(self, policy: SlaPolicy) -> datetime | None:
         marks = []
         for clock in self.current.clocks.values():
             due = clock.due_at

@@ -130,7 +130,7 @@ async def test_reassign_moves_the_case_and_its_warnings(
     assert recipient == "agent-zhou"
 
 
-def deps_store(deps: Dependencies):  # noqa: ANN201
+def deps_store(deps: Dependencies):
     from store.event_store import PostgresEventStore
 
     return PostgresEventStore(deps.pool)
