@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -192,10 +193,10 @@ class ComplaintClient:
     async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
         return await self._update(complaint_id, ComplaintWorkflow.withdraw, Withdrawal(reason=reason, actor=actor))
 
-    async def _update(self, complaint_id: str, update: object, request: object) -> object:  # type: ignore[return]
+    async def _update(self, complaint_id: str, update: Any, request: Any) -> Any:
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
         try:
-            return await handle.execute_update(update, request)  # type: ignore[arg-type]
+            return await handle.execute_update(update, request)
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             raise CommandRefused(getattr(cause, "message", None) or str(cause)) from None

@@ -176,8 +176,8 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 validity_until=event.validity_until,
                 sp_code=event.sp_code,
             )
-            status = Status.AWAITING_APPROVAL if event.needs_approval else state.status
-            return {"adjustments": {**state.adjustments, event.adjustment_id: adjustment}, "status": status}
+            awaiting = Status.AWAITING_APPROVAL if event.needs_approval else state.status
+            return {"adjustments": {**state.adjustments, event.adjustment_id: adjustment}, "status": awaiting}
         case ev.AdjustmentApproved(adjustment_id=aid):
             adjustments = _replace_adjustment(state, aid, status="approved", decided_by=event.actor.id)
             return {"adjustments": adjustments, "status": Status.INVESTIGATING}
@@ -198,9 +198,9 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"clocks": _replace_clock(state, name, stopped=True)}
         case ev.SlaClockPaused(clock=name):
             return {"clocks": _replace_clock(state, name, paused_since=event.at)}
-        case ev.SlaClockResumed(clock=name, paused_ms=seconds):
-            clock = state.clocks.get(name)
-            total = (clock.paused_ms if clock else 0) + seconds
+        case ev.SlaClockResumed(clock=name, paused_ms=paused_ms):
+            running = state.clocks.get(name)
+            total = (running.paused_ms if running else 0) + paused_ms
             return {"clocks": _replace_clock(state, name, paused_since=None, paused_ms=total)}
         case ev.SlaWarned(clock=name):
             return {"clocks": _replace_clock(state, name, warned=True)}

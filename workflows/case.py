@@ -7,9 +7,10 @@ activities for I/O, `workflow.wait_condition` for waiting.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
+    from domain.events import AnyEvent
     from domain.sla import RESOLVE, SlaPolicy, escalation_role, policy_for
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
@@ -116,7 +118,7 @@ class Case:
         # under the same sequence numbers.
         await workflow.execute_activity_method(
             EventStoreActivities.append_events,
-            AppendEventsInput(complaint_id=self.complaint_id, events=batch),
+            AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], batch)),
             start_to_close_timeout=SAVE_TIMEOUT,
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
         )
@@ -299,11 +301,11 @@ class Case:
             version = self.clock_version
             mark = self._next_sla_mark(policy)
             if mark is None:
-                await workflow.wait_condition(lambda v=version: self._clock_changed(v))
+                await workflow.wait_condition(functools.partial(self._clock_changed, version))
                 continue
             delay = mark - workflow.now()
             if delay > timedelta(0):
-                await self._wait(lambda v=version: self._clock_changed(v), delay)
+                await self._wait(functools.partial(self._clock_changed, version), delay)
                 continue
             await self._sla_mark_reached(policy)
 
@@ -311,12 +313,12 @@ class Case:
         return self.clock_version != since_version or not self.current.is_open
 
     def _next_sla_mark(self, policy: SlaPolicy) -> datetime | None:
-        marks = []
+        marks: list[datetime] = []
         for clock in self.current.clocks.values():
             due = clock.due_at
             if due is None:
                 continue
-            if not clock.warned and clock.breaches == 0:
+            if not clock.warned and clock.breaches == 0 and clock.warn_at is not None:
                 marks.append(clock.warn_at)
             elif self._may_escalate():
                 marks.append(due + policy.re_escalate_after * clock.breaches)

@@ -7,8 +7,9 @@ beside it; people act on it through updates that validate before anything is rec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.approval import check_approver
     from domain.cases import Category, Status
     from domain.errors import InvalidCommand
+    from domain.events import AnyEvent
     from domain.playbooks.common import ACKNOWLEDGEMENTS
     from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy
     from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
@@ -44,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         validity_shortened,
     )
 
-Playbook = Callable[[Case], Awaitable[None]]
+Playbook = Callable[[Case], Coroutine[Any, Any, None]]
 
 PLAYBOOKS: dict[Category, Playbook] = {
     Category.BILLING_SPIKE: billing_spike.run,
@@ -84,7 +86,7 @@ class ComplaintWorkflow:
             # move money a second time for the same complaint.
             await workflow.wait_condition(lambda: self._settled())
         else:
-            playbook = asyncio.create_task(PLAYBOOKS[intake.category](case))
+            playbook: asyncio.Task[None] = asyncio.create_task(PLAYBOOKS[intake.category](case))
             await workflow.wait_condition(lambda: playbook.done() or self._interrupted())
             if not playbook.done():
                 playbook.cancel()  # withdrawn, or resolved by hand, while the playbook still worked
@@ -309,4 +311,4 @@ class ComplaintWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
-        return CaseView(state=self.case.current, timeline=self.case.timeline)
+        return CaseView(state=self.case.current, timeline=cast(list[AnyEvent], self.case.timeline))

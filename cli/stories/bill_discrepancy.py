@@ -6,6 +6,7 @@ from datetime import datetime
 
 from cli.demo import Story, demo_id
 from cli.stories.actors import STORE_AGENT
+from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes.seed_data import BILL_DISCREPANCY_CUSTOMER, BILL_OVERCHARGE_CUSTOMER
 
@@ -15,7 +16,7 @@ ORDER = 3
 def stories(now: datetime | None = None) -> list[Story]:
     terminal = ComplaintIntake(
         complaint_id=demo_id("discrepancy", now),
-        category="bill_discrepancy",
+        category=Category("bill_discrepancy"),
         msisdn=BILL_DISCREPANCY_CUSTOMER.msisdn,
         customer_name=BILL_DISCREPANCY_CUSTOMER.name,
         description="自助终端详单通话费只有50多元, 系统计费明细100多元, 相差50多元; 说我们乱扣费, 要求双倍返还",
@@ -23,7 +24,7 @@ def stories(now: datetime | None = None) -> list[Story]:
     )
     overcharge = ComplaintIntake(
         complaint_id=demo_id("overcharge", now),
-        category="bill_discrepancy",
+        category=Category("bill_discrepancy"),
         msisdn=BILL_OVERCHARGE_CUSTOMER.msisdn,
         customer_name=BILL_OVERCHARGE_CUSTOMER.name,
         description="系统扣费比网站和自助终端查到的都多, 要求双倍返还",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from cli.demo import Story, demo_id
 from cli.stories.actors import STORE_AGENT
+from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes.seed_data import BILLING_SPIKE_CUSTOMER
 
@@ -15,7 +16,7 @@ ORDER = 1
 def stories(now: datetime | None = None) -> list[Story]:
     intake = ComplaintIntake(
         complaint_id=demo_id("spike", now),
-        category="billing_spike",
+        category=Category("billing_spike"),
         msisdn=BILLING_SPIKE_CUSTOMER.msisdn,
         customer_name=BILLING_SPIKE_CUSTOMER.name,
         description="本月话费用得特别快, 比平时多了4倍多; 昨天的电话只打了几分钟, 不可能产生那么多费用",

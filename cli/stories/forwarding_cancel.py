@@ -6,6 +6,7 @@ from datetime import datetime
 
 from cli.demo import Story, demo_id
 from cli.stories.actors import STORE_AGENT
+from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes.seed_data import FORWARDING_CUSTOMER
 
@@ -15,7 +16,7 @@ ORDER = 7
 def stories(now: datetime | None = None) -> list[Story]:
     intake = ComplaintIntake(
         complaint_id=demo_id("forwarding", now),
-        category="forwarding_cancel",
+        category=Category("forwarding_cancel"),
         msisdn=FORWARDING_CUSTOMER.msisdn,
         customer_name=FORWARDING_CUSTOMER.name,
         id_number=FORWARDING_CUSTOMER.id_number,

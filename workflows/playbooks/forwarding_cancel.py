@@ -42,7 +42,7 @@ async def run(case: Case) -> None:
         result = await case.call(
             PartnerActivities.cancel_forwarding,
             CancelForwardingRequest(
-                carrier=partner.value,
+                carrier=partner,
                 msisdn=intake.partner_msisdn,
                 holder_name=intake.customer_name,
                 id_number=intake.id_number,
