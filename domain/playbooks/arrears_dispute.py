@@ -8,15 +8,14 @@ exactly minus the arrears the billing system shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from domain import events as ev
 from domain.money import format_yuan
-from domain.playbooks.billing_spike import LOCAL, billed_minutes
+from domain.playbooks.common import SHANGHAI, billed_minutes
 
 SETTLE_QUESTION = "settle-arrears"
 SETTLE_OPTIONS = ["pay", "dispute"]
@@ -89,7 +88,7 @@ class ArrearsExplanation(BaseModel):
         if self.last_call_at is not None and self.last_call_fen is not None:
             text += (
                 f"; its last call, {self.last_call_minutes} min {(self.last_call_type or '').replace('_', ' ')} "
-                f"on {self.last_call_at.astimezone(LOCAL).date().isoformat()}, cost {format_yuan(self.last_call_fen)}"
+                f"on {self.last_call_at.astimezone(SHANGHAI).date().isoformat()}, cost {format_yuan(self.last_call_fen)}"
             )
             if self.balance_before_last_call_fen is not None:
                 text += f" with {format_yuan(self.balance_before_last_call_fen)} left"
@@ -134,7 +133,7 @@ def explain_arrears(
         arrears_fen=account.arrears_fen,
         status=account.status,
         account_type=account.account_type,
-        cancelled_on=account.cancelled_at.astimezone(LOCAL).date() if account.cancelled_at else None,
+        cancelled_on=account.cancelled_at.astimezone(SHANGHAI).date() if account.cancelled_at else None,
         last_call_at=last_call.started_at if last_call else None,
         last_call_type=last_call.call_type if last_call else None,
         last_call_minutes=billed_minutes(last_call.duration_seconds) if last_call else None,
@@ -165,12 +164,3 @@ def waiver_reason(explanation: ArrearsExplanation) -> str:
         f"the customer disputes the {format_yuan(explanation.arrears_fen)} owed by the cancelled number; "
         f"{basis}. Waive them as a goodwill gesture?"
     )
-
-
-def refusal_reason(timeline: Iterable[ev.Event], adjustment_id: str) -> str:
-    """The reason the approver gave for refusing an adjustment (the latest refusal of it)."""
-    reason = "refused"
-    for event in timeline:
-        if isinstance(event, ev.AdjustmentRefused) and event.adjustment_id == adjustment_id:
-            reason = event.reason
-    return reason

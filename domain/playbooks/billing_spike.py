@@ -16,7 +16,7 @@ rate) is disputed and refunded; when the other side has no record at all, the wh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median_low
 from typing import Any, Literal, Protocol
 
@@ -24,14 +24,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
+from domain.playbooks.common import SHANGHAI, billed_minutes
 
 UNUSUAL_FACTOR = 5
 MIN_UNUSUAL_SECONDS = 10 * 60
 MIN_UNUSUAL_CHARGE_FEN = 500
 # Two switches stamp the same call within a few seconds of each other; a minute is generous.
 SAME_CALL_TOLERANCE = timedelta(seconds=60)
-# China keeps UTC+8 all year: billing periods run from local midnight to local midnight.
-LOCAL = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 ADVICE = (
     "The calls stayed connected after the conversation ended: set the phone to end a call when the flip "
@@ -75,15 +74,10 @@ class NoCurrentBill(ValueError):
     """The billing system returned no open bill for the current period."""
 
 
-def billed_minutes(seconds: int) -> int:
-    """Calls are billed by the started minute: 1 s is 1 minute, 61 s are 2."""
-    return -(-seconds // 60)
-
-
 def local_window(first: date, last: date) -> tuple[datetime, datetime]:
     """[first day 00:00, the day after `last` 00:00) in Shanghai time, as UTC instants."""
-    start = datetime.combine(first, time(0), LOCAL).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), LOCAL).astimezone(UTC)
+    start = datetime.combine(first, time(0), SHANGHAI).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), SHANGHAI).astimezone(UTC)
     return start, end
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta, timezone
+
+from domain import events as ev
 from domain.cases import Category
+
+# China keeps UTC+8 all year: billing days, periods and validity dates run from Shanghai midnight.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # The seed's first lesson: deal with the customer's feelings before the facts ("处理心情比处理事情更重要").
 ACKNOWLEDGEMENTS: dict[Category, str] = {
@@ -30,3 +37,17 @@ def identity_mismatch(
     if given_name.strip() != on_file_name.strip():
         return "the name does not match the one on file for this number"
     return None
+
+
+def billed_minutes(seconds: int) -> int:
+    """Calls are billed by the started minute: 1 s is 1 minute, 61 s are 2."""
+    return -(-seconds // 60)
+
+
+def refusal_reason(timeline: Iterable[ev.Event], adjustment_id: str) -> str:
+    """The reason the approver gave for refusing an adjustment (the latest refusal of it)."""
+    reason = "refused"
+    for event in timeline:
+        if isinstance(event, ev.AdjustmentRefused) and event.adjustment_id == adjustment_id:
+            reason = event.reason
+    return reason

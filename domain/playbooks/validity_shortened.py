@@ -8,15 +8,15 @@ agreed a deferred remedy: if the number is suspended when the validity runs out,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.money import format_yuan
+from domain.playbooks.common import SHANGHAI
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 VALIDITY_REMEDY_QUESTION = "validity-remedy"
 RESTORE_NOW = "restore-now"

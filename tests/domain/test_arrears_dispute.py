@@ -9,10 +9,10 @@ import pytest
 from domain import events as ev
 from domain.playbooks.arrears_dispute import (
     explain_arrears,
-    refusal_reason,
     settlement_choice,
     waiver_reason,
 )
+from domain.playbooks.common import refusal_reason
 from sandboxes import seed_data as sd
 from sandboxes.boss_seed import ARREARS_LONG_CALL_SECONDS, at_local, build_seed
 from tests.domain.factories import SUPERVISOR, Stream

@@ -19,10 +19,10 @@ with workflow.unsafe.imports_passed_through():
         SETTLE_QUESTION,
         ArrearsExplanation,
         explain_arrears,
-        refusal_reason,
         settlement_choice,
         waiver_reason,
     )
+    from domain.playbooks.common import refusal_reason
     from workflows.case import Case
 
 ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"

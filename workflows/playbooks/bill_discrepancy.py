@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
-    from domain.playbooks.arrears_dispute import refusal_reason
     from domain.playbooks.bill_discrepancy import (
         ChannelComparison,
         Verdict,
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         incident_description,
         references_agree,
     )
+    from domain.playbooks.common import refusal_reason
     from workflows.case import Case
 
 CHARGES, COMPARISON, REFERENCES = "daily-charges", "day-by-day", "reference-numbers"

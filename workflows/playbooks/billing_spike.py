@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
-    from domain.playbooks.arrears_dispute import refusal_reason
     from domain.playbooks.billing_spike import (
         ADVICE,
         CallPattern,
@@ -27,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         local_window,
         measure_spike,
     )
+    from domain.playbooks.common import refusal_reason
     from workflows.case import Case, failure_type
 
 COMPARE_QUESTION = "compare-with-other-party"
