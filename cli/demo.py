@@ -76,9 +76,8 @@ async def reset_sandboxes(pool: object, partner_url: str) -> None:
 
     async with pool.acquire() as conn:  # type: ignore[attr-defined]
         await rearm_stories(conn)
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{partner_url}/admin/reset") as response:
-            response.raise_for_status()
+    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
+        response.raise_for_status()
 
 
 def demo_id(prefix: str, now: datetime | None = None) -> str:

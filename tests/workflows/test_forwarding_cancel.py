@@ -30,9 +30,8 @@ def forwarding_intake(**overrides: object) -> ComplaintIntake:
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
     from sandboxes.boss_seed import rearm_stories
 
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{partner_url}/admin/reset") as response:
-            response.raise_for_status()
+    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
+        response.raise_for_status()
     async with pool.acquire() as conn:
         await rearm_stories(conn)
 
