@@ -1037,8 +1037,9 @@ async def _adjust(
         validity = request.validity_until
     elif request.kind == "sp_unsubscription":
         assert request.sp_code is not None
-        if await _end_subscription(conn, request.msisdn, request.sp_code) is None:
-            raise BillingRefused(f"the subscription of {number} to {request.sp_code} has already ended")
+        # Already ended (say, by the customer's other complaint) is the state asked for: the ledger
+        # still records this complaint's request, and the case carries on instead of failing.
+        await _end_subscription(conn, request.msisdn, request.sp_code)
     await conn.execute(
         "UPDATE boss.customers SET balance_fen = $2, arrears_fen = $3, validity_until = $4 WHERE msisdn = $1",
         request.msisdn,
