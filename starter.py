@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from cli import audit_commands, supervisor_commands
 from cli.connect import CliError, complaint_client
 from cli.timeline import render_state, render_timeline
@@ -25,6 +27,7 @@ from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.errors import DomainError
 from domain.intake import parse_intake
+from domain.validation import describe
 from runtime.logging import configure_logging
 from runtime.settings import Settings, load_settings_or_exit
 
@@ -196,7 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _undecodable_argument(argv: list[str]) -> str | None:
+    """Which argument was not valid UTF-8 (Python keeps such bytes as surrogates), said for a person."""
+    for position, argument in enumerate(argv):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            option = argv[position - 1] if position and argv[position - 1].startswith("--") else None
+            return f"the value of {option}" if option else f"argument {position + 1}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    bad = _undecodable_argument(argv)
+    if bad is not None:
+        print(f"error: {bad} is not valid UTF-8 text; nothing was sent", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, "WARNING" if args.command != "demo" else settings.log_level)
@@ -205,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DomainError, CliError, CaseAlreadyFiled, CaseNotFound, CommandRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, DomainError) else 1
+    except ValidationError as error:
+        print(f"error: {describe(error)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

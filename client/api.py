@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -22,6 +23,7 @@ from domain.actors import Actor
 from domain.events import ComplaintFiled
 from domain.intake import ComplaintIntake
 from domain.reopening import check_reopen
+from domain.validation import describe
 from workflows import search_attributes as sa
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
@@ -61,6 +63,17 @@ class CaseAlreadyFiled(ValueError):
 
 class CommandRefused(ValueError):
     """The case refused an answer, approval, note, ...; the message says why."""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _command(model: type[M], **fields: Any) -> M:
+    """Build an update's input, refusing bad fields the way the case itself refuses bad commands."""
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        raise CommandRefused(describe(error)) from None
 
 
 async def connect_temporal(address: str, namespace: str = "default") -> Client:
@@ -132,25 +145,25 @@ class ComplaintClient:
     async def answer(
         self, complaint_id: str, question_id: str, answer: str, actor: Actor, comment: str = ""
     ) -> str:
-        request = CustomerAnswer(question_id=question_id, answer=answer, comment=comment, actor=actor)
+        request = _command(CustomerAnswer, question_id=question_id, answer=answer, comment=comment, actor=actor)
         return await self._update(complaint_id, ComplaintWorkflow.answer, request)
 
     async def decide(
         self, complaint_id: str, adjustment_id: str, *, approve: bool, actor: Actor, reason: str = ""
     ) -> str:
-        request = ApprovalDecision(adjustment_id=adjustment_id, approve=approve, reason=reason, actor=actor)
+        request = _command(ApprovalDecision, adjustment_id=adjustment_id, approve=approve, reason=reason, actor=actor)
         return await self._update(complaint_id, ComplaintWorkflow.decide_adjustment, request)
 
     async def note(self, complaint_id: str, text: str, actor: Actor) -> int:
-        return await self._update(complaint_id, ComplaintWorkflow.add_note, Note(text=text, actor=actor))
+        return await self._update(complaint_id, ComplaintWorkflow.add_note, _command(Note, text=text, actor=actor))
 
     async def reassign(self, complaint_id: str, to_assignee: str, actor: Actor, reason: str = "") -> str:
-        request = Reassignment(to_assignee=to_assignee, reason=reason, actor=actor)
+        request = _command(Reassignment, to_assignee=to_assignee, reason=reason, actor=actor)
         return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
 
     async def resolve(self, complaint_id: str, outcome: str, summary: str, actor: Actor) -> str:
         """A person resolves the case; the customer is then asked to confirm."""
-        request = ManualResolution(outcome=outcome, summary=summary, actor=actor)
+        request = _command(ManualResolution, outcome=outcome, summary=summary, actor=actor)
         return await self._update(complaint_id, ComplaintWorkflow.resolve_manually, request)
 
     async def reopen(
@@ -191,7 +204,8 @@ class ComplaintClient:
         )
 
     async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
-        return await self._update(complaint_id, ComplaintWorkflow.withdraw, Withdrawal(reason=reason, actor=actor))
+        request = _command(Withdrawal, reason=reason, actor=actor)
+        return await self._update(complaint_id, ComplaintWorkflow.withdraw, request)
 
     async def _update(self, complaint_id: str, update: Any, request: Any) -> Any:
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)

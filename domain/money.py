@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field
@@ -13,16 +14,28 @@ Fen = Annotated[int, Field(ge=0, le=100_000_000_00, strict=True)]
 """A non-negative amount in fen, at most 100 million yuan: larger is a typo, not a complaint."""
 
 
+# Plain ASCII digits with at most two decimals: no exponents, no '_' separators, no full-width digits,
+# which Decimal() would all accept but no person means when typing an amount at the counter.
+_YUAN_TEXT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
 def yuan(amount: str | int | Decimal) -> int:
     """Fen from a yuan amount written as text or Decimal ("58.20" -> 5820); refuses sub-fen precision."""
     if isinstance(amount, float):
         raise DomainError("amounts are never floats: write them as text, e.g. '58.20'")
-    try:
-        value = Decimal(str(amount).strip())
-    except InvalidOperation:
-        raise DomainError(f"{amount!r} is not an amount of yuan") from None
-    if not value.is_finite():
-        raise DomainError(f"{amount!r} is not an amount of yuan")
+    if isinstance(amount, bool) or not isinstance(amount, (str, int, Decimal)):
+        raise DomainError(f"{amount!r} is not an amount of yuan: write digits, e.g. '58.20'")
+    if isinstance(amount, str):
+        text = amount.strip()
+        if not _YUAN_TEXT.fullmatch(text):
+            if re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", text):
+                raise DomainError(f"{amount!r} has more precision than one fen")
+            raise DomainError(f"{amount!r} is not an amount of yuan: write digits, e.g. '58.20'")
+        value = Decimal(text)
+    else:
+        value = Decimal(amount)
+        if not value.is_finite() or value.adjusted() > 12:
+            raise DomainError(f"{amount!r} is not an amount of yuan")
     fen = value * 100
     if fen != fen.to_integral_value():
         raise DomainError(f"{amount!r} has more precision than one fen")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
 from domain.cases import Category
@@ -10,6 +12,18 @@ from domain.events import AnyEvent
 from domain.intake import ComplaintIntake
 from domain.sla import SlaPolicy
 from domain.state import ComplaintState
+
+
+def _printable(text: str) -> str:
+    # PostgreSQL cannot store NUL in text or jsonb: refusing it here keeps such input from ever
+    # reaching a case's history, where its save could never succeed.
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+"""Free text kept exactly as typed, but for NUL, which no database column can hold."""
 
 
 class _Message(BaseModel):
@@ -48,26 +62,26 @@ class CaseOutcome(_Message):
 
 class CustomerAnswer(_Message):
     question_id: str
-    answer: str
-    comment: str = Field(default="", max_length=2000)
+    answer: Text
+    comment: Text = Field(default="", max_length=2000)
     actor: Actor
 
 
 class ApprovalDecision(_Message):
     adjustment_id: str
     approve: bool
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
     actor: Actor
 
 
 class Note(_Message):
-    text: str = Field(min_length=1, max_length=4000)
+    text: Text = Field(min_length=1, max_length=4000)
     actor: Actor
 
 
 class Reassignment(_Message):
-    to_assignee: str = Field(min_length=1, max_length=64)
-    reason: str = Field(default="", max_length=500)
+    to_assignee: Text = Field(min_length=1, max_length=64)
+    reason: Text = Field(default="", max_length=500)
     actor: Actor
 
 
@@ -75,12 +89,12 @@ class ManualResolution(_Message):
     """A person resolves the case (a reopened case is worked by hand, never re-run automatically)."""
 
     outcome: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    summary: str = Field(min_length=1, max_length=2000)
+    summary: Text = Field(min_length=1, max_length=2000)
     actor: Actor
 
 
 class Withdrawal(_Message):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
     actor: Actor
 
 

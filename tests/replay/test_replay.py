@@ -1,0 +1,72 @@
+"""Replay the recorded histories of finished cases against today's workflow code.
+
+A change to workflow code that would break cases already running (a step added, removed or
+reordered without `workflow.patched()`) makes the replay of some recorded history fail here, in
+the build, instead of in production. Re-record with `python -m tests.replay.record` only after a
+deliberate change, and see its docstring first.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domain.cases import Category
+from workflows.archive import ArchiveCaseWorkflow
+from workflows.complaint import ComplaintWorkflow
+from workflows.validity_follow_up import ValidityFollowUpWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+
+
+def _workflow_type(path: Path) -> str:
+    first = json.loads(path.read_text(encoding="utf-8"))["events"][0]
+    return str(first["workflowExecutionStartedEventAttributes"]["workflowType"]["name"])
+
+
+def _replayer() -> Replayer:
+    return Replayer(
+        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow],
+        data_converter=pydantic_data_converter,
+    )
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
+async def test_a_recorded_history_replays_on_todays_code(path: Path) -> None:
+    result = await _replayer().replay_workflow(_load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure!r}"
+
+
+def test_every_category_and_every_workflow_has_recorded_histories() -> None:
+    recorded = {path.stem.split("--")[0] for path in HISTORIES}
+    missing = {category.value for category in Category} - recorded
+    assert not missing, f"no recorded history of {sorted(missing)}: run python -m tests.replay.record"
+    types = {_workflow_type(path) for path in HISTORIES}
+    assert types == {"ComplaintWorkflow", "ValidityFollowUpWorkflow", "ArchiveCaseWorkflow"}, types
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class _ReorderedComplaintWorkflow:
+    """A deploy gone wrong: the case starts with a timer where the real code runs an activity."""
+
+    @workflow.run
+    async def run(self, start: object) -> None:
+        await workflow.sleep(1)
+
+
+async def test_a_changed_workflow_fails_the_replay() -> None:
+    """The check itself works: the same history against code that takes another first step fails."""
+    history = _load(next(p for p in HISTORIES if p.stem == "forwarding_cancel--story-forwarding"))
+    replayer = Replayer(workflows=[_ReorderedComplaintWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
