@@ -146,7 +146,8 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         print(text)
         return 0
     path: Path = args.output
-    path.write_text(text + "\n", encoding="utf-8")
+    # One small local file, written once at the end of the command: blocking here is harmless.
+    path.write_text(text + "\n", encoding="utf-8")  # noqa: ASYNC240
     head = bundle["chain_head"]
     runs = bundle["temporal_runs"]
     print(

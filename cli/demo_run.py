@@ -54,7 +54,11 @@ async def run_demo(settings: Settings, timeout: float) -> int:
                 await wait_for_archives(temporal, [result.view.state.complaint_id for result in closed])
         results = [outcome for outcome in outcomes if isinstance(outcome, StoryResult)]
         print(render_results(results))
-        failed = [(story, outcome) for story, outcome in zip(stories, outcomes) if isinstance(outcome, BaseException)]
+        failed = [
+            (story, outcome)
+            for story, outcome in zip(stories, outcomes, strict=True)
+            if isinstance(outcome, BaseException)
+        ]
         for story, error in failed:
             print(f"FAILED {story.intake.complaint_id} ({story.title}): {type(error).__name__}: {error}")
         print()

@@ -270,7 +270,37 @@ class ComplaintWithdrawn(Event):
 
 
 AnyEvent = Annotated[
-    ComplaintFiled | ComplaintAcknowledged | EvidenceRecorded | DecisionRecorded | IdentityVerified | IdentityRejected | NoteAdded | CaseReassigned | PartnerRequestSent | PartnerRequestConfirmed | PartnerRequestFailed | BillingActionApplied | CustomerAsked | CustomerAnswered | CustomerReminded | AdjustmentProposed | AdjustmentApproved | AdjustmentRefused | AdjustmentApplied | SlaWarned | SlaBreached | CaseEscalated | SlaClockStarted | SlaClockStopped | SlaClockPaused | SlaClockResumed | FollowUpScheduled | ComplaintResolved | ComplaintClosed | ComplaintReopened | ComplaintWithdrawn,
+    ComplaintFiled
+    | ComplaintAcknowledged
+    | EvidenceRecorded
+    | DecisionRecorded
+    | IdentityVerified
+    | IdentityRejected
+    | NoteAdded
+    | CaseReassigned
+    | PartnerRequestSent
+    | PartnerRequestConfirmed
+    | PartnerRequestFailed
+    | BillingActionApplied
+    | CustomerAsked
+    | CustomerAnswered
+    | CustomerReminded
+    | AdjustmentProposed
+    | AdjustmentApproved
+    | AdjustmentRefused
+    | AdjustmentApplied
+    | SlaWarned
+    | SlaBreached
+    | CaseEscalated
+    | SlaClockStarted
+    | SlaClockStopped
+    | SlaClockPaused
+    | SlaClockResumed
+    | FollowUpScheduled
+    | ComplaintResolved
+    | ComplaintClosed
+    | ComplaintReopened
+    | ComplaintWithdrawn,
     Field(discriminator="type"),
 ]
 

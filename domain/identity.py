@@ -22,7 +22,7 @@ def parse_id_number(raw: object) -> str:
     body, check = value[:17], value[17]
     if not (body.isascii() and body.isdigit()) or check not in "0123456789X":
         raise InvalidIdNumber("a resident ID number is 17 digits followed by a digit or X")
-    expected = _CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(body, _WEIGHTS)) % 11]
+    expected = _CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
     if check != expected:
         raise InvalidIdNumber("the ID number's check digit does not match: a character was mistyped")
     return value

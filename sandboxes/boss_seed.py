@@ -378,7 +378,7 @@ def _billing_spike(anchor: date) -> tuple[list[CustomerRow], list[CallRow], list
     spike, counterpart = sd.BILLING_SPIKE_CUSTOMER, sd.BILLING_SPIKE_COUNTERPART
     rate = 60  # SZX-QS
     calls: list[CallRow] = []
-    for back, minutes in zip(range(len(SPIKE_PAST_MINUTES), 0, -1), SPIKE_PAST_MINUTES):
+    for back, minutes in zip(range(len(SPIKE_PAST_MINUTES), 0, -1), SPIKE_PAST_MINUTES, strict=True):
         start, end = period_bounds(anchor, back)
         calls += _short_calls(
             spike.msisdn, _SPIKE_FRIENDS, start, (end - start).days + 1, minutes, rate, back
@@ -541,7 +541,7 @@ def _bill_discrepancy(anchor: date) -> tuple[list[CustomerRow], list[DailyCharge
         [200 + (d * 37) % 150 for d in range(1, days + 1)],
         [150 + (d * 53) % 220 for d in range(1, days + 1)],
     )
-    for index, (ref, amounts) in enumerate(zip(sd.BILL_REFERENCE_CUSTOMERS, references)):
+    for index, (ref, amounts) in enumerate(zip(sd.BILL_REFERENCE_CUSTOMERS, references, strict=True)):
         for channel in ("billing", "terminal", "web"):
             charges += _daily(ref.msisdn, anchor, channel, amounts)
         bills += _static_bills(ref.msisdn, anchor, (4860 + 310 * index, sum(amounts)))

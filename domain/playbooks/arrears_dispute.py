@@ -88,7 +88,8 @@ class ArrearsExplanation(BaseModel):
         if self.last_call_at is not None and self.last_call_fen is not None:
             text += (
                 f"; its last call, {self.last_call_minutes} min {(self.last_call_type or '').replace('_', ' ')} "
-                f"on {self.last_call_at.astimezone(SHANGHAI).date().isoformat()}, cost {format_yuan(self.last_call_fen)}"
+                f"on {self.last_call_at.astimezone(SHANGHAI).date().isoformat()}, "
+                f"cost {format_yuan(self.last_call_fen)}"
             )
             if self.balance_before_last_call_fen is not None:
                 text += f" with {format_yuan(self.balance_before_last_call_fen)} left"

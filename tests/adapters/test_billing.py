@@ -451,7 +451,7 @@ async def test_arrears_waiver_must_match_the_arrears_and_zeroes_them(billing: Po
             reason="主管批准减免欠费",
         )
 
-    with pytest.raises(BillingRefused, match="¥23.40"):
+    with pytest.raises(BillingRefused, match=r"¥23\.40"):
         await billing.apply_adjustment(waiver(2000, key("waive")))
     receipt = await billing.apply_adjustment(waiver(sd.ARREARS_FEN, key("waive")))
 

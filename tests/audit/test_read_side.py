@@ -21,7 +21,9 @@ async def test_rebuild_projections_gives_the_same_rows(audit_db: AuditDb, cli) -
     before = await snapshot(audit_db.pool)
     assert [row["status"] for row in before] == ["closed"] * 3
     # The read model is not protected like the events: damage it, and add a row no event backs.
-    await audit_db.pool.execute("UPDATE complaints SET status = 'filed', escalation_level = 3 WHERE complaint_id = 'CASE-B'")
+    await audit_db.pool.execute(
+        "UPDATE complaints SET status = 'filed', escalation_level = 3 WHERE complaint_id = 'CASE-B'"
+    )
     await audit_db.pool.execute("INSERT INTO complaints (complaint_id, status) VALUES ('CASE-GHOST', 'filed')")
     assert await snapshot(audit_db.pool) != before
 

@@ -317,7 +317,7 @@ class SoakDriver:
                 await command()
             except (CommandRefused, CaseNotFound):
                 self.log.refused_commands += 1  # raced with the case (e.g. already answered): harmless
-            except Exception:  # noqa: BLE001 - RPC errors, timeouts while Temporal restarts
+            except Exception:
                 self.log.retried_commands += 1
                 await asyncio.sleep(0.5)
                 self._handled.discard(key)
@@ -393,7 +393,8 @@ class Figures:
         lines = [
             "soak figures",
             f"  cases run            {self.cases_run} in {self.seconds:.0f}s",
-            f"  closed               {self.closed} (+ {self.follow_ups_waiting} validity follow-ups waiting, as designed)",
+            f"  closed               {self.closed} "
+            f"(+ {self.follow_ups_waiting} validity follow-ups waiting, as designed)",
             (
                 f"  faults injected      {self.partner_faults_injected} partner 503s (failed or lost answers), "
                 f"latency on every partner call; {', '.join(self.process_kills) or 'no process kills'}"

@@ -12,7 +12,6 @@ import asyncio
 from functools import partial
 
 import asyncpg
-import pytest
 
 from client.api import ComplaintClient
 from domain.cases import Category

@@ -466,7 +466,7 @@ async def record(names: list[str], out: Path = HISTORIES) -> None:
     unknown = sorted(set(names) - RECORDINGS.keys())
     if unknown:
         raise SystemExit(f"no recording named {', '.join(unknown)}; see --list")
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a one-off recording script)
     chosen = sorted(names or RECORDINGS)
     async with _database() as pool:
         on_dev_server = [name for name in chosen if not name.startswith(SKIPS_TIME)]

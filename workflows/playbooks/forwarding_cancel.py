@@ -72,7 +72,10 @@ async def run(case: Case) -> None:
         action="cancel_forwarding",
         request_key=request_key,
         effective=result.effective,
-        result={"status": result.status, "cancelled_at": result.cancelled_at.isoformat() if result.cancelled_at else None},
+        result={
+            "status": result.status,
+            "cancelled_at": result.cancelled_at.isoformat() if result.cancelled_at else None,
+        },
     )
     await case.save()
 
