@@ -1,0 +1,159 @@
+"""Worker memory per open case: N forwarding cases left waiting on the customer's confirmation, each
+cached in the worker (sticky cache), against a bare workflow waiting on an update.
+
+Each worker runs in a process of its own; its RSS is read from /proc before the cases, with half
+of them open and with all of them open. The per-case figure is the slope from none to all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from bench.bare import BareComplaintWorkflow, BareInput
+from bench.common import Section, WorkerProcess, dev_server, fresh_database, progress
+from bench.throughput import TOKEN_KEY, EngineDriver, bounded
+from cli.demo import Story
+from client.api import ComplaintClient
+from domain.intake import parse_intake
+from sandboxes.boss_seed import seed_boss
+from sandboxes.partner_carrier import start_partner_sandbox
+from sandboxes.seed_data import FORWARDING_CUSTOMER
+from store.db import connect_pool
+from workflows.messages import EngineOptions
+
+SETTLE_SECONDS = 1.0
+
+
+def _intake(complaint_id: str) -> Any:
+    return parse_intake({
+        "complaint_id": complaint_id, "category": "forwarding_cancel", "msisdn": FORWARDING_CUSTOMER.msisdn,
+        "customer_name": FORWARDING_CUSTOMER.name, "id_number": FORWARDING_CUSTOMER.id_number,
+        "partner_msisdn": FORWARDING_CUSTOMER.partner_msisdn,
+        "description": "改号通知后联通手机无法接听电话, 要求半小时内解决",
+        "filed_by": {"id": "agent-li", "role": "agent", "channel": "store"},
+    })
+
+
+async def _rss(worker: WorkerProcess) -> int:
+    await asyncio.sleep(SETTLE_SECONDS)
+    samples = []
+    for _ in range(5):
+        samples.append(worker.rss())
+        await asyncio.sleep(0.2)
+    return int(statistics.median(samples))
+
+
+async def _until(condition: Any, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the cases did not all reach their waiting point")
+        await asyncio.sleep(0.5)
+
+
+def _slope(points: list[tuple[int, int]]) -> float:
+    """Least-squares bytes per case through (cases, rss) points."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x in xs)
+
+
+async def run(cfg: dict[str, Any], server_url: str) -> Section:
+    section = Section("memory", "Worker memory per open (cached) case")
+    cases = cfg["cases"]
+    run_id = uuid.uuid4().hex[:6]
+    section.params = {"cases": cases, "max_cached_workflows": "SDK default (1000)",
+                      "engine case": "forwarding_cancel waiting for the customer's confirmation",
+                      "bare case": "one no-op activity, then waiting for an update"}
+    steps = [0, cases // 2, cases]
+    results: dict[str, list[tuple[int, int]]] = {}
+    async with fresh_database(server_url, "bench_mem") as database_url, dev_server() as server:
+        pool = await connect_pool(database_url, max_size=4)
+        partner = await start_partner_sandbox(port=0)
+        try:
+            async with pool.acquire() as conn:
+                await seed_boss(conn, datetime.now(UTC).date())
+            results["engine"] = await _engine(server, pool, database_url, partner.url, run_id, steps)
+            results["bare"] = await _bare(server, run_id, steps)
+        finally:
+            await partner.stop()
+            await pool.close()
+    section.headers = ["worker", "RSS before MiB", f"RSS at {steps[1]} MiB", f"RSS at {steps[2]} MiB",
+                       "KiB per open case"]
+    metrics: dict[str, Any] = {}
+    for name, points in results.items():
+        per_case = _slope(points)
+        section.rows.append([name, *(round(rss / 2**20, 1) for _, rss in points), round(per_case / 1024, 1)])
+        metrics[name] = {"points": [{"cases": n, "rss_bytes": rss} for n, rss in points],
+                         "bytes_per_case": round(per_case)}
+    section.metrics = metrics
+    section.notes.append(
+        "RSS of the worker process alone (its own subprocess), median of 5 samples after a 1 s settle; "
+        "per case = least-squares slope over the three points. Python rarely returns memory to the OS, so "
+        "this is what a worker holding that many open cases needs, not what a closed case leaves behind")
+    return section
+
+
+async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_url: str, run_id: str,
+                  steps: list[int]) -> list[tuple[int, int]]:
+    queue = f"bench-mem-engine-{run_id}"
+    client = ComplaintClient(server.env.client, options=EngineOptions(task_queue=queue), token_key=TOKEN_KEY)
+    points: list[tuple[int, int]] = []
+    async with WorkerProcess("engine", address=server.address, task_queue=queue, database_url=database_url,
+                             partner_url=partner_url) as worker:
+        # One case to the end first, so every module a case loads is loaded before the baseline.
+        async with EngineDriver(client, pool, mode="readmodel", poll_seconds=0.02, timeout=60) as driver:
+            warm = Story("warm-up", _intake(f"MEMW-{run_id}"), answers={"confirm-resolution": "yes"})
+            await driver.run(warm, f"MEMW-{run_id}")
+        points.append((0, await _rss(worker)))
+        opened = 0
+        for target in steps[1:]:
+            ids = [f"MEM-{run_id}-{n:05d}" for n in range(opened, target)]
+            progress(f"memory: engine, opening cases {opened + 1}..{target}")
+            await bounded(50, [(lambda c=c: client.file(_intake(c))) for c in ids])
+            opened = target
+
+            async def waiting(expected: int = target) -> bool:
+                count = await pool.fetchval(
+                    """SELECT count(*) FROM complaints WHERE complaint_id LIKE $1
+                       AND state->'pending_question' <> 'null'::jsonb""", f"MEM-{run_id}-%")
+                return count >= expected
+
+            await _until(waiting, 120 + target / 5)
+            points.append((target, await _rss(worker)))
+    # The cases stay open: the dev server holding them is thrown away with its temporary folder.
+    return points
+
+
+async def _bare(server: Any, run_id: str, steps: list[int]) -> list[tuple[int, int]]:
+    queue = f"bench-mem-bare-{run_id}"
+    temporal = server.env.client
+    points: list[tuple[int, int]] = []
+    async with WorkerProcess("bare", address=server.address, task_queue=queue) as worker:
+        warm = await temporal.start_workflow(BareComplaintWorkflow.run, BareInput(script=["activity"]),
+                                             id=f"MEMBW-{run_id}", task_queue=queue)
+        await warm.result()
+        points.append((0, await _rss(worker)))
+        handles: list[Any] = []
+
+        async def waiting() -> bool:
+            states = await bounded(20, [(lambda h=h: h.query(BareComplaintWorkflow.waiting_for_update))
+                                        for h in handles])
+            return all(states)
+
+        for target in steps[1:]:
+            progress(f"memory: bare, opening workflows {len(handles) + 1}..{target}")
+            handles.extend(await bounded(50, [
+                (lambda n=n: temporal.start_workflow(
+                    BareComplaintWorkflow.run, BareInput(script=["activity", "update"]),
+                    id=f"MEMB-{run_id}-{n:05d}", task_queue=queue))
+                for n in range(len(handles), target)]))
+            await _until(waiting, 120 + target / 5)
+            points.append((target, await _rss(worker)))
+    return points

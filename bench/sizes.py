@@ -1,0 +1,31 @@
+"""How big each benchmark runs: `smoke` proves the code works, `quick` is the default (1-2 minutes for
+everything), `full` is what the issue names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "smoke": {
+        "throughput": {"cases": 4, "concurrency": 4, "rounds": 1},
+        "event_store": {"batched_events": 400, "single_events": 60, "batch": 20, "streams": [1, 4]},
+        "queries": {"cases": 300, "events": 3_000, "samples": 10},
+        "timers": {"cases": [6], "lead_seconds": 6},
+        "memory": {"cases": 6},
+    },
+    "quick": {
+        "throughput": {"cases": 100, "concurrency": 50, "rounds": 2},
+        "event_store": {"batched_events": 20_000, "single_events": 2_000, "batch": 100, "streams": [1, 10, 100]},
+        "queries": {"cases": 20_000, "events": 200_000, "samples": 200},
+        "timers": {"cases": [300]},
+        "memory": {"cases": 100},
+    },
+    "full": {
+        "throughput": {"cases": 1000, "concurrency": 100, "rounds": 2},
+        "event_store": {"batched_events": 200_000, "single_events": 20_000, "batch": 100, "streams": [1, 10, 100]},
+        "queries": {"cases": 1_000_000, "events": 10_000_000, "samples": 500},
+        # As many as the SQLite dev server takes: each size runs only if the one before it held.
+        "timers": {"cases": [1000, 2000, 5000, 10_000]},
+        "memory": {"cases": 1000},
+    },
+}

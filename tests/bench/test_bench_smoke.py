@@ -1,0 +1,70 @@
+"""The benchmarks at their smallest sizes: every one runs end to end and reports what it measured.
+
+Asserts on structure and counts only, never on timings: speed is the benchmarks' output, not a test.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.__main__ import BENCHMARKS, run_benchmarks, write_results
+from bench.sizes import SIZES
+
+
+async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server_url: str, tmp_path: Path) -> None:
+    sizes = SIZES["smoke"]
+    sections = await run_benchmarks(list(BENCHMARKS), "smoke", server_url)
+
+    assert {name: section.error for name, section in sections.items()} == dict.fromkeys(BENCHMARKS)
+
+    throughput = sections["throughput"].metrics
+    assert "forwarding_cancel" in sections["throughput"].params["mix"]
+    engine = throughput["engine"]
+    assert engine["cases"] == sizes["throughput"]["cases"]
+    assert engine["unfinished"] == 0
+    finished = engine["closed"] + engine["failed"]
+    # Both bare sides replay exactly the engine cases that finished, and all of theirs close.
+    for side in ("bare", "bare+footprint"):
+        assert throughput[side]["cases"] == throughput[side]["closed"] == finished
+    per_case = throughput["per_engine_case"]
+    assert per_case["activity"] >= 5 and per_case["update"] >= 1 and per_case["child_workflows"] >= 1
+    assert throughput["ratio_engine_to_bare"] > 0
+
+    store = sections["event_store"].metrics["configs"]
+    streams = sizes["event_store"]["streams"]
+    assert [(c["mode"], c["streams"]) for c in store] == [
+        (mode, n) for mode in ("batched", "one at a time") for n in streams
+    ]
+    for config in store:
+        assert config["appends"] * config["batch"] >= config["events"] > 0
+        # Every append was seen in the read model by the other process: the projection kept up.
+        assert config["appends_never_seen_by_reader"] == 0
+        assert config["projection_lag"]["n"] == config["appends"]
+
+    queries = sections["queries"].metrics
+    assert queries["load"]["cases"] == sizes["queries"]["cases"]
+    assert queries["load"]["events"] == sizes["queries"]["events"]
+    assert queries["verified"] > 0 and queries["verified_without_break"] == queries["verified"]
+    assert 0 < queries["stalled_cases"] < queries["open_cases"]
+    assert queries["listing_rows"] == min(50, queries["stalled_cases"])
+    assert all(read["n"] == sizes["queries"]["samples"] for read in queries["reads"].values())
+
+    (timers,) = sections["timers"].metrics["sizes"]
+    assert timers["cases"] == timers["escalated"] == sizes["timers"]["cases"][0]
+    assert timers["errors"] == 0 and timers["started_late"] == 0
+    assert timers["fired_late"]["n"] == timers["stored_late"]["n"] == timers["notified_late"]["n"] == timers["cases"]
+    assert timers["fired_late"]["p50_ms"] >= 0  # an escalation never fires before its deadline
+
+    memory = sections["memory"].metrics
+    for worker in ("engine", "bare"):
+        assert [p["cases"] for p in memory[worker]["points"]] == [0, 3, 6]
+        assert all(p["rss_bytes"] > 10 * 2**20 for p in memory[worker]["points"])
+
+    path = write_results(sections, size="smoke", argv=["--smoke"], started=datetime.now(UTC), results_dir=tmp_path)
+    document = json.loads(path.read_text())
+    assert document["machine"]["nproc"] >= 1
+    assert set(document["benchmarks"]) == set(BENCHMARKS)
+    assert all(section["table"]["rows"] for section in document["benchmarks"].values())
+
