@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from cli.connect import engine_options
 from cli.demo import StoryResult, drive, render_results, reset_sandboxes
@@ -23,10 +23,20 @@ async def wait_for_archives(temporal: Client, complaint_ids: list[str], timeout:
 
     Not needed for correctness (an archiver left behind finishes on the next worker), but the demo
     should leave a data folder in which `history --raw` works for every story.
+
+    A case reads closed before its workflow has started the archiver: the workflow still waits for
+    its SLA watcher, then starts the archiver, then completes. So this waits for the complaint
+    run's own result first, and only then asks for an archiver that is sure to exist by then. A run
+    that failed started no archiver, so there is nothing to wait for.
     """
 
     async def archived(complaint_id: str) -> None:
         run_id = (await temporal.get_workflow_handle(complaint_id).describe()).run_id
+        try:
+            await temporal.get_workflow_handle(complaint_id, run_id=run_id).result(follow_runs=False)
+        except WorkflowFailureError as error:
+            log.warning("case did not complete, so it has no archive", complaint_id=complaint_id, error=str(error))
+            return
         await temporal.get_workflow_handle(f"archive-{complaint_id}-{run_id}").result()
 
     try:
@@ -64,5 +74,5 @@ async def run_demo(settings: Settings, timeout: float) -> int:
         print()
         print(f"Data folder: {settings.data_dir.resolve()} (Temporal: temporal.db, PostgreSQL: pg/)")
         if runtime.ui_url:
-            print(f"Temporal Web UI while the engine runs (`python worker.py`): {runtime.ui_url}")
+            print(f"Temporal Web UI while the engine runs (`./run up`): {runtime.ui_url}")
     return 1 if failed else 0
