@@ -1,24 +1,75 @@
-"""Connections for the command line: Temporal and PostgreSQL, with errors that say what to do."""
+"""Connections for the command line: Temporal and PostgreSQL, with errors that say what to do.
+
+Exit statuses (documented in `starter.py --help` and the README): 0 done, 1 refused by the engine,
+2 bad input or configuration, 3 engine unreachable. The exception classes here carry them.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from client.api import ComplaintClient, connect_temporal
 from runtime.settings import Settings
 from workflows.messages import EngineOptions
 
+EXIT_DONE = 0
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNREACHABLE = 3
+
+EXIT_CODES_HELP = """exit status:
+  0  done
+  1  refused by the engine (unknown case, a command the case does not accept, a broken hash chain)
+  2  bad input or configuration (nothing was sent)
+  3  engine unreachable (Temporal, a worker or PostgreSQL); start it with `./run up`"""
+
+START_COMMAND = "./run up"
+
+# A person waits for these, so an engine that is not there must be said within a few seconds.
+CONNECT_TIMEOUT = timedelta(seconds=4)
+QUERY_TIMEOUT = timedelta(seconds=4)
+# Updates record events through an activity before they answer: give a busy worker time, but not forever.
+UPDATE_TIMEOUT = timedelta(seconds=30)
+# A live worker renews its long poll at least every ~70 s; Temporal lists a gone poller for minutes after.
+POLLER_GONE_AFTER = timedelta(minutes=2)
+
 
 class CliError(Exception):
-    """A problem the user can fix; printed as one line, exit status 1."""
+    """A problem the user can fix; printed as one line, exit status 1 (refused) unless a subclass says else."""
+
+    exit_code = EXIT_REFUSED
+
+
+class BadInput(CliError):
+    """The command line itself is wrong: nothing was sent."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class EngineUnreachable(CliError):
+    """Temporal, a worker or PostgreSQL does not answer."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 def temporal_address(settings: Settings) -> str:
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+
+
+def _start_hint(settings: Settings) -> str:
+    if settings.temporal_address is None:
+        return f"start the engine with `{START_COMMAND}` in another terminal, or set TEMPORAL_ADDRESS"
+    return f"check TEMPORAL_ADDRESS, or start the embedded engine with `{START_COMMAND}` (TEMPORAL_ADDRESS unset)"
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -33,17 +84,62 @@ def engine_options(settings: Settings) -> EngineOptions:
 async def temporal(settings: Settings, address: str | None = None) -> Client:
     address = address or temporal_address(settings)
     try:
-        return await connect_temporal(address, settings.temporal_namespace)
-    except RuntimeError as error:
-        raise CliError(
-            f"cannot reach Temporal at {address} ({error}): start the engine with `python worker.py` "
-            "in another terminal, or set TEMPORAL_ADDRESS"
+        return await asyncio.wait_for(
+            connect_temporal(address, settings.temporal_namespace), CONNECT_TIMEOUT.total_seconds()
+        )
+    except (RuntimeError, TimeoutError, OSError):
+        # The raw error is a page of gRPC internals; what the user needs is where and what to start.
+        raise EngineUnreachable(f"cannot reach Temporal at {address}: {_start_hint(settings)}") from None
+
+
+async def require_worker(client: Client, settings: Settings) -> None:
+    """Refuse at once when no worker polls the task queue: a query or update would hang until it timed out."""
+    request = DescribeTaskQueueRequest(
+        namespace=settings.temporal_namespace,
+        task_queue=TaskQueue(name=settings.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        described = await client.workflow_service.describe_task_queue(request, timeout=QUERY_TIMEOUT)
+    except RPCError as error:
+        raise EngineUnreachable(
+            f"Temporal at {temporal_address(settings)} did not describe task queue {settings.task_queue!r} "
+            f"({error.message}): {_start_hint(settings)}"
         ) from None
+    now = datetime.now(UTC)
+    live = [
+        poller for poller in described.pollers
+        if now - poller.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_GONE_AFTER
+    ]
+    if not live:
+        raise EngineUnreachable(
+            f"no worker polls task queue {settings.task_queue!r} on Temporal at {temporal_address(settings)}: "
+            f"start one with `{START_COMMAND}`"
+        )
 
 
-async def complaint_client(settings: Settings, address: str | None = None) -> ComplaintClient:
+def no_worker_answered(settings: Settings, seconds: float) -> EngineUnreachable:
+    """What to say when a query or update went unanswered: the worker is gone or stuck."""
+    return EngineUnreachable(
+        f"no worker answered within {seconds:.0f} s on task queue {settings.task_queue!r} at "
+        f"{temporal_address(settings)}: check that `{START_COMMAND}` is running (an update may still apply "
+        "when a worker comes back; `show` says)"
+    )
+
+
+async def complaint_client(
+    settings: Settings, address: str | None = None, *, needs_worker: bool = True
+) -> ComplaintClient:
+    """A client for the CLI; with `needs_worker`, only once a worker is there to answer."""
+    client = await temporal(settings, address)
+    if needs_worker:
+        await require_worker(client, settings)
     return ComplaintClient(
-        await temporal(settings, address), options=engine_options(settings), token_key=settings.msisdn_token_key
+        client,
+        options=engine_options(settings),
+        token_key=settings.msisdn_token_key,
+        query_timeout=QUERY_TIMEOUT,
+        update_timeout=UPDATE_TIMEOUT,
     )
 
 
@@ -58,11 +154,11 @@ async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
             try:
                 url = await stack.enter_async_context(embedded_database(settings.data_dir))
             except EmbeddedRuntimeError as error:
-                raise CliError(str(error)) from None
+                raise EngineUnreachable(str(error)) from None
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
-        except (OSError, asyncpg.PostgresError) as error:
-            raise CliError(f"cannot reach PostgreSQL ({error}): check DATABASE_URL") from None
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=4, timeout=CONNECT_TIMEOUT.total_seconds())
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            raise EngineUnreachable(f"cannot reach PostgreSQL ({error}): check DATABASE_URL") from None
         try:
             yield pool
         finally:

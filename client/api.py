@@ -22,6 +22,7 @@ from client.tokens import msisdn_token
 from domain.actors import Actor
 from domain.events import ComplaintFiled
 from domain.intake import ComplaintIntake
+from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.validation import describe
 from workflows import search_attributes as sa
@@ -82,10 +83,26 @@ async def connect_temporal(address: str, namespace: str = "default") -> Client:
 
 
 class ComplaintClient:
-    def __init__(self, client: Client, *, options: EngineOptions, token_key: str) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        options: EngineOptions,
+        token_key: str,
+        query_timeout: timedelta | None = None,
+        update_timeout: timedelta | None = None,
+    ) -> None:
+        """`query_timeout` / `update_timeout` bound each call (default: the SDK's); a person at a
+        terminal wants an absent worker said in seconds, a script may prefer to wait."""
         self.temporal = client
         self.options = options
         self._token_key = token_key
+        self._query_timeout = query_timeout
+        self._update_timeout = update_timeout
+
+    def msisdn_token(self, msisdn: str) -> str:
+        """The search token of a phone number (validated first), to find its cases with `CaseFilter`."""
+        return msisdn_token(self._token_key, parse_msisdn(msisdn))
 
     # --- filing ----------------------------------------------------------------------------
 
@@ -112,7 +129,7 @@ class ComplaintClient:
         """The case's state and timeline, from its workflow."""
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
         try:
-            return await handle.query(ComplaintWorkflow.view)
+            return await handle.query(ComplaintWorkflow.view, rpc_timeout=self._query_timeout)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 raise CaseNotFound(f"no case {complaint_id}") from None
@@ -210,7 +227,7 @@ class ComplaintClient:
     async def _update(self, complaint_id: str, update: Any, request: Any) -> Any:
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
         try:
-            return await handle.execute_update(update, request)
+            return await handle.execute_update(update, request, rpc_timeout=self._update_timeout)
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             raise CommandRefused(getattr(cause, "message", None) or str(cause)) from None

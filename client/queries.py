@@ -22,6 +22,8 @@ class CaseFilter:
     status: Status | None = None
     assignee: str | None = None
     include_closed: bool = False
+    # The keyed token of the customer's number (ComplaintClient.msisdn_token), never the number itself.
+    msisdn_token: str | None = None
     at_risk_window: timedelta = DEFAULT_AT_RISK_WINDOW
 
 
@@ -45,6 +47,8 @@ def visibility_query(case_filter: CaseFilter, now: datetime) -> str:
         clauses.append(f"{sa.CATEGORY.name} = {_quote(case_filter.category.value)}")
     if case_filter.assignee is not None:
         clauses.append(f"{sa.ASSIGNEE.name} = {_quote(case_filter.assignee)}")
+    if case_filter.msisdn_token is not None:
+        clauses.append(f"{sa.MSISDN_TOKEN.name} = {_quote(case_filter.msisdn_token)}")
     if case_filter.escalated:
         clauses.append(f"{sa.ESCALATION_LEVEL.name} > 0")
     if case_filter.stalled:

@@ -46,3 +46,52 @@ def test_free_text_is_kept_exactly() -> None:
 def test_other_categories_need_no_identity() -> None:
     intake = parse_intake(intake_data(category="spam_sms", id_number=None, partner_msisdn=None))
     assert intake.id_number is None
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "+86 136 6677 8765",
+        "+86-136-6677-8765",
+        "0086 13666778765",
+        "008613666778765",
+        "+8613666778765",
+        "136 6677 8765",
+        "136-6677-8765",
+        "１３６６６７７８７６５",
+        "＋８６ １３６ ６６７７ ８７６５",
+        "136\u30006677\u30008765",
+        "136－6677－8765",
+        " 13666778765 ",
+    ],
+)
+def test_numbers_are_taken_as_customers_write_them(written: str) -> None:
+    assert parse_intake(intake_data(msisdn=written)).msisdn == "13666778765"
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("+1 202 555 0101", "msisdn: only mainland China numbers are served (country code +86 or 0086)"),
+        ("0044 20 7946 0958", "msisdn: only mainland China numbers are served"),
+        ("86 136 6677 8765", "msisdn: a mainland mobile number has 11 digits, this one has 13: write the 11 digits"),
+        ("136 6677 876", "this one has 10: write the 11 digits, e.g. 13905710001"),
+        ("136.6677.8765", "msisdn: the phone number may not contain '.': write the 11 digits"),
+        ("(136) 66778765", "may not contain '(' ')'"),
+        ("١٣٦٦٦٧٧٨٧٦٥", "may not contain"),
+        ("+86", "the phone number is empty"),
+        ("120 6677 8765", "120 is not a mainland mobile number range"),
+    ],
+)
+def test_a_number_that_cannot_be_read_says_what_is_wrong_and_how_to_write_it(written: str, message: str) -> None:
+    with pytest.raises(InvalidIntake) as caught:
+        parse_intake(intake_data(msisdn=written))
+    said = str(caught.value)
+    assert message in said
+    assert "\n" not in said  # one line
+    assert "6677" not in said and "8765" not in said  # the number is never repeated back
+
+
+def test_the_partner_number_is_read_the_same_way() -> None:
+    intake = parse_intake(intake_data(partner_msisdn="+86 130-6789-0001"))
+    assert intake.partner_msisdn == "13067890001"

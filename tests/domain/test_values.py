@@ -36,8 +36,8 @@ def test_spaces_and_dashes_people_type_are_accepted() -> None:
     [
         ("1366677876", "has 10"),
         ("136667787651", "has 12"),
-        ("１３６６６７７８７６５", "only the digits 0-9"),
-        ("1366677876a", "only the digits 0-9"),
+        ("١٣٦٦٦٧٧٨٧٦٥", "may not contain"),
+        ("1366677876a", "may not contain 'a'"),
         ("", "empty"),
         ("12066778765", "120 is not a mainland mobile number range"),
     ],
