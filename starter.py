@@ -12,24 +12,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
+from annotated_types import MaxLen
+from pydantic import BaseModel, ValidationError
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cli import audit_commands, supervisor_commands
-from cli.connect import CliError, complaint_client
-from cli.timeline import render_state, render_timeline
+from cli.connect import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    BadInput,
+    CliError,
+    complaint_client,
+    no_worker_answered,
+    temporal_address,
+)
+from cli.timeline import render_case
 from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
-from domain.errors import DomainError
-from domain.intake import parse_intake
+from domain.errors import DomainError, InvalidCommand
+from domain.intake import MAX_DESCRIPTION_CHARS, ComplaintIntake, parse_intake
 from domain.validation import describe
 from runtime.logging import configure_logging
 from runtime.settings import Settings, load_settings_or_exit
+from workflows.messages import ApprovalDecision, CustomerAnswer, ManualResolution, Note, Withdrawal
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -38,7 +53,7 @@ def _actor(args: argparse.Namespace, default_id: str, default_role: Role) -> Act
     try:
         return Actor(id=args.actor or default_id, role=args.role or default_role, channel=ActorChannel.CLI)
     except ValueError as error:
-        raise CliError(f"--as/--role: {error}") from None
+        raise BadInput(f"--as/--role: {error}") from None
 
 
 def new_complaint_id(now: datetime | None = None) -> str:
@@ -62,7 +77,7 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
             "filed_by": _actor(args, "agent", Role.AGENT).model_dump(),
         }
     )
-    client = await complaint_client(settings)
+    client = await complaint_client(settings, needs_worker=False)  # a filed case waits for its worker
     handle = await client.file(intake)
     print(f"filed {intake.complaint_id} ({intake.category.value}), run {handle.result_run_id}")
     return 0
@@ -114,8 +129,22 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(view.model_dump_json(indent=2))
     else:
-        print(render_state(view.state))
-        print(render_timeline(view.timeline))
+        print(render_case(view.state, view.timeline, now=datetime.now(UTC)))
+    return 0
+
+
+async def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    client = await complaint_client(settings)
+    actor = _actor(args, "agent", Role.AGENT)
+    outcome = await client.resolve(args.complaint_id, args.outcome, args.summary, actor)
+    print(f"{args.complaint_id}: resolved as {outcome}; the customer is asked to confirm")
+    return 0
+
+
+async def cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
+    client = await complaint_client(settings)
+    handle = await client.reopen(args.complaint_id, args.reason, _actor(args, "customer", Role.CUSTOMER))
+    print(f"{args.complaint_id}: reopened, run {handle.result_run_id}; a person resolves it (`resolve`)")
     return 0
 
 
@@ -125,20 +154,36 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return await run_demo(settings, timeout=args.timeout)
 
 
+def max_chars(model: type[BaseModel], field: str) -> int:
+    """The length limit a model puts on a field, so the help text says what the case itself enforces."""
+    limits = [meta.max_length for meta in model.model_fields[field].metadata if isinstance(meta, MaxLen)]
+    assert limits, f"{model.__name__}.{field} has no length limit"
+    return limits[0]
+
+
+def _up_to(model: type[BaseModel], field: str) -> str:
+    return f"up to {max_chars(model, field):,} characters"
+
+
 def _actor_options(parser: argparse.ArgumentParser, role_help: str) -> None:
-    parser.add_argument("--as", dest="actor", metavar="ID", help="who is acting (recorded in the case's events)")
+    parser.add_argument("--as", dest="actor", metavar="ID",
+                        help="who is acting (recorded in the case's events; 1-64 characters, no spaces)")
     parser.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE",
                         help=f"their role: {', '.join(r.value for r in Role)} ({role_help})")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="starter.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="starter.py", description=__doc__, epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+        sub = commands.add_parser(
+            name, help=help, description=help, epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -146,48 +191,76 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each story (default 180)")
 
     file = command("file", cmd_file, "file a complaint (validated first: bad input files nothing)")
-    file.add_argument("--id", help="case id (default: CMP-<date>-<random>); it must not hold a phone number")
+    file.add_argument("--id", help="case id (default: CMP-<date>-<random>): 3-64 letters, digits, '.', '_' or '-', "
+                      "holding no phone or ID number")
     file.add_argument("--category", required=True, help=f"one of: {', '.join(c.value for c in Category)}")
-    file.add_argument("--msisdn", required=True, help="the customer's 11-digit mobile number")
-    file.add_argument("--name", required=True, help="the customer's name")
-    file.add_argument("--description", required=True, help="what the customer says, kept exactly as given")
+    file.add_argument("--msisdn", required=True,
+                      help="the customer's mainland mobile number: 11 digits, as customers write it "
+                      "(+86 / 0086 prefix, spaces, hyphens and full-width digits are read as the 11 digits)")
+    file.add_argument("--name", required=True, help=f"the customer's name ({_up_to(ComplaintIntake, 'customer_name')})")
+    file.add_argument("--description", required=True,
+                      help=f"what the customer says, kept exactly as given "
+                      f"(up to {MAX_DESCRIPTION_CHARS:,} characters)")
     file.add_argument("--priority", default="normal", help=f"{', '.join(p.value for p in Priority)} (default normal)")
     file.add_argument("--channel", default="store", help=f"{', '.join(c.value for c in IntakeChannel)} (default store)")
     file.add_argument("--id-number", help="the customer's 18-character ID number (forwarding_cancel needs it)")
-    file.add_argument("--partner-msisdn", help="the other carrier's number holding the forwarding (forwarding_cancel)")
+    file.add_argument("--partner-msisdn",
+                      help="the other carrier's number holding the forwarding "
+                      "(forwarding_cancel; written like --msisdn)")
     _actor_options(file, "default: agent")
 
     answer = command("answer", cmd_answer, "answer a question the case asked the customer")
     answer.add_argument("complaint_id")
     answer.add_argument("question_id", help="the question's id, as `show` prints it")
-    answer.add_argument("answer", help="one of the question's options")
-    answer.add_argument("--comment", default="", help="what the customer added")
+    answer.add_argument("answer", help="one of the question's options, as `show` prints them")
+    answer.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
     _actor_options(answer, "default: customer")
 
     confirm = command("confirm", cmd_confirm, "the customer confirms the resolution (or says it is not solved)")
     confirm.add_argument("complaint_id")
     confirm.add_argument("--no", action="store_true", help="the problem is NOT solved")
-    confirm.add_argument("--comment", default="", help="what the customer added")
+    confirm.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
     _actor_options(confirm, "default: customer")
 
     approve = command("approve", cmd_approve, "approve (or --refuse) an adjustment waiting for a supervisor")
     approve.add_argument("complaint_id")
     approve.add_argument("adjustment_id", help="e.g. adj-1, as `show` prints it")
     approve.add_argument("--refuse", action="store_true", help="refuse instead of approving (needs --reason)")
-    approve.add_argument("--reason", default="", help="why; told to the customer when refused")
+    approve.add_argument("--reason", default="",
+                         help=f"why; told to the customer when refused ({_up_to(ApprovalDecision, 'reason')})")
     _actor_options(approve, "default: supervisor; the filer may not approve")
 
     note = command("note", cmd_note, "add a note to a case's timeline")
     note.add_argument("complaint_id")
-    note.add_argument("text")
+    note.add_argument("text", help=f"the note ({_up_to(Note, 'text')})")
     _actor_options(note, "default: agent")
+
+    resolve = command("resolve", cmd_resolve,
+                      "a person resolves the case (e.g. a reopened one); the customer is then asked to confirm")
+    resolve.add_argument("complaint_id")
+    resolve.add_argument("--outcome", required=True,
+                         help=f"a short code of the outcome, e.g. refund_agreed (lowercase letters, digits and '_', "
+                         f"{_up_to(ManualResolution, 'outcome')})")
+    resolve.add_argument("--summary", required=True,
+                         help=f"what was done, told to the customer ({_up_to(ManualResolution, 'summary')})")
+    _actor_options(resolve, "default: agent")
+
+    reopen = command("reopen", cmd_reopen,
+                     "reopen a case closed within REOPEN_WINDOW_DAYS (default 7): its clock runs again and a "
+                     "person resolves it")
+    reopen.add_argument("complaint_id")
+    reopen.add_argument("--reason", required=True,
+                        help=f"why it is reopened, e.g. what the customer says now ({_up_to(Withdrawal, 'reason')})")
+    _actor_options(reopen, "default: customer")
 
     withdraw = command("withdraw", cmd_withdraw, "the customer withdraws the complaint")
     withdraw.add_argument("complaint_id")
-    withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--reason", required=True, help=f"why ({_up_to(Withdrawal, 'reason')})")
     _actor_options(withdraw, "default: customer")
 
-    show = command("show", cmd_show, "print a case's state and timeline")
+    show = command("show", cmd_show,
+                   "print a case's state, its open question (with when the customer is reminded and when the case "
+                   "closes unconfirmed), its adjustments and its timeline")
     show.add_argument("complaint_id")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.add_argument("--as-of", type=audit_commands.parse_time, metavar="TIME",
@@ -210,26 +283,79 @@ def _undecodable_argument(argv: list[str]) -> str | None:
     return None
 
 
+def _rpc_failure(error: RPCError | RPCTimeoutOrCancelledError, settings: Settings) -> tuple[str, int]:
+    """One line and an exit status for an error of Temporal's API that no command turned into words."""
+    if isinstance(error, RPCTimeoutOrCancelledError) or error.status in (
+        RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED
+    ):
+        return str(no_worker_answered(settings)), EXIT_UNREACHABLE
+    if error.status is RPCStatusCode.UNAVAILABLE:
+        return (f"Temporal at {temporal_address(settings)} stopped answering ({error.message}): "
+                "check that `./run up` is running"), EXIT_UNREACHABLE
+    return f"Temporal refused the request: {error.message}", EXIT_REFUSED
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status (see EXIT_CODES_HELP)."""
     argv = sys.argv[1:] if argv is None else argv
     bad = _undecodable_argument(argv)
     if bad is not None:
         print(f"error: {bad} is not valid UTF-8 text; nothing was sent", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     args = build_parser().parse_args(argv)
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, "WARNING" if args.command != "demo" else settings.log_level)
     try:
         return asyncio.run(args.handler(args, settings))
-    except (DomainError, CliError, CaseAlreadyFiled, CaseNotFound, CommandRefused) as error:
+    except CliError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, DomainError) else 1
+        return error.exit_code
+    except (CaseAlreadyFiled, CaseNotFound, CommandRefused, InvalidCommand) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValidationError as error:
         print(f"error: {describe(error)}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except (RPCError, RPCTimeoutOrCancelledError) as error:
+        line, code = _rpc_failure(error, settings)
+        print(f"error: {line}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         return 130
 
 
+def exit_without_finalizing(run: Callable[[], int]) -> None:
+    """Run the command, flush what it printed, and leave with os._exit.
+
+    The temporalio client runs on a Rust (tokio) runtime whose threads outlive asyncio.run and are never
+    shut down. When they wake during CPython's finalization (a gRPC connection or a future being
+    dropped), they take the GIL from a thread the dying interpreter no longer knows, and CPython aborts
+    with `Fatal Python error: PyGILState_Release ...`, exit status 134, after the command's work and
+    output are done (temporalio/sdk-python#300). About one call in ten did. Nothing is left to clean
+    up at this point (asyncio.run has closed the loop, connections and pools), so skipping
+    finalization loses nothing and makes the exit status the command's own.
+    """
+    try:
+        code = run()
+    except BrokenPipeError:
+        # `starter.py show ... | head`: the reader left early. Every command prints after its work, so the
+        # work is done; what is left unprinted was not wanted.
+        code = 0
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except SystemExit as exit_:  # argparse (2) and the settings check (2) leave this way
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_BAD_INPUT)
+        if isinstance(exit_.code, str):
+            print(exit_.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_finalizing(main)

@@ -118,10 +118,10 @@ async def require_worker(client: Client, settings: Settings) -> None:
         )
 
 
-def no_worker_answered(settings: Settings, seconds: float) -> EngineUnreachable:
+def no_worker_answered(settings: Settings) -> EngineUnreachable:
     """What to say when a query or update went unanswered: the worker is gone or stuck."""
     return EngineUnreachable(
-        f"no worker answered within {seconds:.0f} s on task queue {settings.task_queue!r} at "
+        f"no worker answered in time on task queue {settings.task_queue!r} at "
         f"{temporal_address(settings)}: check that `{START_COMMAND}` is running (an update may still apply "
         "when a worker comes back; `show` says)"
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cli.connect import complaint_client
+from cli.connect import BadInput, complaint_client
 from cli.timeline import SHANGHAI
 from client.api import CaseSummary
 from client.queries import CaseFilter
+from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
+from domain.msisdn import parse_msisdn
 from runtime.settings import Settings
 
 
@@ -51,8 +55,25 @@ def _as_json(row: CaseSummary) -> dict[str, Any]:
     }
 
 
+_COLUMNS = ["complaint_id", "category", "priority", "status", "assignee", "escalation_level", "sla_due_at"]
+
+
+def render_csv(rows: list[CaseSummary]) -> str:
+    """The list as CSV with a header row; times in UTC (ISO 8601), empty cells for missing values."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in _as_json(row).items()})
+    return out.getvalue().rstrip("\n")
+
+
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
+    if args.json and args.csv:
+        raise BadInput("list: --json or --csv, not both")
+    # The number itself never leaves this process: visibility only holds its keyed token.
+    token = msisdn_token(settings.msisdn_token_key, parse_msisdn(args.msisdn)) if args.msisdn else None
     case_filter = CaseFilter(
         stalled=args.stalled,
         at_risk=args.at_risk,
@@ -60,13 +81,16 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         category=args.category,
         status=args.status,
         assignee=args.assignee,
-        include_closed=args.all,
+        include_closed=args.all or token is not None,
+        msisdn_token=token,
         at_risk_window=timedelta(minutes=args.within),
     )
-    client = await complaint_client(settings)
+    client = await complaint_client(settings, needs_worker=False)  # visibility answers without a worker
     rows = await client.list_cases(case_filter, now=now, limit=args.limit)
     if args.json:
         print(json.dumps([_as_json(row) for row in rows], ensure_ascii=False, indent=2))
+    elif args.csv:
+        print(render_csv(rows))
     else:
         print(render_cases(rows, now))
     return 0
@@ -74,7 +98,10 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
     client = await complaint_client(settings)
-    actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
+    try:
+        actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
+    except ValueError as error:
+        raise BadInput(f"--as/--role: {error}") from None
     to = await client.reassign(args.complaint_id, args.to, actor, reason=args.reason)
     print(f"{args.complaint_id}: now assigned to {to}")
     return 0
@@ -91,13 +118,17 @@ def register(command: Any) -> None:
     listing.add_argument("--status", type=Status, choices=list(Status), metavar="STATUS",
                          help=", ".join(s.value for s in Status))
     listing.add_argument("--assignee", help="cases assigned to this person")
+    listing.add_argument("--msisdn", metavar="NUMBER",
+                         help="every case (closed ones too) of this customer's number, found through its keyed "
+                         "search token; written like `file --msisdn`")
     listing.add_argument("--all", action="store_true", help="include closed cases")
     listing.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--csv", action="store_true", help="CSV with a header row (times in UTC)")
 
     reassign = command("reassign", cmd_reassign, "move a case (and its SLA clock owner) to another person")
     reassign.add_argument("complaint_id")
-    reassign.add_argument("--to", required=True, help="the new assignee")
-    reassign.add_argument("--reason", default="", help="why")
+    reassign.add_argument("--to", required=True, help="the new assignee (up to 64 characters)")
+    reassign.add_argument("--reason", default="", help="why (up to 500 characters)")
     reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: supervisor)")
     reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", help="their role")

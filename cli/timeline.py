@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain import events as ev
+from domain.customer_wait import customer_wait
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
+from domain.sla import policy_for
 from domain.state import ComplaintState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -133,4 +136,58 @@ def render_state(state: ComplaintState) -> str:
         f"status {state.status.value}  assignee {state.assignee}  escalation level {state.escalation_level}\n"
         f"  customer {state.customer_name} {mask_msisdn(state.msisdn)}  SLA due {due}  "
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
+    )
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """A moment in Shanghai time, with how far it is from now."""
+    seconds = int((moment - now).total_seconds())
+    distance = _duration(abs(seconds)) if abs(seconds) >= 60 else f"{abs(seconds)} s"
+    return f"{_local(moment)} ({'in ' + distance if seconds >= 0 else distance + ' ago'})"
+
+
+def render_question(state: ComplaintState, now: datetime) -> str:
+    """The question waiting for the customer: its id and options (what `answer` takes), and its deadlines."""
+    question = state.pending_question
+    if question is None:
+        return "  open question: none"
+    wait = customer_wait(question, policy_for(state.category, state.priority))
+    reminder = (
+        "reminder sent" if wait.reminded and now >= wait.remind_at else f"reminder {_when(wait.remind_at, now)}"
+    )
+    return "\n".join(
+        [
+            f"  open question {question.question_id} (asked {_local(question.asked_at)}): {question.question}",
+            f"    options: {' / '.join(question.options)}",
+            f"    {reminder}; closes unconfirmed {_when(wait.close_unconfirmed_at, now)} without an answer",
+        ]
+    )
+
+
+def render_adjustments(state: ComplaintState) -> str:
+    """Every adjustment: its id (what `approve` takes), kind, amount in yuan and status."""
+    if not state.adjustments:
+        return "  adjustments: none"
+    lines = ["  adjustments:"]
+    for adjustment in state.adjustments.values():
+        waiting = ", waits for a supervisor" if adjustment.needs_approval and adjustment.status == "proposed" else ""
+        decided = f" by {adjustment.decided_by}" if adjustment.decided_by else ""
+        ledger = f", ledger {adjustment.ledger_id}" if adjustment.ledger_id else ""
+        lines.append(
+            f"    {adjustment.adjustment_id:<6} {adjustment.kind:<20} {format_yuan(adjustment.amount_fen):>10}  "
+            f"{adjustment.status}{decided}{waiting}{ledger}"
+        )
+    return "\n".join(lines)
+
+
+def render_case(state: ComplaintState, timeline: Iterable[ev.Event], now: datetime) -> str:
+    """What `show` prints: the state, what the case waits for, the money, then the timeline."""
+    return "\n".join(
+        [
+            render_state(state),
+            render_question(state, now),
+            render_adjustments(state),
+            "  timeline (Asia/Shanghai):",
+            render_timeline(timeline),
+        ]
     )
