@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -18,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from audit.archive_store import PostgresArchiveStore
+from audit.archive_store import ArchivedRun, PostgresArchiveStore
 from audit.export import build_bundle
 from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
-from cli.connect import CliError, database
+from cli.connect import BadInput, CliError, database
 from cli.timeline import render_state, render_timeline
 from domain import events as ev
 from domain.masking import scrub
@@ -113,6 +114,18 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
     state = fold(events)
     assert state is not None
+    if args.json:
+        print(json.dumps(
+            {
+                "state": state.model_dump(mode="json"),
+                "timeline": [event.model_dump(mode="json") for event in events],
+                "verification": _report_json(report),
+                "temporal_runs": [_run_json(run) for run in runs],
+            },
+            ensure_ascii=False,
+            indent=2,
+        ))
+        return 0
     print(render_state(state))
     print()
     print("Timeline (Asia/Shanghai):")
@@ -170,13 +183,30 @@ def _problem_lines(report: VerifyReport) -> list[str]:
     return lines
 
 
+def _report_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "intact": report.ok,
+        "cases": report.cases,
+        "events": report.events,
+        "runs": report.runs,
+        "breaks": [dataclasses.asdict(chain_break) for chain_break in report.breaks],
+        "archive_problems": [dataclasses.asdict(problem) for problem in report.archive_problems],
+    }
+
+
+def _run_json(run: ArchivedRun) -> dict[str, Any]:
+    fields = dataclasses.asdict(run)
+    fields.pop("history", None)
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in fields.items()}
+
+
 def _totals(report: VerifyReport) -> str:
     return f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
 
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.complaint_id) == bool(args.all):
-        raise CliError("verify needs a case id or --all (not both)")
+        raise BadInput("verify needs a case id or --all (not both)")
     interactive = sys.stderr.isatty()
 
     def progress(report: VerifyReport) -> None:
@@ -193,6 +223,9 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
                 report = await verify_case(pool, args.complaint_id)
             except UnknownCase as error:
                 raise CliError(str(error)) from None
+    if args.json:
+        print(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
+        return 0 if report.ok else 1
     for line in _problem_lines(report):
         print(line)
     if report.ok:
@@ -252,6 +285,8 @@ def register(command: Any) -> None:
     history.add_argument("complaint_id")
     history.add_argument("--raw", action="store_true",
                          help="print the archived Temporal history of every run (event id, time, type, detail)")
+    history.add_argument("--json", action="store_true",
+                         help="machine-readable: state, events, hash-chain check and archived runs")
 
     export = command("export", cmd_export,
                      "one JSON bundle for auditors: events with their hash chain, archived Temporal histories, "
@@ -266,6 +301,7 @@ def register(command: Any) -> None:
     verify.add_argument("--deep", action="store_true",
                         help="with --all: also compare each archived run's saved events with the event store "
                         "(always done for one case)")
+    verify.add_argument("--json", action="store_true", help="machine-readable report (exit status as without)")
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

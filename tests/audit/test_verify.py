@@ -164,7 +164,7 @@ async def test_verify_an_unknown_case_says_so(audit_db: AuditDb, cli) -> None:
     result = await cli(audit_db.url)("verify", "CASE-NONE")
     assert result.code == 1 and "no case CASE-NONE in the event store" in result.err
     neither = await cli(audit_db.url)("verify")
-    assert neither.code == 1 and "a case id or --all" in neither.err
+    assert neither.code == 2 and "a case id or --all" in neither.err
 
 
 # --- an archived run built by hand: what the workflow's history records of its appends -----------
