@@ -40,12 +40,14 @@ def starter_env(**variables: str) -> dict[str, str]:
     return env
 
 
-async def run_starter(argv: list[str], env: dict[str, str], timeout: float = 120.0) -> Finished:
-    """Run `python starter.py ARGV` and wait for it (killed after `timeout` seconds)."""
+async def run_starter(
+    argv: list[str], env: dict[str, str], timeout: float = 120.0, cwd: Path = REPO
+) -> Finished:
+    """Run `python starter.py ARGV` in `cwd` and wait for it (killed after `timeout` seconds)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(STARTER), *argv, cwd=REPO, env=env,
+        sys.executable, str(STARTER), *argv, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
