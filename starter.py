@@ -34,6 +34,7 @@ from cli.connect import (
     complaint_client,
     no_worker_answered,
     temporal_address,
+    view_case,
 )
 from cli.timeline import render_case
 from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused
@@ -52,8 +53,9 @@ Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 def _actor(args: argparse.Namespace, default_id: str, default_role: Role) -> Actor:
     try:
         return Actor(id=args.actor or default_id, role=args.role or default_role, channel=ActorChannel.CLI)
-    except ValueError as error:
-        raise BadInput(f"--as/--role: {error}") from None
+    except ValidationError:
+        # The role is checked by argparse already: what is left is the id.
+        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
 
 
 def new_complaint_id(now: datetime | None = None) -> str:
@@ -83,9 +85,18 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _checked(model: type[BaseModel], **fields: object) -> None:
+    """Validate a command before anything is contacted: bad input exits 2 and sends nothing.
+
+    The case checks the same model again when it receives the command; this only makes the refusal early.
+    """
+    model.model_validate(fields)
+
+
 async def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
     actor = _actor(args, "customer", Role.CUSTOMER)
+    _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment, actor=actor)
+    client = await complaint_client(settings, case=args.complaint_id)
     answer = await client.answer(args.complaint_id, args.question_id, args.answer, actor, comment=args.comment)
     print(f"{args.complaint_id}: answered {args.question_id!r} with {answer!r}")
     return 0
@@ -98,25 +109,30 @@ async def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
     actor = _actor(args, "supervisor", Role.SUPERVISOR)
-    decision = await client.decide(
-        args.complaint_id, args.adjustment_id, approve=not args.refuse, actor=actor, reason=args.reason
-    )
+    approve = not args.refuse
+    _checked(ApprovalDecision, adjustment_id=args.adjustment_id, approve=approve, reason=args.reason, actor=actor)
+    client = await complaint_client(settings, case=args.complaint_id)
+    decision = await client.decide(args.complaint_id, args.adjustment_id, approve=approve, actor=actor,
+                                   reason=args.reason)
     print(f"{args.complaint_id}: adjustment {args.adjustment_id} {decision}")
     return 0
 
 
 async def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
-    seq = await client.note(args.complaint_id, args.text, _actor(args, "agent", Role.AGENT))
+    actor = _actor(args, "agent", Role.AGENT)
+    _checked(Note, text=args.text, actor=actor)
+    client = await complaint_client(settings, case=args.complaint_id)
+    seq = await client.note(args.complaint_id, args.text, actor)
     print(f"{args.complaint_id}: note recorded as event {seq}")
     return 0
 
 
 async def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
-    await client.withdraw(args.complaint_id, args.reason, _actor(args, "customer", Role.CUSTOMER))
+    actor = _actor(args, "customer", Role.CUSTOMER)
+    _checked(Withdrawal, reason=args.reason, actor=actor)
+    client = await complaint_client(settings, case=args.complaint_id)
+    await client.withdraw(args.complaint_id, args.reason, actor)
     print(f"{args.complaint_id}: withdrawn")
     return 0
 
@@ -125,7 +141,7 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.as_of is not None:
         return await audit_commands.show_as_of(settings, args.complaint_id, args.as_of, as_json=args.json)
     client = await complaint_client(settings)
-    view = await client.view(args.complaint_id)
+    view = await view_case(client, settings, args.complaint_id)
     if args.json:
         print(view.model_dump_json(indent=2))
     else:
@@ -134,16 +150,19 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
     actor = _actor(args, "agent", Role.AGENT)
+    _checked(ManualResolution, outcome=args.outcome, summary=args.summary, actor=actor)
+    client = await complaint_client(settings, case=args.complaint_id)
     outcome = await client.resolve(args.complaint_id, args.outcome, args.summary, actor)
     print(f"{args.complaint_id}: resolved as {outcome}; the customer is asked to confirm")
     return 0
 
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
-    handle = await client.reopen(args.complaint_id, args.reason, _actor(args, "customer", Role.CUSTOMER))
+    actor = _actor(args, "customer", Role.CUSTOMER)
+    _checked(Withdrawal, reason=args.reason, actor=actor)  # a reason as a withdrawal's: 1-500 characters
+    client = await complaint_client(settings, case=args.complaint_id)
+    handle = await client.reopen(args.complaint_id, args.reason, actor)
     print(f"{args.complaint_id}: reopened, run {handle.result_run_id}; a person resolves it (`resolve`)")
     return 0
 

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from client.api import ComplaintClient, connect_temporal
 from runtime.settings import Settings
-from workflows.messages import EngineOptions
+from workflows.messages import CaseView, EngineOptions
 
 EXIT_DONE = 0
 EXIT_REFUSED = 1
@@ -36,9 +36,13 @@ EXIT_CODES_HELP = """exit status:
 START_COMMAND = "./run up"
 
 # A person waits for these, so an engine that is not there must be said within a few seconds.
-CONNECT_TIMEOUT = timedelta(seconds=4)
-QUERY_TIMEOUT = timedelta(seconds=4)
-# Updates record events through an activity before they answer: give a busy worker time, but not forever.
+# A worker that is there answers a query in milliseconds. One stopped a moment ago still shows as a
+# poller, and the SDK may retry a query that went to its sticky queue, so the CLI bounds the whole
+# call itself (asyncio.wait_for), not only each RPC.
+CONNECT_TIMEOUT = timedelta(seconds=3)
+QUERY_TIMEOUT = timedelta(seconds=3)
+# An update records its events through an activity before it answers: give a busy worker time. The CLI
+# sends one only after a query showed that a worker is there, so this is not how a dead worker is found.
 UPDATE_TIMEOUT = timedelta(seconds=30)
 # A live worker renews its long poll at least every ~70 s; Temporal lists a gone poller for minutes after.
 POLLER_GONE_AFTER = timedelta(minutes=2)
@@ -127,20 +131,35 @@ def no_worker_answered(settings: Settings) -> EngineUnreachable:
     )
 
 
+async def view_case(client: ComplaintClient, settings: Settings, complaint_id: str) -> CaseView:
+    """The case as its workflow sees it, or EngineUnreachable within QUERY_TIMEOUT when no worker answers."""
+    try:
+        return await asyncio.wait_for(client.view(complaint_id), QUERY_TIMEOUT.total_seconds())
+    except TimeoutError:
+        raise no_worker_answered(settings) from None
+
+
 async def complaint_client(
-    settings: Settings, address: str | None = None, *, needs_worker: bool = True
+    settings: Settings, address: str | None = None, *, needs_worker: bool = True, case: str | None = None
 ) -> ComplaintClient:
-    """A client for the CLI; with `needs_worker`, only once a worker is there to answer."""
+    """A client for the CLI; with `needs_worker`, only once a worker is there to answer.
+
+    With `case`, the case's workflow must answer a query first: an update sent to a case no worker
+    serves would wait, and might still apply much later, after the user was told it failed.
+    """
     client = await temporal(settings, address)
     if needs_worker:
         await require_worker(client, settings)
-    return ComplaintClient(
+    complaints = ComplaintClient(
         client,
         options=engine_options(settings),
         token_key=settings.msisdn_token_key,
         query_timeout=QUERY_TIMEOUT,
         update_timeout=UPDATE_TIMEOUT,
     )
+    if case is not None:
+        await view_case(complaints, settings, case)
+    return complaints
 
 
 @contextlib.asynccontextmanager

@@ -16,8 +16,10 @@ from client.queries import CaseFilter
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
+from domain.errors import InvalidMsisdn
 from domain.msisdn import parse_msisdn
 from runtime.settings import Settings
+from workflows.messages import Reassignment
 
 
 def _time_left(due: datetime | None, now: datetime) -> str:
@@ -73,7 +75,12 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json and args.csv:
         raise BadInput("list: --json or --csv, not both")
     # The number itself never leaves this process: visibility only holds its keyed token.
-    token = msisdn_token(settings.msisdn_token_key, parse_msisdn(args.msisdn)) if args.msisdn else None
+    token = None
+    if args.msisdn is not None:
+        try:
+            token = msisdn_token(settings.msisdn_token_key, parse_msisdn(args.msisdn))
+        except InvalidMsisdn as error:
+            raise BadInput(f"--msisdn: {error}") from None
     case_filter = CaseFilter(
         stalled=args.stalled,
         at_risk=args.at_risk,
@@ -97,11 +104,12 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
-    client = await complaint_client(settings)
     try:
         actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
-    except ValueError as error:
-        raise BadInput(f"--as/--role: {error}") from None
+    except ValueError:
+        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
+    Reassignment(to_assignee=args.to, reason=args.reason, actor=actor)  # bad input exits 2 before anything is sent
+    client = await complaint_client(settings, case=args.complaint_id)
     to = await client.reassign(args.complaint_id, args.to, actor, reason=args.reason)
     print(f"{args.complaint_id}: now assigned to {to}")
     return 0

@@ -92,8 +92,8 @@ class ComplaintClient:
         query_timeout: timedelta | None = None,
         update_timeout: timedelta | None = None,
     ) -> None:
-        """`query_timeout` / `update_timeout` bound each call (default: the SDK's); a person at a
-        terminal wants an absent worker said in seconds, a script may prefer to wait."""
+        """The timeouts bound each query and update call (default: the SDK's, which waits); a person at
+        a terminal wants an absent worker said in seconds, a script may prefer to wait."""
         self.temporal = client
         self.options = options
         self._token_key = token_key

@@ -1,0 +1,139 @@
+"""Exit statuses (0 done, 1 refused, 2 bad input, 3 engine unreachable) and the one line a user gets
+when Temporal or the worker is not there: within 5 s, naming the address and `./run up`."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.embedded import free_port
+from tests.cli.conftest import CliEngine
+from tests.cli.starter_process import Finished, run_starter, starter_env
+from tests.conftest import engine
+from tests.workflows.helpers import forwarding_intake, wait_for_question
+from worker import Dependencies
+
+WORKER_COMMANDS = [
+    ["show", "CMP-20261125-1a2b3c4d"],
+    ["note", "CMP-20261125-1a2b3c4d", "called back"],
+    ["approve", "CMP-20261125-1a2b3c4d", "adj-1"],
+    ["resolve", "CMP-20261125-1a2b3c4d", "--outcome", "fixed", "--summary", "fixed"],
+]
+
+
+def one_line(done: Finished) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), str(done)
+    assert "Traceback" not in done.stderr and "python worker.py" not in done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv", [*WORKER_COMMANDS, ["list", "--at-risk"], ["list", "--json"]])
+async def test_no_temporal_at_all_is_one_line_naming_the_address_and_run_up(argv: list[str], tmp_path: Path) -> None:
+    port = free_port()
+    env = starter_env(TEMPORAL_PORT=str(port), COMPLAINTS_DATA_DIR=str(tmp_path))
+    done = await run_starter(argv, env, timeout=30)
+    assert done.returncode == 3, str(done)
+    line = one_line(done)
+    assert f"127.0.0.1:{port}" in line and "`./run up`" in line
+    assert done.seconds < 5, str(done)
+
+
+@pytest.mark.parametrize("argv", WORKER_COMMANDS)
+async def test_temporal_up_but_no_worker_is_one_line_within_5_seconds(
+    dev_env: WorkflowEnvironment, argv: list[str], tmp_path: Path
+) -> None:
+    address = dev_env.client.service_client.config.target_host
+    queue = f"nobody-polls-{uuid.uuid4().hex[:8]}"
+    env = starter_env(TEMPORAL_ADDRESS=address, COMPLAINTS_TASK_QUEUE=queue, COMPLAINTS_DATA_DIR=str(tmp_path))
+    done = await run_starter(argv, env, timeout=60)
+    assert done.returncode == 3, str(done)
+    line = one_line(done)
+    assert address in line and queue in line and "`./run up`" in line
+    assert done.seconds < 5, str(done)
+
+
+async def test_refused_by_the_engine_is_1(cli_engine: CliEngine) -> None:
+    unknown = await run_starter(["show", f"CMP-NONE-{uuid.uuid4().hex[:6]}"], cli_engine.env)
+    assert unknown.returncode == 1 and "no case CMP-NONE" in one_line(unknown)
+    no_adjustment = await run_starter(["approve", f"CMP-NONE-{uuid.uuid4().hex[:6]}", "adj-1"], cli_engine.env)
+    assert no_adjustment.returncode == 1, str(no_adjustment)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["file", "--category", "spam_sms", "--msisdn", "+86 139 0571 000", "--name", "x", "--description", "y"],
+         "msisdn: a mainland mobile number has 11 digits, this one has 10: write the 11 digits"),
+        (["file", "--category", "spam_sms", "--msisdn", "+1 202 555 0101", "--name", "x", "--description", "y"],
+         "only mainland China numbers are served"),
+        (["file", "--category", "spam_sms", "--msisdn", "13905710001", "--name", "x", "--description", "y" * 4001],
+         "description: String should have at most 4000 characters"),
+        (["note", "CMP-1", "x", "--as", "two words"], "--as: an actor id is 1-64 characters without spaces"),
+        (["reassign", "CMP-1", "--to", "x", "--as", "two words"], "--as: an actor id is 1-64 characters"),
+        (["note", "CMP-1", ""], "text"),
+        (["resolve", "CMP-1", "--outcome", "Fixed It", "--summary", "s"], "outcome"),
+        (["verify"], "verify needs a case id or --all"),
+        (["list", "--msisdn", "12345"], "msisdn"),
+        (["list", "--json", "--csv"], "--json or --csv"),
+    ],
+)
+async def test_bad_input_is_2_and_sends_nothing(argv: list[str], says: str, tmp_path: Path) -> None:
+    # No engine at all: bad input must be refused before anything is contacted.
+    env = starter_env(TEMPORAL_PORT=str(free_port()), COMPLAINTS_DATA_DIR=str(tmp_path),
+                      DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    done = await run_starter(argv, env, timeout=30)
+    assert done.returncode == 2, str(done)
+    assert says in one_line(done)
+
+
+async def test_a_bad_setting_or_option_is_2(tmp_path: Path) -> None:
+    bad_setting = await run_starter(["list"], starter_env(TEMPORAL_PORT="seventy", COMPLAINTS_DATA_DIR=str(tmp_path)))
+    assert bad_setting.returncode == 2 and "TEMPORAL_PORT" in bad_setting.stderr, str(bad_setting)
+    bad_option = await run_starter(["show"], starter_env(COMPLAINTS_DATA_DIR=str(tmp_path)))
+    assert bad_option.returncode == 2 and "complaint_id" in bad_option.stderr, str(bad_option)
+
+
+async def test_help_documents_the_exit_statuses_and_the_length_limits(tmp_path: Path) -> None:
+    env = starter_env(COMPLAINTS_DATA_DIR=str(tmp_path))
+
+    async def help_of(*command: str) -> str:
+        done = await run_starter([*command, "--help"], env)
+        assert done.returncode == 0, str(done)
+        return " ".join(done.stdout.split())  # argparse wraps lines where it likes
+
+    top = await help_of()
+    for status in ("0 done", "1 refused by the engine", "2 bad input", "3 engine unreachable"):
+        assert status in top, top
+    file_help = await help_of("file")
+    assert "up to 4,000 characters" in file_help and "up to 50 characters" in file_help
+    assert "+86" in file_help and "3 engine unreachable" in file_help
+    assert "up to 4,000 characters" in await help_of("note")
+    resolve_help = await help_of("resolve")
+    assert "up to 2,000 characters" in resolve_help and "up to 64 characters" in resolve_help
+    assert "up to 500 characters" in await help_of("withdraw")
+
+
+async def test_a_worker_gone_a_moment_ago_is_one_line_within_5_seconds(
+    dev_env: WorkflowEnvironment, deps: Dependencies, tmp_path: Path
+) -> None:
+    """Temporal lists a stopped worker as a poller for minutes: only a short timeout can tell it is gone."""
+    intake = forwarding_intake()
+    async with engine(dev_env, deps) as client:
+        await client.file(intake)
+        await wait_for_question(client, intake.complaint_id)
+        queue = client.options.task_queue
+    address = dev_env.client.service_client.config.target_host
+    env = starter_env(TEMPORAL_ADDRESS=address, COMPLAINTS_TASK_QUEUE=queue, COMPLAINTS_DATA_DIR=str(tmp_path))
+    try:
+        for argv in (["show", intake.complaint_id], ["note", intake.complaint_id, "called back"]):
+            done = await run_starter(argv, env, timeout=60)
+            assert done.returncode == 3, str(done)
+            line = one_line(done)
+            assert address in line and queue in line and "`./run up`" in line
+            assert done.seconds < 5, str(done)
+    finally:
+        await dev_env.client.get_workflow_handle(intake.complaint_id).terminate("test over")
