@@ -9,7 +9,7 @@ import asyncio
 import re
 import shlex
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +21,10 @@ from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import REPO, Finished, run_starter
 from workflows.messages import CaseView
 
-SHANGHAI_NOW = "%Y-%m-%d %H:%M:%S"
 PLACEHOLDERS = ("CMP-20261125-1a2b3c4d", "CMP-...")
+CaseOf = Callable[[], str] | None  # the real case a command's example id stands for
+Before = Callable[[], Awaitable[None]]  # what must hold before the command runs
+Printed = Callable[[Finished], bool]  # what its output must show
 
 
 def using_it_commands(readme: Path = REPO / "README.md") -> list[list[str]]:
@@ -92,7 +94,7 @@ async def test_every_command_of_using_it_runs_as_written(cli_engine: CliEngine, 
         return None
 
     # command -> (the case its placeholder stands for, what must hold before it runs, what it must print)
-    expectations: dict[str, tuple[Callable[[], str] | None, Callable[[], object], Callable[[Finished], bool]]] = {
+    expectations: dict[str, tuple[CaseOf, Before, Printed]] = {
         "file": (None, nothing, lambda done: bool(re.search(r"^filed \S+ \(forwarding_cancel\)", done.stdout, re.M))),
         "show": (forwarding, nothing, lambda done: f"Case {forwarding()}" in done.stdout or "As of " in done.stdout),
         "confirm": (forwarding, confirm_asked, lambda done: "answered 'confirm-resolution' with 'yes'" in done.stdout),
