@@ -31,8 +31,10 @@ from cli.connect import (
     EXIT_UNREACHABLE,
     BadInput,
     CliError,
+    EngineUnreachable,
     complaint_client,
     no_worker_answered,
+    require_worker,
     temporal_address,
     view_case,
 )
@@ -82,6 +84,11 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
     client = await complaint_client(settings, needs_worker=False)  # a filed case waits for its worker
     handle = await client.file(intake)
     print(f"filed {intake.complaint_id} ({intake.category.value}), run {handle.result_run_id}")
+    try:
+        await require_worker(client.temporal, settings)
+    except EngineUnreachable as error:
+        # Filed all the same (Temporal keeps it), but nothing happens to it until a worker comes.
+        print(f"note: {error}; the case waits until one does", file=sys.stderr)
     return 0
 
 

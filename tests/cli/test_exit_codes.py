@@ -137,3 +137,17 @@ async def test_a_worker_gone_a_moment_ago_is_one_line_within_5_seconds(
             assert done.seconds < 5, str(done)
     finally:
         await dev_env.client.get_workflow_handle(intake.complaint_id).terminate("test over")
+
+
+async def test_filing_with_no_worker_files_and_says_the_case_waits(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    address = dev_env.client.service_client.config.target_host
+    queue = f"nobody-polls-{uuid.uuid4().hex[:8]}"
+    env = starter_env(TEMPORAL_ADDRESS=address, COMPLAINTS_TASK_QUEUE=queue, COMPLAINTS_DATA_DIR=str(tmp_path))
+    case = f"CLI-{uuid.uuid4().hex[:8]}"
+    done = await run_starter(["file", "--id", case, "--category", "spam_sms", "--msisdn", "13905710001",
+                              "--name", "x", "--description", "y"], env)
+    try:
+        assert done.returncode == 0 and f"filed {case}" in done.stdout, str(done)
+        assert done.stderr.startswith(f"note: no worker polls task queue {queue!r}") and "`./run up`" in done.stderr
+    finally:
+        await dev_env.client.get_workflow_handle(case).terminate("test over: no worker runs this queue")
