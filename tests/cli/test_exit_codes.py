@@ -139,7 +139,9 @@ async def test_a_worker_gone_a_moment_ago_is_one_line_within_5_seconds(
         await dev_env.client.get_workflow_handle(intake.complaint_id).terminate("test over")
 
 
-async def test_filing_with_no_worker_files_and_says_the_case_waits(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+async def test_filing_with_no_worker_files_and_says_the_case_waits(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     address = dev_env.client.service_client.config.target_host
     queue = f"nobody-polls-{uuid.uuid4().hex[:8]}"
     env = starter_env(TEMPORAL_ADDRESS=address, COMPLAINTS_TASK_QUEUE=queue, COMPLAINTS_DATA_DIR=str(tmp_path))
