@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import uuid
@@ -376,6 +377,7 @@ def exit_without_finalizing(run: Callable[[], int]) -> None:
         if isinstance(exit_.code, str):
             print(exit_.code, file=sys.stderr)
     try:
+        logging.shutdown()  # flushes every log handler, files included: os._exit skips atexit
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
