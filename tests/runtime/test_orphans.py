@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runtime.embedded import free_port
-from runtime.ownership import PROC, ProcessIdentity, ServiceClaims
+from runtime.ownership import ProcessIdentity, ServiceClaims
+from tests.runtime.worker_process import Worker, kill_all_of, processes_of, worker_env
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {
     "temporal": "start-dev",
     "partner": "sandboxes.partner_carrier",
@@ -31,62 +27,9 @@ SERVICES = {
 }
 
 
-def processes_of(data_dir: Path) -> dict[int, str]:
-    """pid -> command line of every process whose command line or environment names the data folder."""
-    marker = str(data_dir).encode()
-    found: dict[int, str] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue  # gone meanwhile
-        if marker in cmdline or marker in environ:
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
-    return found
-
-
-def kill_all_of(data_dir: Path) -> None:
-    """Last resort after a failed test: the folder is this test's own, so are its processes."""
-    for pid in processes_of(data_dir):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-class Worker:
-    """`python worker.py` with its log (JSON lines) in a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env, self.log_path = env, log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Worker:
-        with self.log_path.open("wb") as log_file:
-            self.process = subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=self.env,
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def events(self) -> list[str]:
-        lines = self.log_path.read_text(errors="replace").splitlines()
-        return [json.loads(line)["event"] for line in lines if line.startswith("{")]
-
-    async def running(self, timeout: float = 120) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while "worker running" not in self.events():
-            assert self.process.poll() is None, f"worker exited: {self.log_path.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"worker not running: {self.log_path.read_text()[-3000:]}"
-            await asyncio.sleep(0.5)
-
-    async def exit_code(self, timeout: float) -> int:
-        assert self.process is not None
-        return await asyncio.to_thread(self.process.wait, timeout)
+def events(worker: Worker) -> list[str]:
+    lines = worker.log_text().splitlines()
+    return [json.loads(line)["event"] for line in lines if line.startswith("{")]
 
 
 @pytest.fixture
@@ -97,15 +40,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_a_run_after_a_crash_adopts_the_orphans_and_stops_them(data_dir: Path) -> None:
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("TEMPORAL_ADDRESS", "DATABASE_URL", "PARTNER_URL")}
-    env |= {
-        "COMPLAINTS_DATA_DIR": str(data_dir),
-        "TEMPORAL_PORT": str(free_port()),
-        "TEMPORAL_UI_PORT": str(free_port()),
-        "PARTNER_PORT": str(free_port()),
-        "LOG_FORMAT": "json",
-    }
+    env = worker_env(data_dir, LOG_FORMAT="json")
 
     crashed = Worker(env, data_dir.parent / "first.log")
     crashed.start()
@@ -122,14 +57,15 @@ async def test_a_run_after_a_crash_adopts_the_orphans_and_stops_them(data_dir: P
     again = Worker(env, data_dir.parent / "second.log")
     again.start()
     await again.running()
-    adopted = [event for event in again.events() if event.startswith("adopting")]
+    adopted = [event for event in events(again) if event.startswith("adopting")]
     assert sorted(event.split()[1] for event in adopted) == sorted(SERVICES), adopted
     assert again.process is not None
     again.process.send_signal(signal.SIGTERM)
     assert await again.exit_code(60) == 0
 
-    deadline = time.monotonic() + 10  # PostgreSQL's helpers leave a moment after the postmaster
-    while (remaining := processes_of(data_dir)) and time.monotonic() < deadline:
+    for _ in range(50):  # PostgreSQL's helpers may leave a moment after the postmaster
+        if not (remaining := processes_of(data_dir)):
+            break
         await asyncio.sleep(0.2)
     assert not remaining, f"left running: {remaining}"
     assert not list((data_dir / "run").glob("*.json")), "claims of stopped services must be gone"
