@@ -11,14 +11,13 @@ import asyncio
 import json
 import signal
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from runtime.ownership import ProcessIdentity, ServiceClaims
-from tests.runtime.worker_process import Worker, kill_all_of, processes_of, worker_env
+from tests.runtime.worker_process import Worker, own_data_dir, processes_of, worker_env
 
 SERVICES = {
     "temporal": "start-dev",
@@ -33,10 +32,9 @@ def events(worker: Worker) -> list[str]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / f"orphans-{uuid.uuid4().hex[:8]}"
-    yield folder
-    kill_all_of(folder)
+def data_dir() -> Iterator[Path]:
+    with own_data_dir("orphans") as folder:
+        yield folder
 
 
 async def test_a_run_after_a_crash_adopts_the_orphans_and_stops_them(data_dir: Path) -> None:

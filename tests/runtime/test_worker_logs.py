@@ -33,7 +33,7 @@ from domain.masking import mask_msisdn
 from runtime.logging import MAX_CONSOLE_LINE
 from runtime.ownership import ProcessIdentity
 from runtime.settings import Settings
-from tests.runtime.worker_process import Worker, kill_all_of, worker_env
+from tests.runtime.worker_process import Worker, own_data_dir, worker_env
 
 # 2026-12-02T05:05:01.641083Z [info     ] case filed                     [case] complaint_id=... run_id=...
 LINE = re.compile(r"^(?P<ts>\S+Z) \[(?P<level>\w+)\s*\] (?P<event>.+?)\s+\[(?P<logger>[^\]\s]+)\](?: (?P<fields>.*))?$")
@@ -67,10 +67,9 @@ def story(stories: dict[str, Story], name: str, **changes: object) -> Story:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / f"logs-{uuid.uuid4().hex[:8]}"
-    yield folder
-    kill_all_of(folder)
+def data_dir() -> Iterator[Path]:
+    with own_data_dir("logs") as folder:
+        yield folder
 
 
 async def test_the_console_log_of_a_real_worker(data_dir: Path) -> None:

@@ -9,16 +9,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from runtime.embedded import free_port
 from runtime.ownership import PROC
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def own_data_dir(prefix: str) -> Iterator[Path]:
+    """A data folder of the test's own; at the end, whatever still runs of it is killed and it is deleted.
+
+    Not under pytest's tmp_path: every pytest run on the machine resets /tmp/pytest-of-<user> to
+    mode 0700, and pgserver runs PostgreSQL as another user when we are root.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"complaints-{prefix}-"))
+    try:
+        yield folder / "data"
+    finally:
+        kill_all_of(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker_env(data_dir: Path, **overrides: str) -> dict[str, str]:
