@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 import structlog
 import temporalio.activity
+import temporalio.runtime
 import temporalio.workflow
 from structlog.typing import EventDict, Processor, WrappedLogger
 from temporalio.exceptions import ApplicationError
@@ -183,6 +184,9 @@ def _forward_core_logs() -> None:
     Left alone, the core writes them to the terminal with colour codes, past our handler and masking.
     When a Temporal runtime already exists in this process (a test session), it is kept as it is.
     """
+    runtime_ref = getattr(temporalio.runtime, "_runtime_ref", None)
+    if getattr(runtime_ref, "_default_runtime", None) is not None:
+        return  # set already; a Runtime made here would only start a thread pool for nothing
     runtime = Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(
