@@ -249,7 +249,12 @@ class EmbeddedRuntime:
                     "to a free port"
                 ) from None
             if not any(name == "temporal" for name, _ in self._adopted):
-                log.info("attached to running temporal server; it keeps running after this run", address=address)
+                pids = await asyncio.to_thread(_pids_with_argument, str(self._data_dir / "temporal.db"))
+                log.info(
+                    "attached to running temporal server; it keeps running after this run",
+                    address=address,
+                    stop_with=f"kill {' '.join(map(str, pids))}" if pids else None,
+                )
         else:
             db_file = self._data_dir / "temporal.db"
             log.info("starting temporal dev server", address=address, db=str(db_file))
@@ -322,7 +327,11 @@ class EmbeddedRuntime:
             )
             self._pg_started_by_us = True
         elif not started_by_us:
-            log.info("attached to running postgres; it keeps running after this run", pgdata=str(pgdata))
+            log.info(
+                "attached to running postgres; it keeps running after this run",
+                pgdata=str(pgdata),
+                stop_with=f"kill -INT {pid}" if pid is not None else None,
+            )
         if self._pg_started_by_us and pid is not None:
             self._pg_identity = self._claims.claim("postgres", pid)
         admin = await asyncpg.connect(server.get_uri())
@@ -624,6 +633,18 @@ def _signal_and_wait(pid: int, sig: signal.Signals, grace: float) -> None:
     log.warning("process ignored the stop signal, killing it", pid=pid)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def _pids_with_argument(argument: str) -> list[int]:
+    """The processes with `argument` in their command line (Linux), to tell a person what to stop."""
+    proc = Path("/proc")
+    found = []
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if argument.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+    return found
 
 
 def _pid_alive(pid: int) -> bool:
