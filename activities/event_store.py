@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
-from activities.logging import activity_log
+from activities.logging import case_log, log_events_of_note
 from domain.events import AnyEvent
 from store.event_store import PostgresEventStore
 
@@ -25,5 +25,12 @@ class EventStoreActivities:
     async def append_events(self, request: AppendEventsInput) -> int:
         """Append the events; idempotent by seq, so a retry after a lost reply writes nothing twice."""
         result = await self._store.append(request.complaint_id, request.events)
-        activity_log().debug("events saved", appended=result.appended, last_seq=result.last_seq)
+        log = case_log(request.complaint_id)
+        log.debug("events saved", appended=result.appended, last_seq=result.last_seq)
+        # Each event of note is logged here, once: after its commit, and only by the call that wrote
+        # it. The store says how many of the events this call wrote (the newest `appended`), so a
+        # retry after a lost reply, which finds them stored, logs nothing. A workflow logging them
+        # would do so before they are durable.
+        first_new = result.last_seq - result.appended
+        log_events_of_note(log, [event for event in request.events if event.seq > first_new])
         return result.last_seq

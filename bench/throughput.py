@@ -89,6 +89,7 @@ class Shape:
         return BareInput(script=script, children=children)
 
 
+_COUNTED_STEPS: tuple[Step, ...] = ("activity", "update", "signal", "upsert", "timer")
 _STEPS: dict[int, Step] = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activity",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update",
@@ -567,7 +568,7 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
         n = len(engine.shapes)
         metrics["per_engine_case"] = {
             step: round(sum(s.count(step) for s in engine.shapes) / n, 2)
-            for step in ("activity", "update", "signal", "upsert", "timer")
+            for step in _COUNTED_STEPS
         } | {"child_workflows": round(sum(len(s.children) for s in engine.shapes) / n, 2),
              "child_activities": round(sum(s.child_activities() for s in engine.shapes) / n, 2),
              "workflow_tasks": round(sum(s.workflow_tasks for s in engine.shapes) / n, 2),

@@ -9,6 +9,11 @@ a local one whose data lives in the data folder, so running it again resumes on 
 
 A service already answering on its port (a previous `python -m runtime up` still running) is
 attached to, not started twice; on exit only what this runtime started is stopped.
+
+A service left running by a run of the same data folder that ended without stopping it (a worker
+killed with SIGKILL) is adopted: used, and stopped on exit like one this runtime started. Which run
+owns which process is recorded in <data_dir>/run/ (see runtime.ownership), checked by pid, start
+time and command line, so a process of another data folder, or a recycled pid, is never stopped.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.binaries import temporal_cli_path
 from runtime.logging import configure_logging
+from runtime.ownership import ProcessIdentity, ServiceClaims, stop_process
 from runtime.settings import ENV_HELP, Settings, load_settings_or_exit
 from store.migrate import migrate
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -72,6 +78,7 @@ class _Process:
     process: asyncio.subprocess.Process
     log_path: Path
     log_offset: int  # where this run's output starts in an appended log file
+    identity: ProcessIdentity | None  # as recorded in the data folder's claims; None if it died at once
 
 
 class EmbeddedRuntime:
@@ -90,6 +97,9 @@ class EmbeddedRuntime:
         self._stop_grace = stop_grace
         self._data_dir = settings.data_dir.expanduser().resolve()
         self._processes: list[_Process] = []
+        self._claims = ServiceClaims(self._data_dir)
+        self._adopted: list[tuple[str, ProcessIdentity]] = []  # orphans of an earlier run, stopped on exit
+        self._pg_identity: ProcessIdentity | None = None
         self._pg_server: PostgresServer | None = None
         self._pg_started_by_us = False
         self._temporal_address: str | None = None
@@ -188,9 +198,36 @@ class EmbeddedRuntime:
         for started in reversed(self._processes):
             await self._terminate(started)
         self._processes.clear()
+        for name, orphan in reversed(self._adopted):
+            log.info(f"stopping adopted {name}", pid=orphan.pid)
+            await asyncio.to_thread(stop_process, orphan, signal.SIGTERM, self._stop_grace)
+            self._claims.release(name, orphan)
+        self._adopted.clear()
         if self._pg_server is not None:
             server, self._pg_server = self._pg_server, None
             await asyncio.to_thread(self._stop_postgres, server)
+
+    async def _adopt_orphan(self, name: str, port: int) -> None:
+        """Take over `name` if a run of this data folder that is gone left it running.
+
+        If it does not listen on the port this run uses (the port setting changed), it is stopped at
+        once: it holds the data files the new one needs.
+        """
+        orphan = self._claims.orphan(name)
+        if orphan is None:
+            return
+        if not await _port_open(LOCALHOST, port):
+            log.warning(f"stopping {name} left running by an earlier run of this data folder", pid=orphan.pid)
+            await asyncio.to_thread(stop_process, orphan, signal.SIGTERM, self._stop_grace)
+            self._claims.release(name, orphan)
+            return
+        log.warning(
+            f"adopting {name} left running by an earlier run of this data folder; it stops when this run stops",
+            pid=orphan.pid,
+        )
+        adopted = self._claims.claim(name, orphan.pid)
+        if adopted == orphan:
+            self._adopted.append((name, orphan))
 
     # --- Temporal ----------------------------------------------------------------------------------
 
@@ -201,6 +238,7 @@ class EmbeddedRuntime:
             return
         address = f"{LOCALHOST}:{settings.temporal_port}"
         namespace = settings.temporal_namespace
+        await self._adopt_orphan("temporal", settings.temporal_port)
         if await _port_open(LOCALHOST, settings.temporal_port):
             try:
                 client = await asyncio.wait_for(_connect_temporal(address, namespace), timeout=10)
@@ -210,7 +248,13 @@ class EmbeddedRuntime:
                     f"server with namespace {namespace!r} ({_one_line(error)}); stop it or set TEMPORAL_PORT "
                     "to a free port"
                 ) from None
-            log.info("attached to running temporal server", address=address)
+            if not any(name == "temporal" for name, _ in self._adopted):
+                pids = await asyncio.to_thread(_pids_with_argument, str(self._data_dir / "temporal.db"))
+                log.info(
+                    "attached to running temporal server; it keeps running after this run",
+                    address=address,
+                    stop_with=f"kill {' '.join(map(str, pids))}" if pids else None,
+                )
         else:
             db_file = self._data_dir / "temporal.db"
             log.info("starting temporal dev server", address=address, db=str(db_file))
@@ -260,6 +304,7 @@ class EmbeddedRuntime:
             return
         pgdata = self._data_dir / "pg"
         log.info("starting postgres", pgdata=str(pgdata))
+        orphan = self._claims.orphan("postgres")
         starting = asyncio.ensure_future(asyncio.to_thread(_get_pg_server, pgdata))
         try:
             server, started_by_us = await asyncio.shield(starting)
@@ -274,8 +319,21 @@ class EmbeddedRuntime:
                 f"PostgreSQL in {pgdata} did not start ({_one_line(error)}); its log is {pgdata / 'log'}"
             ) from error
         self._pg_server, self._pg_started_by_us = server, started_by_us
-        if not started_by_us:
-            log.info("attached to running postgres", pgdata=str(pgdata))
+        pid = server.get_pid()
+        if not started_by_us and orphan is not None and orphan.pid == pid:
+            log.warning(
+                "adopting postgres left running by an earlier run of this data folder; it stops when this run stops",
+                pid=pid,
+            )
+            self._pg_started_by_us = True
+        elif not started_by_us:
+            log.info(
+                "attached to running postgres; it keeps running after this run",
+                pgdata=str(pgdata),
+                stop_with=f"kill -INT {pid}" if pid is not None else None,
+            )
+        if self._pg_started_by_us and pid is not None:
+            self._pg_identity = self._claims.claim("postgres", pid)
         admin = await asyncpg.connect(server.get_uri())
         try:
             exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", EMBEDDED_DATABASE)
@@ -295,6 +353,9 @@ class EmbeddedRuntime:
                     # SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients and checkpoints;
                     # SIGTERM ("smart") would wait for every client to leave first.
                     _signal_and_wait(pid, signal.SIGINT, self._stop_grace)
+                if self._pg_identity is not None:
+                    self._claims.release("postgres", self._pg_identity)
+                    self._pg_identity = None
         finally:
             # Drop pgserver's cached handle, so a later start in this process looks again.
             with contextlib.suppress(Exception):
@@ -309,8 +370,10 @@ class EmbeddedRuntime:
             self._partner_url = settings.partner_url
             return
         url = f"http://{LOCALHOST}:{settings.partner_port}"
+        await self._adopt_orphan("partner", settings.partner_port)
         if await _partner_healthy(url):
-            log.info("attached to running partner sandbox", url=url)
+            if not any(name == "partner" for name, _ in self._adopted):
+                log.info("attached to running partner sandbox; it keeps running after this run", url=url)
         elif await _port_open(LOCALHOST, settings.partner_port):
             raise EmbeddedRuntimeError(
                 f"port {settings.partner_port} is in use by something that is not the partner sandbox "
@@ -374,7 +437,9 @@ class EmbeddedRuntime:
                 env=env,
                 start_new_session=True,
             )
-        started = _Process(name=name, process=process, log_path=log_path, log_offset=offset)
+        # Recorded before it is ready: if this run is killed while waiting, the next one adopts it.
+        identity = self._claims.claim(name, process.pid)
+        started = _Process(name=name, process=process, log_path=log_path, log_offset=offset, identity=identity)
         self._processes.append(started)
         return started
 
@@ -400,16 +465,17 @@ class EmbeddedRuntime:
 
     async def _terminate(self, started: _Process) -> None:
         process = started.process
-        if process.returncode is not None:
-            return
-        log.info(f"stopping {started.name}", pid=process.pid)
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=self._stop_grace)
-        except TimeoutError:
-            log.warning(f"{started.name} ignored SIGTERM, killing it", pid=process.pid)
-            process.kill()
-            await process.wait()
+        if process.returncode is None:
+            log.info(f"stopping {started.name}", pid=process.pid)
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=self._stop_grace)
+            except TimeoutError:
+                log.warning(f"{started.name} ignored SIGTERM, killing it", pid=process.pid)
+                process.kill()
+                await process.wait()
+        if started.identity is not None:
+            self._claims.release(started.name, started.identity)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
@@ -524,12 +590,17 @@ async def embedded_database(data_dir: Path, stop_grace: float = 10.0) -> AsyncIt
             "or set DATABASE_URL"
         )
     server, started_by_us = await asyncio.to_thread(_get_pg_server, pgdata)
+    pid = server.get_pid() if started_by_us else None
+    # Claimed while it runs, so that if this process is killed, the next `./run up` adopts the server.
+    claims = ServiceClaims(data_dir)
+    claimed = claims.claim("postgres", pid) if pid is not None else None
     try:
         yield server.get_uri(EMBEDDED_DATABASE)
     finally:
-        pid = server.get_pid() if started_by_us else None
         if pid is not None:
             await asyncio.to_thread(_signal_and_wait, pid, signal.SIGINT, stop_grace)
+        if claimed is not None:
+            claims.release("postgres", claimed)
         with contextlib.suppress(Exception):
             server.cleanup()
 
@@ -562,6 +633,18 @@ def _signal_and_wait(pid: int, sig: signal.Signals, grace: float) -> None:
     log.warning("process ignored the stop signal, killing it", pid=pid)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def _pids_with_argument(argument: str) -> list[int]:
+    """The processes with `argument` in their command line (Linux), to tell a person what to stop."""
+    proc = Path("/proc")
+    found = []
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if argument.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+    return found
 
 
 def _pid_alive(pid: int) -> bool:

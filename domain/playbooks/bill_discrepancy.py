@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.money import format_yuan
 
 Channel = Literal["billing", "terminal", "web"]
+_CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 WITNESSES: tuple[Channel, Channel] = ("terminal", "web")
 
 
@@ -159,7 +160,7 @@ def compare_channels(
     unexplained: list[date] = []
     day = period_start
     while day <= period_end:
-        b, t, w = (shown[c].get(day) for c in ("billing", "terminal", "web"))
+        b, t, w = (shown[channel].get(day) for channel in _CHANNELS)
         if (b is None and t is None and w is None) or b == t == w:
             pass
         elif b is not None and t is not None and w is not None and b > max(t, w):

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
+import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest, RemoveSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -150,10 +151,20 @@ async def test_start_stop_and_resume_on_the_same_data(data_dir: Path) -> None:
 async def test_a_second_runtime_attaches_and_leaves_the_services_running(data_dir: Path) -> None:
     settings = _settings(data_dir)
     async with EmbeddedRuntime(settings) as first:
-        async with EmbeddedRuntime(settings) as second:
+        with structlog.testing.capture_logs() as logs:
+            second = await EmbeddedRuntime(settings).__aenter__()
+        try:
             assert second.temporal_address == first.temporal_address
             assert second.database_url == first.database_url
             assert second.partner_url == first.partner_url
+            # What it attached to and will not stop, it says how to stop.
+            temporal_pid = next(started.process.pid for started in first._processes if started.name == "temporal")
+            pg_pid = first._pg_server.get_pid()  # type: ignore[union-attr]
+            hints = {entry["event"].split(";")[0]: entry.get("stop_with") for entry in logs}
+            assert hints["attached to running temporal server"] == f"kill {temporal_pid}"
+            assert hints["attached to running postgres"] == f"kill -INT {pg_pid}"
+        finally:
+            await second.__aexit__(None, None, None)
         # The second one attached: leaving must not have stopped what the first one started.
         client = await Client.connect(first.temporal_address)
         await client.workflow_service.get_system_info(GetSystemInfoRequest())
