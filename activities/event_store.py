@@ -17,6 +17,12 @@ class AppendEventsInput(BaseModel):
     events: list[AnyEvent]
 
 
+class LoadEventsInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str
+
+
 class EventStoreActivities:
     def __init__(self, store: PostgresEventStore) -> None:
         self._store = store
@@ -27,3 +33,8 @@ class EventStoreActivities:
         result = await self._store.append(request.complaint_id, request.events)
         activity_log().debug("events saved", appended=result.appended, last_seq=result.last_seq)
         return result.last_seq
+
+    @activity.defn
+    async def load_events(self, request: LoadEventsInput) -> list[AnyEvent]:
+        """The case's events in order, as stored: what a reopened run continues from."""
+        return await self._store.load(request.complaint_id)  # type: ignore[return-value]

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 from temporalio.client import Client
 
-from client.api import ComplaintClient, connect_temporal
+from client.api import ClientOptions, ComplaintClient, connect_temporal
 from runtime.settings import Settings
-from workflows.messages import EngineOptions
 
 
 class CliError(Exception):
@@ -21,13 +20,9 @@ def temporal_address(settings: Settings) -> str:
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    return EngineOptions(
-        approval_limit_fen=settings.approval_limit_fen,
-        warn_percent=settings.sla_warn_percent,
-        task_queue=settings.task_queue,
-        reopen_window_days=settings.reopen_window_days,
-    )
+def client_options(settings: Settings) -> ClientOptions:
+    """Where to send cases. No policy: approval limits, deadlines and the reopen window are the worker's."""
+    return ClientOptions(task_queue=settings.task_queue)
 
 
 async def temporal(settings: Settings, address: str | None = None) -> Client:
@@ -43,7 +38,7 @@ async def temporal(settings: Settings, address: str | None = None) -> Client:
 
 async def complaint_client(settings: Settings, address: str | None = None) -> ComplaintClient:
     return ComplaintClient(
-        await temporal(settings, address), options=engine_options(settings), token_key=settings.msisdn_token_key
+        await temporal(settings, address), options=client_options(settings), token_key=settings.msisdn_token_key
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -32,7 +33,6 @@ from workflows.messages import (
     CaseView,
     ComplaintInput,
     CustomerAnswer,
-    EngineOptions,
     ManualResolution,
     Note,
     Reassignment,
@@ -53,6 +53,14 @@ class CaseSummary:
     sla_due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """Where this client sends new cases. Client settings only: every rule a case runs under (approval
+    limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event."""
+
+    task_queue: str = "complaints"
+
+
 class CaseNotFound(LookupError):
     """No case with that id in Temporal."""
 
@@ -64,6 +72,14 @@ class CaseAlreadyFiled(ValueError):
 class CommandRefused(ValueError):
     """The case refused an answer, approval, note, ...; the message says why."""
 
+
+STOPPED_RUNS: dict[WorkflowExecutionStatus, str] = {
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.CANCELED: "canceled",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
+"""How `list` shows a case whose workflow stopped without closing it (see activities.reconcile)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,7 +98,7 @@ async def connect_temporal(address: str, namespace: str = "default") -> Client:
 
 
 class ComplaintClient:
-    def __init__(self, client: Client, *, options: EngineOptions, token_key: str) -> None:
+    def __init__(self, client: Client, *, options: ClientOptions, token_key: str) -> None:
         self.temporal = client
         self.options = options
         self._token_key = token_key
@@ -97,7 +113,6 @@ class ComplaintClient:
                 ComplaintInput(
                     intake=intake,
                     msisdn_token=msisdn_token(self._token_key, intake.msisdn),
-                    options=self.options,
                 ),
                 id=intake.complaint_id,
                 task_queue=self.options.task_queue,
@@ -126,12 +141,15 @@ class ComplaintClient:
         rows: list[CaseSummary] = []
         async for execution in self.temporal.list_workflows(query, limit=limit):
             attrs = execution.typed_search_attributes
+            # A run stopped from outside (terminated, failed, ...) keeps the search attributes it had then:
+            # show what really happened to it instead.
+            stopped = STOPPED_RUNS.get(execution.status) if execution.status else None
             rows.append(
                 CaseSummary(
                     complaint_id=execution.id,
                     category=attrs.get(sa.CATEGORY),
                     priority=attrs.get(sa.PRIORITY),
-                    status=attrs.get(sa.STATUS),
+                    status=stopped or attrs.get(sa.STATUS),
                     assignee=attrs.get(sa.ASSIGNEE),
                     escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
                     sla_due_at=attrs.get(sa.SLA_DUE_AT),
@@ -143,9 +161,24 @@ class ComplaintClient:
     # --- acting ----------------------------------------------------------------------------
 
     async def answer(
-        self, complaint_id: str, question_id: str, answer: str, actor: Actor, comment: str = ""
+        self,
+        complaint_id: str,
+        question_id: str,
+        answer: str,
+        actor: Actor,
+        comment: str = "",
+        *,
+        on_behalf_of: str | None = None,
     ) -> str:
-        request = _command(CustomerAnswer, question_id=question_id, answer=answer, comment=comment, actor=actor)
+        """The customer's answer; staff relaying it pass on_behalf_of="customer" (they may not answer as them)."""
+        request = _command(
+            CustomerAnswer,
+            question_id=question_id,
+            answer=answer,
+            comment=comment,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+        )
         return await self._update(complaint_id, ComplaintWorkflow.answer, request)
 
     async def decide(
@@ -169,11 +202,12 @@ class ComplaintClient:
     async def reopen(
         self, complaint_id: str, reason: str, actor: Actor, *, now: datetime | None = None
     ) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
-        """Start a new run of a case closed within the reopen window; it continues the same event stream."""
+        """Start a new run of a case closed within the reopen window; it continues the same event stream.
+
+        The window is the case's own policy; the new run checks it again and reads the events itself.
+        """
         view = await self.view(complaint_id)
-        check_reopen(
-            view.state, now or datetime.now(UTC), timedelta(days=self.options.reopen_window_days)
-        )
+        check_reopen(view.state, now or datetime.now(UTC), view.state.rules.reopen_window)
         filed = view.timeline[0]
         assert isinstance(filed, ComplaintFiled)
         intake = ComplaintIntake(
@@ -193,8 +227,6 @@ class ComplaintClient:
             ComplaintInput(
                 intake=intake,
                 msisdn_token=msisdn_token(self._token_key, intake.msisdn),
-                options=self.options,
-                history=view.timeline,
                 reopen_reason=reason,
                 reopened_by=actor,
             ),

@@ -18,13 +18,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities
-    from activities.event_store import AppendEventsInput, EventStoreActivities
+    from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
+    from activities.policy import PolicyActivities, PolicyRequest
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
     from domain.events import AnyEvent
-    from domain.sla import RESOLVE, SlaPolicy, escalation_role, policy_for
+    from domain.policy import CasePolicy
+    from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
@@ -49,7 +51,6 @@ class Case:
 
     def __init__(self, start: ComplaintInput) -> None:
         self.input = start
-        self.options = start.options
         self.timeline: list[ev.Event] = []
         self.state: ComplaintState | None = None
         self._unsaved: list[ev.Event] = []
@@ -57,8 +58,6 @@ class Case:
         self._published: dict[str, Any] = {}
         # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
         self.clock_version = 0
-        for event in start.history:
-            self._fold(event)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -67,10 +66,40 @@ class Case:
         return self.input.intake.complaint_id
 
     @property
+    def rules(self) -> CasePolicy:
+        """The server's policy this case runs under, as its first event recorded it."""
+        return self.current.rules
+
+    @property
     def policy(self) -> SlaPolicy:
-        """The deadlines of this case: the deployment's override for its category, or the default."""
+        """The deadlines of this case, from the policy recorded at filing."""
+        return self.rules.sla
+
+    async def current_policy(self) -> CasePolicy:
+        """The worker's policy for a case like this one, asked once at filing; its answer stays in history.
+
+        A local activity: it runs inside the first workflow task, so the case has its first events by the
+        time anyone can query it.
+        """
         intake = self.input.intake
-        return self.options.sla_overrides.get(intake.category) or policy_for(intake.category, intake.priority)
+        return await workflow.execute_local_activity_method(
+            PolicyActivities.current_policy,
+            PolicyRequest(category=intake.category, priority=intake.priority),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+    async def restore(self) -> None:
+        """Fold the case's events as the event store holds them (a reopened case's earlier runs).
+
+        Read by the worker, never taken from the caller: the events carry the policy the case keeps.
+        """
+        events = await workflow.execute_local_activity_method(
+            EventStoreActivities.load_events,
+            LoadEventsInput(complaint_id=self.complaint_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        for event in events:
+            self._fold(event)
 
     @property
     def current(self) -> ComplaintState:
@@ -238,7 +267,7 @@ class Case:
     ) -> Adjustment:
         """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
         adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
-        approval = needs_approval(kind, amount_fen, self.options.approval_limit_fen)
+        approval = needs_approval(kind, amount_fen, self.rules.approval_limit_fen)
         self.record(
             ev.AdjustmentProposed,
             adjustment_id=adjustment_id,
