@@ -74,7 +74,8 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
     client = await complaint_client(settings)
-    actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
+    # No privileged role is assumed: without --role the reassignment is recorded as an agent's.
+    actor = Actor(id=args.actor or "agent", role=args.role or Role.AGENT, channel=ActorChannel.CLI)
     to = await client.reassign(args.complaint_id, args.to, actor, reason=args.reason)
     print(f"{args.complaint_id}: now assigned to {to}")
     return 0
@@ -99,5 +100,5 @@ def register(command: Any) -> None:
     reassign.add_argument("complaint_id")
     reassign.add_argument("--to", required=True, help="the new assignee")
     reassign.add_argument("--reason", default="", help="why")
-    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: supervisor)")
-    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", help="their role")
+    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: agent)")
+    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", help="their role (default: agent)")
