@@ -144,7 +144,13 @@ def _exit_with(message: str) -> NoReturn:
 
 def _path(variable: str, raw: str) -> Path:
     if "\x00" in raw:
-        raise ConfigError(f"{variable}={raw!r} must be a path")
+        raise ConfigError(f"{variable}={raw!r} must be a directory path")
+    return Path(raw)
+
+
+def _file_path(variable: str, raw: str) -> Path:
+    if "\x00" in raw:
+        raise ConfigError(f"{variable}={raw!r} must be a file path")
     return Path(raw)
 
 
@@ -270,7 +276,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "MSISDN_TOKEN_KEY": _token_key,
     "SLA_WARN_PERCENT": _int_in(1, 99, "a whole percent of the deadline from 1 to 99 (e.g. 80)"),
     "REOPEN_WINDOW_DAYS": _int_in(0, 365, "a whole number of days from 0 to 365 (e.g. 7)"),
-    "COMPLAINTS_POLICY_FILE": _path,
+    "COMPLAINTS_POLICY_FILE": _file_path,
     "RECONCILE_INTERVAL_SECONDS": _int_in(1, 86400, "a whole number of seconds from 1 to 86400 (e.g. 60)"),
     "LOG_FORMAT": _choice(("console", "json"), str.lower),
     "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
