@@ -7,8 +7,9 @@ activities for I/O, `workflow.wait_condition` for waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -58,6 +59,8 @@ class Case:
         self._published: dict[str, Any] = {}
         # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
         self.clock_version = 0
+        # Set while the case opens (see `opening`): the time its first events carry.
+        self._held_time: datetime | None = None
 
     # --- events ----------------------------------------------------------------------------
 
@@ -74,6 +77,24 @@ class Case:
     def policy(self) -> SlaPolicy:
         """The deadlines of this case, from the policy recorded at filing."""
         return self.rules.sla
+
+    def now(self) -> datetime:
+        return self._held_time or workflow.now()
+
+    @contextlib.asynccontextmanager
+    async def opening(self) -> AsyncIterator[None]:
+        """Open the case at the time its run started, and keep that time until its first events are saved.
+
+        The opening reads from a local activity (policy, or the stored events). After a local activity
+        `workflow.now()` is not the same on replay as it was the first time, so events recorded then would
+        differ on replay from the ones saved: their time is taken before it instead.
+        """
+        self._held_time = workflow.now()
+        try:
+            yield
+            await self.save()
+        finally:
+            self._held_time = None
 
     async def current_policy(self) -> CasePolicy:
         """The worker's policy for a case like this one, asked once at filing; its answer stays in history.
@@ -111,7 +132,7 @@ class Case:
         event = event_type(
             complaint_id=self.complaint_id,
             seq=(self.state.last_seq if self.state else 0) + 1,
-            at=workflow.now(),
+            at=self.now(),
             actor=actor,
             **fields,
         )

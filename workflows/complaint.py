@@ -75,15 +75,15 @@ class ComplaintWorkflow:
     async def run(self, start: ComplaintInput) -> CaseOutcome:
         case = self.case
         intake = start.intake
-        if start.is_reopening:
-            await case.restore()
-            if not self._may_reopen():
-                return self._outcome()  # refused: nothing recorded, the case stays as it was
-            self._reopen(start)
-        else:
-            self._file(start, await case.current_policy())
+        async with case.opening():
+            if start.is_reopening:
+                await case.restore()
+                if not self._may_reopen():
+                    return self._outcome()  # refused: nothing recorded, the case stays as it was
+                self._reopen(start)
+            else:
+                self._file(start, await case.current_policy())
         policy = case.policy
-        await case.save()
         sla = asyncio.create_task(case.watch_sla(policy))
 
         if start.is_reopening:
@@ -125,7 +125,7 @@ class ComplaintWorkflow:
     def _may_reopen(self) -> bool:
         """The reopen window is the case's own policy, checked here too: a caller's check is not enough."""
         try:
-            check_reopen(self.case.current, workflow.now(), self.case.rules.reopen_window)
+            check_reopen(self.case.current, self.case.now(), self.case.rules.reopen_window)
         except InvalidCommand as refusal:
             workflow.logger.warning("reopen refused: %s", refusal)
             return False

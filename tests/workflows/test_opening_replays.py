@@ -1,0 +1,46 @@
+"""A case opens from a local activity (its policy, or its stored events); replaying its history must record
+exactly the events that were saved, or the next save would conflict with the event store."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from client.api import ClientOptions, ComplaintClient
+from domain.actors import Actor, Role
+from store.event_store import PostgresEventStore
+from tests.conftest import TOKEN_KEY
+from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from worker import Dependencies, build_worker
+
+CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
+    await reset_sandboxes(partner_url, pool)
+
+
+async def test_every_workflow_task_replays_to_the_saved_events(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    """No workflow cache: each workflow task replays the history from the start, filing and reopening too."""
+    options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
+    async with build_worker(time_skipping_env.client, deps, options.task_queue, max_cached_workflows=0):
+        client = ComplaintClient(time_skipping_env.client, options=options, token_key=TOKEN_KEY)
+        intake = forwarding_intake()
+        handle = await client.file(intake)
+        await wait_for_question(client, intake.complaint_id)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await handle.result()
+        reopened = await client.reopen(intake.complaint_id, "forwarded again", CUSTOMER)
+        await client.withdraw(intake.complaint_id, "fixed by itself", CUSTOMER)
+        outcome = await reopened.result()
+        view = await client.view(intake.complaint_id)
+
+    stored = await PostgresEventStore(deps.pool).load(intake.complaint_id)
+    assert stored == view.timeline
+    assert outcome.close_reason == "withdrawn" and view.state.reopened == 1
