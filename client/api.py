@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
@@ -26,7 +28,7 @@ from domain.intake import ComplaintIntake
 from domain.reopening import check_reopen
 from domain.validation import describe
 from workflows import search_attributes as sa
-from workflows.complaint import ComplaintWorkflow
+from workflows.complaint import STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,
     CaseOutcome,
@@ -81,6 +83,9 @@ STOPPED_RUNS: dict[WorkflowExecutionStatus, str] = {
 }
 """How `list` shows a case whose workflow stopped without closing it (see activities.reconcile)."""
 
+# How often `view` asks a case that is still opening (50 ms apart).
+OPENING_ATTEMPTS = 100
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -124,14 +129,24 @@ class ComplaintClient:
     # --- reading ---------------------------------------------------------------------------
 
     async def view(self, complaint_id: str) -> CaseView:
-        """The case's state and timeline, from its workflow."""
+        """The case's state and timeline, from its workflow.
+
+        A run that is still opening (reading its policy or its stored events) has no state yet for a moment:
+        asked again until it has.
+        """
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
-        try:
-            return await handle.query(ComplaintWorkflow.view)
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(f"no case {complaint_id}") from None
-            raise
+        for attempt in range(OPENING_ATTEMPTS):
+            try:
+                return await handle.query(ComplaintWorkflow.view)
+            except WorkflowQueryFailedError as error:
+                if STILL_OPENING not in str(error) or attempt == OPENING_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05)
+            except RPCError as error:
+                if error.status is RPCStatusCode.NOT_FOUND:
+                    raise CaseNotFound(f"no case {complaint_id}") from None
+                raise
+        raise AssertionError("unreachable")
 
     async def list_cases(
         self, case_filter: CaseFilter, *, now: datetime | None = None, limit: int = 500

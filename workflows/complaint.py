@@ -62,6 +62,8 @@ PLAYBOOKS: dict[Category, Playbook] = {
 }
 
 CONFIRM_QUESTION = "confirm-resolution"
+# What the view query says while a run has no state yet (its opening local activity is running).
+STILL_OPENING = "is still being opened"
 
 
 @workflow.defn
@@ -355,7 +357,7 @@ class ComplaintWorkflow:
     @workflow.query
     def view(self) -> CaseView:
         if self.case.state is None:
-            raise InvalidCommand(f"case {self.case.complaint_id} is still being opened: ask again in a moment")
+            raise InvalidCommand(f"case {self.case.complaint_id} {STILL_OPENING}: ask again in a moment")
         return CaseView(state=self.case.current, timeline=cast(list[AnyEvent], self.case.timeline))
 
 
