@@ -37,7 +37,7 @@ def _waiver_filed_by(filer: Actor) -> object:
 @pytest.mark.parametrize("approver_id", ["SUP-LI", "sup-li", " Sup-Li"])
 def test_the_filer_may_not_approve_under_another_spelling(approver_id: str) -> None:
     state = _waiver_filed_by(Actor(id="sup-li", role=Role.SUPERVISOR))
-    with pytest.raises(ApprovalRefused, match="filed case .* may not approve"):
+    with pytest.raises(ApprovalRefused, match=r"filed case .* may not approve"):
         check_approver(state, "adj-1", Actor(id=approver_id, role=Role.SUPERVISOR))  # type: ignore[arg-type]
 
 

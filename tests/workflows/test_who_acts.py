@@ -51,7 +51,7 @@ async def test_the_filer_cannot_approve_under_another_spelling(
         await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
-        with pytest.raises(CommandRefused, match="sup-li filed case .* may not approve"):
+        with pytest.raises(CommandRefused, match=r"sup-li filed case .* may not approve"):
             await client.decide(
                 case.complaint_id, adjustment.adjustment_id, approve=True,
                 actor=Actor(id="SUP-LI", role=Role.SUPERVISOR),
