@@ -30,13 +30,12 @@ class _Message(BaseModel):
 
 class ComplaintInput(_Message):
     """What starts a case's run. It carries no rules: the policy is the worker's (see domain.policy), and
-    fields a caller adds (e.g. an old client's `options`) are ignored."""
+    fields a caller adds (an old client's `options` or `history`) are ignored."""
 
     intake: ComplaintIntake
     msisdn_token: str
-    # Set when a closed case is reopened. The new run reads the case's events from the event store
-    # itself; `history` is kept only so older callers still validate, and is not trusted.
-    history: list[AnyEvent] = Field(default_factory=list)
+    # Set when a closed case is reopened. The new run reads the case's events (and with them the policy
+    # it keeps) from the event store itself, never from the caller.
     reopen_reason: str | None = None
     reopened_by: Actor | None = None
 
