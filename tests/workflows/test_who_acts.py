@@ -3,6 +3,7 @@ behalf, and no command that assumes a privileged role (time-skipping server, rea
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -18,7 +19,7 @@ from domain.actors import Actor, Role
 from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes import seed_data as sd
-from tests.conftest import engine
+from tests.conftest import TOKEN_KEY, engine
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
@@ -103,3 +104,31 @@ def test_approve_assumes_no_role(capsys: pytest.CaptureFixture[str]) -> None:
         err = capsys.readouterr().err
         assert err == "error: approve needs --as ID and --role (store_manager, regional_support or supervisor); " \
                       "nothing sent\n"
+
+
+async def test_starter_answer_relays_on_behalf_and_refuses_an_agent_answering_as_the_customer(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await client.file(intake)
+        await wait_for_question(client, intake.complaint_id)
+        monkeypatch.setenv("TEMPORAL_ADDRESS", time_skipping_env.client.service_client.config.target_host)
+        monkeypatch.setenv("MSISDN_TOKEN_KEY", TOKEN_KEY)
+        monkeypatch.setenv("COMPLAINTS_TASK_QUEUE", client.options.task_queue)
+        capsys.readouterr()
+        answer = ["answer", intake.complaint_id, "confirm-resolution", "yes"]
+        refused = await asyncio.to_thread(starter.main, [*answer, "--as", "agent-li", "--role", "agent"])
+        refused_err = capsys.readouterr().err
+        relayed = await asyncio.to_thread(starter.main, [*answer, "--on-behalf", "--as", "Agent-Li"])
+        relayed_out = capsys.readouterr().out
+        await handle.result()
+        view = await client.view(intake.complaint_id)
+
+    assert refused == 1 and "agent-li is agent, not the customer" in refused_err and "--on-behalf" in refused_err
+    assert relayed == 0
+    assert relayed_out == f"{intake.complaint_id}: answered 'confirm-resolution' with 'yes' on behalf of the " \
+                          "customer, by agent-li\n"
+    [answered] = [e for e in view.timeline if isinstance(e, ev.CustomerAnswered)]
+    assert (answered.actor.id, answered.actor.role, answered.on_behalf_of) == ("agent-li", Role.AGENT, "customer")
