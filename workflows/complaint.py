@@ -80,6 +80,9 @@ class ComplaintWorkflow:
         async with case.opening():
             if start.is_reopening:
                 await case.restore()
+                if case.state is None:
+                    raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
+                                           non_retryable=True)
                 if not self._may_reopen():
                     return self._outcome()  # refused: nothing recorded, the case stays as it was
                 self._reopen(start)

@@ -7,14 +7,17 @@ import uuid
 
 import asyncpg
 import pytest
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, Role
 from store.event_store import PostgresEventStore
-from tests.conftest import TOKEN_KEY
+from tests.conftest import TOKEN_KEY, engine
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies, build_worker
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages import ComplaintInput
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
 
@@ -44,3 +47,20 @@ async def test_every_workflow_task_replays_to_the_saved_events(
     stored = await PostgresEventStore(deps.pool).load(intake.complaint_id)
     assert stored == view.timeline
     assert outcome.close_reason == "withdrawn" and view.state.reopened == 1
+
+
+async def test_a_raw_reopen_of_a_case_that_never_was_fails_and_records_nothing(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    intake = forwarding_intake()
+    async with engine(time_skipping_env, deps) as client:
+        handle = await time_skipping_env.client.start_workflow(
+            ComplaintWorkflow.run,
+            ComplaintInput(intake=intake, msisdn_token="t", reopen_reason="again", reopened_by=CUSTOMER),
+            id=intake.complaint_id,
+            task_queue=client.options.task_queue,
+        )
+        with pytest.raises(WorkflowFailureError) as caught:
+            await handle.result()
+    assert "no case" in str(caught.value.cause) and "to reopen" in str(caught.value.cause)
+    assert await PostgresEventStore(deps.pool).load(intake.complaint_id) == []
