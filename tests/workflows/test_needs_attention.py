@@ -38,7 +38,7 @@ async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
 
 
 async def wait_for_attention(client: ComplaintClient, complaint_id: str) -> CaseView:
-    for _ in range(400):
+    for _ in range(1200):  # up to a minute: the machine may be busy
         view = await client.view(complaint_id)
         if view.state.status is Status.NEEDS_ATTENTION:
             return view
