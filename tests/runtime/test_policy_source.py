@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,3 +79,21 @@ def test_an_unusable_file_is_refused_at_start_in_one_line(tmp_path: Path, conten
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot be read"):
         read_policy_file(tmp_path / "nowhere.json")
+
+
+def test_the_worker_refuses_to_start_on_a_bad_policy_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"version": "v1", "warn_percent": 120}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "worker.py"],
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "COMPLAINTS_POLICY_FILE": str(path), "COMPLAINTS_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"config error: COMPLAINTS_POLICY_FILE={str(path)!r}: warn_percent")
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == [path]  # nothing started, nothing written
