@@ -235,6 +235,7 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 "resolved_at": None,
                 "close_reason": None,
                 "outcome": None,
+                "attention_reason": None,
             }
         case ev.ComplaintWithdrawn():
             return {"outcome": "withdrawn"}

@@ -83,8 +83,7 @@ class ComplaintWorkflow:
                 if case.state is None:
                     raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
                                            non_retryable=True)
-                if not self._may_reopen():
-                    return self._outcome()  # refused: nothing recorded, the case stays as it was
+                self._check_reopen()  # refused: the run fails, nothing recorded, the case stays as it was
                 self._reopen(start)
             else:
                 self._file(start, await case.current_policy())
@@ -127,14 +126,12 @@ class ComplaintWorkflow:
             events=state.last_seq,
         )
 
-    def _may_reopen(self) -> bool:
+    def _check_reopen(self) -> None:
         """The reopen window is the case's own policy, checked here too: a caller's check is not enough."""
         try:
             check_reopen(self.case.current, self.case.now(), self.case.rules.reopen_window)
         except InvalidCommand as refusal:
-            workflow.logger.warning("reopen refused: %s", refusal)
-            return False
-        return True
+            raise ApplicationError(str(refusal), type="ReopenRefused", non_retryable=True) from None
 
     async def _needs_attention(self, failure: FailureError) -> None:
         """Record why the playbook stopped, escalate one rung and tell that rung: a person takes it from here."""

@@ -17,9 +17,11 @@ import starter
 from client.api import ComplaintClient
 from client.queries import CaseFilter
 from domain import events as ev
+from domain.actors import Actor, Role
 from domain.cases import Category, Priority, Status
 from domain.policy import Policy
 from domain.sla import policy_for
+from domain.state import fold
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
@@ -27,6 +29,7 @@ from worker import Dependencies, start_reconciler
 from workflows.reconciler import reconciler_id
 
 TERMINATE_REASON = "operator: filed twice, see the other case"
+CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +104,12 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         assert await asyncio.to_thread(starter.main, ["list", "--all", "--json"]) == 0
         cli_all = {row["complaint_id"]: row["status"] for row in json.loads(capsys.readouterr().out)}
 
+        # The terminated case can be taken up again: a reopened run continues its stream after the reconciliation.
+        reopened = await client.reopen(terminated.complaint_id, "the customer still cannot receive calls", CUSTOMER)
+        after_reopen = await client.view(terminated.complaint_id)
+        await client.withdraw(terminated.complaint_id, "solved at the counter", CUSTOMER)
+        await reopened.result()
+
         reconciler = dev_env.client.get_workflow_handle(reconciler_id(queue))
         runs = [wf async for wf in dev_env.client.list_workflows(f"WorkflowId = '{reconciler_id(queue)}'")]
         await reconciler.terminate("test over")
@@ -111,14 +120,20 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
     assert cli_all[terminated.complaint_id] == "terminated" and cli_all[cancelled.complaint_id] == "canceled"
 
     events = await store.load(terminated.complaint_id)
+    events = events[: next(i for i, e in enumerate(events) if isinstance(e, ev.CaseReconciled)) + 1]
     last = events[-1]
     assert isinstance(last, ev.CaseReconciled)
     assert last.execution_status == "terminated"
     assert last.identity == dev_env.client.identity and last.reason == TERMINATE_REASON
     assert last.seq == len(events) and last.actor.id == "reconciler"
-    state = await store.state(terminated.complaint_id)
+    state = fold(events)
     assert state is not None and state.status is Status.CLOSED and state.close_reason == "workflow_terminated"
     assert state.attention_reason is not None and TERMINATE_REASON in state.attention_reason
+
+    assert after_reopen.state.is_open and after_reopen.state.reopened == 1
+    assert after_reopen.state.attention_reason is None
+    assert [e.type for e in after_reopen.timeline[len(events) - 1:len(events) + 1]] == [
+        "CaseReconciled", "ComplaintReopened"]
 
     cancel_event = (await store.load(cancelled.complaint_id))[-1]
     assert isinstance(cancel_event, ev.CaseReconciled)
@@ -136,7 +151,7 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
             list(ours),
         )
     assert {(r["complaint_id"], r["status"], r["reason"]) for r in rows} == {
-        (terminated.complaint_id, "closed", "workflow_terminated"),
+        (terminated.complaint_id, "closed", "withdrawn"),  # reopened, then withdrawn
         (cancelled.complaint_id, "closed", "workflow_canceled"),
     }
     assert {n["complaint_id"] for n in notices} == ours
