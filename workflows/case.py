@@ -99,8 +99,8 @@ class Case:
     async def current_policy(self) -> CasePolicy:
         """The worker's policy for a case like this one, asked once at filing; its answer stays in history.
 
-        A local activity: it runs inside the first workflow task, so the case has its first events by the
-        time anyone can query it.
+        A local activity, inside the first workflow task: the case is without events only for that moment
+        (the view query says it is still opening, and the client asks again).
         """
         intake = self.input.intake
         return await workflow.execute_local_activity_method(
