@@ -6,6 +6,7 @@ import asyncio
 
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from cli.connect import client_options
 from cli.demo import StoryResult, drive, render_results, reset_sandboxes
@@ -28,7 +29,15 @@ async def wait_for_archives(temporal: Client, complaint_ids: list[str], timeout:
 
     async def archived(complaint_id: str) -> None:
         run_id = (await temporal.get_workflow_handle(complaint_id).describe()).run_id
-        await temporal.get_workflow_handle(f"archive-{complaint_id}-{run_id}").result()
+        while True:
+            try:
+                await temporal.get_workflow_handle(f"archive-{complaint_id}-{run_id}").result()
+                return
+            except RPCError as error:
+                # The case shows closed a moment before its run saves and starts the archiver.
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.2)
 
     try:
         await asyncio.wait_for(asyncio.gather(*(archived(cid) for cid in complaint_ids)), timeout)
