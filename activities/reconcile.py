@@ -45,11 +45,18 @@ class ReconcileRequest(BaseModel):
     closed_after: datetime | None = None
 
 
+class ReconciledRun(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str
+    run_id: str
+
+
 class ReconcileResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    reconciled: list[str]
-    """Cases that got a CaseReconciled event in this round."""
+    reconciled: list[ReconciledRun]
+    """Runs whose case got a CaseReconciled event in this round."""
     checked_until: datetime | None
     """The latest close time seen: where the next round starts (less the overlap)."""
 
@@ -100,7 +107,7 @@ class ReconcileActivities:
     @activity.defn
     async def reconcile_stopped_cases(self, request: ReconcileRequest) -> ReconcileResult:
         """Record a CaseReconciled event for each stopped run whose case's stream has no end."""
-        reconciled: list[str] = []
+        reconciled: list[ReconciledRun] = []
         checked_until = request.closed_after
         async for execution in self._client.list_workflows(stopped_runs_query(request.task_queue,
                                                                                request.closed_after)):
@@ -108,7 +115,7 @@ class ReconcileActivities:
             if execution.close_time is not None and (checked_until is None or execution.close_time > checked_until):
                 checked_until = execution.close_time
             if await self._reconcile(execution):
-                reconciled.append(execution.id)
+                reconciled.append(ReconciledRun(complaint_id=execution.id, run_id=execution.run_id))
         return ReconcileResult(reconciled=reconciled, checked_until=checked_until)
 
     async def _reconcile(self, execution: WorkflowExecution) -> bool:

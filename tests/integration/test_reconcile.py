@@ -110,6 +110,16 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         await client.withdraw(terminated.complaint_id, "solved at the counter", CUSTOMER)
         await reopened.result()
 
+        # The stopped runs' histories are archived for the auditors, as a closed case's are.
+        async def archived() -> bool:
+            rows = await deps.pool.fetch(
+                "SELECT complaint_id, run_id FROM temporal_run_archive WHERE complaint_id = ANY($1::text[])",
+                list(ours),
+            )
+            return {row["complaint_id"] for row in rows} == ours
+
+        await eventually(archived, "the stopped runs archived")
+
         reconciler = dev_env.client.get_workflow_handle(reconciler_id(queue))
         runs = [wf async for wf in dev_env.client.list_workflows(f"WorkflowId = '{reconciler_id(queue)}'")]
         await reconciler.terminate("test over")
