@@ -102,11 +102,17 @@ def _checked(model: type[BaseModel], **fields: object) -> None:
 
 
 async def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
-    actor = _actor(args, "customer", Role.CUSTOMER)
-    _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment, actor=actor)
+    # Staff relaying what the customer said must say so (--on-behalf); they may not answer as the customer.
+    actor = _actor(args, "agent", Role.AGENT) if args.on_behalf else _actor(args, "customer", Role.CUSTOMER)
+    on_behalf_of = "customer" if args.on_behalf else None
+    _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment, actor=actor,
+             on_behalf_of=on_behalf_of)
     client = await complaint_client(settings, case=args.complaint_id)
-    answer = await client.answer(args.complaint_id, args.question_id, args.answer, actor, comment=args.comment)
-    print(f"{args.complaint_id}: answered {args.question_id!r} with {answer!r}")
+    answer = await client.answer(
+        args.complaint_id, args.question_id, args.answer, actor, comment=args.comment, on_behalf_of=on_behalf_of
+    )
+    relayed = f" on behalf of the customer, by {actor.id}" if args.on_behalf else ""
+    print(f"{args.complaint_id}: answered {args.question_id!r} with {answer!r}{relayed}")
     return 0
 
 
@@ -117,6 +123,9 @@ async def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.role is None or args.actor is None:
+        # No privileged role is ever assumed: the approver says who they are and in which role.
+        raise BadInput("approve needs --as ID and --role (store_manager, regional_support or supervisor); nothing sent")
     actor = _actor(args, "supervisor", Role.SUPERVISOR)
     approve = not args.refuse
     _checked(ApprovalDecision, adjustment_id=args.adjustment_id, approve=approve, reason=args.reason, actor=actor)
@@ -241,13 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("question_id", help="the question's id, as `show` prints it")
     answer.add_argument("answer", help="one of the question's options, as `show` prints them")
     answer.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
-    _actor_options(answer, "default: customer")
+    answer.add_argument("--on-behalf", action="store_true",
+                        help="staff relaying the customer's answer (recorded as on behalf of the customer)")
+    _actor_options(answer, "default: customer; with --on-behalf: agent")
 
     confirm = command("confirm", cmd_confirm, "the customer confirms the resolution (or says it is not solved)")
     confirm.add_argument("complaint_id")
     confirm.add_argument("--no", action="store_true", help="the problem is NOT solved")
     confirm.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
-    _actor_options(confirm, "default: customer")
+    confirm.add_argument("--on-behalf", action="store_true",
+                         help="staff relaying the customer's answer (recorded as on behalf of the customer)")
+    _actor_options(confirm, "default: customer; with --on-behalf: agent")
 
     approve = command("approve", cmd_approve, "approve (or --refuse) an adjustment waiting for a supervisor")
     approve.add_argument("complaint_id")
@@ -255,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--refuse", action="store_true", help="refuse instead of approving (needs --reason)")
     approve.add_argument("--reason", default="",
                          help=f"why; told to the customer when refused ({_up_to(ApprovalDecision, 'reason')})")
-    _actor_options(approve, "default: supervisor; the filer may not approve")
+    _actor_options(approve, "required: no role is assumed; the filer may not approve")
 
     note = command("note", cmd_note, "add a note to a case's timeline")
     note.add_argument("complaint_id")

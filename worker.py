@@ -10,13 +10,15 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
@@ -24,17 +26,22 @@ from activities.billing import BillingActivities
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
+from activities.policy import PolicyActivities
+from activities.reconcile import ReconcileActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
 from client.api import connect_temporal
+from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
-from runtime.settings import Settings, load_settings_or_exit
+from runtime.policy import PolicySource
+from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconciler_id
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
@@ -61,8 +68,21 @@ async def dependencies(database_url: str, partner_url: str) -> AsyncIterator[Dep
         await pool.close()
 
 
-def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_options: object) -> Worker:
-    """The worker with every workflow and activity of the engine registered."""
+def build_worker(
+    client: Client,
+    deps: Dependencies,
+    task_queue: str,
+    *,
+    policy: Callable[[], Policy] | None = None,
+    **worker_options: object,
+) -> Worker:
+    """The worker with every workflow and activity of the engine registered.
+
+    `policy` gives the case policy new cases get (default: domain.policy's defaults under a settings version).
+    """
+    default_policy = PolicySource(Settings()).current
+    policies = PolicyActivities(policy or default_policy)
+    reconcile = ReconcileActivities(client, deps.pool)
     event_store = EventStoreActivities(PostgresEventStore(deps.pool))
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
@@ -71,9 +91,12 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow],
+        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow, CaseReconcilerWorkflow],
         activities=[
             event_store.append_events,
+            event_store.load_events,
+            policies.current_policy,
+            reconcile.reconcile_stopped_cases,
             notifications.notify,
             partners.cancel_forwarding,
             partners.joint_verification,
@@ -84,8 +107,20 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
     )
 
 
+async def start_reconciler(client: Client, task_queue: str, interval_seconds: int) -> None:
+    """Start the task queue's reconciler unless it runs already (one per task queue, kept by Temporal)."""
+    await client.start_workflow(
+        CaseReconcilerWorkflow.run,
+        ReconcilerInput(task_queue=task_queue, interval_seconds=interval_seconds),
+        id=reconciler_id(task_queue),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
+    policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -93,7 +128,8 @@ async def run(settings: Settings) -> None:
     async with EmbeddedRuntime(settings) as runtime:
         client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
-            async with build_worker(client, deps, settings.task_queue):
+            async with build_worker(client, deps, settings.task_queue, policy=policy.current):
+                await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
                          web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url)
                 await stop.wait()
@@ -111,7 +147,11 @@ def main() -> None:
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+        try:
+            asyncio.run(run(settings))
+        except ConfigError as error:
+            print(f"config error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ class AppendEventsInput(BaseModel):
     events: list[AnyEvent]
 
 
+class LoadEventsInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str
+
+
 class EventStoreActivities:
     def __init__(self, store: PostgresEventStore) -> None:
         self._store = store
@@ -34,3 +40,8 @@ class EventStoreActivities:
         first_new = result.last_seq - result.appended
         log_events_of_note(log, [event for event in request.events if event.seq > first_new])
         return result.last_seq
+
+    @activity.defn
+    async def load_events(self, request: LoadEventsInput) -> list[AnyEvent]:
+        """The case's events in order, as stored: what a reopened run continues from."""
+        return await self._store.load(request.complaint_id)  # type: ignore[return-value]

@@ -19,13 +19,12 @@ from bench.bare import BareComplaintWorkflow, BareInput
 from bench.common import Section, WorkerProcess, dev_server, fresh_database, progress
 from bench.throughput import TOKEN_KEY, EngineDriver, bounded
 from cli.demo import Story
-from client.api import ComplaintClient
+from client.api import ClientOptions, ComplaintClient
 from domain.intake import parse_intake
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from sandboxes.seed_data import FORWARDING_CUSTOMER
 from store.db import connect_pool
-from workflows.messages import EngineOptions
 
 SETTLE_SECONDS = 1.0
 
@@ -103,7 +102,7 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
 async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_url: str, run_id: str,
                   steps: list[int]) -> list[tuple[int, int]]:
     queue = f"bench-mem-engine-{run_id}"
-    client = ComplaintClient(server.env.client, options=EngineOptions(task_queue=queue), token_key=TOKEN_KEY)
+    client = ComplaintClient(server.env.client, options=ClientOptions(task_queue=queue), token_key=TOKEN_KEY)
     points: list[tuple[int, int]] = []
     async with WorkerProcess("engine", address=server.address, task_queue=queue, database_url=database_url,
                              partner_url=partner_url) as worker:

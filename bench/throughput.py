@@ -45,13 +45,12 @@ from bench.common import (
 )
 from bench.profiling import PySpy, summarise
 from cli.demo import CUSTOMER, SUPERVISOR, Story
-from client.api import ComplaintClient
+from client.api import ClientOptions, ComplaintClient
 from domain.cases import Category
 from domain.state import ComplaintState
 from sandboxes.boss_seed import rearm_stories, seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
-from workflows.messages import EngineOptions
 
 TOKEN_KEY = "bench-token-key-0123456789abcdef"
 SIDES = ("engine", "bare", "bare+footprint")
@@ -449,7 +448,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
                timeout: float, profile_dir: Path | None) -> None:
     engine_queue, bare_queue = f"bench-engine-{run_id}", f"bench-bare-{run_id}"
     temporal = server.env.client
-    client = ComplaintClient(temporal, options=EngineOptions(task_queue=engine_queue), token_key=TOKEN_KEY)
+    client = ComplaintClient(temporal, options=ClientOptions(task_queue=engine_queue), token_key=TOKEN_KEY)
     database = database_name(database_url)
     async with (
         WorkerProcess("engine", address=server.address, task_queue=engine_queue, database_url=database_url,

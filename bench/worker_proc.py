@@ -92,7 +92,7 @@ async def _build(
         sys.exit("--partner-url is required for --kind engine")
     partners = await stack.enter_async_context(HttpPartnerCarriers(args.partner_url))
     return build_worker(client, Dependencies(pool=pool, partners=partners), args.task_queue,  # type: ignore[arg-type]
-                        **options)
+                        **options)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> None:

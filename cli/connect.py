@@ -18,9 +18,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from client.api import ComplaintClient, connect_temporal
+from client.api import ClientOptions, ComplaintClient, connect_temporal
 from runtime.settings import Settings
-from workflows.messages import CaseView, EngineOptions
+from workflows.messages import CaseView
 
 EXIT_DONE = 0
 EXIT_REFUSED = 1
@@ -76,13 +76,9 @@ def _start_hint(settings: Settings) -> str:
     return f"check TEMPORAL_ADDRESS, or start the embedded engine with `{START_COMMAND}` (TEMPORAL_ADDRESS unset)"
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    return EngineOptions(
-        approval_limit_fen=settings.approval_limit_fen,
-        warn_percent=settings.sla_warn_percent,
-        task_queue=settings.task_queue,
-        reopen_window_days=settings.reopen_window_days,
-    )
+def client_options(settings: Settings) -> ClientOptions:
+    """Where to send cases. No policy: approval limits, deadlines and the reopen window are the worker's."""
+    return ClientOptions(task_queue=settings.task_queue)
 
 
 async def temporal(settings: Settings, address: str | None = None) -> Client:
@@ -152,7 +148,7 @@ async def complaint_client(
         await require_worker(client, settings)
     complaints = ComplaintClient(
         client,
-        options=engine_options(settings),
+        options=client_options(settings),
         token_key=settings.msisdn_token_key,
         query_timeout=QUERY_TIMEOUT,
         update_timeout=UPDATE_TIMEOUT,

@@ -7,11 +7,12 @@ import asyncio
 import structlog
 from temporalio.client import Client, WorkflowFailureError
 
-from cli.connect import engine_options
+from cli.connect import client_options
 from cli.demo import StoryResult, drive, render_results, reset_sandboxes
 from cli.stories import seed_stories
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
+from runtime.policy import PolicySource
 from runtime.settings import Settings
 from worker import build_worker, dependencies
 
@@ -52,11 +53,11 @@ async def run_demo(settings: Settings, timeout: float) -> int:
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
             await reset_sandboxes(deps.pool, runtime.partner_url)
             complaints = ComplaintClient(
-                temporal, options=engine_options(settings), token_key=settings.msisdn_token_key
+                temporal, options=client_options(settings), token_key=settings.msisdn_token_key
             )
             stories = seed_stories()
             log.info("filing the seed's stories", count=len(stories))
-            async with build_worker(temporal, deps, settings.task_queue):
+            async with build_worker(temporal, deps, settings.task_queue, policy=PolicySource(settings).current):
                 outcomes = await asyncio.gather(
                     *(drive(complaints, story, timeout) for story in stories), return_exceptions=True
                 )

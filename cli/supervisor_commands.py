@@ -105,7 +105,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        actor = Actor(id=args.actor or "supervisor", role=args.role or Role.SUPERVISOR, channel=ActorChannel.CLI)
+        actor = Actor(id=args.actor or "agent", role=args.role or Role.AGENT, channel=ActorChannel.CLI)
     except ValueError:
         raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
     Reassignment(to_assignee=args.to, reason=args.reason, actor=actor)  # bad input exits 2 before anything is sent
@@ -138,5 +138,6 @@ def register(command: Any) -> None:
     reassign.add_argument("complaint_id")
     reassign.add_argument("--to", required=True, help="the new assignee (up to 64 characters)")
     reassign.add_argument("--reason", default="", help="why (up to 500 characters)")
-    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: supervisor)")
-    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", help="their role")
+    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: agent)")
+    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE",
+                          help="their role (default: agent: no privileged role is assumed)")

@@ -23,6 +23,7 @@ def describe(event: ev.Event) -> str:
             return (
                 f"Complaint filed ({event.category.value}, {event.priority.value}) via {event.channel.value} "
                 f"for {mask_msisdn(event.msisdn)}: {event.description}"
+                + (f" [policy {event.policy.version}]" if event.policy else "")
             )
         case ev.ComplaintAcknowledged():
             return f"Acknowledged, assigned to {event.assignee}: \"{event.message}\""
@@ -54,7 +55,10 @@ def describe(event: ev.Event) -> str:
         case ev.CustomerAsked():
             return f"Asked the customer: {event.question} [{' / '.join(event.options)}]"
         case ev.CustomerAnswered():
-            return f"Customer answered {event.answer!r}" + (f": {event.comment}" if event.comment else "")
+            # A relayed answer says who relayed it: the actor column shows them, this line says for whom.
+            who = f"{event.actor.id} relayed, on behalf of the {event.on_behalf_of}, the answer" if (
+                event.on_behalf_of) else "Customer answered"
+            return f"{who} {event.answer!r}" + (f": {event.comment}" if event.comment else "")
         case ev.CustomerReminded():
             return f"Reminded the customer (reminder {event.reminder})"
         case ev.AdjustmentProposed():
@@ -93,6 +97,12 @@ def describe(event: ev.Event) -> str:
             return f"Reopened: {event.reason}"
         case ev.ComplaintWithdrawn():
             return f"Withdrawn: {event.reason}"
+        case ev.CaseNeedsAttention():
+            return f"NEEDS ATTENTION: {event.step} cannot go on ({event.error_type}): {event.reason}"
+        case ev.CaseReconciled():
+            who = f" by {event.identity}" if event.identity else ""
+            why = f": {event.reason}" if event.reason else ""
+            return f"Workflow {event.execution_status}{who} (run {event.run_id}){why}"
     return event.type
 
 
@@ -136,6 +146,8 @@ def render_state(state: ComplaintState) -> str:
         f"status {state.status.value}  assignee {state.assignee}  escalation level {state.escalation_level}\n"
         f"  customer {state.customer_name} {mask_msisdn(state.msisdn)}  SLA due {due}  "
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
+        + (f"\n  attention: {state.attention_reason}" if state.attention_reason else "")
+        + (f"\n  policy {state.policy.version}" if state.policy else "")
     )
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
@@ -26,14 +31,13 @@ from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.validation import describe
 from workflows import search_attributes as sa
-from workflows.complaint import ComplaintWorkflow
+from workflows.complaint import STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,
     CaseOutcome,
     CaseView,
     ComplaintInput,
     CustomerAnswer,
-    EngineOptions,
     ManualResolution,
     Note,
     Reassignment,
@@ -54,6 +58,14 @@ class CaseSummary:
     sla_due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """Where this client sends new cases. Client settings only: every rule a case runs under (approval
+    limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event."""
+
+    task_queue: str = "complaints"
+
+
 class CaseNotFound(LookupError):
     """No case with that id in Temporal."""
 
@@ -65,6 +77,17 @@ class CaseAlreadyFiled(ValueError):
 class CommandRefused(ValueError):
     """The case refused an answer, approval, note, ...; the message says why."""
 
+
+STOPPED_RUNS: dict[WorkflowExecutionStatus, str] = {
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.CANCELED: "canceled",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
+"""How `list` shows a case whose workflow stopped without closing it (see activities.reconcile)."""
+
+# How often `view` asks a case that is still opening (50 ms apart).
+OPENING_ATTEMPTS = 100
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -87,7 +110,7 @@ class ComplaintClient:
         self,
         client: Client,
         *,
-        options: EngineOptions,
+        options: ClientOptions,
         token_key: str,
         query_timeout: timedelta | None = None,
         update_timeout: timedelta | None = None,
@@ -114,7 +137,6 @@ class ComplaintClient:
                 ComplaintInput(
                     intake=intake,
                     msisdn_token=msisdn_token(self._token_key, intake.msisdn),
-                    options=self.options,
                 ),
                 id=intake.complaint_id,
                 task_queue=self.options.task_queue,
@@ -126,14 +148,24 @@ class ComplaintClient:
     # --- reading ---------------------------------------------------------------------------
 
     async def view(self, complaint_id: str) -> CaseView:
-        """The case's state and timeline, from its workflow."""
+        """The case's state and timeline, from its workflow.
+
+        A run that is still opening (reading its policy or its stored events) has no state yet for a moment:
+        asked again until it has.
+        """
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
-        try:
-            return await handle.query(ComplaintWorkflow.view, rpc_timeout=self._query_timeout)
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(f"no case {complaint_id}") from None
-            raise
+        for attempt in range(OPENING_ATTEMPTS):
+            try:
+                return await handle.query(ComplaintWorkflow.view, rpc_timeout=self._query_timeout)
+            except WorkflowQueryFailedError as error:
+                if STILL_OPENING not in str(error) or attempt == OPENING_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05)
+            except RPCError as error:
+                if error.status is RPCStatusCode.NOT_FOUND:
+                    raise CaseNotFound(f"no case {complaint_id}") from None
+                raise
+        raise AssertionError("unreachable")
 
     async def list_cases(
         self, case_filter: CaseFilter, *, now: datetime | None = None, limit: int = 500
@@ -143,12 +175,15 @@ class ComplaintClient:
         rows: list[CaseSummary] = []
         async for execution in self.temporal.list_workflows(query, limit=limit):
             attrs = execution.typed_search_attributes
+            # A run stopped from outside (terminated, failed, ...) keeps the search attributes it had then:
+            # show what really happened to it instead.
+            stopped = STOPPED_RUNS.get(execution.status) if execution.status else None
             rows.append(
                 CaseSummary(
                     complaint_id=execution.id,
                     category=attrs.get(sa.CATEGORY),
                     priority=attrs.get(sa.PRIORITY),
-                    status=attrs.get(sa.STATUS),
+                    status=stopped or attrs.get(sa.STATUS),
                     assignee=attrs.get(sa.ASSIGNEE),
                     escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
                     sla_due_at=attrs.get(sa.SLA_DUE_AT),
@@ -160,9 +195,24 @@ class ComplaintClient:
     # --- acting ----------------------------------------------------------------------------
 
     async def answer(
-        self, complaint_id: str, question_id: str, answer: str, actor: Actor, comment: str = ""
+        self,
+        complaint_id: str,
+        question_id: str,
+        answer: str,
+        actor: Actor,
+        comment: str = "",
+        *,
+        on_behalf_of: str | None = None,
     ) -> str:
-        request = _command(CustomerAnswer, question_id=question_id, answer=answer, comment=comment, actor=actor)
+        """The customer's answer; staff relaying it pass on_behalf_of="customer" (they may not answer as them)."""
+        request = _command(
+            CustomerAnswer,
+            question_id=question_id,
+            answer=answer,
+            comment=comment,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+        )
         return await self._update(complaint_id, ComplaintWorkflow.answer, request)
 
     async def decide(
@@ -186,11 +236,15 @@ class ComplaintClient:
     async def reopen(
         self, complaint_id: str, reason: str, actor: Actor, *, now: datetime | None = None
     ) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
-        """Start a new run of a case closed within the reopen window; it continues the same event stream."""
+        """Start a new run of a case closed within the reopen window; it continues the same event stream.
+
+        The window is the case's own policy; the new run checks it again and reads the events itself.
+        """
         view = await self.view(complaint_id)
-        check_reopen(
-            view.state, now or datetime.now(UTC), timedelta(days=self.options.reopen_window_days)
-        )
+        if await self._latest_run_status(complaint_id) not in STOPPED_RUNS:
+            check_reopen(view.state, now or datetime.now(UTC), view.state.rules.reopen_window)
+        # else: a run stopped from outside still answers with the state it had then; the case's end is the
+        # CaseReconciled event in the store, which the new run reads and checks the window against.
         filed = view.timeline[0]
         assert isinstance(filed, ComplaintFiled)
         intake = ComplaintIntake(
@@ -210,8 +264,6 @@ class ComplaintClient:
             ComplaintInput(
                 intake=intake,
                 msisdn_token=msisdn_token(self._token_key, intake.msisdn),
-                options=self.options,
-                history=view.timeline,
                 reopen_reason=reason,
                 reopened_by=actor,
             ),
@@ -219,6 +271,16 @@ class ComplaintClient:
             task_queue=self.options.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
+
+    async def _latest_run_status(self, complaint_id: str) -> WorkflowExecutionStatus:
+        # The raw call: the SDK's describe() also decodes search attributes, which the time-skipping test
+        # server returns in a form it cannot read, and only the status is needed here.
+        response = await self.temporal.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=self.temporal.namespace, execution=WorkflowExecution(workflow_id=complaint_id)
+            )
+        )
+        return WorkflowExecutionStatus(response.workflow_execution_info.status)
 
     async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
         request = _command(Withdrawal, reason=reason, actor=actor)

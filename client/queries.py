@@ -36,13 +36,29 @@ def _timestamp(moment: datetime) -> str:
     return _quote(moment.isoformat().replace("+00:00", "Z"))
 
 
+RUNNING = "ExecutionStatus = 'Running'"
+# Runs that ended without closing their case: their search attributes still say what they were doing.
+STOPPED = "ExecutionStatus IN ('Terminated', 'Canceled', 'Failed', 'TimedOut')"
+
+
 def visibility_query(case_filter: CaseFilter, now: datetime) -> str:
-    """The List Filter for `case_filter`, evaluated at `now` (UTC)."""
+    """The List Filter for `case_filter`, evaluated at `now` (UTC).
+
+    Only running workflows count as open, stalled or at risk: a workflow terminated or failed from outside
+    keeps its last search attributes (e.g. `acknowledged`, a deadline long past) but nothing works on it.
+    Such runs are listed with the closed cases.
+    """
     clauses = ["WorkflowType = 'ComplaintWorkflow'"]
-    if case_filter.status is not None:
+    if case_filter.status is Status.CLOSED:
+        clauses.append(f"({sa.STATUS.name} = {_quote(Status.CLOSED.value)} OR {STOPPED})")
+    elif case_filter.status is not None:
         clauses.append(f"{sa.STATUS.name} = {_quote(case_filter.status.value)}")
+        clauses.append(RUNNING)
     elif not case_filter.include_closed:
         clauses.append(f"{sa.STATUS.name} != {_quote(Status.CLOSED.value)}")
+        clauses.append(RUNNING)
+    if (case_filter.stalled or case_filter.at_risk) and RUNNING not in clauses:
+        clauses.append(RUNNING)
     if case_filter.category is not None:
         clauses.append(f"{sa.CATEGORY.name} = {_quote(case_filter.category.value)}")
     if case_filter.assignee is not None:

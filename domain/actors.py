@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Role(StrEnum):
@@ -35,11 +37,29 @@ class Actor(BaseModel):
     role: Role
     channel: ActorChannel = ActorChannel.API
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _normalised(cls, value: Any) -> Any:
+        """One person, one id: `SUP-LI`, ` sup-li ` and `ＳＵＰ-ＬＩ` (full width) are all `sup-li`."""
+        return normalise_actor_id(value) if isinstance(value, str) else value
+
     def __str__(self) -> str:
         return f"{self.id} ({self.role.value}, {self.channel.value})"
+
+
+def normalise_actor_id(raw: str) -> str:
+    """The canonical form of an actor id: compatibility forms folded (NFKC), case folded, outer space trimmed.
+
+    Rules that compare people (the filer may not approve) compare these, so spelling cannot dodge them.
+    """
+    return unicodedata.normalize("NFKC", raw).strip().casefold()
 
 
 ENGINE = Actor(id="engine", role=Role.SYSTEM, channel=ActorChannel.ENGINE)
 
 # Who may approve an adjustment above the agent's limit.
 APPROVER_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONAL_SUPPORT})
+
+# Who may relay a customer's answer on the customer's behalf (a person who spoke with them).
+RELAY_ROLES = frozenset({Role.AGENT, Role.STORE_MANAGER, Role.REGIONAL_SUPPORT, Role.SUPERVISOR})
+ON_BEHALF_OF_CUSTOMER = "customer"

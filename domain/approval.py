@@ -1,9 +1,10 @@
-"""Who may approve which adjustment: pure rules, enforced inside the workflow's update validator."""
+"""Who may approve which adjustment, and who may give the customer's answer: pure rules, enforced in the
+workflow's update validators."""
 
 from __future__ import annotations
 
-from domain.actors import APPROVER_ROLES, Actor
-from domain.errors import ApprovalRefused
+from domain.actors import APPROVER_ROLES, ON_BEHALF_OF_CUSTOMER, RELAY_ROLES, Actor, Role, normalise_actor_id
+from domain.errors import ApprovalRefused, InvalidCommand
 from domain.events import AdjustmentKind
 from domain.state import ComplaintState
 
@@ -27,5 +28,24 @@ def check_approver(state: ComplaintState, adjustment_id: str, approver: Actor) -
     if approver.role not in APPROVER_ROLES:
         roles = ", ".join(sorted(role.value for role in APPROVER_ROLES))
         raise ApprovalRefused(f"{approver.id} is {approver.role.value}; approvals need one of: {roles}")
-    if approver.id == state.filed_by.id:
+    if normalise_actor_id(approver.id) == normalise_actor_id(state.filed_by.id):
         raise ApprovalRefused(f"{approver.id} filed case {state.complaint_id} and may not approve its adjustments")
+
+
+def check_answerer(actor: Actor, on_behalf_of: str | None) -> None:
+    """Raise InvalidCommand unless `actor` may give the customer's answer.
+
+    Answering is the customer's act. Staff who spoke with the customer may relay it, but only saying so
+    (`on_behalf_of`), so the timeline never shows an agent's answer as the customer's own.
+    """
+    if actor.role is Role.CUSTOMER:
+        if on_behalf_of is not None:
+            raise InvalidCommand("the customer answers for themselves: on_behalf_of is for staff relaying an answer")
+        return
+    if actor.role not in RELAY_ROLES:
+        raise InvalidCommand(f"a {actor.role.value} cannot answer for the customer")
+    if on_behalf_of != ON_BEHALF_OF_CUSTOMER:
+        raise InvalidCommand(
+            f"{actor.id} is {actor.role.value}, not the customer: relay the customer's answer "
+            f"on_behalf_of={ON_BEHALF_OF_CUSTOMER!r} (starter: answer --on-behalf)"
+        )

@@ -37,6 +37,8 @@ class Status(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    # A step could not go on by itself: a person resolves, reassigns or withdraws it.
+    NEEDS_ATTENTION = "needs_attention"
 
     @property
     def is_open(self) -> bool:

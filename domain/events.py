@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from domain.actors import Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.money import Fen
+from domain.policy import CasePolicy
 
 
 class Event(BaseModel):
@@ -40,6 +41,8 @@ class ComplaintFiled(Event):
     id_number: str | None = None
     partner_msisdn: str | None = None
     partner_carrier: str | None = None
+    # The server's rules this case runs under, for its whole life (None: filed before policies had versions).
+    policy: CasePolicy | None = None
 
 
 class ComplaintAcknowledged(Event):
@@ -140,6 +143,8 @@ class CustomerAnswered(Event):
     question_id: str
     answer: str
     comment: str = ""
+    # Set when someone other than the customer relays the customer's answer (e.g. "customer").
+    on_behalf_of: str | None = None
 
 
 class CustomerReminded(Event):
@@ -269,6 +274,33 @@ class ComplaintWithdrawn(Event):
     reason: str
 
 
+# --- a case that cannot go on by itself --------------------------------------------------------------
+
+
+class CaseNeedsAttention(Event):
+    """A playbook step could not go on (a refusal, an unknown party): a person takes the case from here."""
+
+    type: Literal["CaseNeedsAttention"] = "CaseNeedsAttention"
+    step: str
+    error_type: str
+    reason: str
+
+
+ReconciledStatus = Literal["terminated", "canceled", "failed", "timed_out"]
+
+
+class CaseReconciled(Event):
+    """The case's workflow stopped without closing the case, as Temporal reports it: what and by whom."""
+
+    type: Literal["CaseReconciled"] = "CaseReconciled"
+    run_id: str
+    execution_status: ReconciledStatus
+    # The request identity (e.g. the CLI or UI user) and the reason Temporal recorded, where it has them.
+    identity: str = ""
+    reason: str = ""
+    stopped_at: AwareDatetime
+
+
 AnyEvent = Annotated[
     ComplaintFiled
     | ComplaintAcknowledged
@@ -300,11 +332,15 @@ AnyEvent = Annotated[
     | ComplaintResolved
     | ComplaintClosed
     | ComplaintReopened
-    | ComplaintWithdrawn,
+    | ComplaintWithdrawn
+    | CaseNeedsAttention
+    | CaseReconciled,
     Field(discriminator="type"),
 ]
 
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+# mypy gives up matching a union of more than 32 members against TypeAdapter's type[T]: the annotation
+# above says what it is.
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type]
 EVENT_LIST_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
 
 

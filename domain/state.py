@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain import events as ev
 from domain.actors import Actor
 from domain.cases import Category, IntakeChannel, Priority, Status
+from domain.policy import LEGACY_POLICY, CasePolicy
 
 
 class _Frozen(BaseModel):
@@ -97,6 +98,10 @@ class ComplaintState(_Frozen):
     follow_ups: dict[str, AwareDatetime] = Field(default_factory=dict)
     notes: int = 0
     reopened: int = 0
+    # The rules recorded at filing; None only for cases filed before policies had versions.
+    policy: CasePolicy | None = None
+    # Why the case waits for a person (status needs_attention), or why its workflow stopped (reconciled).
+    attention_reason: str | None = None
     last_seq: int = 0
     updated_at: AwareDatetime
 
@@ -109,6 +114,11 @@ class ComplaintState(_Frozen):
         """The earliest running deadline: what a supervisor watches."""
         dues = [due for clock in self.clocks.values() if (due := clock.due_at) is not None]
         return min(dues) if dues else None
+
+    @property
+    def rules(self) -> CasePolicy:
+        """The policy this case runs under: the one recorded at filing, or the legacy defaults."""
+        return self.policy or LEGACY_POLICY.for_case(self.category, self.priority)
 
     @property
     def money_moved_fen(self) -> int:
@@ -225,9 +235,22 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 "resolved_at": None,
                 "close_reason": None,
                 "outcome": None,
+                "attention_reason": None,
             }
         case ev.ComplaintWithdrawn():
             return {"outcome": "withdrawn"}
+        case ev.CaseNeedsAttention(reason=reason):
+            return {"status": Status.NEEDS_ATTENTION, "attention_reason": reason}
+        case ev.CaseReconciled(execution_status=stopped):
+            # The workflow is gone: nothing works on the case any more, so the record says it ended, and how.
+            why = f"workflow {stopped}" + (f" by {event.identity}" if event.identity else "")
+            return {
+                "status": Status.CLOSED,
+                "closed_at": event.stopped_at,
+                "close_reason": f"workflow_{stopped}",
+                "pending_question": None,
+                "attention_reason": why + (f": {event.reason}" if event.reason else ""),
+            }
         case (
             ev.PartnerRequestSent()
             | ev.PartnerRequestConfirmed()
@@ -255,6 +278,7 @@ def start(event: ev.ComplaintFiled) -> ComplaintState:
         partner_carrier=event.partner_carrier,
         filed_by=event.actor,
         filed_at=event.at,
+        policy=event.policy,
         last_seq=1,
         updated_at=event.at,
     )

@@ -39,6 +39,8 @@ ENV_VARS: dict[str, str] = {
     "MSISDN_TOKEN_KEY": "msisdn_token_key",
     "SLA_WARN_PERCENT": "sla_warn_percent",
     "REOPEN_WINDOW_DAYS": "reopen_window_days",
+    "COMPLAINTS_POLICY_FILE": "policy_file",
+    "RECONCILE_INTERVAL_SECONDS": "reconcile_interval_seconds",
     "LOG_FORMAT": "log_format",
     "LOG_LEVEL": "log_level",
 }
@@ -58,6 +60,8 @@ ENV_HELP: dict[str, str] = {
     "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
     "SLA_WARN_PERCENT": "share of an SLA deadline after which a warning is raised, in percent (default 80)",
     "REOPEN_WINDOW_DAYS": "days after closing during which a case may be reopened (default 7)",
+    "COMPLAINTS_POLICY_FILE": "JSON file of the versioned case policy the worker assigns; replaces the three above",
+    "RECONCILE_INTERVAL_SECONDS": "how often the worker looks for case workflows stopped from outside (default 60)",
     "LOG_FORMAT": "console or json (default console)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)",
 }
@@ -86,6 +90,9 @@ class Settings(BaseModel):
     msisdn_token_key: str = Field(default=DEV_MSISDN_TOKEN_KEY, min_length=MIN_TOKEN_KEY_LENGTH, repr=False)
     sla_warn_percent: int = Field(default=80, ge=1, le=99)
     reopen_window_days: int = Field(default=7, ge=0, le=365)
+    # The worker's case policy (domain.policy): read by the worker only. Filers never send policy.
+    policy_file: Path | None = None
+    reconcile_interval_seconds: int = Field(default=60, ge=1, le=86400)
     log_format: LogFormat = "console"
     log_level: LogLevel = "INFO"
 
@@ -138,6 +145,12 @@ def _exit_with(message: str) -> NoReturn:
 def _path(variable: str, raw: str) -> Path:
     if "\x00" in raw:
         raise ConfigError(f"{variable}={raw!r} must be a directory path")
+    return Path(raw)
+
+
+def _file_path(variable: str, raw: str) -> Path:
+    if "\x00" in raw:
+        raise ConfigError(f"{variable}={raw!r} must be a file path")
     return Path(raw)
 
 
@@ -263,6 +276,8 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "MSISDN_TOKEN_KEY": _token_key,
     "SLA_WARN_PERCENT": _int_in(1, 99, "a whole percent of the deadline from 1 to 99 (e.g. 80)"),
     "REOPEN_WINDOW_DAYS": _int_in(0, 365, "a whole number of days from 0 to 365 (e.g. 7)"),
+    "COMPLAINTS_POLICY_FILE": _file_path,
+    "RECONCILE_INTERVAL_SECONDS": _int_in(1, 86400, "a whole number of seconds from 1 to 86400 (e.g. 60)"),
     "LOG_FORMAT": _choice(("console", "json"), str.lower),
     "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
 }

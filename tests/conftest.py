@@ -13,7 +13,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -25,14 +25,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.partner_carriers import HttpPartnerCarriers
-from client.api import ComplaintClient
+from client.api import ClientOptions, ComplaintClient
+from domain.policy import Policy
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
 from worker import Dependencies, build_worker
 from workflows import search_attributes
-from workflows.messages import EngineOptions
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TOKEN_KEY = "test-token-key-0123456789abcdef"
@@ -139,10 +139,11 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
 
 @contextlib.asynccontextmanager
 async def engine(
-    env: WorkflowEnvironment, deps: Dependencies, **options: object
+    env: WorkflowEnvironment, deps: Dependencies, *, policy: Policy | Callable[[], Policy] | None = None
 ) -> AsyncIterator[ComplaintClient]:
-    """A worker on a task queue of its own, and a client filing onto it."""
-    engine_options = EngineOptions(task_queue=f"tq-{uuid.uuid4().hex}", **options)  # type: ignore[arg-type]
-    worker: Worker = build_worker(env.client, deps, engine_options.task_queue)
+    """A worker on a task queue of its own, with `policy` as its case policy, and a client filing onto it."""
+    options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
+    current = (lambda: policy) if isinstance(policy, Policy) else policy
+    worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current)
     async with worker:
-        yield ComplaintClient(env.client, options=engine_options, token_key=TOKEN_KEY)
+        yield ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)

@@ -7,8 +7,9 @@ activities for I/O, `workflow.wait_condition` for waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -18,13 +19,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities
-    from activities.event_store import AppendEventsInput, EventStoreActivities
+    from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
+    from activities.policy import PolicyActivities, PolicyRequest
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
     from domain.events import AnyEvent
-    from domain.sla import RESOLVE, SlaPolicy, escalation_role, policy_for
+    from domain.policy import CasePolicy
+    from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
@@ -49,7 +52,6 @@ class Case:
 
     def __init__(self, start: ComplaintInput) -> None:
         self.input = start
-        self.options = start.options
         self.timeline: list[ev.Event] = []
         self.state: ComplaintState | None = None
         self._unsaved: list[ev.Event] = []
@@ -57,8 +59,8 @@ class Case:
         self._published: dict[str, Any] = {}
         # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
         self.clock_version = 0
-        for event in start.history:
-            self._fold(event)
+        # Set while the case opens (see `opening`): the time its first events carry.
+        self._held_time: datetime | None = None
 
     # --- events ----------------------------------------------------------------------------
 
@@ -67,10 +69,58 @@ class Case:
         return self.input.intake.complaint_id
 
     @property
+    def rules(self) -> CasePolicy:
+        """The server's policy this case runs under, as its first event recorded it."""
+        return self.current.rules
+
+    @property
     def policy(self) -> SlaPolicy:
-        """The deadlines of this case: the deployment's override for its category, or the default."""
+        """The deadlines of this case, from the policy recorded at filing."""
+        return self.rules.sla
+
+    def now(self) -> datetime:
+        return self._held_time or workflow.now()
+
+    @contextlib.asynccontextmanager
+    async def opening(self) -> AsyncIterator[None]:
+        """Open the case at the time its run started, and keep that time until its first events are saved.
+
+        The opening reads from a local activity (policy, or the stored events). After a local activity
+        `workflow.now()` is not the same on replay as it was the first time, so events recorded then would
+        differ on replay from the ones saved: their time is taken before it instead.
+        """
+        self._held_time = workflow.now()
+        try:
+            yield
+            await self.save()
+        finally:
+            self._held_time = None
+
+    async def current_policy(self) -> CasePolicy:
+        """The worker's policy for a case like this one, asked once at filing; its answer stays in history.
+
+        A local activity, inside the first workflow task: the case is without events only for that moment
+        (the view query says it is still opening, and the client asks again).
+        """
         intake = self.input.intake
-        return self.options.sla_overrides.get(intake.category) or policy_for(intake.category, intake.priority)
+        return await workflow.execute_local_activity_method(
+            PolicyActivities.current_policy,
+            PolicyRequest(category=intake.category, priority=intake.priority),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+    async def restore(self) -> None:
+        """Fold the case's events as the event store holds them (a reopened case's earlier runs).
+
+        Read by the worker, never taken from the caller: the events carry the policy the case keeps.
+        """
+        events = await workflow.execute_local_activity_method(
+            EventStoreActivities.load_events,
+            LoadEventsInput(complaint_id=self.complaint_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        for event in events:
+            self._fold(event)
 
     @property
     def current(self) -> ComplaintState:
@@ -82,7 +132,7 @@ class Case:
         event = event_type(
             complaint_id=self.complaint_id,
             seq=(self.state.last_seq if self.state else 0) + 1,
-            at=workflow.now(),
+            at=self.now(),
             actor=actor,
             **fields,
         )
@@ -238,7 +288,7 @@ class Case:
     ) -> Adjustment:
         """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
         adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
-        approval = needs_approval(kind, amount_fen, self.options.approval_limit_fen)
+        approval = needs_approval(kind, amount_fen, self.rules.approval_limit_fen)
         self.record(
             ev.AdjustmentProposed,
             adjustment_id=adjustment_id,

@@ -12,17 +12,20 @@ from datetime import timedelta
 from typing import Any, cast
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.actors import Role
-    from domain.approval import check_approver
+    from domain.approval import check_answerer, check_approver
     from domain.cases import Category, Status
     from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.playbooks.common import ACKNOWLEDGEMENTS
-    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy
+    from domain.policy import CasePolicy
+    from domain.reopening import check_reopen
+    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, escalation_role
     from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
     from workflows.case import Case
     from workflows.messages import (
@@ -59,6 +62,8 @@ PLAYBOOKS: dict[Category, Playbook] = {
 }
 
 CONFIRM_QUESTION = "confirm-resolution"
+# What the view query says while a run has no state yet (its opening local activity is running).
+STILL_OPENING = "is still being opened"
 
 
 @workflow.defn
@@ -72,16 +77,20 @@ class ComplaintWorkflow:
     async def run(self, start: ComplaintInput) -> CaseOutcome:
         case = self.case
         intake = start.intake
+        async with case.opening():
+            if start.is_reopening:
+                await case.restore()
+                if case.state is None:
+                    raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
+                                           non_retryable=True)
+                self._check_reopen()  # refused: the run fails, nothing recorded, the case stays as it was
+                self._reopen(start)
+            else:
+                self._file(start, await case.current_policy())
         policy = case.policy
-        reopened = case.state is not None
-        if reopened:
-            self._reopen(start, policy)
-        else:
-            self._file(start, policy)
-        await case.save()
         sla = asyncio.create_task(case.watch_sla(policy))
 
-        if reopened:
+        if start.is_reopening:
             # A reopened case is worked by a person (resolve_manually): running the playbook again could
             # move money a second time for the same complaint.
             await workflow.wait_condition(lambda: self._settled())
@@ -91,7 +100,12 @@ class ComplaintWorkflow:
             if not playbook.done():
                 playbook.cancel()  # withdrawn, or resolved by hand, while the playbook still worked
             else:
-                await playbook  # surfaces a playbook failure as the workflow's failure
+                try:
+                    await playbook
+                except (ActivityError, ChildWorkflowError, ApplicationError) as failure:
+                    # A step that cannot go on ends in a state a person can act on, never in a dead run.
+                    await self._needs_attention(failure)
+                    await workflow.wait_condition(lambda: self._settled())
         await self._stop_clock(RESOLVE)
 
         if case.current.is_open:
@@ -99,13 +113,41 @@ class ComplaintWorkflow:
         await case.save()
         await sla
         await self._archive_when_closed()
+        return self._outcome()
+
+    def _outcome(self) -> CaseOutcome:
+        state = self.case.current
         return CaseOutcome(
-            complaint_id=case.complaint_id,
-            status=case.current.status.value,
-            outcome=case.current.outcome,
-            close_reason=case.current.close_reason,
-            money_moved_fen=case.current.money_moved_fen,
-            events=case.current.last_seq,
+            complaint_id=state.complaint_id,
+            status=state.status.value,
+            outcome=state.outcome,
+            close_reason=state.close_reason,
+            money_moved_fen=state.money_moved_fen,
+            events=state.last_seq,
+        )
+
+    def _check_reopen(self) -> None:
+        """The reopen window is the case's own policy, checked here too: a caller's check is not enough."""
+        try:
+            check_reopen(self.case.current, self.case.now(), self.case.rules.reopen_window)
+        except InvalidCommand as refusal:
+            raise ApplicationError(str(refusal), type="ReopenRefused", non_retryable=True) from None
+
+    async def _needs_attention(self, failure: FailureError) -> None:
+        """Record why the playbook stopped, escalate one rung and tell that rung: a person takes it from here."""
+        case = self.case
+        step, error_type, reason = describe_failure(failure)
+        level = case.current.escalation_level + 1
+        role = escalation_role(level)
+        case.record(ev.CaseNeedsAttention, step=step, error_type=error_type, reason=reason)
+        case.record(ev.CaseEscalated, level=level, to_role=role, reason=f"needs attention: {reason}")
+        await case.save()
+        await case.notify(
+            f"attention-{level}",
+            role.value,
+            role.value,
+            f"Case {case.complaint_id} needs attention (level {level})",
+            f"Step {step} cannot go on: {reason}. Resolve, reassign or withdraw the case.",
         )
 
     def _settled(self) -> bool:
@@ -130,7 +172,7 @@ class ComplaintWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
-    def _file(self, start: ComplaintInput, policy: SlaPolicy) -> None:
+    def _file(self, start: ComplaintInput, policy: CasePolicy) -> None:
         intake = start.intake
         case = self.case
         case.record(
@@ -145,9 +187,10 @@ class ComplaintWorkflow:
             id_number=intake.id_number,
             partner_msisdn=intake.partner_msisdn,
             partner_carrier=intake.partner_carrier.value if intake.partner_carrier else None,
+            policy=policy,
         )
-        self._start_clock(ACKNOWLEDGE, policy.acknowledge_within)
-        self._start_clock(RESOLVE, policy.resolve_within)
+        self._start_clock(ACKNOWLEDGE, policy.sla.acknowledge_within)
+        self._start_clock(RESOLVE, policy.sla.resolve_within)
         filer = intake.filed_by
         assignee = filer.id if filer.role in (Role.AGENT, Role.STORE_MANAGER) else "store-desk"
         case.record(
@@ -155,20 +198,20 @@ class ComplaintWorkflow:
         )
         case.record(ev.SlaClockStopped, clock=ACKNOWLEDGE)
 
-    def _reopen(self, start: ComplaintInput, policy: SlaPolicy) -> None:
-        """A new run of a closed case: its clocks pick up again where the reopen puts them."""
+    def _reopen(self, start: ComplaintInput) -> None:
+        """A new run of a closed case, under the policy it was filed with: its clocks pick up again."""
         assert start.reopened_by is not None
         self.case.record(
             ev.ComplaintReopened, actor=start.reopened_by, reason=start.reopen_reason or "reopened"
         )
-        self._start_clock(RESOLVE, policy.resolve_within)
+        self._start_clock(RESOLVE, self.case.policy.resolve_within)
 
     def _start_clock(self, clock: str, budget: timedelta) -> None:
         self.case.record(
             ev.SlaClockStarted,
             clock=clock,
             budget_seconds=int(budget.total_seconds()),
-            warn_percent=self.case.options.warn_percent,
+            warn_percent=self.case.rules.warn_percent,
         )
 
     async def _stop_clock(self, clock: str) -> None:
@@ -209,12 +252,14 @@ class ComplaintWorkflow:
             question_id=request.question_id,
             answer=request.answer,
             comment=request.comment,
+            on_behalf_of=request.on_behalf_of,
         )
         await self.case.save()
         return request.answer
 
     @answer.validator
     def _validate_answer(self, request: CustomerAnswer) -> None:
+        check_answerer(request.actor, request.on_behalf_of)
         pending = self.case.current.pending_question
         if pending is None or pending.question_id != request.question_id:
             asked = f"the open question is {pending.question_id!r}" if pending else "no question is open"
@@ -311,4 +356,20 @@ class ComplaintWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
+        if self.case.state is None:
+            raise InvalidCommand(f"case {self.case.complaint_id} {STILL_OPENING}: ask again in a moment")
         return CaseView(state=self.case.current, timeline=cast(list[AnyEvent], self.case.timeline))
+
+
+def describe_failure(failure: BaseException) -> tuple[str, str, str]:
+    """(step, error type, reason) of a playbook failure, for the record and the person who takes it over."""
+    step = failure.activity_type if isinstance(failure, ActivityError) else "playbook"
+    if isinstance(failure, ChildWorkflowError):
+        step = failure.workflow_type
+    cause: BaseException | None = failure
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    if isinstance(cause, ApplicationError):
+        return step, cause.type or "ApplicationError", cause.message
+    detail = failure.__cause__ or failure
+    return step, type(detail).__name__, str(detail)

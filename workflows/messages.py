@@ -7,10 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
-from domain.cases import Category
 from domain.events import AnyEvent
 from domain.intake import ComplaintIntake
-from domain.sla import SlaPolicy
 from domain.state import ComplaintState
 
 
@@ -30,25 +28,20 @@ class _Message(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class EngineOptions(_Message):
-    """Settings the workflow needs, handed in by the starter so the workflow never reads the environment."""
-
-    approval_limit_fen: int = Field(default=5000, ge=0)
-    warn_percent: int = Field(default=80, gt=0, lt=100)
-    task_queue: str = "complaints"
-    # A deployment's own deadlines for some categories, replacing domain.sla's defaults.
-    sla_overrides: dict[Category, SlaPolicy] = Field(default_factory=dict)
-    reopen_window_days: int = Field(default=7, ge=0)
-
-
 class ComplaintInput(_Message):
+    """What starts a case's run. It carries no rules: the policy is the worker's (see domain.policy), and
+    fields a caller adds (an old client's `options` or `history`) are ignored."""
+
     intake: ComplaintIntake
     msisdn_token: str
-    options: EngineOptions = EngineOptions()
-    # Set when a closed case is reopened: the new run continues from these events.
-    history: list[AnyEvent] = Field(default_factory=list)
+    # Set when a closed case is reopened. The new run reads the case's events (and with them the policy
+    # it keeps) from the event store itself, never from the caller.
     reopen_reason: str | None = None
     reopened_by: Actor | None = None
+
+    @property
+    def is_reopening(self) -> bool:
+        return self.reopened_by is not None
 
 
 class CaseOutcome(_Message):
@@ -65,6 +58,8 @@ class CustomerAnswer(_Message):
     answer: Text
     comment: Text = Field(default="", max_length=2000)
     actor: Actor
+    # Staff relaying what the customer said name whom they speak for ("customer"); the customer leaves it unset.
+    on_behalf_of: str | None = Field(default=None, max_length=32)
 
 
 class ApprovalDecision(_Message):

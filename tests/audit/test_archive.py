@@ -128,14 +128,11 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
             assert await archive.runs(case_id) == [replace(r, history=None) for r in runs]  # archived_at too
 
             # The customer comes back: a new run of the same workflow id, archived with the first.
-            view = await client.view(case_id)
             second = await temporal.start_workflow(
                 ComplaintWorkflow.run,
                 ComplaintInput(
                     intake=intake,
                     msisdn_token=msisdn_token(TOKEN_KEY, intake.msisdn),
-                    options=client.options,
-                    history=view.timeline,
                     reopen_reason="calls went to the old number again",
                     reopened_by=CUSTOMER,
                 ),

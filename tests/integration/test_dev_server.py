@@ -13,7 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from client.queries import CaseFilter
 from domain.actors import Actor, Role
-from domain.cases import Category
+from domain.cases import Category, Priority
+from domain.policy import Policy
 from domain.sla import policy_for
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
@@ -59,7 +60,8 @@ async def test_list_finds_the_stalled_cases(
     tight = policy_for(Category.FORWARDING_CANCEL, "normal").model_copy(
         update={"resolve_within": timedelta(seconds=3), "re_escalate_after": timedelta(minutes=10)}
     )
-    async with engine(dev_env, deps, sla_overrides={Category.FORWARDING_CANCEL: tight}) as tight_client:
+    tight_policy = Policy(version="tight", sla_overrides={Category.FORWARDING_CANCEL: {Priority.NORMAL: tight}})
+    async with engine(dev_env, deps, policy=tight_policy) as tight_client:
         stalled = [forwarding_intake() for _ in range(3)]
         for intake in stalled:
             await tight_client.file(intake)

@@ -37,7 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.partner_carriers import HttpPartnerCarriers
 from cli.demo import Story, drive
-from client.api import ComplaintClient
+from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
@@ -50,7 +50,6 @@ from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER, VALIDIT
 from store.db import connect_pool
 from worker import Dependencies, build_worker
 from workflows import search_attributes
-from workflows.messages import EngineOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -451,7 +450,7 @@ async def recording_environment(
     env = await _server(time_skipping)
     try:
         async with HttpPartnerCarriers(sandbox.url) as partners:
-            options = EngineOptions(task_queue=f"replay-{uuid.uuid4().hex[:8]}")
+            options = ClientOptions(task_queue=f"replay-{uuid.uuid4().hex[:8]}")
             async with build_worker(
                 env.client, Dependencies(pool=pool, partners=partners), options.task_queue
             ):

@@ -52,6 +52,8 @@ def test_every_variable_is_read() -> None:
         "MSISDN_TOKEN_KEY": "k" * 32,
         "SLA_WARN_PERCENT": "75",
         "REOPEN_WINDOW_DAYS": "14",
+        "COMPLAINTS_POLICY_FILE": "/etc/complaints/policy.json",
+        "RECONCILE_INTERVAL_SECONDS": "30",
         "LOG_FORMAT": "JSON",
         "LOG_LEVEL": "debug",
     }
@@ -63,6 +65,8 @@ def test_every_variable_is_read() -> None:
     assert settings.task_queue == "complaints.v2"
     assert settings.database_url == "postgresql://complaints:secret@complaints-db:5432/complaints"
     assert settings.reopen_window_days == 14
+    assert settings.policy_file == Path("/etc/complaints/policy.json")
+    assert settings.reconcile_interval_seconds == 30
     assert settings.partner_url == "https://partner.example.com:8443"  # trailing slash dropped
     assert (settings.temporal_port, settings.temporal_ui_port, settings.partner_port) == (17233, 18233, 18787)
     assert settings.approval_limit_fen == 0
@@ -132,6 +136,8 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("LOG_FORMAT", "xml", "must be one of: console, json"),
     ("LOG_LEVEL", "verbose", "must be one of: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("COMPLAINTS_DATA_DIR", "bad\x00dir", "must be a directory path"),
+    ("COMPLAINTS_POLICY_FILE", "bad\x00file", "must be a file path"),
+    ("RECONCILE_INTERVAL_SECONDS", "0", "must be a whole number of seconds from 1 to 86400"),
 ]
 
 

@@ -1,0 +1,33 @@
+"""The worker's policy, handed to a case once, when it is filed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import activity
+
+from activities.logging import activity_log
+from domain.cases import Category, Priority
+from domain.policy import CasePolicy, Policy
+
+
+class PolicyRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category: Category
+    priority: Priority
+
+
+class PolicyActivities:
+    def __init__(self, current: Callable[[], Policy]) -> None:
+        # A callable, not a value: a deployment that publishes a new policy version has it apply to cases
+        # filed from then on, without a restart (see runtime.policy.PolicySource).
+        self._current = current
+
+    @activity.defn
+    async def current_policy(self, request: PolicyRequest) -> CasePolicy:
+        """The rules a new case of this category and priority runs under, from the worker's configuration."""
+        policy = self._current().for_case(request.category, request.priority)
+        activity_log().debug("policy assigned", policy_version=policy.version)
+        return policy

@@ -1,0 +1,87 @@
+"""The deployment's rules for cases: approval limit, SLA deadlines, warning share, reopen window. Pure data.
+
+Policy belongs to the server, never to whoever files a case: the worker loads it from its own
+configuration (settings or a versioned policy file), and each case records, in its first event, the
+version and the content it runs under. A case keeps that policy for its whole life, through reopening
+and through later versions the deployment publishes, the way in-flight cases keep their entitlement
+version when the rules change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.cases import Category, Priority
+from domain.sla import DEFAULT_REOPEN_WINDOW, DEFAULT_WARN_PERCENT, SlaPolicy, policy_for
+
+DEFAULT_APPROVAL_LIMIT_FEN = 5000
+
+
+class CasePolicy(BaseModel):
+    """The rules one case runs under, as recorded in its first event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(min_length=1, max_length=64)
+    approval_limit_fen: int = Field(ge=0)
+    warn_percent: int = Field(gt=0, lt=100)
+    reopen_window_days: int = Field(ge=0, le=365)
+    sla: SlaPolicy
+
+    @property
+    def reopen_window(self) -> timedelta:
+        return timedelta(days=self.reopen_window_days)
+
+
+class Policy(BaseModel):
+    """The deployment's policy: one version of the rules for every case filed while it is current.
+
+    `sla_overrides` replaces domain.sla's table for some categories and priorities, keyed by category
+    and then priority; what it does not name keeps the table's defaults.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    approval_limit_fen: int = Field(default=DEFAULT_APPROVAL_LIMIT_FEN, ge=0)
+    warn_percent: int = Field(default=DEFAULT_WARN_PERCENT, gt=0, lt=100)
+    reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW.days, ge=0, le=365)
+    sla_overrides: dict[Category, dict[Priority, SlaPolicy]] = Field(default_factory=dict)
+
+    def for_case(self, category: Category, priority: Priority) -> CasePolicy:
+        """The rules a case of this category and priority runs under."""
+        sla = self.sla_overrides.get(category, {}).get(priority) or policy_for(category, priority)
+        return CasePolicy(
+            version=self.version,
+            approval_limit_fen=self.approval_limit_fen,
+            warn_percent=self.warn_percent,
+            reopen_window_days=self.reopen_window_days,
+            sla=sla,
+        )
+
+
+def content_version(
+    approval_limit_fen: int = DEFAULT_APPROVAL_LIMIT_FEN,
+    warn_percent: int = DEFAULT_WARN_PERCENT,
+    reopen_window_days: int = DEFAULT_REOPEN_WINDOW.days,
+) -> str:
+    """A version name for a policy given by settings alone: it changes exactly when a value changes."""
+    content = f"{approval_limit_fen}/{warn_percent}/{reopen_window_days}"
+    return "settings-" + hashlib.sha256(content.encode()).hexdigest()[:12]
+
+
+def settings_policy(approval_limit_fen: int, warn_percent: int, reopen_window_days: int) -> Policy:
+    """The policy of a deployment that has no policy file: the settings' values and domain.sla's table."""
+    return Policy(
+        version=content_version(approval_limit_fen, warn_percent, reopen_window_days),
+        approval_limit_fen=approval_limit_fen,
+        warn_percent=warn_percent,
+        reopen_window_days=reopen_window_days,
+    )
+
+
+# What cases recorded before policies were versioned ran under: the defaults every deployment had.
+LEGACY_POLICY = Policy(version="legacy")
