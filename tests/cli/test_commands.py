@@ -29,7 +29,9 @@ async def test_show_prints_the_open_question_its_deadlines_and_the_adjustments(c
     assert adjustment[:4] == ["adj-1", "double_refund", "¥24.00", "proposed,"], adjustment
     assert "waits for a supervisor" in waiting.stdout
 
-    approved = await run_starter(["approve", case, "adj-1", "--as", "sup-zhang"], cli_engine.env)
+    approved = await run_starter(
+        ["approve", case, "adj-1", "--as", "sup-zhang", "--role", "supervisor"], cli_engine.env
+    )
     assert approved.returncode == 0, str(approved)
     await wait_for_question(cli_engine.client, case)
     asked = await run_starter(["show", case], cli_engine.env)

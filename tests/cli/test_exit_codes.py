@@ -19,7 +19,7 @@ from worker import Dependencies
 WORKER_COMMANDS = [
     ["show", "CMP-20261125-1a2b3c4d"],
     ["note", "CMP-20261125-1a2b3c4d", "called back"],
-    ["approve", "CMP-20261125-1a2b3c4d", "adj-1"],
+    ["approve", "CMP-20261125-1a2b3c4d", "adj-1", "--as", "sup-zhang", "--role", "supervisor"],
     ["resolve", "CMP-20261125-1a2b3c4d", "--outcome", "fixed", "--summary", "fixed"],
 ]
 
@@ -59,7 +59,10 @@ async def test_temporal_up_but_no_worker_is_one_line_within_5_seconds(
 async def test_refused_by_the_engine_is_1(cli_engine: CliEngine) -> None:
     unknown = await run_starter(["show", f"CMP-NONE-{uuid.uuid4().hex[:6]}"], cli_engine.env)
     assert unknown.returncode == 1 and "no case CMP-NONE" in one_line(unknown)
-    no_adjustment = await run_starter(["approve", f"CMP-NONE-{uuid.uuid4().hex[:6]}", "adj-1"], cli_engine.env)
+    no_adjustment = await run_starter(
+        ["approve", f"CMP-NONE-{uuid.uuid4().hex[:6]}", "adj-1", "--as", "sup-zhang", "--role", "supervisor"],
+        cli_engine.env,
+    )
     assert no_adjustment.returncode == 1, str(no_adjustment)
 
 

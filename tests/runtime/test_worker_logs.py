@@ -25,7 +25,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from cli.connect import engine_options
+from cli.connect import client_options
 from cli.demo import Story, drive
 from cli.stories import seed_stories
 from client.api import ComplaintClient, connect_temporal
@@ -83,7 +83,7 @@ async def test_the_console_log_of_a_real_worker(data_dir: Path) -> None:
     refused = story(stories, "overcharge", approvals={"double_refund": (False, "the web bill shows the same")})
     approved = story(stories, "overcharge")
     temporal = await connect_temporal(f"127.0.0.1:{settings.temporal_port}", settings.temporal_namespace)
-    client = ComplaintClient(temporal, options=engine_options(settings), token_key=settings.msisdn_token_key)
+    client = ComplaintClient(temporal, options=client_options(settings), token_key=settings.msisdn_token_key)
     partner = f"http://127.0.0.1:{settings.partner_port}"
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{partner}/admin/faults", json={"fail_next": 1}) as response:
