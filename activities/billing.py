@@ -20,6 +20,7 @@ from adapters.billing import (
     AdjustmentReceipt,
     AdjustmentRequest,
     AgentStore,
+    AlreadyRemedied,
     BalanceChange,
     BillingError,
     BillingSystem,
@@ -29,6 +30,7 @@ from adapters.billing import (
     CustomerStatus,
     DailyCharge,
     MonthlyBill,
+    PriorRemedy,
     ReceivedSmsSource,
     SpSubscription,
     TariffPlan,
@@ -39,6 +41,15 @@ AdjustmentCommand = AdjustmentRequest
 
 class _Input(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class AdjustmentOutcome(BaseModel):
+    """What became of an adjustment: applied (the receipt), or not, since its charge was already remedied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    receipt: AdjustmentReceipt | None = None
+    already_remedied: PriorRemedy | None = None
 
 
 class MsisdnQuery(_Input):
@@ -208,9 +219,13 @@ class BillingActivities:
     # --- writes, each idempotent by its key ------------------------------------------------------
 
     @activity.defn
-    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentReceipt:
+    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentOutcome:
+        """Apply once; a charge another case (or this one) already remedied is an answer, not a failure."""
         with _refusals_are_permanent():
-            return await self._billing.apply_adjustment(command)
+            try:
+                return AdjustmentOutcome(receipt=await self._billing.apply_adjustment(command))
+            except AlreadyRemedied as refusal:
+                return AdjustmentOutcome(already_remedied=refusal.prior)
 
     @activity.defn
     async def cancel_number_change_notice(self, command: BillingCommand) -> ActionReceipt:

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.actors import Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
+from domain.citations import Citation
 from domain.money import Fen
 
 
@@ -162,6 +163,8 @@ class AdjustmentProposed(Event):
     needs_approval: bool
     validity_until: date | None = None
     sp_code: str | None = None
+    # The records the adjustment rests on (ids and content hashes); empty in events from before citations.
+    citations: list[Citation] = Field(default_factory=list)
 
 
 class AdjustmentApproved(Event):
@@ -184,6 +187,19 @@ class AdjustmentApplied(Event):
     idempotency_key: str
     ledger_id: str
     effective: bool
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class AdjustmentAlreadyRemedied(Event):
+    """The billing system refused the adjustment: a charge it cites was already remedied. No money moved."""
+
+    type: Literal["AdjustmentAlreadyRemedied"] = "AdjustmentAlreadyRemedied"
+    adjustment_id: str
+    charge: str  # the charge key, kind:record_id
+    prior_complaint_id: str
+    prior_ledger_id: str
+    prior_applied_at: AwareDatetime
+    idempotency_key: str
 
 
 # --- SLA and escalation -------------------------------------------------------------------------
@@ -269,6 +285,17 @@ class ComplaintWithdrawn(Event):
     reason: str
 
 
+# --- related cases ------------------------------------------------------------------------------
+
+
+class LinkedToCase(Event):
+    """Open cases of the same number and category, found when this one was filed (filing is not blocked)."""
+
+    type: Literal["LinkedToCase"] = "LinkedToCase"
+    linked_complaint_ids: list[str] = Field(min_length=1)
+    reason: str
+
+
 AnyEvent = Annotated[
     ComplaintFiled
     | ComplaintAcknowledged
@@ -300,7 +327,9 @@ AnyEvent = Annotated[
     | ComplaintResolved
     | ComplaintClosed
     | ComplaintReopened
-    | ComplaintWithdrawn,
+    | ComplaintWithdrawn
+    | AdjustmentAlreadyRemedied
+    | LinkedToCase,
     Field(discriminator="type"),
 ]
 

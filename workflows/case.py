@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
+    from domain.citations import Citation
     from domain.events import AnyEvent
     from domain.sla import RESOLVE, SlaPolicy, escalation_role, policy_for
     from domain.state import Adjustment, ComplaintState, apply
@@ -235,8 +236,15 @@ class Case:
         *,
         validity_until: date | None = None,
         sp_code: str | None = None,
+        citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
+
+        `citations` are the records it rests on; the billing system checks them and refuses a second
+        remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
+        the case, ledger row and time of the first remedy.
+        """
+        cited = list(citations or [])
         adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
         approval = needs_approval(kind, amount_fen, self.options.approval_limit_fen)
         self.record(
@@ -248,6 +256,7 @@ class Case:
             needs_approval=approval,
             validity_until=validity_until,
             sp_code=sp_code,
+            citations=cited,
         )
         await self.save()
         if approval:
@@ -264,7 +273,7 @@ class Case:
             if self.current.adjustments[adjustment_id].status != "approved":
                 return self.current.adjustments[adjustment_id]
         key = self.key(adjustment_id)
-        receipt = await self.call(
+        outcome = await self.call(
             BillingActivities.apply_adjustment,
             AdjustmentCommand(
                 idempotency_key=key,
@@ -275,8 +284,24 @@ class Case:
                 reason=reason,
                 validity_until=validity_until,
                 sp_code=sp_code,
+                citations=cited,
             ),
         )
+        if outcome.already_remedied is not None:
+            prior = outcome.already_remedied
+            self.record(
+                ev.AdjustmentAlreadyRemedied,
+                adjustment_id=adjustment_id,
+                charge=prior.charge,
+                prior_complaint_id=prior.complaint_id,
+                prior_ledger_id=prior.ledger_id,
+                prior_applied_at=prior.applied_at,
+                idempotency_key=key,
+            )
+            await self.save()
+            return self.current.adjustments[adjustment_id]
+        receipt = outcome.receipt
+        assert receipt is not None, "the billing system answered neither a receipt nor a prior remedy"
         self.record(
             ev.AdjustmentApplied,
             adjustment_id=adjustment_id,
@@ -285,6 +310,7 @@ class Case:
             idempotency_key=key,
             ledger_id=receipt.ledger_id,
             effective=receipt.effective,
+            citations=cited,
         )
         await self.save()
         return self.current.adjustments[adjustment_id]
