@@ -63,8 +63,10 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     client = await complaint_client(settings)
-    handle = await client.file(intake)
-    print(f"filed {intake.complaint_id} ({intake.category.value}), run {handle.result_run_id}")
+    receipt = await client.file(intake)
+    print(f"filed {intake.complaint_id} ({intake.category.value}), run {receipt.run_id}")
+    if receipt.linked_case_ids:
+        print(f"linked to open case(s) of the same number and category: {', '.join(receipt.linked_case_ids)}")
     return 0
 
 

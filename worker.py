@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
+from activities.cases import CaseLookupActivities
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
@@ -68,6 +69,7 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
     partners = PartnerActivities(deps.partners)
     notifications = NotificationActivities(deps.pool)
     archive = ArchiveActivities(client, deps.pool)
+    cases = CaseLookupActivities(deps.pool)
     return Worker(
         client,
         task_queue=task_queue,
@@ -77,6 +79,7 @@ def build_worker(client: Client, deps: Dependencies, task_queue: str, **worker_o
             notifications.notify,
             partners.cancel_forwarding,
             partners.joint_verification,
+            cases.open_cases_like,
             *billing.all(),
             *archive.all(),
         ],

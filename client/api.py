@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from domain.actors import Actor
-from domain.events import ComplaintFiled
+from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.reopening import check_reopen
 from domain.validation import describe
@@ -51,6 +52,24 @@ class CaseSummary:
     assignee: str | None
     escalation_level: int
     sla_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FilingReceipt:
+    """What filing a case answers: its id and run, and the open cases of the same number and category.
+
+    `linked_case_ids` is what the case itself recorded (its LinkedToCase event); None when the case had
+    not looked yet within the wait (its timeline will still show it). The receipt also stands for the
+    workflow handle (`result()`, `describe()`, ...), so scripts written against the handle keep working.
+    """
+
+    complaint_id: str
+    run_id: str | None
+    linked_case_ids: list[str] | None
+    handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handle, name)
 
 
 class CaseNotFound(LookupError):
@@ -89,8 +108,39 @@ class ComplaintClient:
 
     # --- filing ----------------------------------------------------------------------------
 
-    async def file(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
-        """Start the case's workflow; its id is the complaint id, so a second filing is refused."""
+    async def file(self, intake: ComplaintIntake, *, wait_for_links: float = 10.0) -> FilingReceipt:
+        """Start the case's workflow; its id is the complaint id, so a second filing is refused.
+
+        Then wait up to `wait_for_links` seconds (0: not at all) for the case to look up the open cases
+        of the same number and category, and return them in the receipt. Filing is never blocked by them.
+        """
+        handle = await self._start(intake)
+        linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
+        return FilingReceipt(
+            complaint_id=intake.complaint_id,
+            run_id=handle.result_run_id,
+            linked_case_ids=linked,
+            handle=handle,
+        )
+
+    async def _linked_cases(self, complaint_id: str, wait_seconds: float) -> list[str] | None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + wait_seconds
+        while True:
+            remaining = give_up - loop.time()
+            try:
+                # Bounded: with no worker running, a query waits for one indefinitely.
+                view = await asyncio.wait_for(self.view(complaint_id), timeout=max(remaining, 0.1))
+            except TimeoutError:
+                return None
+            link = next((e for e in view.timeline if isinstance(e, LinkedToCase)), None)
+            if link is not None:
+                return list(link.linked_complaint_ids)
+            if not view.state.is_open or loop.time() >= give_up:
+                return None
+            await asyncio.sleep(0.05)
+
+    async def _start(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
         try:
             return await self.temporal.start_workflow(
                 ComplaintWorkflow.run,

@@ -289,10 +289,14 @@ class ComplaintWithdrawn(Event):
 
 
 class LinkedToCase(Event):
-    """Open cases of the same number and category, found when this one was filed (filing is not blocked)."""
+    """The open cases of the same number and category, looked up when this one was filed.
+
+    Recorded by every new case: an empty list says the lookup was done and found none. Filing is
+    never blocked by it (a second complaint may be about something else).
+    """
 
     type: Literal["LinkedToCase"] = "LinkedToCase"
-    linked_complaint_ids: list[str] = Field(min_length=1)
+    linked_complaint_ids: list[str] = Field(default_factory=list)
     reason: str
 
 

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities
+    from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities
     from activities.notifications import Notification, NotificationActivities
     from domain import events as ev
@@ -180,6 +181,27 @@ class Case:
                 body=body,
             ),
         )
+
+    # --- related cases -----------------------------------------------------------------------
+
+    async def link_open_duplicates(self) -> list[str]:
+        """Record which open cases of the same number and category exist (none: an empty link).
+
+        The first step of every playbook: filing is never blocked, since a second complaint may be
+        about something else, but the case, the filer and the supervisor all see the other ones.
+        """
+        state = self.current
+        linked = await self.call(
+            CaseLookupActivities.open_cases_like,
+            OpenCasesQuery(complaint_id=self.complaint_id, msisdn=state.msisdn, category=state.category),
+        )
+        self.record(
+            ev.LinkedToCase,
+            linked_complaint_ids=linked,
+            reason="open cases of the same number and category when this one was filed",
+        )
+        await self.save()
+        return linked
 
     # --- the customer ------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) m
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     account = await case.call(BillingActivities.get_customer, query)
     case.record(

@@ -40,6 +40,7 @@ CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     period = await case.call(BillingActivities.current_period, MsisdnQuery(msisdn=msisdn))
     shown = {channel: await _charges(case, msisdn, period.start, period.end, channel) for channel in CHANNELS}

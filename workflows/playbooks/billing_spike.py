@@ -36,6 +36,7 @@ BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-record
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=6))
     spike = measure_spike(bills)

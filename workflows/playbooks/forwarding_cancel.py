@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     intake = case.input.intake
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))
     mismatch = identity_mismatch(customer.name, customer.id_number, intake.customer_name, intake.id_number)

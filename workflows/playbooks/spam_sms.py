@@ -31,6 +31,7 @@ SENDERS_STEP = "received-sms"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     subscriptions = await case.call(BillingActivities.sp_subscriptions, query)
     case.record(

@@ -31,6 +31,7 @@ JOINT_VERIFICATION = "joint_verification"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(

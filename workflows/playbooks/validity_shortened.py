@@ -35,6 +35,7 @@ HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(
