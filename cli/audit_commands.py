@@ -164,14 +164,19 @@ def _problem_lines(report: VerifyReport) -> list[str]:
     lines += [
         f"ARCHIVE case {p.complaint_id} run {p.run_id}: {p.problem}" for p in report.archive_problems
     ]
+    lines += [
+        f"EVIDENCE case {p.complaint_id} event {p.seq} ({p.adjustment_id}) cites {p.citation}: {p.problem}"
+        for p in report.evidence_problems
+    ]
     if len(lines) > MAX_PROBLEMS_SHOWN:
         hidden = len(lines) - MAX_PROBLEMS_SHOWN
         lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {hidden} more"]
     return lines
 
 
-def _totals(report: VerifyReport) -> str:
-    return f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
+def _totals(report: VerifyReport, *, deep: bool = False) -> str:
+    totals = f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
+    return totals + (f", {report.citations:,} cited billing record(s)" if deep else "")
 
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -190,17 +195,20 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
                 print(file=sys.stderr)
         else:
             try:
-                report = await verify_case(pool, args.complaint_id)
+                report = await verify_case(pool, args.complaint_id, deep=args.deep)
             except UnknownCase as error:
                 raise CliError(str(error)) from None
     for line in _problem_lines(report):
         print(line)
+    totals = _totals(report, deep=args.deep)
     if report.ok:
-        print(f"OK: checked {_totals(report)}: every hash chain holds and every archived history matches")
+        evidence = ", and every cited billing record still hashes as cited" if args.deep else ""
+        print(f"OK: checked {totals}: every hash chain holds and every archived history matches{evidence}")
         return 0
     print(
-        f"FAILED: checked {_totals(report)}: {len(report.breaks)} broken chain(s), "
+        f"FAILED: checked {totals}: {len(report.breaks)} broken chain(s), "
         f"{len(report.archive_problems)} archive problem(s)"
+        + (f", {len(report.evidence_problems)} cited record(s) gone or changed" if args.deep else "")
     )
     return 1
 
@@ -264,8 +272,9 @@ def register(command: Any) -> None:
     verify.add_argument("complaint_id", nargs="?", help="the case to check")
     verify.add_argument("--all", action="store_true", help="every case, streaming (prints progress on long runs)")
     verify.add_argument("--deep", action="store_true",
-                        help="with --all: also compare each archived run's saved events with the event store "
-                        "(always done for one case)")
+                        help="also fetch every billing record an adjustment cites from the billing system and "
+                        "check its hash; with --all, also compare each archived run's saved events with the "
+                        "event store (always done for one case)")
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

@@ -65,6 +65,16 @@ def describe(event: ev.Event) -> str:
         case ev.AdjustmentApplied():
             once = "" if event.effective else " (already applied before: not applied again)"
             return f"Applied {_adjustment(event.kind, event.amount_fen, None, None)}, ledger {event.ledger_id}{once}"
+        case ev.AdjustmentAlreadyRemedied():
+            return (
+                f"NOT applied {event.adjustment_id}: {event.charge} was already remedied on case "
+                f"{event.prior_complaint_id} on {_local(event.prior_applied_at)}, ledger {event.prior_ledger_id}; "
+                "no money moved"
+            )
+        case ev.LinkedToCase():
+            if not event.linked_complaint_ids:
+                return "No other open case of this number and category"
+            return f"Linked to open case(s) of the same number and category: {', '.join(event.linked_complaint_ids)}"
         case ev.SlaClockStarted():
             budget = _duration(event.budget_seconds)
             return f"SLA clock '{event.clock}' started: {budget}, warning at {event.warn_percent}%"
@@ -119,10 +129,25 @@ def _local(moment: object) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[attr-defined]
 
 
+def citation_lines(event: ev.Event) -> list[str]:
+    """The records a proposed or applied adjustment cites, one line each (numbers masked)."""
+    if not isinstance(event, (ev.AdjustmentProposed, ev.AdjustmentApplied)):
+        return []
+    return [
+        f"cites {c.role:<8} {c.kind} {mask_msisdn_in(c.record_id)}  sha256 {c.sha256}" for c in event.citations
+    ]
+
+
+def mask_msisdn_in(record_id: str) -> str:
+    """A record id with any phone number in it masked (record ids start with the number they belong to)."""
+    return "/".join(mask_msisdn(part) if part.isdigit() and len(part) == 11 else part for part in record_id.split("/"))
+
+
 def render_timeline(events: Iterable[ev.Event]) -> str:
     lines = []
     for event in events:
         lines.append(f"  {event.seq:>3}  {_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
+        lines.extend(f"{'':>7}{line}" for line in citation_lines(event))
     return "\n".join(lines)
 
 
@@ -133,4 +158,5 @@ def render_state(state: ComplaintState) -> str:
         f"status {state.status.value}  assignee {state.assignee}  escalation level {state.escalation_level}\n"
         f"  customer {state.customer_name} {mask_msisdn(state.msisdn)}  SLA due {due}  "
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
+        + (f"\n  linked to open case(s) {', '.join(state.linked_cases)}" if state.linked_cases else "")
     )
