@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from adapters.billing import PostgresBillingSystem
+from adapters.partner_carriers import HttpPartnerCarriers, PartnerError
 from audit.archive_store import PostgresArchiveStore
 from audit.export import build_bundle
+from audit.reconcile import reconcile
 from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import CliError, database
@@ -213,6 +216,37 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def partner_url(settings: Settings) -> str:
+    return settings.partner_url or f"http://127.0.0.1:{settings.partner_port}"
+
+
+async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    url = partner_url(settings)
+    try:
+        async with HttpPartnerCarriers(url) as partners:
+            records = await partners.records()
+    except PartnerError as error:
+        raise CliError(f"cannot read the partners' statement at {url} ({error}): check PARTNER_URL") from None
+    async with _audit_database(settings) as pool:
+        ledger = await PostgresBillingSystem(pool).ledger()
+        report = await reconcile(pool, ledger, records)
+    lines = [m.line() for m in report.mismatches]
+    if len(lines) > MAX_PROBLEMS_SHOWN:
+        lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more"]
+    for line in lines:
+        print(line)
+    totals = (
+        f"{report.ledger_rows} ledger row(s) against {report.applied_events} AdjustmentApplied event(s), "
+        f"{report.partner_records} partner record(s) against {report.confirmed_events} PartnerRequestConfirmed "
+        "event(s)"
+    )
+    if report.ok:
+        print(f"OK: {totals}: they match")
+        return 0
+    print(f"FAILED: {totals}: {len(report.mismatches)} mismatch(es)")
+    return 1
+
+
 async def cmd_rebuild_projections(args: argparse.Namespace, settings: Settings) -> int:
     async with _audit_database(settings) as pool:
         cases = await rebuild_projections(pool)
@@ -275,6 +309,10 @@ def register(command: Any) -> None:
                         help="also fetch every billing record an adjustment cites from the billing system and "
                         "check its hash; with --all, also compare each archived run's saved events with the "
                         "event store (always done for one case)")
+
+    command("reconcile", cmd_reconcile,
+            "compare the billing ledger with the AdjustmentApplied events and the partners' records with the "
+            "PartnerRequestConfirmed events; list every mismatch, exit 1 if there is one")
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

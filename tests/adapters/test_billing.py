@@ -117,7 +117,8 @@ def refund(
 
 async def call_charges(billing: PostgresBillingSystem, msisdn: str) -> list[Citation]:
     """Each of the number's call records, cited as a charge."""
-    calls = await billing.call_records(msisdn, day_start(ANCHOR - timedelta(days=400)), day_start(ANCHOR + timedelta(days=2)))
+    since, until = day_start(ANCHOR - timedelta(days=400)), day_start(ANCHOR + timedelta(days=2))
+    calls = await billing.call_records(msisdn, since, until)
     return [cite_call(call, "charge") for call in calls]
 
 
@@ -679,7 +680,8 @@ async def test_rearm_restores_the_stories_and_keeps_every_record(
 async def test_ledger_rows_cannot_be_changed_or_removed(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
-    receipt = await billing.apply_adjustment(refund(SPIKE, 100, key("refund"), charge=(await call_charges(billing, SPIKE))[0]))
+    charge = (await call_charges(billing, SPIKE))[0]
+    receipt = await billing.apply_adjustment(refund(SPIKE, 100, key("refund"), charge=charge))
     ledger_id = int(receipt.ledger_id.removeprefix("ADJ-"))
 
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
