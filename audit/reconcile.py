@@ -62,11 +62,15 @@ class _Recorded:
         return f"case {self.complaint_id} event {self.seq}"
 
 
-async def _recorded(pool: asyncpg.Pool, types: Sequence[str]) -> list[_Recorded]:
+async def _recorded(
+    pool: asyncpg.Pool, types: Sequence[str], complaint_ids: Sequence[str] | None
+) -> list[_Recorded]:
     rows = await pool.fetch(
         """SELECT complaint_id, seq, payload::text AS payload FROM complaint_events
-            WHERE type = ANY($1::text[]) ORDER BY complaint_id, seq""",
+            WHERE type = ANY($1::text[]) AND ($2::text[] IS NULL OR complaint_id = ANY($2::text[]))
+            ORDER BY complaint_id, seq""",
         list(types),
+        None if complaint_ids is None else list(complaint_ids),
     )
     return [_Recorded(row["complaint_id"], row["seq"], json.loads(row["payload"])) for row in rows]
 
@@ -157,12 +161,23 @@ def reconcile_partners(records: Sequence[PartnerRecord], confirmed: Sequence[_Re
 
 
 async def reconcile(
-    pool: asyncpg.Pool, ledger: Sequence[LedgerEntry], partner_records: Sequence[PartnerRecord]
+    pool: asyncpg.Pool,
+    ledger: Sequence[LedgerEntry],
+    partner_records: Sequence[PartnerRecord],
+    *,
+    complaint_ids: Sequence[str] | None = None,
 ) -> ReconcileReport:
-    """Compare the billing ledger and the partners' statement with the cases' events."""
-    applied = await _recorded(pool, ["AdjustmentApplied"])
-    follow_ups = await _recorded(pool, ["FollowUpScheduled"])
-    confirmed = await _recorded(pool, ["PartnerRequestConfirmed"])
+    """Compare the billing ledger and the partners' statement with the cases' events.
+
+    With `complaint_ids`, only those cases: their events, and the partner requests keyed by them
+    (request keys start with the case id); `ledger` should then hold only their rows.
+    """
+    applied = await _recorded(pool, ["AdjustmentApplied"], complaint_ids)
+    follow_ups = await _recorded(pool, ["FollowUpScheduled"], complaint_ids)
+    confirmed = await _recorded(pool, ["PartnerRequestConfirmed"], complaint_ids)
+    if complaint_ids is not None:
+        wanted = set(complaint_ids)
+        partner_records = [r for r in partner_records if r.request_key.split(":", 1)[0] in wanted]
     report = ReconcileReport(
         ledger_rows=len(ledger),
         applied_events=len(applied),
