@@ -100,7 +100,7 @@ def _nothing_to_restore(case: Case) -> None:
     case.record(
         ev.ComplaintResolved,
         outcome="explanation_given",
-        summary="The balance history shows no change that shortened the validity; we went through it together.",
+        summary="The balance history shows no change that shortened the validity: it follows the recharges.",
     )
 
 
