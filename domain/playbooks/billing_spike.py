@@ -33,8 +33,14 @@ MIN_UNUSUAL_CHARGE_FEN = 500
 SAME_CALL_TOLERANCE = timedelta(seconds=60)
 
 ADVICE = (
-    "The calls stayed connected after the conversation ended: set the phone to end a call when the flip "
-    "is closed (or press the end key before closing it), and check the call time shown after hanging up."
+    "If a call was not meant to last that long, the phone may not have ended it: set the phone to end a "
+    "call when the flip is closed (or press the end key before closing it), and check the call time shown "
+    "after hanging up."
+)
+# Why no refund when both switches agree. It says what the records show, not what the customer did:
+# only the customer or an agent can report that (e.g. in a note).
+RECORDS_AGREE = (
+    "both switches recorded the same calls, at the same times, for as long: the calls lasted as billed"
 )
 
 
@@ -403,3 +409,14 @@ def matches_usage_summary(spike: Spike, pattern: CallPattern) -> str:
     (It claims no conversation with the customer: that is for an agent's note, when one took place.)
     """
     return f"{spike.describe()}; {pattern.describe()}: the bill follows the usage."
+
+
+def declined_summary(pattern: CallPattern) -> str:
+    """The resolution when the customer declined the comparison: the calls stand as recorded."""
+    declined = "the customer declined the comparison, so the calls stand as recorded"
+    return f"{pattern.describe()}; {declined}. Advice: {ADVICE}"
+
+
+def records_agree_summary(pattern: CallPattern, comparison: CounterpartComparison) -> str:
+    """The resolution when the other party's records agree with every flagged call."""
+    return f"{pattern.describe()}; {comparison.describe()}: no refund. Advice: {ADVICE}"

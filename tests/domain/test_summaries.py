@@ -14,11 +14,15 @@ import pytest
 from adapters.billing import CallRecord
 from domain.playbooks.arrears_dispute import settlement_result
 from domain.playbooks.billing_spike import (
+    ADVICE,
+    RECORDS_AGREE,
     CounterpartComparison,
     compare_with_counterpart,
+    declined_summary,
     find_unusual_calls,
     matches_usage_summary,
     measure_spike,
+    records_agree_summary,
 )
 from domain.playbooks.common import already_remedied_summary
 from domain.playbooks.forwarding_cancel import resolution_summary
@@ -151,3 +155,16 @@ def test_an_already_remedied_charge_names_the_case_the_day_and_the_ledger_row(ki
     assert already_remedied_summary(adjustment) == (
         f"already {verb} on case CMP-FIRST on 2026-11-26, ledger ADJ-000042: no money moved this time"
     )
+
+
+def test_explanations_say_what_the_records_show_not_what_the_customer_did() -> None:
+    usual, current = split_calls()
+    pattern = find_unusual_calls(usual, current)
+    assert "declined the comparison, so the calls stand as recorded" in declined_summary(pattern)
+    mine = [call(1, 2870, 2880)]
+    agreeing = _compare(mine, [mine[0].model_copy(update={"id": 100})])
+    text = records_agree_summary(pattern, agreeing)
+    assert "no refund" in text and "1 agree" in text
+    for claim in (RECORDS_AGREE, text, declined_summary(pattern)):
+        assert "did not hang up" not in claim and "stayed connected" not in claim
+    assert ADVICE.startswith("If a call was not meant to last that long")

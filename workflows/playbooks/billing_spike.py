@@ -20,13 +20,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import format_yuan
     from domain.playbooks.billing_spike import (
         ADVICE,
+        RECORDS_AGREE,
         CallPattern,
         CounterpartComparison,
         compare_with_counterpart,
+        declined_summary,
         find_unusual_calls,
         local_window,
         matches_usage_summary,
         measure_spike,
+        records_agree_summary,
     )
     from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case, failure_type
@@ -97,7 +100,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.ComplaintResolved,
             outcome="charges_explained",
-            summary=f"{pattern.describe()}; the customer declined the comparison. Advice given: {ADVICE}",
+            summary=declined_summary(pattern),
         )
         return
     await _compare_and_settle(case, pattern, period_from, period_until, current, bills)
@@ -150,15 +153,14 @@ async def _compare_and_settle(
     case.record(
         ev.DecisionRecorded,
         decision="no refund: the records agree",
-        reason="both switches recorded the same calls, at the same times, for as long: the calls stayed "
-        "connected after the conversation (the flip phone did not hang up when closed)",
+        reason=RECORDS_AGREE,
         evidence_steps=[CALLS, COUNTERPART],
     )
     _advise(case)
     case.record(
         ev.ComplaintResolved,
         outcome="charges_explained",
-        summary=f"{pattern.describe()}; {comparison.describe()}: no refund. Advice given: {ADVICE}",
+        summary=records_agree_summary(pattern, comparison),
     )
 
 
