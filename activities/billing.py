@@ -35,6 +35,7 @@ from adapters.billing import (
     SpSubscription,
     TariffPlan,
 )
+from domain.citations import Citation
 
 AdjustmentCommand = AdjustmentRequest
 
@@ -84,6 +85,10 @@ class DailyChargesQuery(_Input):
 class ReferenceNumbersQuery(_Input):
     exclude: list[str]
     limit: int = 2
+
+
+class CitationsQuery(_Input):
+    citations: list[Citation]
 
 
 class CodeQuery(_Input):
@@ -210,6 +215,11 @@ class BillingActivities:
     async def agent_store(self, query: CodeQuery) -> AgentStore:
         with _refusals_are_permanent():
             return await self._billing.agent_store(query.code)
+
+    @activity.defn
+    async def prior_remedy(self, query: CitationsQuery) -> PriorRemedy | None:
+        with _refusals_are_permanent():
+            return await self._billing.prior_remedy(query.citations)
 
     @activity.defn
     async def last_usage(self, query: MsisdnQuery) -> CallRecord | None:

@@ -544,6 +544,8 @@ class BillingSystem(Protocol):
 
     async def apply_adjustment(self, request: AdjustmentRequest) -> AdjustmentReceipt: ...
 
+    async def prior_remedy(self, citations: Sequence[Citation]) -> PriorRemedy | None: ...
+
     async def cited_records(self, citations: Sequence[Citation]) -> list[CitedRecord]: ...
 
     async def ledger(self, complaint_ids: Sequence[str] | None = None) -> list[LedgerEntry]: ...
@@ -919,6 +921,11 @@ class PostgresBillingSystem:
             raise InvalidBillingRequest(
                 f"the billing system refused the values ({error.constraint_name})"
             ) from None
+
+    async def prior_remedy(self, citations: Sequence[Citation]) -> PriorRemedy | None:
+        """The remedy that already covers one of the cited charges, if any (a read; apply_adjustment decides)."""
+        async with self._pool.acquire() as conn:
+            return await _prior_remedy(conn, [c.key for c in charges(list(citations))])
 
     async def cited_records(self, citations: Sequence[Citation]) -> list[CitedRecord]:
         """Each cited record as the billing system holds it now, with the hash of its content."""

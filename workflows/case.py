@@ -17,10 +17,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import AdjustmentCommand, BillingActivities
+    from activities.billing import AdjustmentCommand, BillingActivities, CitationsQuery
     from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities
     from activities.notifications import Notification, NotificationActivities
+    from adapters.billing import PriorRemedy
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
@@ -281,6 +282,13 @@ class Case:
             citations=cited,
         )
         await self.save()
+        key = self.key(adjustment_id)
+        if any(c.role == "charge" for c in cited):
+            # Looked up first so that no supervisor is asked to approve what was already paid; the
+            # billing system still decides at apply time, when two cases may race for the charge.
+            prior = await self.call(BillingActivities.prior_remedy, CitationsQuery(citations=cited))
+            if prior is not None:
+                return await self._already_remedied(adjustment_id, key, prior)
         if approval:
             await self.notify(
                 f"approval-{adjustment_id}",
@@ -294,7 +302,6 @@ class Case:
             )
             if self.current.adjustments[adjustment_id].status != "approved":
                 return self.current.adjustments[adjustment_id]
-        key = self.key(adjustment_id)
         outcome = await self.call(
             BillingActivities.apply_adjustment,
             AdjustmentCommand(
@@ -310,18 +317,7 @@ class Case:
             ),
         )
         if outcome.already_remedied is not None:
-            prior = outcome.already_remedied
-            self.record(
-                ev.AdjustmentAlreadyRemedied,
-                adjustment_id=adjustment_id,
-                charge=prior.charge,
-                prior_complaint_id=prior.complaint_id,
-                prior_ledger_id=prior.ledger_id,
-                prior_applied_at=prior.applied_at,
-                idempotency_key=key,
-            )
-            await self.save()
-            return self.current.adjustments[adjustment_id]
+            return await self._already_remedied(adjustment_id, key, outcome.already_remedied)
         receipt = outcome.receipt
         assert receipt is not None, "the billing system answered neither a receipt nor a prior remedy"
         self.record(
@@ -333,6 +329,19 @@ class Case:
             ledger_id=receipt.ledger_id,
             effective=receipt.effective,
             citations=cited,
+        )
+        await self.save()
+        return self.current.adjustments[adjustment_id]
+
+    async def _already_remedied(self, adjustment_id: str, key: str, prior: PriorRemedy) -> Adjustment:
+        self.record(
+            ev.AdjustmentAlreadyRemedied,
+            adjustment_id=adjustment_id,
+            charge=prior.charge,
+            prior_complaint_id=prior.complaint_id,
+            prior_ledger_id=prior.ledger_id,
+            prior_applied_at=prior.applied_at,
+            idempotency_key=key,
         )
         await self.save()
         return self.current.adjustments[adjustment_id]

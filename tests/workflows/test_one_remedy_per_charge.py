@@ -109,9 +109,11 @@ async def test_three_complaints_about_one_12_yuan_overcharge_pay_24_yuan_once(
     before = (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
     views = []
     async with engine(time_skipping_env, deps) as client:
-        for _ in range(3):
+        for n in range(3):
             filed = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
-            views.append(await approve_and_close(client, filed))
+            # Only the first waits for a supervisor: the later ones find the charge already refunded
+            # before asking anyone to approve it.
+            views.append(await (approve_and_close if n == 0 else confirm_and_close)(client, filed))
 
     first, *later = views
     rows = await ledger_of(deps.pool, [v.state.complaint_id for v in views])
@@ -125,7 +127,7 @@ async def test_three_complaints_about_one_12_yuan_overcharge_pay_24_yuan_once(
         assert f"already refunded on case {first.state.complaint_id} on " in summary and ledger_id in summary
         (adjustment,) = view.state.adjustments.values()
         assert adjustment.status == "already_remedied" and adjustment.remedied_by == first.state.complaint_id
-        assert not [e for e in view.timeline if isinstance(e, ev.AdjustmentApplied)]
+        assert not [e for e in view.timeline if isinstance(e, (ev.AdjustmentApplied, ev.AdjustmentApproved))]
     # The cited charge is the billing system's row of the overcharged day; the other channels are evidence.
     (applied,) = [e for e in first.timeline if isinstance(e, ev.AdjustmentApplied)]
     charged = [c for c in applied.citations if c.role == "charge"]
