@@ -700,6 +700,7 @@ async def test_a_charge_is_remedied_once_whichever_case_asks(
 ) -> None:
     charge = await overcharged_day(billing)
     before = (await billing.get_customer(OVERCHARGE_MSISDN)).balance_fen
+    assert await billing.prior_remedy([charge]) is None
     first = await billing.apply_adjustment(
         refund(OVERCHARGE_MSISDN, 2400, key("a"), kind="double_refund", charge=charge, complaint_id="CMP-A")
     )
@@ -711,6 +712,7 @@ async def test_a_charge_is_remedied_once_whichever_case_asks(
 
     prior = refused.value.prior
     assert (prior.charge, prior.complaint_id, prior.ledger_id) == (charge.key, "CMP-A", first.ledger_id)
+    assert await billing.prior_remedy([charge]) == prior
     assert prior.applied_at == first.applied_at
     assert (await billing.get_customer(OVERCHARGE_MSISDN)).balance_fen == before + 2400
     assert [e.complaint_id for e in await billing.ledger(["CMP-A", "CMP-B"])] == ["CMP-A"]
