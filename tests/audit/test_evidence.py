@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from adapters.billing import PostgresBillingSystem, cite_call, cite_daily_charge
+from cli.timeline import describe, render_state
 from domain import events as ev
 from domain.citations import Citation
+from domain.state import fold
 from sandboxes.boss_seed import OVERCHARGE_MSISDN, STORIES, seed_boss
 from store.event_store import PostgresEventStore
 from tests.audit.conftest import AuditDb
@@ -90,3 +92,27 @@ async def test_history_and_export_show_what_each_adjustment_cites(
     assert [e["type"] for e in bundle["evidence"]] == ["AdjustmentProposed", "AdjustmentApplied"]
     assert bundle["evidence"][1]["citations"] == [c.model_dump(mode="json") for c in citations]
     assert "record_sha256" in bundle["hash_rules"]
+
+
+def test_the_timeline_says_where_a_charge_was_remedied_and_which_cases_are_linked() -> None:
+    s = Stream("CASE-LATER")
+    events = [
+        s.filed(msisdn=SPIKE),
+        s.next(ev.LinkedToCase, linked_complaint_ids=["CASE-FIRST"], reason="same number and category"),
+        s.next(ev.AdjustmentProposed, adjustment_id="adj-1", kind="refund", amount_fen=2280, reason="r",
+               needs_approval=False),
+        s.next(ev.AdjustmentAlreadyRemedied, adjustment_id="adj-1", charge="cdr:7", prior_complaint_id="CASE-FIRST",
+               prior_ledger_id="ADJ-000042", prior_applied_at=datetime(2026, 11, 25, 17, 30, tzinfo=UTC),
+               idempotency_key="CASE-LATER:r0:adj-1"),
+    ]
+    assert describe(events[1]) == "Linked to open case(s) of the same number and category: CASE-FIRST"
+    assert describe(events[3]) == (
+        "NOT applied adj-1: cdr:7 was already remedied on case CASE-FIRST on 2026-11-26 01:30:00, "
+        "ledger ADJ-000042; no money moved"
+    )
+    none = Stream("CASE-ALONE")
+    none.filed()
+    alone = none.next(ev.LinkedToCase, reason="same number and category")
+    assert describe(alone) == "No other open case of this number and category"
+    state = fold(events)
+    assert state is not None and "linked to open case(s) CASE-FIRST" in render_state(state)
