@@ -64,7 +64,7 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
     )
     client = await complaint_client(settings)
     receipt = await client.file(intake)
-    print(f"filed {intake.complaint_id} ({intake.category.value}), run {receipt.run_id}")
+    print(f"filed {intake.complaint_id} ({intake.category.value}), run {receipt.result_run_id}")
     if receipt.linked_case_ids:
         print(f"linked to open case(s) of the same number and category: {', '.join(receipt.linked_case_ids)}")
     return 0

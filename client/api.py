@@ -55,22 +55,34 @@ class CaseSummary:
     sla_due_at: datetime | None
 
 
-@dataclass(frozen=True)
-class FilingReceipt:
-    """What filing a case answers: its id and run, and the open cases of the same number and category.
+class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
+    """What filing a case answers: the case's workflow handle, and the open cases of the same number
+    and category.
 
     `linked_case_ids` is what the case itself recorded (its LinkedToCase event); None when the case had
-    not looked yet within the wait (its timeline will still show it). The receipt also stands for the
-    workflow handle (`result()`, `describe()`, ...), so scripts written against the handle keep working.
+    not looked yet within the wait (its timeline will still show it). Being the workflow handle too
+    (`result()`, `describe()`, ...), it keeps scripts written against the handle working.
     """
 
-    complaint_id: str
-    run_id: str | None
-    linked_case_ids: list[str] | None
-    handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome]
+    def __init__(
+        self,
+        client: Client,
+        handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome],
+        linked_case_ids: list[str] | None,
+    ) -> None:
+        super().__init__(
+            client,
+            handle.id,
+            run_id=handle.run_id,
+            result_run_id=handle.result_run_id,
+            first_execution_run_id=handle.first_execution_run_id,
+            result_type=CaseOutcome,
+        )
+        self.linked_case_ids = linked_case_ids
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.handle, name)
+    @property
+    def complaint_id(self) -> str:
+        return self.id
 
 
 class CaseNotFound(LookupError):
@@ -117,12 +129,7 @@ class ComplaintClient:
         """
         handle = await self._start(intake)
         linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
-        return FilingReceipt(
-            complaint_id=intake.complaint_id,
-            run_id=handle.result_run_id,
-            linked_case_ids=linked,
-            handle=handle,
-        )
+        return FilingReceipt(self.temporal, handle, linked)
 
     async def _linked_cases(self, complaint_id: str, wait_seconds: float) -> list[str] | None:
         loop = asyncio.get_running_loop()

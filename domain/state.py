@@ -204,8 +204,8 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 remedied_at=event.prior_applied_at,
             )
             # No approval is awaited for money that will not move.
-            status = Status.INVESTIGATING if state.status is Status.AWAITING_APPROVAL else state.status
-            return {"adjustments": adjustments, "status": status}
+            unblocked = Status.INVESTIGATING if state.status is Status.AWAITING_APPROVAL else state.status
+            return {"adjustments": adjustments, "status": unblocked}
         case ev.LinkedToCase(linked_complaint_ids=linked):
             return {"linked_cases": [*state.linked_cases, *(c for c in linked if c not in state.linked_cases)]}
         case ev.SlaClockStarted(clock=name):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.billing import PostgresBillingSystem, cite_call, cite_daily_charge
 from cli.timeline import describe, render_state
@@ -30,7 +31,7 @@ async def _refund_case(audit_db: AuditDb, complaint_id: str) -> list[Citation]:
     (day,) = await billing.daily_charges(OVERCHARGE_MSISDN, period.start, period.start, "web")
     citations = [cite_call(calls[0], "charge"), cite_call(calls[1]), cite_daily_charge(day)]
     s = Stream(complaint_id)
-    common = {"adjustment_id": "adj-1", "kind": "refund", "amount_fen": 2280, "citations": citations}
+    common: dict[str, Any] = {"adjustment_id": "adj-1", "kind": "refund", "amount_fen": 2280, "citations": citations}
     events = [
         s.filed(msisdn=SPIKE),
         s.next(ev.AdjustmentProposed, reason="call charges beyond the other party's records", needs_approval=False,
