@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -79,10 +80,22 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
             result_type=CaseOutcome,
         )
         self.linked_case_ids = linked_case_ids
+        self._started = handle
 
     @property
     def complaint_id(self) -> str:
         return self.id
+
+    async def result(
+        self,
+        *,
+        follow_runs: bool = True,
+        rpc_metadata: Mapping[str, str | bytes] = {},
+        rpc_timeout: timedelta | None = None,
+    ) -> CaseOutcome:
+        # Through the handle start_workflow gave: a client's interceptors may have specialised it
+        # (the time-skipping test server's handle lets time skip while its result is awaited).
+        return await self._started.result(follow_runs=follow_runs, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
 
 class CaseNotFound(LookupError):
