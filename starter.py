@@ -83,13 +83,19 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     client = await complaint_client(settings, needs_worker=False)  # a filed case waits for its worker
-    handle = await client.file(intake)
-    print(f"filed {intake.complaint_id} ({intake.category.value}), run {handle.result_run_id}")
     try:
         await require_worker(client.temporal, settings)
+        no_worker: EngineUnreachable | None = None
     except EngineUnreachable as error:
+        no_worker = error
+    # Without a worker the case cannot look up its duplicates yet: don't wait for an answer that won't come.
+    receipt = await client.file(intake, wait_for_links=0 if no_worker else 10.0)
+    print(f"filed {intake.complaint_id} ({intake.category.value}), run {receipt.result_run_id}")
+    if receipt.linked_case_ids:
+        print(f"linked to open case(s) of the same number and category: {', '.join(receipt.linked_case_ids)}")
+    if no_worker is not None:
         # Filed all the same (Temporal keeps it), but nothing happens to it until a worker comes.
-        print(f"note: {error}; the case waits until one does", file=sys.stderr)
+        print(f"note: {no_worker}; the case waits until one does", file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
+from activities.cases import CaseLookupActivities
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
@@ -88,6 +89,7 @@ def build_worker(
     partners = PartnerActivities(deps.partners)
     notifications = NotificationActivities(deps.pool)
     archive = ArchiveActivities(client, deps.pool)
+    cases = CaseLookupActivities(deps.pool)
     return Worker(
         client,
         task_queue=task_queue,
@@ -100,6 +102,7 @@ def build_worker(
             notifications.notify,
             partners.cancel_forwarding,
             partners.joint_verification,
+            cases.open_cases_like,
             *billing.all(),
             *archive.all(),
         ],

@@ -20,6 +20,7 @@ from adapters.billing import (
     AdjustmentReceipt,
     AdjustmentRequest,
     AgentStore,
+    AlreadyRemedied,
     BalanceChange,
     BillingError,
     BillingSystem,
@@ -29,16 +30,27 @@ from adapters.billing import (
     CustomerStatus,
     DailyCharge,
     MonthlyBill,
+    PriorRemedy,
     ReceivedSmsSource,
     SpSubscription,
     TariffPlan,
 )
+from domain.citations import Citation
 
 AdjustmentCommand = AdjustmentRequest
 
 
 class _Input(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class AdjustmentOutcome(BaseModel):
+    """What became of an adjustment: applied (the receipt), or not, since its charge was already remedied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    receipt: AdjustmentReceipt | None = None
+    already_remedied: PriorRemedy | None = None
 
 
 class MsisdnQuery(_Input):
@@ -73,6 +85,10 @@ class DailyChargesQuery(_Input):
 class ReferenceNumbersQuery(_Input):
     exclude: list[str]
     limit: int = 2
+
+
+class CitationsQuery(_Input):
+    citations: list[Citation]
 
 
 class CodeQuery(_Input):
@@ -201,6 +217,11 @@ class BillingActivities:
             return await self._billing.agent_store(query.code)
 
     @activity.defn
+    async def prior_remedy(self, query: CitationsQuery) -> PriorRemedy | None:
+        with _refusals_are_permanent():
+            return await self._billing.prior_remedy(query.citations)
+
+    @activity.defn
     async def last_usage(self, query: MsisdnQuery) -> CallRecord | None:
         with _refusals_are_permanent():
             return await self._billing.last_usage(query.msisdn)
@@ -208,9 +229,13 @@ class BillingActivities:
     # --- writes, each idempotent by its key ------------------------------------------------------
 
     @activity.defn
-    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentReceipt:
+    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentOutcome:
+        """Apply once; a charge another case (or this one) already remedied is an answer, not a failure."""
         with _refusals_are_permanent():
-            return await self._billing.apply_adjustment(command)
+            try:
+                return AdjustmentOutcome(receipt=await self._billing.apply_adjustment(command))
+            except AlreadyRemedied as refusal:
+                return AdjustmentOutcome(already_remedied=refusal.prior)
 
     @activity.defn
     async def cancel_number_change_notice(self, command: BillingCommand) -> ActionReceipt:

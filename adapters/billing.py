@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.citations import MONEY_KINDS, Citation, CitationRole, RecordKind, charges, cite, record_hash
 from domain.errors import InvalidMsisdn
 from domain.events import AdjustmentKind
 from domain.intake import check_complaint_id
@@ -60,6 +61,8 @@ _ELEVEN_DIGITS = re.compile(r"(?<!\d)(\d{3})\d{4}(\d{4})(?!\d)")
 # Keys are serialised with pg_advisory_xact_lock(class, hashtext(key)); the class keeps them apart
 # from the migration and seeding locks, which use the one-argument form.
 _KEY_LOCK_CLASS = 1_0086
+# Charges are serialised the same way, in their own class: two cases remedying one charge take turns.
+_CHARGE_LOCK_CLASS = 1_0087
 
 
 def mask(text: str) -> str:
@@ -104,6 +107,27 @@ class IdempotencyConflict(BillingError):
 
 class BillingRefused(BillingError):
     """A well-formed request that the account's state does not allow (e.g. refunding a cancelled number)."""
+
+
+class PriorRemedy(BaseModel):
+    """The ledger row that already remedied a charge: which case, when, which row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    charge: str  # the charge key, kind:record_id
+    complaint_id: str
+    ledger_id: str
+    applied_at: AwareDatetime
+
+
+class AlreadyRemedied(BillingError):
+    """A charge this adjustment cites was already remedied (by any case): no money moves a second time."""
+
+    def __init__(self, prior: PriorRemedy) -> None:
+        super().__init__(
+            f"{prior.charge} was already remedied on case {prior.complaint_id} ({prior.ledger_id})"
+        )
+        self.prior = prior
 
 
 # --- values it returns ---------------------------------------------------------------------------
@@ -225,6 +249,137 @@ class AgentStore(_Value):
     address: str
 
 
+# --- citing records --------------------------------------------------------------------------------
+# Each citable record has an id the billing system can look it up by, and a content: the JSON the
+# billing system gives for it, limited to what never changes once written (a subscription's order,
+# not its status; a sale's channel and date, not the plan the number is on today).
+
+
+def sale_record(customer: Customer) -> dict[str, Any]:
+    """The sale of a number: who sold it, through which channel, when."""
+    return {
+        "msisdn": customer.msisdn,
+        "sales_channel": customer.sales_channel,
+        "agent_code": customer.agent_code,
+        "opened_at": customer.opened_at.isoformat(),
+    }
+
+
+def sp_order_record(msisdn: str, subscription: SpSubscription) -> dict[str, Any]:
+    """The order behind an SP subscription (or its absence): what, from whom, how it was ordered."""
+    return {
+        "msisdn": msisdn,
+        **subscription.model_dump(
+            mode="json",
+            include={
+                "sp_code",
+                "service_name",
+                "sp_name",
+                "monthly_fee_fen",
+                "ordered_via",
+                "customer_confirmed",
+                "delivery_source",
+                "subscribed_at",
+            },
+        ),
+    }
+
+
+def balance_change_record(msisdn: str, change: BalanceChange) -> dict[str, Any]:
+    return {"msisdn": msisdn, **change.model_dump(mode="json")}
+
+
+def cite_bill(bill: MonthlyBill, role: CitationRole = "evidence") -> Citation:
+    return cite("bill_line", f"{bill.msisdn}/{bill.period_start.isoformat()}", bill.model_dump(mode="json"), role)
+
+
+def cite_call(call: CallRecord, role: CitationRole = "evidence") -> Citation:
+    return cite("cdr", str(call.id), call.model_dump(mode="json"), role)
+
+
+def cite_daily_charge(row: DailyCharge, role: CitationRole = "evidence") -> Citation:
+    return cite("daily_charge", f"{row.msisdn}/{row.channel}/{row.day.isoformat()}", row.model_dump(mode="json"), role)
+
+
+def cite_sale(customer: Customer, role: CitationRole = "evidence") -> Citation:
+    record = sale_record(customer)
+    return cite("sale", f"{customer.msisdn}/{record['opened_at']}", record, role)
+
+
+def cite_balance_change(msisdn: str, change: BalanceChange, role: CitationRole = "evidence") -> Citation:
+    record_id = f"{msisdn}/{change.at.isoformat()}/{change.kind}"
+    return cite("balance_change", record_id, balance_change_record(msisdn, change), role)
+
+
+def cite_sp_order(msisdn: str, subscription: SpSubscription, role: CitationRole = "evidence") -> Citation:
+    return cite("sp_order", f"{msisdn}/{subscription.sp_code}", sp_order_record(msisdn, subscription), role)
+
+
+class CitedRecord(_Value):
+    """A cited record as the billing system holds it now, and whether it still matches the citation."""
+
+    citation: Citation
+    content: dict[str, Any] | None  # None: the billing system no longer holds the record
+    sha256: str | None
+
+    @property
+    def matches(self) -> bool:
+        return self.sha256 == self.citation.sha256
+
+
+async def _fetch_record(conn: asyncpg.Connection, kind: RecordKind, record_id: str) -> dict[str, Any] | None:
+    """The content of a citable record, exactly as the cite_* helpers hash it; None if there is none."""
+    parts = record_id.split("/")
+    try:
+        if kind == "cdr":
+            row = await conn.fetchrow(f"SELECT {_CALL_COLUMNS} FROM boss.call_records WHERE id = $1", int(record_id))
+            return None if row is None else CallRecord(**dict(row)).model_dump(mode="json")
+        if kind == "bill_line" and len(parts) == 2:
+            row = await conn.fetchrow(
+                "SELECT * FROM boss.monthly_bills WHERE msisdn = $1 AND period_start = $2",
+                parts[0],
+                date.fromisoformat(parts[1]),
+            )
+            return None if row is None else MonthlyBill(**dict(row)).model_dump(mode="json")
+        if kind == "daily_charge" and len(parts) == 3:
+            row = await conn.fetchrow(
+                """SELECT msisdn, channel, day, amount_fen FROM boss.daily_charges
+                    WHERE msisdn = $1 AND channel = $2 AND day = $3""",
+                parts[0],
+                parts[1],
+                date.fromisoformat(parts[2]),
+            )
+            return None if row is None else DailyCharge(**dict(row)).model_dump(mode="json")
+        if kind == "sale" and len(parts) == 2:
+            row = await conn.fetchrow(_CUSTOMER_SQL, parts[0])
+            if row is None:
+                return None
+            record = sale_record(_customer(row))
+            # A number sold again is another sale: the cited one is no longer on record.
+            return record if record["opened_at"] == parts[1] else None
+        if kind == "balance_change" and len(parts) == 3:
+            row = await conn.fetchrow(
+                """SELECT at, kind, amount_fen, balance_after_fen, validity_before, validity_after, reason
+                     FROM boss.balance_history WHERE msisdn = $1 AND at = $2 AND kind = $3""",
+                parts[0],
+                datetime.fromisoformat(parts[1]),
+                parts[2],
+            )
+            return None if row is None else balance_change_record(parts[0], BalanceChange(**dict(row)))
+        if kind == "sp_order" and len(parts) == 2:
+            row = await conn.fetchrow(
+                """SELECT sp_code, service_name, sp_name, monthly_fee_fen, ordered_via, customer_confirmed,
+                          delivery_source, subscribed_at, status, ended_at
+                     FROM boss.sp_subscriptions WHERE msisdn = $1 AND sp_code = $2""",
+                parts[0],
+                parts[1],
+            )
+            return None if row is None else sp_order_record(parts[0], SpSubscription(**dict(row)))
+    except ValueError:
+        pass  # a malformed id names no record
+    return None
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 
@@ -254,6 +409,8 @@ class AdjustmentRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     validity_until: date | None = None
     sp_code: str | None = None
+    # The records the adjustment rests on; a money adjustment cites the charges it remedies.
+    citations: list[Citation] = Field(default_factory=list, max_length=500)
 
     @field_validator("idempotency_key")
     @classmethod
@@ -290,6 +447,12 @@ class AdjustmentRequest(BaseModel):
             raise ValueError("validity_until is required for, and only for, a validity_extension")
         if (self.kind == "sp_unsubscription") != (self.sp_code is not None):
             raise ValueError("sp_code is required for, and only for, an sp_unsubscription")
+        if money and not charges(self.citations):
+            raise ValueError(f"a {self.kind} must cite the charge it remedies (a citation with role 'charge')")
+        if not money and charges(self.citations):
+            raise ValueError(f"a {self.kind} moves no money: it cannot remedy a charge")
+        if len({c.key for c in self.citations}) != len(self.citations):
+            raise ValueError("each record is cited once")
         return self
 
 
@@ -310,6 +473,19 @@ class AdjustmentReceipt(_Value):
     validity_after: date | None
     applied_at: AwareDatetime
     effective: bool  # True only for the call that applied it; a retry with the same key gets False
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class LedgerEntry(_Value):
+    """One row of the adjustment ledger, as `starter reconcile` compares it with the cases' events."""
+
+    ledger_id: str
+    idempotency_key: str
+    complaint_id: str
+    msisdn: str
+    kind: AdjustmentKind
+    amount_fen: int
+    applied_at: AwareDatetime
 
 
 class ActionReceipt(_Value):
@@ -367,6 +543,12 @@ class BillingSystem(Protocol):
     async def cancel_number_change_notice(self, msisdn: str, idempotency_key: str) -> ActionReceipt: ...
 
     async def apply_adjustment(self, request: AdjustmentRequest) -> AdjustmentReceipt: ...
+
+    async def prior_remedy(self, citations: Sequence[Citation]) -> PriorRemedy | None: ...
+
+    async def cited_records(self, citations: Sequence[Citation]) -> list[CitedRecord]: ...
+
+    async def ledger(self, complaint_ids: Sequence[str] | None = None) -> list[LedgerEntry]: ...
 
     async def settle_arrears(self, msisdn: str, idempotency_key: str) -> ActionReceipt: ...
 
@@ -667,7 +849,12 @@ class PostgresBillingSystem:
     # --- writes ----------------------------------------------------------------------------------
 
     async def apply_adjustment(self, request: AdjustmentRequest) -> AdjustmentReceipt:
-        """Write the ledger row and its effect on the account in one transaction, once per key."""
+        """Write the ledger row and its effect on the account in one transaction, once per key.
+
+        The cited records must be the billing system's own, unchanged (their hashes match), and the
+        cited charges must be this number's. A charge already remedied by any case raises
+        AlreadyRemedied: one remedy per charge, ever, even when two cases ask at the same moment.
+        """
         if not isinstance(request, AdjustmentRequest):
             raise InvalidBillingRequest(f"expected an AdjustmentRequest, got {type(request).__name__}")
         try:
@@ -684,13 +871,23 @@ class PostgresBillingSystem:
                 if first is not None:
                     return _replayed_adjustment(first, request)
                 await _refuse_key_used_by_action(conn, request.idempotency_key, "apply_adjustment")
+                # Locks in one order everywhere (key, customer, charges by key): no two cases wait in a circle.
                 customer = await _lock_customer(conn, request.msisdn)
+                await _check_citations(conn, request)
+                remedied = charges(request.citations) if request.kind in MONEY_KINDS else []
+                for charge in remedied:
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock($1, hashtext($2))", _CHARGE_LOCK_CLASS, charge.key
+                    )
+                prior = await _prior_remedy(conn, [c.key for c in remedied])
+                if prior is not None:
+                    raise AlreadyRemedied(prior)
                 balance, arrears, validity = await _adjust(conn, customer, request)
                 row = await conn.fetchrow(
                     """INSERT INTO boss.adjustment_ledger (idempotency_key, complaint_id, msisdn, kind,
                            amount_fen, validity_until, sp_code, reason, balance_after_fen, arrears_after_fen,
-                           validity_after)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                           validity_after, citations)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
                        RETURNING *""",
                     request.idempotency_key,
                     request.complaint_id,
@@ -703,12 +900,70 @@ class PostgresBillingSystem:
                     balance,
                     arrears,
                     validity,
+                    _citations_json(request.citations),
+                )
+                await conn.executemany(
+                    """INSERT INTO boss.remedied_charges (charge_key, ledger_id, complaint_id, remedied_at)
+                       VALUES ($1, $2, $3, $4)""",
+                    [(c.key, row["id"], request.complaint_id, row["applied_at"]) for c in remedied],
                 )
                 return _adjustment_receipt(row, effective=True)
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name != "remedied_charges_once":
+                raise
+            # The advisory locks make this unreachable; the index is the last word all the same.
+            async with self._pool.acquire() as conn:
+                prior = await _prior_remedy(conn, [c.key for c in charges(request.citations)])
+            if prior is None:
+                raise
+            raise AlreadyRemedied(prior) from None
         except asyncpg.CheckViolationError as error:
             raise InvalidBillingRequest(
                 f"the billing system refused the values ({error.constraint_name})"
             ) from None
+
+    async def prior_remedy(self, citations: Sequence[Citation]) -> PriorRemedy | None:
+        """The remedy that already covers one of the cited charges, if any (a read; apply_adjustment decides)."""
+        async with self._pool.acquire() as conn:
+            return await _prior_remedy(conn, [c.key for c in charges(list(citations))])
+
+    async def cited_records(self, citations: Sequence[Citation]) -> list[CitedRecord]:
+        """Each cited record as the billing system holds it now, with the hash of its content."""
+        found = []
+        async with self._pool.acquire() as conn:
+            for citation in citations:
+                content = await _fetch_record(conn, citation.kind, citation.record_id)
+                found.append(
+                    CitedRecord(
+                        citation=citation,
+                        content=content,
+                        sha256=None if content is None else record_hash(content),
+                    )
+                )
+        return found
+
+    async def ledger(self, complaint_ids: Sequence[str] | None = None) -> list[LedgerEntry]:
+        """The adjustment ledger, oldest first; only these cases' rows when `complaint_ids` is given."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT id, idempotency_key, complaint_id, msisdn, kind, amount_fen, applied_at
+                     FROM boss.adjustment_ledger
+                    WHERE $1::text[] IS NULL OR complaint_id = ANY($1::text[])
+                    ORDER BY id""",
+                None if complaint_ids is None else list(complaint_ids),
+            )
+        return [
+            LedgerEntry(
+                ledger_id=f"ADJ-{row['id']:06d}",
+                idempotency_key=row["idempotency_key"],
+                complaint_id=row["complaint_id"],
+                msisdn=row["msisdn"],
+                kind=row["kind"],
+                amount_fen=row["amount_fen"],
+                applied_at=row["applied_at"],
+            )
+            for row in rows
+        ]
 
     async def cancel_number_change_notice(self, msisdn: str, idempotency_key: str) -> ActionReceipt:
         """Cancel the active number-change notice (改号通知); not effective if none was active."""
@@ -1050,6 +1305,46 @@ async def _adjust(
     return balance, arrears, validity
 
 
+def _citations_json(citations: Sequence[Citation]) -> str:
+    return json.dumps([c.model_dump(mode="json") for c in citations], ensure_ascii=False)
+
+
+async def _check_citations(conn: asyncpg.Connection, request: AdjustmentRequest) -> None:
+    """Refuse citations of records the billing system does not hold as cited, or charges of another number."""
+    for citation in request.citations:
+        content = await _fetch_record(conn, citation.kind, citation.record_id)
+        if content is None:
+            raise InvalidBillingRequest(f"the billing system holds no {citation.kind} {mask(citation.record_id)}")
+        if record_hash(content) != citation.sha256:
+            raise InvalidBillingRequest(
+                f"{citation.kind} {mask(citation.record_id)} is not what was cited: its content hash differs"
+            )
+        if citation.role == "charge" and content.get("msisdn") != request.msisdn:
+            raise InvalidBillingRequest(
+                f"{citation.kind} {mask(citation.record_id)} is not a charge of {mask(request.msisdn)}"
+            )
+
+
+async def _prior_remedy(conn: asyncpg.Connection, charge_keys: list[str]) -> PriorRemedy | None:
+    if not charge_keys:
+        return None
+    row = await conn.fetchrow(
+        """SELECT r.charge_key, r.complaint_id, r.ledger_id, l.applied_at
+             FROM boss.remedied_charges r JOIN boss.adjustment_ledger l ON l.id = r.ledger_id
+            WHERE r.charge_key = ANY($1::text[]) AND r.released_at IS NULL
+            ORDER BY r.id LIMIT 1""",
+        charge_keys,
+    )
+    if row is None:
+        return None
+    return PriorRemedy(
+        charge=row["charge_key"],
+        complaint_id=row["complaint_id"],
+        ledger_id=f"ADJ-{row['ledger_id']:06d}",
+        applied_at=row["applied_at"],
+    )
+
+
 def _adjustment_receipt(row: asyncpg.Record, *, effective: bool) -> AdjustmentReceipt:
     return AdjustmentReceipt(
         ledger_id=f"ADJ-{row['id']:06d}",
@@ -1066,6 +1361,7 @@ def _adjustment_receipt(row: asyncpg.Record, *, effective: bool) -> AdjustmentRe
         validity_after=row["validity_after"],
         applied_at=row["applied_at"],
         effective=effective,
+        citations=json.loads(row["citations"]) if isinstance(row["citations"], str) else row["citations"],
     )
 
 

@@ -84,6 +84,20 @@ class JointVerificationResult(_Answer):
     verified_at: datetime | None = None
 
 
+class PartnerRecord(_Answer):
+    """One request a partner says it carried out, from its statement (what reconciliation compares)."""
+
+    request_key: str
+    partner: str
+    action: Literal["cancel_forwarding", "joint_verification"]
+    effective: bool
+    reference: str | None = None
+
+
+class _Statement(_Answer):
+    records: list[PartnerRecord]
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 
@@ -179,12 +193,21 @@ class HttpPartnerCarriers:
         where = f"agent store {req.agent_code}, number {mask_msisdn(req.msisdn)}"
         return await self._post(path, body, JointVerificationResult, where)
 
+    async def records(self) -> list[PartnerRecord]:
+        """The partners' statement: every request they answered, with its request key."""
+        return (await self._send("GET", "/admin/records", None, _Statement, "the partners' statement")).records
+
     async def _post(self, path: str, body: dict[str, Any], answer: type[_Answered], where: str) -> _Answered:
+        return await self._send("POST", path, body, answer, where)
+
+    async def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, answer: type[_Answered], where: str
+    ) -> _Answered:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         url = self._base_url + path
         try:
-            async with self._session.post(url, json=body, timeout=self._timeout) as response:
+            async with self._session.request(method, url, json=body, timeout=self._timeout) as response:
                 status = response.status
                 text = await response.text()
         except TimeoutError:  # aiohttp's timeouts; asyncio.TimeoutError is TimeoutError since 3.11

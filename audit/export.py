@@ -29,6 +29,10 @@ HASH_RULES = {
     "first_prev_hash": GENESIS_HASH,
     "history_sha256": "sha256 over the history as JSON with sorted keys and separators (',', ':'), hex-encoded",
     "temporal_history": "WorkflowHistory.to_json() of the run: temporal.api.history.v1.History in protobuf JSON",
+    "record_sha256": (
+        "sha256 over the UTF-8 of the cited billing record as JSON with sorted keys, separators (',', ':'), "
+        "non-ASCII characters kept, dates and times as ISO 8601 text; hex-encoded (`verify --deep` re-checks it)"
+    ),
 }
 
 
@@ -78,6 +82,7 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
             "archive_problems": [{"run_id": p.run_id, "problem": p.problem} for p in report.archive_problems],
         },
         "events": events,
+        "evidence": _evidence([event["event"] for event in events]),
         "temporal_runs": [
             {
                 "workflow_id": run.complaint_id,
@@ -95,3 +100,20 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
             for run in runs
         ],
     }
+
+
+def _evidence(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each proposed and applied adjustment with the billing records it cites (kind, id, role, sha256)."""
+    return [
+        {
+            "seq": data["seq"],
+            "type": data["type"],
+            "adjustment_id": data["adjustment_id"],
+            "kind": data["kind"],
+            "amount_fen": data["amount_fen"],
+            "ledger_id": data.get("ledger_id"),
+            "citations": data.get("citations") or [],
+        }
+        for data in payloads
+        if data.get("type") in ("AdjustmentProposed", "AdjustmentApplied")
+    ]

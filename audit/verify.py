@@ -8,6 +8,9 @@ Three records of a case are compared, each able to show a change the others woul
 - the archived Temporal histories: each has a digest, and the events the workflow saved are in
   them (the inputs of its `append_events` activities), so a chain forged end to end still
   disagrees with what the workflow wrote.
+
+With `deep`, the evidence too: every billing record an adjustment cites is fetched again from the
+billing system and its content hash compared with the one the case recorded.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from typing import Any
 
 import asyncpg
 
+from adapters.billing import BillingSystem, PostgresBillingSystem
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from audit.temporal_history import saved_domain_events
+from domain.citations import Citation
 from domain.events import parse_event
 from domain.hashing import canonical_json
 from store.event_store import ChainBreak, find_chain_break
@@ -36,17 +41,73 @@ class ArchiveProblem:
     problem: str
 
 
+@dataclass(frozen=True)
+class EvidenceProblem:
+    """A cited billing record that is gone, or whose content no longer hashes to what the case cited."""
+
+    complaint_id: str
+    seq: int
+    adjustment_id: str
+    citation: str  # kind:record_id
+    problem: str
+
+
 @dataclass
 class VerifyReport:
     cases: int = 0
     events: int = 0
     runs: int = 0
+    citations: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
     archive_problems: list[ArchiveProblem] = field(default_factory=list)
+    evidence_problems: list[EvidenceProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks and not self.archive_problems
+        return not self.breaks and not self.archive_problems and not self.evidence_problems
+
+
+@dataclass(frozen=True)
+class CitedBy:
+    """One citation as a case's event made it."""
+
+    complaint_id: str
+    seq: int
+    adjustment_id: str
+    citation: Citation
+
+
+_CITING_TYPES = ("AdjustmentProposed", "AdjustmentApplied")
+
+
+def citations_in(complaint_id: str, payloads: Sequence[dict[str, Any]]) -> list[CitedBy]:
+    """The citations of a case's adjustment events, each record once (as first cited)."""
+    found: dict[tuple[str, str], CitedBy] = {}
+    for data in payloads:
+        if data.get("type") not in _CITING_TYPES:
+            continue
+        for raw in data.get("citations") or []:
+            citation = Citation.model_validate(raw)
+            found.setdefault(
+                (citation.key, citation.sha256),
+                CitedBy(complaint_id, int(data["seq"]), str(data["adjustment_id"]), citation),
+            )
+    return list(found.values())
+
+
+async def check_citations(billing: BillingSystem, cited: Sequence[CitedBy]) -> list[EvidenceProblem]:
+    """Fetch each cited record again and compare its content hash with the cited one."""
+    records = await billing.cited_records([c.citation for c in cited])
+    problems = []
+    for by, record in zip(cited, records, strict=True):
+        if record.content is None:
+            problem = "the billing system no longer holds this record"
+        elif not record.matches:
+            problem = f"its content changed: sha256 {record.sha256} now, {by.citation.sha256} when cited"
+        else:
+            continue
+        problems.append(EvidenceProblem(by.complaint_id, by.seq, by.adjustment_id, by.citation.key, problem))
+    return problems
 
 
 Progress = Callable[[VerifyReport], None]
@@ -116,8 +177,9 @@ _CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM com
                   WHERE complaint_id = $1 ORDER BY seq"""
 
 
-async def verify_case(pool: asyncpg.Pool, complaint_id: str) -> VerifyReport:
-    """Every check on one case: its chain and head, its archived runs' digests and their events."""
+async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False) -> VerifyReport:
+    """Every check on one case: its chain and head, its archived runs' digests and their events, and
+    with `deep` the billing records its adjustments cite."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(_CASE_EVENTS, complaint_id)
         head = await conn.fetchrow(
@@ -135,6 +197,10 @@ async def verify_case(pool: asyncpg.Pool, complaint_id: str) -> VerifyReport:
     report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
     stored = {row["seq"]: canonical_json(json.loads(row["payload"])) for row in rows}
     report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs))
+    if deep:
+        cited = citations_in(complaint_id, [json.loads(row["payload"]) for row in rows])
+        report.citations = len(cited)
+        report.evidence_problems.extend(await check_citations(PostgresBillingSystem(pool), cited))
     return report
 
 
@@ -144,10 +210,12 @@ async def verify_all(
     """Every case's chain and head, then every archived run's digest, streaming through both tables.
 
     Memory holds one case (or one run) at a time. With `deep`, each archived run's saved events are
-    also compared with the event store (one more query per archived case). `progress` is called
-    with the running totals at most every `progress_every` seconds.
+    also compared with the event store (one more query per archived case), and every billing record
+    an adjustment cites is fetched again and its hash checked. `progress` is called with the running
+    totals at most every `progress_every` seconds.
     """
     report = VerifyReport()
+    cited: list[CitedBy] = []
     last_report = time.monotonic()
 
     def tick() -> None:
@@ -165,6 +233,10 @@ async def verify_all(
         )
         if broken:
             report.breaks.append(broken)
+        if deep:
+            # A cheap text filter first; citations_in checks the type properly.
+            citing = [r["payload"] for r in rows if any(t in r["payload"] for t in _CITING_TYPES)]
+            cited.extend(citations_in(complaint_id, [json.loads(payload) for payload in citing]))
         tick()
 
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
@@ -223,4 +295,7 @@ async def verify_all(
                 stored = {r["seq"]: canonical_json(json.loads(r["payload"])) for r in stored_rows}
                 report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run]))
             tick()
+    if deep:
+        report.citations = len(cited)
+        report.evidence_problems.extend(await check_citations(PostgresBillingSystem(pool), cited))
     return report

@@ -19,8 +19,11 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from adapters.billing import PostgresBillingSystem
+from adapters.partner_carriers import HttpPartnerCarriers, PartnerError
 from audit.archive_store import ArchivedRun, PostgresArchiveStore
 from audit.export import build_bundle
+from audit.reconcile import reconcile
 from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import BadInput, CliError, database
@@ -177,6 +180,10 @@ def _problem_lines(report: VerifyReport) -> list[str]:
     lines += [
         f"ARCHIVE case {p.complaint_id} run {p.run_id}: {p.problem}" for p in report.archive_problems
     ]
+    lines += [
+        f"EVIDENCE case {p.complaint_id} event {p.seq} ({p.adjustment_id}) cites {p.citation}: {p.problem}"
+        for p in report.evidence_problems
+    ]
     if len(lines) > MAX_PROBLEMS_SHOWN:
         hidden = len(lines) - MAX_PROBLEMS_SHOWN
         lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {hidden} more"]
@@ -200,8 +207,9 @@ def _run_json(run: ArchivedRun) -> dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in fields.items()}
 
 
-def _totals(report: VerifyReport) -> str:
-    return f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
+def _totals(report: VerifyReport, *, deep: bool = False) -> str:
+    totals = f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
+    return totals + (f", {report.citations:,} cited billing record(s)" if deep else "")
 
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,7 +228,7 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
                 print(file=sys.stderr)
         else:
             try:
-                report = await verify_case(pool, args.complaint_id)
+                report = await verify_case(pool, args.complaint_id, deep=args.deep)
             except UnknownCase as error:
                 raise CliError(str(error)) from None
     if args.json:
@@ -228,13 +236,47 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if report.ok else 1
     for line in _problem_lines(report):
         print(line)
+    totals = _totals(report, deep=args.deep)
     if report.ok:
-        print(f"OK: checked {_totals(report)}: every hash chain holds and every archived history matches")
+        evidence = ", and every cited billing record still hashes as cited" if args.deep else ""
+        print(f"OK: checked {totals}: every hash chain holds and every archived history matches{evidence}")
         return 0
     print(
-        f"FAILED: checked {_totals(report)}: {len(report.breaks)} broken chain(s), "
+        f"FAILED: checked {totals}: {len(report.breaks)} broken chain(s), "
         f"{len(report.archive_problems)} archive problem(s)"
+        + (f", {len(report.evidence_problems)} cited record(s) gone or changed" if args.deep else "")
     )
+    return 1
+
+
+def partner_url(settings: Settings) -> str:
+    return settings.partner_url or f"http://127.0.0.1:{settings.partner_port}"
+
+
+async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    url = partner_url(settings)
+    try:
+        async with HttpPartnerCarriers(url) as partners:
+            records = await partners.records()
+    except PartnerError as error:
+        raise CliError(f"cannot read the partners' statement at {url} ({error}): check PARTNER_URL") from None
+    async with _audit_database(settings) as pool:
+        ledger = await PostgresBillingSystem(pool).ledger()
+        report = await reconcile(pool, ledger, records)
+    lines = [m.line() for m in report.mismatches]
+    if len(lines) > MAX_PROBLEMS_SHOWN:
+        lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more"]
+    for line in lines:
+        print(line)
+    totals = (
+        f"{report.ledger_rows} ledger row(s) against {report.applied_events} AdjustmentApplied event(s), "
+        f"{report.partner_records} partner record(s) against {report.confirmed_events} PartnerRequestConfirmed "
+        "event(s)"
+    )
+    if report.ok:
+        print(f"OK: {totals}: they match")
+        return 0
+    print(f"FAILED: {totals}: {len(report.mismatches)} mismatch(es)")
     return 1
 
 
@@ -299,9 +341,14 @@ def register(command: Any) -> None:
     verify.add_argument("complaint_id", nargs="?", help="the case to check")
     verify.add_argument("--all", action="store_true", help="every case, streaming (prints progress on long runs)")
     verify.add_argument("--deep", action="store_true",
-                        help="with --all: also compare each archived run's saved events with the event store "
-                        "(always done for one case)")
+                        help="also fetch every billing record an adjustment cites from the billing system and "
+                        "check its hash; with --all, also compare each archived run's saved events with the "
+                        "event store (always done for one case)")
     verify.add_argument("--json", action="store_true", help="machine-readable report (exit status as without)")
+
+    command("reconcile", cmd_reconcile,
+            "compare the billing ledger with the AdjustmentApplied events and the partners' records with the "
+            "PartnerRequestConfirmed events; list every mismatch, exit 1 if there is one")
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

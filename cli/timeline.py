@@ -10,7 +10,6 @@ from domain import events as ev
 from domain.customer_wait import customer_wait
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.sla import policy_for
 from domain.state import ComplaintState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,6 +71,16 @@ def describe(event: ev.Event) -> str:
         case ev.AdjustmentApplied():
             once = "" if event.effective else " (already applied before: not applied again)"
             return f"Applied {_adjustment(event.kind, event.amount_fen, None, None)}, ledger {event.ledger_id}{once}"
+        case ev.AdjustmentAlreadyRemedied():
+            return (
+                f"NOT applied {event.adjustment_id}: {event.charge} was already remedied on case "
+                f"{event.prior_complaint_id} on {_local(event.prior_applied_at)}, ledger {event.prior_ledger_id}; "
+                "no money moved"
+            )
+        case ev.LinkedToCase():
+            if not event.linked_complaint_ids:
+                return "No other open case of this number and category"
+            return f"Linked to open case(s) of the same number and category: {', '.join(event.linked_complaint_ids)}"
         case ev.SlaClockStarted():
             budget = _duration(event.budget_seconds)
             return f"SLA clock '{event.clock}' started: {budget}, warning at {event.warn_percent}%"
@@ -132,10 +141,25 @@ def _local(moment: object) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[attr-defined]
 
 
+def citation_lines(event: ev.Event) -> list[str]:
+    """The records a proposed or applied adjustment cites, one line each (numbers masked)."""
+    if not isinstance(event, (ev.AdjustmentProposed, ev.AdjustmentApplied)):
+        return []
+    return [
+        f"cites {c.role:<8} {c.kind} {mask_msisdn_in(c.record_id)}  sha256 {c.sha256}" for c in event.citations
+    ]
+
+
+def mask_msisdn_in(record_id: str) -> str:
+    """A record id with any phone number in it masked (record ids start with the number they belong to)."""
+    return "/".join(mask_msisdn(part) if part.isdigit() and len(part) == 11 else part for part in record_id.split("/"))
+
+
 def render_timeline(events: Iterable[ev.Event]) -> str:
     lines = []
     for event in events:
         lines.append(f"  {event.seq:>3}  {_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
+        lines.extend(f"{'':>7}{line}" for line in citation_lines(event))
     return "\n".join(lines)
 
 
@@ -148,6 +172,7 @@ def render_state(state: ComplaintState) -> str:
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
         + (f"\n  attention: {state.attention_reason}" if state.attention_reason else "")
         + (f"\n  policy {state.policy.version}" if state.policy else "")
+        + (f"\n  linked to open case(s) {', '.join(state.linked_cases)}" if state.linked_cases else "")
     )
 
 
@@ -163,7 +188,7 @@ def render_question(state: ComplaintState, now: datetime) -> str:
     question = state.pending_question
     if question is None:
         return "  open question: none"
-    wait = customer_wait(question, policy_for(state.category, state.priority))
+    wait = customer_wait(question, state.rules.sla)
     reminder = (
         "reminder sent" if wait.reminded and now >= wait.remind_at else f"reminder {_when(wait.remind_at, now)}"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from domain.actors import Actor
-from domain.events import ComplaintFiled
+from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
@@ -64,6 +65,48 @@ class ClientOptions:
     limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event."""
 
     task_queue: str = "complaints"
+
+
+class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
+    """What filing a case answers: the case's workflow handle, and the open cases of the same number
+    and category.
+
+    `linked_case_ids` is what the case itself recorded (its LinkedToCase event); None when the case had
+    not looked yet within the wait (its timeline will still show it). Being the workflow handle too
+    (`result()`, `describe()`, ...), it keeps scripts written against the handle working.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome],
+        linked_case_ids: list[str] | None,
+    ) -> None:
+        super().__init__(
+            client,
+            handle.id,
+            run_id=handle.run_id,
+            result_run_id=handle.result_run_id,
+            first_execution_run_id=handle.first_execution_run_id,
+            result_type=CaseOutcome,
+        )
+        self.linked_case_ids = linked_case_ids
+        self._started = handle
+
+    @property
+    def complaint_id(self) -> str:
+        return self.id
+
+    async def result(
+        self,
+        *,
+        follow_runs: bool = True,
+        rpc_metadata: Mapping[str, str | bytes] = {},
+        rpc_timeout: timedelta | None = None,
+    ) -> CaseOutcome:
+        # Through the handle start_workflow gave: a client's interceptors may have specialised it
+        # (the time-skipping test server's handle lets time skip while its result is awaited).
+        return await self._started.result(follow_runs=follow_runs, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
 
 class CaseNotFound(LookupError):
@@ -129,8 +172,34 @@ class ComplaintClient:
 
     # --- filing ----------------------------------------------------------------------------
 
-    async def file(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
-        """Start the case's workflow; its id is the complaint id, so a second filing is refused."""
+    async def file(self, intake: ComplaintIntake, *, wait_for_links: float = 10.0) -> FilingReceipt:
+        """Start the case's workflow; its id is the complaint id, so a second filing is refused.
+
+        Then wait up to `wait_for_links` seconds (0: not at all) for the case to look up the open cases
+        of the same number and category, and return them in the receipt. Filing is never blocked by them.
+        """
+        handle = await self._start(intake)
+        linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
+        return FilingReceipt(self.temporal, handle, linked)
+
+    async def _linked_cases(self, complaint_id: str, wait_seconds: float) -> list[str] | None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + wait_seconds
+        while True:
+            remaining = give_up - loop.time()
+            try:
+                # Bounded: with no worker running, a query waits for one indefinitely.
+                view = await asyncio.wait_for(self.view(complaint_id), timeout=max(remaining, 0.1))
+            except (TimeoutError, RPCError, WorkflowQueryFailedError):
+                return None  # the case is filed all the same; its timeline will show the links
+            link = next((e for e in view.timeline if isinstance(e, LinkedToCase)), None)
+            if link is not None:
+                return list(link.linked_complaint_ids)
+            if not view.state.is_open or loop.time() >= give_up:
+                return None
+            await asyncio.sleep(0.05)
+
+    async def _start(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
         try:
             return await self.temporal.start_workflow(
                 ComplaintWorkflow.run,

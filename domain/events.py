@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.actors import Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
+from domain.citations import Citation
 from domain.money import Fen
 from domain.policy import CasePolicy
 
@@ -167,6 +168,8 @@ class AdjustmentProposed(Event):
     needs_approval: bool
     validity_until: date | None = None
     sp_code: str | None = None
+    # The records the adjustment rests on (ids and content hashes); empty in events from before citations.
+    citations: list[Citation] = Field(default_factory=list)
 
 
 class AdjustmentApproved(Event):
@@ -189,6 +192,19 @@ class AdjustmentApplied(Event):
     idempotency_key: str
     ledger_id: str
     effective: bool
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class AdjustmentAlreadyRemedied(Event):
+    """The billing system refused the adjustment: a charge it cites was already remedied. No money moved."""
+
+    type: Literal["AdjustmentAlreadyRemedied"] = "AdjustmentAlreadyRemedied"
+    adjustment_id: str
+    charge: str  # the charge key, kind:record_id
+    prior_complaint_id: str
+    prior_ledger_id: str
+    prior_applied_at: AwareDatetime
+    idempotency_key: str
 
 
 # --- SLA and escalation -------------------------------------------------------------------------
@@ -301,6 +317,21 @@ class CaseReconciled(Event):
     stopped_at: AwareDatetime
 
 
+# --- related cases ------------------------------------------------------------------------------
+
+
+class LinkedToCase(Event):
+    """The open cases of the same number and category, looked up when this one was filed.
+
+    Recorded by every new case: an empty list says the lookup was done and found none. Filing is
+    never blocked by it (a second complaint may be about something else).
+    """
+
+    type: Literal["LinkedToCase"] = "LinkedToCase"
+    linked_complaint_ids: list[str] = Field(default_factory=list)
+    reason: str
+
+
 AnyEvent = Annotated[
     ComplaintFiled
     | ComplaintAcknowledged
@@ -334,7 +365,9 @@ AnyEvent = Annotated[
     | ComplaintReopened
     | ComplaintWithdrawn
     | CaseNeedsAttention
-    | CaseReconciled,
+    | CaseReconciled
+    | AdjustmentAlreadyRemedied
+    | LinkedToCase,
     Field(discriminator="type"),
 ]
 

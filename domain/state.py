@@ -12,6 +12,7 @@ from domain import events as ev
 from domain.actors import Actor
 from domain.cases import Category, IntakeChannel, Priority, Status
 from domain.policy import LEGACY_POLICY, CasePolicy
+from domain.citations import Citation
 
 
 class _Frozen(BaseModel):
@@ -32,11 +33,16 @@ class Adjustment(_Frozen):
     amount_fen: int
     reason: str
     needs_approval: bool
-    status: str = "proposed"  # proposed | approved | refused | applied
+    status: str = "proposed"  # proposed | approved | refused | applied | already_remedied
     validity_until: date | None = None
     sp_code: str | None = None
     decided_by: str | None = None
     ledger_id: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    # Set when the billing system found a cited charge already remedied: by which case, when, which row.
+    remedied_by: str | None = None
+    remedied_ledger_id: str | None = None
+    remedied_at: AwareDatetime | None = None
 
 
 class SlaClock(_Frozen):
@@ -97,6 +103,7 @@ class ComplaintState(_Frozen):
     clocks: dict[str, SlaClock] = Field(default_factory=dict)
     follow_ups: dict[str, AwareDatetime] = Field(default_factory=dict)
     notes: int = 0
+    linked_cases: list[str] = Field(default_factory=list)
     reopened: int = 0
     # The rules recorded at filing; None only for cases filed before policies had versions.
     policy: CasePolicy | None = None
@@ -185,6 +192,7 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 needs_approval=event.needs_approval,
                 validity_until=event.validity_until,
                 sp_code=event.sp_code,
+                citations=event.citations,
             )
             awaiting = Status.AWAITING_APPROVAL if event.needs_approval else state.status
             return {"adjustments": {**state.adjustments, event.adjustment_id: adjustment}, "status": awaiting}
@@ -196,6 +204,20 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"adjustments": adjustments, "status": Status.INVESTIGATING}
         case ev.AdjustmentApplied(adjustment_id=aid, ledger_id=ledger_id):
             return {"adjustments": _replace_adjustment(state, aid, status="applied", ledger_id=ledger_id)}
+        case ev.AdjustmentAlreadyRemedied(adjustment_id=aid):
+            adjustments = _replace_adjustment(
+                state,
+                aid,
+                status="already_remedied",
+                remedied_by=event.prior_complaint_id,
+                remedied_ledger_id=event.prior_ledger_id,
+                remedied_at=event.prior_applied_at,
+            )
+            # No approval is awaited for money that will not move.
+            unblocked = Status.INVESTIGATING if state.status is Status.AWAITING_APPROVAL else state.status
+            return {"adjustments": adjustments, "status": unblocked}
+        case ev.LinkedToCase(linked_complaint_ids=linked):
+            return {"linked_cases": [*state.linked_cases, *(c for c in linked if c not in state.linked_cases)]}
         case ev.SlaClockStarted(clock=name):
             clock = SlaClock(
                 clock=name,

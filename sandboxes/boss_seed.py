@@ -917,7 +917,8 @@ async def rearm_stories(conn: asyncpg.Connection) -> None:
     Customers get their seeded status, plan, balance, validity and arrears back; number-change
     notices and SP subscriptions are restored; web-SMS blocks are lifted (kept, with their lift time).
     Ledger, payments, spam reports, incidents and the action log are money and audit records: never
-    touched. Raises RuntimeError if the sandbox was never seeded.
+    touched. Remedied charges are released (kept, with their release time), so a story's overcharge
+    can be refunded again when the story is told again. Raises RuntimeError if the sandbox was never seeded.
     """
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _SEED_LOCK_ID)
@@ -964,4 +965,8 @@ async def rearm_stories(conn: asyncpg.Connection) -> None:
             "UPDATE boss.sms_blocks SET lifted_at = now()"
             " WHERE lifted_at IS NULL AND msisdn = ANY($1::text[])",
             msisdns,
+        )
+        await conn.execute(
+            """UPDATE boss.remedied_charges SET released_at = now(), release_reason = 'stories rearmed'
+                WHERE released_at IS NULL"""
         )

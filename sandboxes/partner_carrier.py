@@ -521,6 +521,35 @@ async def get_stats(request: web.Request) -> web.Response:
     return _json(request.app[STATE].stats.as_json())
 
 
+async def get_records(request: web.Request) -> web.Response:
+    """Every request the partners answered, by request key: what `starter reconcile` compares with the cases.
+
+    A real partner sends a statement of the requests it carried out; numbers stay out of it.
+    """
+    state = request.app[STATE]
+    records = [
+        {
+            "request_key": key,
+            "partner": about[0],
+            "action": "cancel_forwarding",
+            "effective": bool(answer["effective"]),
+            "reference": None,
+        }
+        for key, (about, answer) in state.cancel_answers.items()
+    ]
+    records += [
+        {
+            "request_key": key,
+            "partner": about[0],
+            "action": "joint_verification",
+            "effective": True,
+            "reference": answer["verification_id"],
+        }
+        for key, (about, answer) in state.verification_answers.items()
+    ]
+    return _json({"records": records})
+
+
 async def reset(request: web.Request) -> web.Response:
     request.app[STATE].reset()
     log.info("partner_sandbox.reset")
@@ -540,6 +569,7 @@ def make_app(*, seed: int = 0) -> web.Application:
     app.router.add_post("/admin/faults", set_faults)
     app.router.add_delete("/admin/faults", clear_faults)
     app.router.add_get("/admin/stats", get_stats)
+    app.router.add_get("/admin/records", get_records)
     app.router.add_post("/admin/reset", reset)
     return app
 

@@ -18,13 +18,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import AdjustmentCommand, BillingActivities
+    from activities.billing import AdjustmentCommand, BillingActivities, CitationsQuery
+    from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
+    from adapters.billing import PriorRemedy
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
+    from domain.citations import Citation
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
@@ -230,6 +233,27 @@ class Case:
             ),
         )
 
+    # --- related cases -----------------------------------------------------------------------
+
+    async def link_open_duplicates(self) -> list[str]:
+        """Record which open cases of the same number and category exist (none: an empty link).
+
+        The first step of every playbook: filing is never blocked, since a second complaint may be
+        about something else, but the case, the filer and the supervisor all see the other ones.
+        """
+        state = self.current
+        linked = await self.call(
+            CaseLookupActivities.open_cases_like,
+            OpenCasesQuery(complaint_id=self.complaint_id, msisdn=state.msisdn, category=state.category),
+        )
+        self.record(
+            ev.LinkedToCase,
+            linked_complaint_ids=linked,
+            reason="open cases of the same number and category when this one was filed",
+        )
+        await self.save()
+        return linked
+
     # --- the customer ------------------------------------------------------------------------
 
     async def ask_customer(
@@ -285,8 +309,15 @@ class Case:
         *,
         validity_until: date | None = None,
         sp_code: str | None = None,
+        citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once."""
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
+
+        `citations` are the records it rests on; the billing system checks them and refuses a second
+        remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
+        the case, ledger row and time of the first remedy.
+        """
+        cited = list(citations or [])
         adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
         approval = needs_approval(kind, amount_fen, self.rules.approval_limit_fen)
         self.record(
@@ -298,8 +329,16 @@ class Case:
             needs_approval=approval,
             validity_until=validity_until,
             sp_code=sp_code,
+            citations=cited,
         )
         await self.save()
+        key = self.key(adjustment_id)
+        if any(c.role == "charge" for c in cited):
+            # Looked up first so that no supervisor is asked to approve what was already paid; the
+            # billing system still decides at apply time, when two cases may race for the charge.
+            prior = await self.call(BillingActivities.prior_remedy, CitationsQuery(citations=cited))
+            if prior is not None:
+                return await self._already_remedied(adjustment_id, key, prior)
         if approval:
             await self.notify(
                 f"approval-{adjustment_id}",
@@ -313,8 +352,7 @@ class Case:
             )
             if self.current.adjustments[adjustment_id].status != "approved":
                 return self.current.adjustments[adjustment_id]
-        key = self.key(adjustment_id)
-        receipt = await self.call(
+        outcome = await self.call(
             BillingActivities.apply_adjustment,
             AdjustmentCommand(
                 idempotency_key=key,
@@ -325,8 +363,13 @@ class Case:
                 reason=reason,
                 validity_until=validity_until,
                 sp_code=sp_code,
+                citations=cited,
             ),
         )
+        if outcome.already_remedied is not None:
+            return await self._already_remedied(adjustment_id, key, outcome.already_remedied)
+        receipt = outcome.receipt
+        assert receipt is not None, "the billing system answered neither a receipt nor a prior remedy"
         self.record(
             ev.AdjustmentApplied,
             adjustment_id=adjustment_id,
@@ -335,6 +378,20 @@ class Case:
             idempotency_key=key,
             ledger_id=receipt.ledger_id,
             effective=receipt.effective,
+            citations=cited,
+        )
+        await self.save()
+        return self.current.adjustments[adjustment_id]
+
+    async def _already_remedied(self, adjustment_id: str, key: str, prior: PriorRemedy) -> Adjustment:
+        self.record(
+            ev.AdjustmentAlreadyRemedied,
+            adjustment_id=adjustment_id,
+            charge=prior.charge,
+            prior_complaint_id=prior.complaint_id,
+            prior_ledger_id=prior.ledger_id,
+            prior_applied_at=prior.applied_at,
+            idempotency_key=key,
         )
         await self.save()
         return self.current.adjustments[adjustment_id]

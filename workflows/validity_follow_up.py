@@ -86,7 +86,7 @@ class ValidityFollowUpWorkflow:
         if plan.action == "nothing":
             return result
 
-        receipt = await _call(
+        outcome = await _call(
             BillingActivities.apply_adjustment,
             AdjustmentCommand(
                 idempotency_key=follow_up_key(request.complaint_id, "validity-extension"),
@@ -98,6 +98,9 @@ class ValidityFollowUpWorkflow:
                 validity_until=request.extend_to,
             ),
         )
+        receipt = outcome.receipt
+        # A validity extension remedies no charge, so the billing system never answers "already remedied".
+        assert receipt is not None, "a validity extension was not applied"
         if plan.reactivate:
             await _call(
                 BillingActivities.set_status,

@@ -165,3 +165,17 @@ def waiver_reason(explanation: ArrearsExplanation) -> str:
         f"the customer disputes the {format_yuan(explanation.arrears_fen)} owed by the cancelled number; "
         f"{basis}. Waive them as a goodwill gesture?"
     )
+
+
+def settlement_result(paid_fen: int, payment_reference: str | None, new_number: str) -> tuple[str, str]:
+    """The outcome and summary once the customer chose to pay: paid now, or found already paid.
+
+    `payment_reference` is the payment this case's request created (PAY-...), None when the billing
+    system found nothing owed any more (another case, or the customer elsewhere, paid first).
+    """
+    if payment_reference is not None and paid_fen > 0:
+        return "arrears_paid", f"The customer paid {format_yuan(paid_fen)} ({payment_reference}); {new_number}."
+    return (
+        "arrears_already_paid",
+        f"Nothing was taken: the arrears had already been paid when the customer came to pay; {new_number}.",
+    )

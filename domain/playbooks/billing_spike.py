@@ -33,8 +33,14 @@ MIN_UNUSUAL_CHARGE_FEN = 500
 SAME_CALL_TOLERANCE = timedelta(seconds=60)
 
 ADVICE = (
-    "The calls stayed connected after the conversation ended: set the phone to end a call when the flip "
-    "is closed (or press the end key before closing it), and check the call time shown after hanging up."
+    "If a call was not meant to last that long, the phone may not have ended it: set the phone to end a "
+    "call when the flip is closed (or press the end key before closing it), and check the call time shown "
+    "after hanging up."
+)
+# Why no refund when both switches agree. It says what the records show, not what the customer did:
+# only the customer or an agent can report that (e.g. in a note).
+RECORDS_AGREE = (
+    "both switches recorded the same calls, at the same times, for as long: the calls lasted as billed"
 )
 
 
@@ -286,19 +292,48 @@ class CounterpartComparison(_Value):
     def unverifiable(self) -> list[CallComparison]:
         return [call for call in self.calls if call.verdict == "unverifiable"]
 
+    @property
+    def shorter(self) -> list[CallComparison]:
+        """Calls the other party's switch recorded, for fewer billed minutes."""
+        return [c for c in self.calls if c.verdict == "disagrees" and c.other_seconds is not None]
+
+    @property
+    def unrecorded(self) -> list[CallComparison]:
+        """Calls the other party's switch (one we can read) has no record of at all."""
+        return [c for c in self.calls if c.verdict == "disagrees" and c.other_seconds is None]
+
+    @property
+    def disputed_call_ids(self) -> list[int]:
+        return [c.call_id for c in self.calls if c.disputed_fen > 0]
+
     def describe(self) -> str:
-        counts = {
-            v: sum(1 for c in self.calls if c.verdict == v) for v in ("agrees", "disagrees", "unverifiable")
-        }
+        agree = sum(1 for c in self.calls if c.verdict == "agrees")
         text = (
-            f"of {len(self.calls)} flagged calls, {counts['agrees']} agree with the other party's records "
+            f"of {len(self.calls)} flagged calls, {agree} agree with the other party's records "
             f"(same start, same billed minutes)"
         )
-        if counts["disagrees"]:
-            text += f", {counts['disagrees']} disagree ({format_yuan(self.disputed_fen)} in dispute)"
-        if counts["unverifiable"]:
-            text += f", {counts['unverifiable']} cannot be checked (the other party is another carrier's)"
+        if self.shorter:
+            text += (
+                f", {len(self.shorter)} were recorded shorter by the other party's switch "
+                f"({format_yuan(sum(c.disputed_fen for c in self.shorter))} in dispute)"
+            )
+        if self.unrecorded:
+            text += (
+                f", {len(self.unrecorded)} have no record at all at the other party's switch "
+                f"({format_yuan(sum(c.disputed_fen for c in self.unrecorded))} in dispute)"
+            )
+        if self.unverifiable:
+            text += f", {len(self.unverifiable)} cannot be checked (the other party is another carrier's)"
         return text
+
+    def refund_reason(self) -> str:
+        """Why money goes back, in the words the records justify: shorter calls, or no record at all."""
+        grounds = []
+        if self.shorter:
+            grounds.append(f"the other party's switch recorded {len(self.shorter)} of the calls shorter")
+        if self.unrecorded:
+            grounds.append(f"the other party's switch has no record of {len(self.unrecorded)} of the calls")
+        return " and ".join(grounds or ["the records agree"]) + f": {self.describe()}"
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -366,3 +401,22 @@ def _comparison(
         disputed_fen=disputed,
         verdict=verdict,
     )
+
+
+def matches_usage_summary(spike: Spike, pattern: CallPattern) -> str:
+    """The resolution when no call stands out: what the bills and calls show, and nothing more.
+
+    (It claims no conversation with the customer: that is for an agent's note, when one took place.)
+    """
+    return f"{spike.describe()}; {pattern.describe()}: the bill follows the usage."
+
+
+def declined_summary(pattern: CallPattern) -> str:
+    """The resolution when the customer declined the comparison: the calls stand as recorded."""
+    declined = "the customer declined the comparison, so the calls stand as recorded"
+    return f"{pattern.describe()}; {declined}. Advice: {ADVICE}"
+
+
+def records_agree_summary(pattern: CallPattern, comparison: CounterpartComparison) -> str:
+    """The resolution when the other party's records agree with every flagged call."""
+    return f"{pattern.describe()}; {comparison.describe()}: no refund. Advice: {ADVICE}"

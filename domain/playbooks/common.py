@@ -7,6 +7,7 @@ from datetime import timedelta, timezone
 
 from domain import events as ev
 from domain.cases import Category
+from domain.state import Adjustment
 
 # China keeps UTC+8 all year: billing days, periods and validity dates run from Shanghai midnight.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -51,3 +52,13 @@ def refusal_reason(timeline: Iterable[ev.Event], adjustment_id: str) -> str:
         if isinstance(event, ev.AdjustmentRefused) and event.adjustment_id == adjustment_id:
             reason = event.reason
     return reason
+
+
+def already_remedied_summary(adjustment: Adjustment) -> str:
+    """What the case says when the billing system found the charge already remedied: by whom, when, where."""
+    verb = "waived" if adjustment.kind == "arrears_waiver" else "refunded"
+    when = adjustment.remedied_at.astimezone(SHANGHAI).date().isoformat() if adjustment.remedied_at else "?"
+    return (
+        f"already {verb} on case {adjustment.remedied_by} on {when}, ledger {adjustment.remedied_ledger_id}: "
+        "no money moved this time"
+    )

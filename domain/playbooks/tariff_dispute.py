@@ -58,3 +58,8 @@ def decide_tariff_remedy(
         new_plan_code=new_plan,
         reason=f"the tariff was not explained when the number was sold ({finding}): as agreed, {agreed}",
     )
+
+
+def plan_change_words(new_plan_code: str, changed_now: bool) -> str:
+    """The plan part of the resolution: moved now, or already on the plan (another case moved it)."""
+    return f"moved to {new_plan_code}" if changed_now else f"already on {new_plan_code} (no change needed)"

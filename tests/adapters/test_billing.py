@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from adapters.billing import (
     AdjustmentRequest,
+    AlreadyRemedied,
     BillingRefused,
     BillingSystem,
     IdempotencyConflict,
@@ -24,7 +25,11 @@ from adapters.billing import (
     UnknownCustomer,
     UnknownSubscription,
     UnknownTariffPlan,
+    cite_call,
+    cite_daily_charge,
+    cite_sale,
 )
+from domain.citations import Citation, cite
 from sandboxes import seed_data as sd
 from sandboxes.boss_seed import (
     HOROSCOPE_SP,
@@ -87,15 +92,42 @@ def key(step: str) -> str:
     return f"T-{uuid.uuid4().hex[:10]}-{step}"
 
 
-def refund(msisdn: str, amount_fen: int, idempotency_key: str, kind: str = "refund") -> AdjustmentRequest:
+# A well-formed citation of no record: for requests refused before their citations are looked at.
+NO_RECORD = cite("cdr", "0", {}, "charge")
+
+
+def refund(
+    msisdn: str,
+    amount_fen: int,
+    idempotency_key: str,
+    kind: str = "refund",
+    charge: Citation = NO_RECORD,
+    complaint_id: str = "CMP-TEST-1",
+) -> AdjustmentRequest:
     return AdjustmentRequest(
         idempotency_key=idempotency_key,
-        complaint_id="CMP-TEST-1",
+        complaint_id=complaint_id,
         msisdn=msisdn,
         kind=kind,  # type: ignore[arg-type]
         amount_fen=amount_fen,
         reason="计费核实后退还",
+        citations=[charge],
     )
+
+
+async def call_charges(billing: PostgresBillingSystem, msisdn: str) -> list[Citation]:
+    """Each of the number's call records, cited as a charge."""
+    since, until = day_start(ANCHOR - timedelta(days=400)), day_start(ANCHOR + timedelta(days=2))
+    calls = await billing.call_records(msisdn, since, until)
+    return [cite_call(call, "charge") for call in calls]
+
+
+async def overcharged_day(billing: PostgresBillingSystem) -> Citation:
+    """The billing system's row of the overcharged day of the bill_discrepancy overcharge story."""
+    period = await billing.current_period(OVERCHARGE_MSISDN)
+    rows = await billing.daily_charges(OVERCHARGE_MSISDN, period.start, period.end, "billing")
+    day = period.start + timedelta(days=sd.OVERCHARGE_DAY - 1)
+    return cite_daily_charge(next(row for row in rows if row.day == day), "charge")
 
 
 def day_start(day: date) -> datetime:
@@ -339,7 +371,9 @@ async def test_adjustment_applied_twice_with_one_key_moves_money_once(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
     before = (await billing.get_customer(OVERCHARGE_MSISDN)).balance_fen
-    request = refund(OVERCHARGE_MSISDN, 2400, key("double-refund"), kind="double_refund")
+    request = refund(
+        OVERCHARGE_MSISDN, 2400, key("double-refund"), kind="double_refund", charge=await overcharged_day(billing)
+    )
 
     first = await billing.apply_adjustment(request)
     again = await billing.apply_adjustment(request)
@@ -355,7 +389,7 @@ async def test_concurrent_applies_with_one_key_write_one_row(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
     before = (await billing.get_customer(SPIKE)).balance_fen
-    request = refund(SPIKE, 5820, key("refund"))
+    request = refund(SPIKE, 5820, key("refund"), charge=(await call_charges(billing, SPIKE))[0])
 
     receipts = await asyncio.gather(*(billing.apply_adjustment(request) for _ in range(5)))
 
@@ -368,8 +402,9 @@ async def test_concurrent_applies_with_one_key_write_one_row(
 async def test_concurrent_applies_with_different_keys_lose_no_update(billing: PostgresBillingSystem) -> None:
     before = (await billing.get_customer(SPIKE)).balance_fen
 
+    charges = await call_charges(billing, SPIKE)
     receipts = await asyncio.gather(
-        *(billing.apply_adjustment(refund(SPIKE, 100, key(f"r{n}"))) for n in range(5))
+        *(billing.apply_adjustment(refund(SPIKE, 100, key(f"r{n}"), charge=charges[n])) for n in range(5))
     )
 
     assert all(receipt.effective for receipt in receipts)
@@ -432,7 +467,7 @@ async def test_reusing_a_key_for_another_adjustment_is_a_conflict(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
     shared = key("refund")
-    await billing.apply_adjustment(refund(SPIKE, 100, shared))
+    await billing.apply_adjustment(refund(SPIKE, 100, shared, charge=(await call_charges(billing, SPIKE))[0]))
     with pytest.raises(IdempotencyConflict, match="amount_fen"):
         await billing.apply_adjustment(refund(SPIKE, 200, shared))
     with pytest.raises(IdempotencyConflict):
@@ -441,6 +476,9 @@ async def test_reusing_a_key_for_another_adjustment_is_a_conflict(
 
 
 async def test_arrears_waiver_must_match_the_arrears_and_zeroes_them(billing: PostgresBillingSystem) -> None:
+    last_call = await billing.last_usage(ARREARS)
+    assert last_call is not None
+
     def waiver(amount: int, idempotency_key: str) -> AdjustmentRequest:
         return AdjustmentRequest(
             idempotency_key=idempotency_key,
@@ -449,6 +487,7 @@ async def test_arrears_waiver_must_match_the_arrears_and_zeroes_them(billing: Po
             kind="arrears_waiver",
             amount_fen=amount,
             reason="主管批准减免欠费",
+            citations=[cite_call(last_call, "charge")],
         )
 
     with pytest.raises(BillingRefused, match=r"¥23\.40"):
@@ -463,7 +502,7 @@ async def test_arrears_waiver_must_match_the_arrears_and_zeroes_them(billing: Po
 async def test_refund_to_a_cancelled_number_is_refused(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
-    request = refund(ARREARS, 100, key("refund"))
+    request = refund(ARREARS, 100, key("refund"), charge=(await call_charges(billing, ARREARS))[0])
     with pytest.raises(BillingRefused, match="cancelled"):
         await billing.apply_adjustment(request)
     assert await ledger_rows(pool, request.idempotency_key) == 0
@@ -617,7 +656,7 @@ async def test_rearm_restores_the_stories_and_keeps_every_record(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
     seeded = {number: await billing.get_customer(number) for number in STORIES.values()}
-    await billing.apply_adjustment(refund(SPIKE, 5820, key("refund")))
+    await billing.apply_adjustment(refund(SPIKE, 5820, key("refund"), charge=(await call_charges(billing, SPIKE))[0]))
     await billing.cancel_number_change_notice(FORWARDING, key("cancel"))
     await billing.unsubscribe_sp(SPAM, HOROSCOPE_SP, key("unsub"))
     await billing.block_web_sms(SPAM, key("block"))
@@ -641,7 +680,8 @@ async def test_rearm_restores_the_stories_and_keeps_every_record(
 async def test_ledger_rows_cannot_be_changed_or_removed(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
-    receipt = await billing.apply_adjustment(refund(SPIKE, 100, key("refund")))
+    charge = (await call_charges(billing, SPIKE))[0]
+    receipt = await billing.apply_adjustment(refund(SPIKE, 100, key("refund"), charge=charge))
     ledger_id = int(receipt.ledger_id.removeprefix("ADJ-"))
 
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
@@ -650,3 +690,100 @@ async def test_ledger_rows_cannot_be_changed_or_removed(
         await pool.execute("DELETE FROM boss.adjustment_ledger WHERE id = $1", ledger_id)
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
         await pool.execute("TRUNCATE boss.payments")
+
+
+# --- one remedy per charge, ever -------------------------------------------------------------------------
+
+
+async def test_a_charge_is_remedied_once_whichever_case_asks(
+    billing: PostgresBillingSystem, pool: asyncpg.Pool
+) -> None:
+    charge = await overcharged_day(billing)
+    before = (await billing.get_customer(OVERCHARGE_MSISDN)).balance_fen
+    assert await billing.prior_remedy([charge]) is None
+    first = await billing.apply_adjustment(
+        refund(OVERCHARGE_MSISDN, 2400, key("a"), kind="double_refund", charge=charge, complaint_id="CMP-A")
+    )
+
+    with pytest.raises(AlreadyRemedied) as refused:
+        await billing.apply_adjustment(
+            refund(OVERCHARGE_MSISDN, 2400, key("b"), kind="double_refund", charge=charge, complaint_id="CMP-B")
+        )
+
+    prior = refused.value.prior
+    assert (prior.charge, prior.complaint_id, prior.ledger_id) == (charge.key, "CMP-A", first.ledger_id)
+    assert await billing.prior_remedy([charge]) == prior
+    assert prior.applied_at == first.applied_at
+    assert (await billing.get_customer(OVERCHARGE_MSISDN)).balance_fen == before + 2400
+    assert [e.complaint_id for e in await billing.ledger(["CMP-A", "CMP-B"])] == ["CMP-A"]
+    # A retry of the first case's own request is still the idempotent replay, not a refusal.
+    again = await billing.apply_adjustment(
+        refund(OVERCHARGE_MSISDN, 2400, first.idempotency_key, kind="double_refund", charge=charge,
+               complaint_id="CMP-A")
+    )
+    assert not again.effective and again.ledger_id == first.ledger_id
+
+
+async def test_concurrent_cases_about_one_charge_write_one_ledger_row(
+    billing: PostgresBillingSystem, pool: asyncpg.Pool
+) -> None:
+    charge = (await call_charges(billing, SPIKE))[0]
+    before = (await billing.get_customer(SPIKE)).balance_fen
+    cases = [f"CMP-RACE-{uuid.uuid4().hex[:6]}" for _ in range(6)]
+
+    results = await asyncio.gather(
+        *(billing.apply_adjustment(refund(SPIKE, 300, key(c), charge=charge, complaint_id=c)) for c in cases),
+        return_exceptions=True,
+    )
+
+    applied = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, AlreadyRemedied)]
+    assert len(applied) == 1 and len(refused) == 5, results
+    assert {r.prior.ledger_id for r in refused} == {applied[0].ledger_id}
+    assert len(await billing.ledger(cases)) == 1
+    assert (await billing.get_customer(SPIKE)).balance_fen == before + 300
+    rows = await pool.fetchval(
+        "SELECT count(*) FROM boss.remedied_charges WHERE charge_key = $1 AND released_at IS NULL", charge.key
+    )
+    assert rows == 1
+
+
+async def test_citations_must_be_the_billing_systems_own_records(billing: PostgresBillingSystem) -> None:
+    charge = (await call_charges(billing, SPIKE))[0]
+    forged = charge.model_copy(update={"sha256": "0" * 64})
+    with pytest.raises(InvalidBillingRequest, match="hash differs"):
+        await billing.apply_adjustment(refund(SPIKE, 100, key("forged"), charge=forged))
+    with pytest.raises(InvalidBillingRequest, match="holds no"):
+        await billing.apply_adjustment(refund(SPIKE, 100, key("none"), charge=NO_RECORD))
+    someone_elses = (await call_charges(billing, ARREARS))[0]
+    with pytest.raises(InvalidBillingRequest, match="not a charge of"):
+        await billing.apply_adjustment(refund(SPIKE, 100, key("other"), charge=someone_elses))
+    with pytest.raises(ValidationError, match="must cite the charge"):
+        refund(SPIKE, 100, key("evidence"), charge=charge.model_copy(update={"role": "evidence"}))
+
+
+async def test_cited_records_are_fetched_again_and_their_hashes_checked(billing: PostgresBillingSystem) -> None:
+    call = (await call_charges(billing, SPIKE))[0]
+    day = await overcharged_day(billing)
+    sale = cite_sale(await billing.get_customer(TARIFF))
+    forged = call.model_copy(update={"sha256": "f" * 64})
+
+    found = await billing.cited_records([call, day, sale, forged, NO_RECORD])
+
+    assert [f.matches for f in found] == [True, True, True, False, False]
+    assert found[3].content == found[0].content and found[4].content is None
+
+
+async def test_rearming_the_stories_releases_their_remedies_and_keeps_the_record(
+    billing: PostgresBillingSystem, pool: asyncpg.Pool
+) -> None:
+    charge = (await call_charges(billing, SPIKE))[1]
+    await billing.apply_adjustment(refund(SPIKE, 100, key("first"), charge=charge))
+    async with pool.acquire() as conn:
+        await rearm_stories(conn)
+    again = await billing.apply_adjustment(refund(SPIKE, 100, key("told-again"), charge=charge))
+    assert again.effective
+    rows = await pool.fetch("SELECT released_at FROM boss.remedied_charges WHERE charge_key = $1", charge.key)
+    assert sorted(r["released_at"] is None for r in rows)[-1] and len(rows) >= 2
+    with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+        await pool.execute("DELETE FROM boss.remedied_charges WHERE charge_key = $1", charge.key)

@@ -259,3 +259,20 @@ async def test_a_callers_session_is_left_open(sandbox: RunningSandbox) -> None:
         async with HttpPartnerCarriers(sandbox.url, session=session) as partners:
             await partners.joint_verification(verification_request())
         assert not session.closed
+
+
+async def test_the_partners_statement_lists_each_answered_request_once(partners: HttpPartnerCarriers) -> None:
+    await partners.cancel_forwarding(cancel_request("case-1:cancel"))
+    await partners.cancel_forwarding(cancel_request("case-1:cancel"))  # a retry: one request
+    await partners.cancel_forwarding(cancel_request("case-2:cancel"))  # already off: answered, not effective
+    verification = await partners.joint_verification(verification_request("case-7:verify"))
+    with pytest.raises(IdentityMismatch):
+        await partners.cancel_forwarding(cancel_request("case-3:cancel", id_number=STRANGER_ID_NUMBER))
+
+    records = {record.request_key: record for record in await partners.records()}
+
+    assert set(records) == {"case-1:cancel", "case-2:cancel", "case-7:verify"}  # refused: nothing carried out
+    assert (records["case-1:cancel"].action, records["case-1:cancel"].effective) == ("cancel_forwarding", True)
+    assert records["case-2:cancel"].effective is False
+    assert records["case-7:verify"].partner == "AG-HZ-017"
+    assert records["case-7:verify"].reference == verification.verification_id

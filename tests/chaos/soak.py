@@ -3,12 +3,19 @@
 `plan_cases` decides the cases (seeded, so a run can be repeated); `SoakDriver` files them with a
 bounded number in flight and answers for their customers and supervisors by watching the event
 store's read model (one query for all open cases, instead of one Temporal query per case);
-`reconcile` then checks every case against the systems it touched and returns the figures.
+`reconcile` then checks every case against the systems it touched and returns the figures, and runs
+`starter reconcile`'s comparison (billing ledger against AdjustmentApplied, partner records against
+PartnerRequestConfirmed) over the soak's cases.
+
+The mix includes concurrent duplicates: two or three bill_discrepancy complaints about one overcharge
+(same number, same category, same charge), filed at the same moment. Money must still move once per
+charge: the first refunds it, the others resolve `already_refunded`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import json
@@ -26,19 +33,24 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 
+from adapters.billing import PostgresBillingSystem
+from adapters.partner_carriers import HttpPartnerCarriers
+from audit.reconcile import reconcile as reconcile_ledgers
 from cli.demo import SUPERVISOR
 from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, ComplaintClient
 from domain.cases import Category
 from domain.events import parse_event
 from domain.intake import ComplaintIntake
 from domain.playbooks.validity_shortened import EXTEND_IF_SUSPENDED, RESTORE_NOW, VALIDITY_REMEDY_QUESTION
-from sandboxes.seed_data import STRANGER_ID_NUMBER
+from sandboxes.seed_data import BILL_OVERCHARGE_CUSTOMER, STRANGER_ID_NUMBER
 from store.event_store import find_chain_break
 from tests.chaos.cases import CONFIRM, CUSTOMER, forwarding_intake
 from tests.chaos.partner import ChaosPartner, unicom_number
 
 CLOSE_REASONS = {"yes": "confirmed", "no": "not_satisfied"}
 STALE_SECONDS = 20.0  # no new event for this long: look whether the workflow is still running
+DUPLICATE_SHARE = 0.05  # of the plans, the share that starts a group of concurrent duplicate complaints
+TOGETHER_WAIT_SECONDS = 5.0  # how long a duplicate waits for the rest of its group before filing anyway
 
 
 def playbook_ready(category: Category) -> bool:
@@ -59,6 +71,7 @@ class Plan:
     partner_msisdn: str | None = None
     partner_holder_id: str | None = None  # the ID number the partner holds the number under
     lane: str | None = None  # cases about one seeded customer share a lane: few of them run at once
+    together: tuple[str, int] | None = None  # (group, size): filed at the same moment as the rest of the group
 
     @property
     def complaint_id(self) -> str:
@@ -88,12 +101,17 @@ def plan_cases(count: int, seed: int, prefix: str) -> list[Plan]:
     once), their failure branches, and the other categories' demo stories."""
     rng = random.Random(seed)
     stories = _story_plans(datetime.now(UTC))
+    overcharge = _overcharge_story(stories)
     plans: list[Plan] = []
-    for n in range(count):
+    while len(plans) < count:
+        n = len(plans)
         complaint_id = f"{prefix}-{n:04d}"
         confirm = "yes" if rng.random() < 0.85 else "no"
         roll = rng.random()
-        if roll < 0.45 or (roll >= 0.7 and not stories):
+        if overcharge is not None and rng.random() < DUPLICATE_SHARE and count - n >= 2:
+            size = min(rng.choice([2, 3]), count - n)
+            plans.extend(_duplicate_group(overcharge, prefix, n, size, confirm))
+        elif roll < 0.45 or (roll >= 0.7 and not stories):
             number = unicom_number(rng)
             plans.append(
                 Plan(
@@ -148,6 +166,33 @@ def plan_cases(count: int, seed: int, prefix: str) -> list[Plan]:
     return plans
 
 
+def _overcharge_story(stories: dict[Category, list[Any]]) -> Any | None:
+    """The bill_discrepancy story about the real ¥12.00 overcharge, if its playbook is written."""
+    return next(
+        (s for s in stories.get(Category.BILL_DISCREPANCY, []) if s.intake.msisdn == BILL_OVERCHARGE_CUSTOMER.msisdn),
+        None,
+    )
+
+
+def _duplicate_group(story: Any, prefix: str, first: int, size: int, confirm: str) -> list[Plan]:
+    """`size` complaints about the same overcharge (number, category and charge), filed together.
+
+    They run outside the customer's lane, at once: only the billing system's one-remedy-per-charge
+    rule stands between them and a second refund.
+    """
+    group = f"{prefix}-dup-{first:04d}"
+    return [
+        Plan(
+            story.intake.model_copy(update={"complaint_id": f"{prefix}-{first + k:04d}"}),
+            "bill_discrepancy/concurrent_duplicate",
+            {**story.answers, CONFIRM: confirm},
+            approvals=dict(story.approvals),
+            together=(group, size),
+        )
+        for k in range(size)
+    ]
+
+
 # --- driving ---------------------------------------------------------------------------------------
 
 
@@ -188,6 +233,7 @@ class SoakDriver:
         self._in_flight = asyncio.Semaphore(in_flight)
         self._lanes: dict[str, asyncio.Semaphore] = {}
         self._lane_width = lane_width
+        self._groups: dict[str, asyncio.Barrier] = {}
         self._chaos = dict(chaos or {})  # filed count -> what to break then
         self._chaos_lock = asyncio.Lock()
         self._poll = poll_seconds
@@ -219,6 +265,12 @@ class SoakDriver:
             if lane is not None:
                 await lane.acquire()
             try:
+                if plan.together is not None:
+                    group, size = plan.together
+                    barrier = self._groups.setdefault(group, asyncio.Barrier(size))
+                    # Bounded: a group member still queued behind the in-flight limit must not hold up the rest.
+                    with contextlib.suppress(TimeoutError, asyncio.BrokenBarrierError):
+                        await asyncio.wait_for(barrier.wait(), TOGETHER_WAIT_SECONDS)
                 await self._file(plan)
                 await self._closed[plan.complaint_id].wait()
             finally:
@@ -372,6 +424,9 @@ class Figures:
     joint_verifications: int = 0
     joint_verifications_confirmed: int = 0
     billing_actions: int = 0
+    duplicate_groups: int = 0
+    duplicate_groups_paid_once: int = 0
+    reconcile_mismatches: int = 0
     seconds: float = 0.0
     by_variant: Counter[str] = field(default_factory=Counter)
     by_outcome: Counter[str] = field(default_factory=Counter)
@@ -420,6 +475,11 @@ class Figures:
                 f"{self.joint_verifications_confirmed} PartnerRequestConfirmed(joint_verification)"
             ),
             f"  billing actions      {self.billing_actions} rows = BillingActionApplied events",
+            (
+                f"  duplicate groups     {self.duplicate_groups} filed at once about one charge, "
+                f"{self.duplicate_groups_paid_once} with at most one ledger row"
+            ),
+            f"  reconcile            {self.reconcile_mismatches} mismatch(es) (starter reconcile's comparison)",
             f"  variants             {dict(sorted(self.by_variant.items()))}",
             f"  outcomes             {dict(sorted(self.by_outcome.items()))}",
         ]
@@ -544,8 +604,37 @@ async def reconcile(
             f"AGENTS {figures.joint_verifications} joint verifications, "
             f"{figures.joint_verifications_confirmed} confirmed"
         )
+    _check_duplicate_groups(plans, ledger, figures)
+    await _reconcile_ledgers(pool, partner, ids, figures)
     await _check_temporal(client, plans, figures)
     return figures
+
+
+def _check_duplicate_groups(plans: list[Plan], ledger: list[asyncpg.Record], figures: Figures) -> None:
+    """Complaints about one charge filed together: one ledger row between them, at most (the first
+    of them may find the charge already refunded by an earlier group or story, and pay nothing)."""
+    groups: dict[str, list[str]] = {}
+    for plan in plans:
+        if plan.together is not None:
+            groups.setdefault(plan.together[0], []).append(plan.complaint_id)
+    rows_by_case = Counter(row["complaint_id"] for row in ledger)
+    figures.duplicate_groups = len(groups)
+    for group, members in groups.items():
+        rows = sum(rows_by_case[member] for member in members)
+        if rows <= 1:
+            figures.duplicate_groups_paid_once += 1
+        else:
+            figures.duplicate(f"group {group}: {rows} ledger rows for one overcharge ({', '.join(members)})")
+
+
+async def _reconcile_ledgers(pool: asyncpg.Pool, partner: ChaosPartner, ids: list[str], figures: Figures) -> None:
+    """`starter reconcile` over the soak's cases: the ledger and the partners' records against the events."""
+    ledger = await PostgresBillingSystem(pool).ledger(ids)
+    async with HttpPartnerCarriers(partner.url) as partners:
+        records = await partners.records()
+    report = await reconcile_ledgers(pool, ledger, records, complaint_ids=ids)
+    figures.reconcile_mismatches = len(report.mismatches)
+    figures.problems.extend(f"RECONCILE {mismatch.line()}" for mismatch in report.mismatches)
 
 
 async def _check_temporal(client: ComplaintClient, plans: list[Plan], figures: Figures) -> None:

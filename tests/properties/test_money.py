@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.billing import AdjustmentRequest
+from domain.citations import cite
 from domain.errors import DomainError
 from domain.money import format_yuan, yuan
 from sandboxes.seed_data import BILLING_SPIKE_CUSTOMER
@@ -95,6 +96,8 @@ def _request(**overrides: Any) -> dict[str, Any]:
         "kind": "refund",
         "amount_fen": 5820,
         "reason": "long calls the other party's records do not show",
+        # A money adjustment cites the charge it remedies (domain.citations).
+        "citations": [cite("cdr", "1", {"id": 1}, "charge").model_dump()],
     }
     data.update(overrides)
     return data

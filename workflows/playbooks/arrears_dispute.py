@@ -11,7 +11,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillingCommand, MsisdnQuery
+    from adapters.billing import BalanceChange, CallRecord, cite_balance_change, cite_call
     from domain import events as ev
+    from domain.citations import Citation
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
     from domain.playbooks.arrears_dispute import (
@@ -20,9 +22,10 @@ with workflow.unsafe.imports_passed_through():
         ArrearsExplanation,
         explain_arrears,
         settlement_choice,
+        settlement_result,
         waiver_reason,
     )
-    from domain.playbooks.common import refusal_reason
+    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case
 
 ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"
@@ -31,6 +34,7 @@ NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) m
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     account = await case.call(BillingActivities.get_customer, query)
     case.record(
@@ -101,7 +105,7 @@ async def run(case: Case) -> None:
     if choice == "pay":
         await _settle(case, explanation)
     elif choice == "dispute":
-        await _waive(case, explanation)
+        await _waive(case, explanation, _arrears_citations(case.current.msisdn, last_call, history))
     else:
         case.record(
             ev.DecisionRecorded,
@@ -128,22 +132,33 @@ async def _settle(case: Case, explanation: ArrearsExplanation) -> None:
         effective=receipt.effective,
         details={"reference": receipt.reference, **receipt.details},
     )
-    paid = receipt.details.get("amount_fen", explanation.arrears_fen)
-    case.record(
-        ev.ComplaintResolved,
-        outcome="arrears_paid",
-        summary=f"The customer paid {format_yuan(paid)} ({receipt.reference or 'already paid'}); {NEW_NUMBER}.",
-    )
+    # From the stored first outcome (details, reference), which a retried call gets back word for word.
+    outcome, summary = settlement_result(int(receipt.details.get("amount_fen", 0)), receipt.reference, NEW_NUMBER)
+    case.record(ev.ComplaintResolved, outcome=outcome, summary=summary)
 
 
-async def _waive(case: Case, explanation: ArrearsExplanation) -> None:
+def _arrears_citations(msisdn: str, last_call: CallRecord | None, history: list[BalanceChange]) -> list[Citation]:
+    """The charge is the last call that ran the balance below zero (or, without one, the last usage line)."""
+    usage = [line for line in history if line.kind == "usage"]
+    citations = [cite_balance_change(msisdn, line) for line in history]
+    if last_call is not None:
+        return [cite_call(last_call, "charge"), *citations]
+    if usage:
+        charged = usage[-1]
+        return [cite_balance_change(msisdn, line, "charge" if line is charged else "evidence") for line in history]
+    return citations
+
+
+async def _waive(case: Case, explanation: ArrearsExplanation, citations: list[Citation]) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="propose a waiver",
         reason="the customer disputes the arrears; a waiver needs a supervisor's approval",
         evidence_steps=EVIDENCE,
     )
-    adjustment = await case.adjust("arrears_waiver", explanation.arrears_fen, waiver_reason(explanation))
+    adjustment = await case.adjust(
+        "arrears_waiver", explanation.arrears_fen, waiver_reason(explanation), citations=citations
+    )
     if not case.current.is_open:
         return  # withdrawn while the waiver waited for approval
     if adjustment.status == "applied":
@@ -152,6 +167,14 @@ async def _waive(case: Case, explanation: ArrearsExplanation) -> None:
             outcome="arrears_waived",
             summary=f"{format_yuan(explanation.arrears_fen)} waived (ledger {adjustment.ledger_id}, approved by "
             f"{adjustment.decided_by}); {NEW_NUMBER}.",
+        )
+        return
+    if adjustment.status == "already_remedied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="arrears_already_waived",
+            summary=f"The {format_yuan(explanation.arrears_fen)} were {already_remedied_summary(adjustment)}; "
+            f"{NEW_NUMBER}.",
         )
         return
     reason = refusal_reason(case.timeline, adjustment.adjustment_id)

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         MsisdnQuery,
         ReferenceNumbersQuery,
     )
-    from adapters.billing import Channel, DailyCharge
+    from adapters.billing import Channel, DailyCharge, cite_daily_charge
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         incident_description,
         references_agree,
     )
-    from domain.playbooks.common import refusal_reason
+    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case
 
 CHARGES, COMPARISON, REFERENCES = "daily-charges", "day-by-day", "reference-numbers"
@@ -40,6 +40,7 @@ CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     period = await case.call(BillingActivities.current_period, MsisdnQuery(msisdn=msisdn))
     shown = {channel: await _charges(case, msisdn, period.start, period.end, channel) for channel in CHANNELS}
@@ -81,7 +82,7 @@ async def run(case: Case) -> None:
     await case.save()
     reported = f" Incident {', '.join(incidents)} raised on the faulty channel." if incidents else ""
     if verdict.overcharge_fen > 0:
-        await _double_refund(case, comparison, verdict, evidence, reported)
+        await _double_refund(case, comparison, verdict, evidence, reported, shown)
         return
     case.record(ev.ComplaintResolved, outcome=verdict.outcome, summary=f"{verdict.reason}.{reported}")
 
@@ -142,15 +143,30 @@ async def _raise_incident(
 
 
 async def _double_refund(
-    case: Case, comparison: ChannelComparison, verdict: Verdict, evidence: list[str], reported: str
+    case: Case,
+    comparison: ChannelComparison,
+    verdict: Verdict,
+    evidence: list[str],
+    reported: str,
+    shown: dict[Channel, list[DailyCharge]],
 ) -> None:
     days = ", ".join(
         f"day {d.day_of_period} +{format_yuan(d.overcharge_fen)}" for d in comparison.overcharge_days
     )
+    # The charge is the billing system's row of each overcharged day; the terminal's and the web's rows
+    # of those days are the evidence that it is too high.
+    overcharged = {d.day for d in comparison.overcharge_days}
+    citations = [
+        cite_daily_charge(row, "charge" if channel == "billing" else "evidence")
+        for channel in CHANNELS
+        for row in shown[channel]
+        if row.day in overcharged
+    ]
     adjustment = await case.adjust(
         "double_refund",
         verdict.double_refund_fen,
         f"overcharged {format_yuan(verdict.overcharge_fen)} ({days}): refunded twice over as promised",
+        citations=citations,
     )
     if not case.current.is_open:
         return  # withdrawn while the refund waited for approval
@@ -160,6 +176,14 @@ async def _double_refund(
             outcome="double_refunded",
             summary=f"The billing system overcharged {format_yuan(verdict.overcharge_fen)} ({days}); "
             f"{format_yuan(verdict.double_refund_fen)} refunded (ledger {adjustment.ledger_id}).{reported}",
+        )
+        return
+    if adjustment.status == "already_remedied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="already_refunded",
+            summary=f"The overcharge of {format_yuan(verdict.overcharge_fen)} ({days}) was "
+            f"{already_remedied_summary(adjustment)}.{reported}",
         )
         return
     reason = refusal_reason(case.timeline, adjustment.adjustment_id)

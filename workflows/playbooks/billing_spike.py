@@ -14,19 +14,24 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillsQuery, CallRecordsQuery, CounterpartQuery
-    from adapters.billing import CallRecord
+    from adapters.billing import CallRecord, MonthlyBill, cite_bill, cite_call
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
     from domain.playbooks.billing_spike import (
         ADVICE,
+        RECORDS_AGREE,
         CallPattern,
+        CounterpartComparison,
         compare_with_counterpart,
+        declined_summary,
         find_unusual_calls,
         local_window,
+        matches_usage_summary,
         measure_spike,
+        records_agree_summary,
     )
-    from domain.playbooks.common import refusal_reason
+    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case, failure_type
 
 COMPARE_QUESTION = "compare-with-other-party"
@@ -34,6 +39,7 @@ BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-record
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=6))
     spike = measure_spike(bills)
@@ -64,7 +70,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.ComplaintResolved,
             outcome="bill_matches_usage",
-            summary=f"{spike.describe()}; {pattern.describe()}. Went through the call list with the customer.",
+            summary=matches_usage_summary(spike, pattern),
         )
         return
 
@@ -94,13 +100,20 @@ async def run(case: Case) -> None:
         case.record(
             ev.ComplaintResolved,
             outcome="charges_explained",
-            summary=f"{pattern.describe()}; the customer declined the comparison. Advice given: {ADVICE}",
+            summary=declined_summary(pattern),
         )
         return
-    await _compare_and_settle(case, pattern, period_from, period_until)
+    await _compare_and_settle(case, pattern, period_from, period_until, current, bills)
 
 
-async def _compare_and_settle(case: Case, pattern: CallPattern, since: datetime, until: datetime) -> None:
+async def _compare_and_settle(
+    case: Case,
+    pattern: CallPattern,
+    since: datetime,
+    until: datetime,
+    current: list[CallRecord],
+    bills: list[MonthlyBill],
+) -> None:
     msisdn = case.current.msisdn
     records: dict[str, list[CallRecord]] = {}
     unavailable: list[str] = []
@@ -121,7 +134,7 @@ async def _compare_and_settle(case: Case, pattern: CallPattern, since: datetime,
     await case.save()
 
     if comparison.disputed_fen > 0:
-        await _refund(case, comparison.disputed_fen, comparison.describe())
+        await _refund(case, comparison, current, records, bills)
         return
     if comparison.unverifiable:
         parties = ", ".join(sorted({mask_msisdn(c.other_party) for c in comparison.unverifiable}))
@@ -140,15 +153,14 @@ async def _compare_and_settle(case: Case, pattern: CallPattern, since: datetime,
     case.record(
         ev.DecisionRecorded,
         decision="no refund: the records agree",
-        reason="both switches recorded the same calls, at the same times, for as long: the calls stayed "
-        "connected after the conversation (the flip phone did not hang up when closed)",
+        reason=RECORDS_AGREE,
         evidence_steps=[CALLS, COUNTERPART],
     )
     _advise(case)
     case.record(
         ev.ComplaintResolved,
         outcome="charges_explained",
-        summary=f"{pattern.describe()}; {comparison.describe()}: no refund. Advice given: {ADVICE}",
+        summary=records_agree_summary(pattern, comparison),
     )
 
 
@@ -157,15 +169,26 @@ def _advise(case: Case) -> None:
     case.record(ev.NoteAdded, text=f"Advice to the customer: {ADVICE}")
 
 
-async def _refund(case: Case, amount_fen: int, found: str) -> None:
+async def _refund(
+    case: Case,
+    comparison: CounterpartComparison,
+    current: list[CallRecord],
+    counterpart: dict[str, list[CallRecord]],
+    bills: list[MonthlyBill],
+) -> None:
+    amount_fen, found = comparison.disputed_fen, comparison.describe()
     case.record(
         ev.DecisionRecorded,
         decision=f"refund {format_yuan(amount_fen)}",
-        reason=f"the other party's switch recorded shorter calls: {found}",
+        reason=comparison.refund_reason(),
         evidence_steps=[CALLS, COUNTERPART],
     )
+    disputed = set(comparison.disputed_call_ids)
+    citations = [cite_call(call, "charge") for call in current if call.id in disputed]
+    citations += [cite_call(call) for records in counterpart.values() for call in records]
+    citations += [cite_bill(bill) for bill in bills if not bill.closed]
     adjustment = await case.adjust(
-        "refund", amount_fen, f"call charges beyond the other party's records ({found})"
+        "refund", amount_fen, f"call charges beyond the other party's records ({found})", citations=citations
     )
     if not case.current.is_open:
         return  # withdrawn while the refund waited for approval
@@ -174,6 +197,13 @@ async def _refund(case: Case, amount_fen: int, found: str) -> None:
             ev.ComplaintResolved,
             outcome="refunded",
             summary=f"{format_yuan(amount_fen)} refunded (ledger {adjustment.ledger_id}): {found}",
+        )
+        return
+    if adjustment.status == "already_remedied":
+        case.record(
+            ev.ComplaintResolved,
+            outcome="already_refunded",
+            summary=f"The {format_yuan(amount_fen)} of disputed calls was {already_remedied_summary(adjustment)}.",
         )
         return
     reason = refusal_reason(case.timeline, adjustment.adjustment_id)

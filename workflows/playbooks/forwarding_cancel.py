@@ -16,10 +16,12 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.playbooks.common import identity_mismatch
+    from domain.playbooks.forwarding_cancel import resolution_summary
     from workflows.case import Case, failure_type
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     intake = case.input.intake
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))
     mismatch = identity_mismatch(customer.name, customer.id_number, intake.customer_name, intake.id_number)
@@ -94,8 +96,13 @@ async def run(case: Case) -> None:
     case.record(
         ev.ComplaintResolved,
         outcome="forwarding_cancelled",
-        summary=(
-            f"Call forwarding on {mask_msisdn(intake.partner_msisdn)} cancelled at {partner.value} and the "
-            f"number-change notice cancelled in BOSS: calls reach {mask_msisdn(intake.msisdn)}'s owner again."
+        summary=resolution_summary(
+            partner=partner.value,
+            partner_number=mask_msisdn(intake.partner_msisdn),
+            number=mask_msisdn(intake.msisdn),
+            forwarding_cancelled_now=result.effective,
+            # From the stored first outcome, not `effective`: a retried call is not effective, yet this
+            # case's first attempt may well be what cancelled the notice.
+            notice_cancelled_now=bool(notice.details.get("notice_was_active", notice.effective)),
         ),
     )

@@ -12,7 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillingCommand, MsisdnQuery, SpamReportCommand
-    from adapters.billing import SPAM_CENTRE
+    from adapters.billing import SPAM_CENTRE, SpSubscription, cite_sp_order
     from domain import events as ev
     from domain.money import format_yuan
     from domain.playbooks.spam_sms import (
@@ -31,6 +31,7 @@ SENDERS_STEP = "received-sms"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     subscriptions = await case.call(BillingActivities.sp_subscriptions, query)
     case.record(
@@ -76,7 +77,7 @@ async def run(case: Case) -> None:
     plan = plan_spam_response(subscriptions, sources)
     await case.save()
 
-    await _end_unordered_services(case, plan)
+    await _end_unordered_services(case, plan, subscriptions)
     await _report_senders(case, plan)
     blocked = await _block_web_sms_if_wanted(case, plan)
 
@@ -97,7 +98,7 @@ async def run(case: Case) -> None:
     )
 
 
-async def _end_unordered_services(case: Case, plan: SpamPlan) -> None:
+async def _end_unordered_services(case: Case, plan: SpamPlan, subscriptions: list[SpSubscription]) -> None:
     if not plan.unsubscribe:
         return
     case.record(
@@ -114,6 +115,10 @@ async def _end_unordered_services(case: Case, plan: SpamPlan) -> None:
             0,
             f"{service.service_name} ({service.sp_name}) was never ordered by the customer",
             sp_code=service.sp_code,
+            # The order record (here: its absence, customer_confirmed false) the decision rests on.
+            citations=[
+                cite_sp_order(case.current.msisdn, s) for s in subscriptions if s.sp_code == service.sp_code
+            ],
         )
 
 

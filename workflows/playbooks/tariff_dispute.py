@@ -14,10 +14,12 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillsQuery, CodeQuery, MsisdnQuery, PlanChangeCommand
     from activities.partners import PartnerActivities
+    from adapters.billing import Customer, MonthlyBill, cite_bill, cite_sale
     from adapters.partner_carriers import JointVerificationRequest
     from domain import events as ev
     from domain.money import format_yuan
-    from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy
+    from domain.playbooks.common import already_remedied_summary
+    from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy, plan_change_words
     from workflows.case import Case, failure_type
 
 CUSTOMER_STEP = "customer"
@@ -29,6 +31,7 @@ JOINT_VERIFICATION = "joint_verification"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(
@@ -146,7 +149,7 @@ async def run(case: Case) -> None:
     if remedy.action == "explain":
         _explain(case, plan.name, plan.description, remedy.reason, [PLAN_STEP, VERIFICATION_STEP])
         return
-    await _apply_agent_remedy(case, remedy)
+    await _apply_agent_remedy(case, remedy, customer, bills)
 
 
 def _explain(case: Case, plan_name: str, description: str, why: str, evidence: list[str]) -> None:
@@ -154,7 +157,9 @@ def _explain(case: Case, plan_name: str, description: str, why: str, evidence: l
     case.record(ev.ComplaintResolved, outcome="tariff_explained", summary=f"{plan_name}: {description}")
 
 
-async def _apply_agent_remedy(case: Case, remedy: TariffRemedy) -> None:
+async def _apply_agent_remedy(
+    case: Case, remedy: TariffRemedy, customer: Customer, bills: list[MonthlyBill]
+) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="apply the remedy agreed with the agent store",
@@ -163,7 +168,17 @@ async def _apply_agent_remedy(case: Case, remedy: TariffRemedy) -> None:
     )
     done = []
     if remedy.refund_fen > 0:
-        refund = await case.adjust("refund", remedy.refund_fen, remedy.reason)
+        # The charge remedied is the sale itself (sold without the tariff explained): one refund per sale.
+        citations = [cite_sale(customer, "charge"), *(cite_bill(bill) for bill in bills)]
+        refund = await case.adjust("refund", remedy.refund_fen, remedy.reason, citations=citations)
+        if refund.status == "already_remedied":
+            case.record(
+                ev.ComplaintResolved,
+                outcome="agent_remedy_already_applied",
+                summary=f"The plan difference of {format_yuan(remedy.refund_fen)} was "
+                f"{already_remedied_summary(refund)}.",
+            )
+            return
         if refund.status != "applied":
             case.record(
                 ev.ComplaintResolved,
@@ -187,7 +202,9 @@ async def _apply_agent_remedy(case: Case, remedy: TariffRemedy) -> None:
             effective=receipt.effective,
             details=receipt.details,
         )
-        done.append(f"moved to {remedy.new_plan_code}")
+        # From the stored first outcome: a retried call is not effective, yet its first attempt moved the plan.
+        changed_now = receipt.details.get("from") != receipt.details.get("to")
+        done.append(plan_change_words(remedy.new_plan_code, changed_now))
     case.record(
         ev.ComplaintResolved,
         outcome="agent_remedy_applied",

@@ -14,6 +14,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, MsisdnQuery
+    from adapters.billing import BalanceChange, cite_balance_change
     from domain import events as ev
     from domain.playbooks.validity_shortened import (
         EXTEND_IF_SUSPENDED,
@@ -34,6 +35,7 @@ HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
+    await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(
@@ -75,7 +77,7 @@ async def run(case: Case) -> None:
     )
     answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, question, REMEDY_OPTIONS)
     if answer == RESTORE_NOW:
-        await _restore_now(case, cut)
+        await _restore_now(case, cut, history)
     elif answer == EXTEND_IF_SUSPENDED:
         await _extend_if_suspended(case, cut)
     elif case.current.is_open:
@@ -98,11 +100,11 @@ def _nothing_to_restore(case: Case) -> None:
     case.record(
         ev.ComplaintResolved,
         outcome="explanation_given",
-        summary="The balance history shows no change that shortened the validity; we went through it together.",
+        summary="The balance history shows no change that shortened the validity: it follows the recharges.",
     )
 
 
-async def _restore_now(case: Case, cut: ValidityCut) -> None:
+async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange]) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="restore the validity now",
@@ -114,6 +116,11 @@ async def _restore_now(case: Case, cut: ValidityCut) -> None:
         0,
         f"restore the validity cut by the {cut.reason} adjustment of {local_day(cut.at).isoformat()}",
         validity_until=cut.validity_before,
+        citations=[
+            cite_balance_change(case.current.msisdn, line)
+            for line in history
+            if line.at == cut.at and line.kind == cut.kind
+        ],
     )
     if adjustment.status != "applied":
         case.record(

@@ -1,0 +1,40 @@
+"""Reading the `complaints` read model for the workflow: other open cases like this one."""
+
+from __future__ import annotations
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+from temporalio import activity
+
+from domain.cases import Category
+
+# A number with more open cases than this about one thing is a matter for a person, not a list.
+MAX_LINKED = 20
+
+
+class OpenCasesQuery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str  # the case asking, left out of the answer
+    msisdn: str
+    category: Category
+
+
+class CaseLookupActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @activity.defn
+    async def open_cases_like(self, query: OpenCasesQuery) -> list[str]:
+        """Open cases of the same number and category, oldest first (a read: safe to retry)."""
+        rows = await self._pool.fetch(
+            """SELECT complaint_id FROM complaints
+                WHERE state->>'msisdn' = $1 AND category = $2 AND status <> 'closed' AND complaint_id <> $3
+                ORDER BY filed_at, complaint_id
+                LIMIT $4""",
+            query.msisdn,
+            query.category.value,
+            query.complaint_id,
+            MAX_LINKED,
+        )
+        return [row["complaint_id"] for row in rows]
