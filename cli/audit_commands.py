@@ -26,7 +26,7 @@ from audit.export import build_bundle
 from audit.reconcile import reconcile
 from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
-from cli.connect import BadInput, CliError, database
+from cli.connect import BadInput, CliError, EngineUnreachable, database
 from cli.timeline import render_state, render_timeline
 from domain import events as ev
 from domain.masking import scrub
@@ -259,7 +259,10 @@ async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         async with HttpPartnerCarriers(url) as partners:
             records = await partners.records()
     except PartnerError as error:
-        raise CliError(f"cannot read the partners' statement at {url} ({error}): check PARTNER_URL") from None
+        raise EngineUnreachable(
+            f"cannot read the partners' statement at {url} ({error}): start the engine with `./run up`, "
+            "or check PARTNER_URL"
+        ) from None
     async with _audit_database(settings) as pool:
         ledger = await PostgresBillingSystem(pool).ledger()
         report = await reconcile(pool, ledger, records)

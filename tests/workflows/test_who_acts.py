@@ -100,7 +100,7 @@ def test_approve_assumes_no_role(capsys: pytest.CaptureFixture[str]) -> None:
     """No Temporal runs for this test: the command must refuse before it contacts anything."""
     for argv in (["approve", "CMP-1", "adj-1"], ["approve", "CMP-1", "adj-1", "--as", "sup-wang"],
                  ["approve", "CMP-1", "adj-1", "--role", "supervisor"]):
-        assert starter.main(argv) == 1
+        assert starter.main(argv) == 2  # bad input: nothing was sent
         err = capsys.readouterr().err
         assert err == "error: approve needs --as ID and --role (store_manager, regional_support or supervisor); " \
                       "nothing sent\n"
