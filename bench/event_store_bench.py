@@ -27,9 +27,9 @@ from bench.common import PROJECT_ROOT, Section, fresh_database, progress, summar
 from domain import events as ev
 from domain.actors import ENGINE, Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
-from sandboxes.seed_data import FORWARDING_CUSTOMER
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 AGENT = Actor(id="agent-li", role=Role.AGENT, channel=ActorChannel.STORE)
 READER_POLL_SECONDS = 0.002

@@ -32,7 +32,7 @@ from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from domain.masking import mask_msisdn
 from domain.sla import policy_for
 from domain.state import ComplaintState, fold
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 SENTINEL_ID = "SENTINEL-CASE-ID"
 SENTINEL_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)

@@ -44,13 +44,14 @@ from bench.common import (
     progress,
 )
 from bench.profiling import PySpy, summarise
-from cli.demo import CUSTOMER, SUPERVISOR, Story
 from client.api import ClientOptions, ComplaintClient
 from domain.cases import Category
 from domain.state import ComplaintState
 from sandboxes.boss_seed import rearm_stories, seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
+from stories.people import CUSTOMER, SUPERVISOR
+from stories.story import Story
 
 TOKEN_KEY = "bench-token-key-0123456789abcdef"
 SIDES = ("engine", "bare", "bare+footprint")
@@ -154,14 +155,14 @@ def playbook_placeholder(category: Category) -> str | None:
 
 
 def stories_by_category(now: datetime) -> tuple[dict[Category, list[Story]], dict[str, str]]:
-    """The demo's stories (cli/stories/*) by category; modules that fail to load are reported, not fatal."""
-    import cli.stories as package
+    """The demo's stories (stories/*) by category; modules that fail to load are reported, not fatal."""
+    import stories as package
 
     found: dict[Category, list[Story]] = {}
     broken: dict[str, str] = {}
     for info in pkgutil.iter_modules(package.__path__):
         try:
-            module = importlib.import_module(f"cli.stories.{info.name}")
+            module = importlib.import_module(f"stories.{info.name}")
             if not hasattr(module, "stories"):
                 continue
             for story in module.stories(now):
@@ -463,7 +464,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
         for category in Category:
             reason = playbook_placeholder(category)
             if reason is None and category not in stories:
-                reason = "no story in cli/stories to drive it"
+                reason = "no story in stories/ to drive it"
             if reason:
                 excluded[category.value] = reason
             else:

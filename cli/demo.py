@@ -1,4 +1,4 @@
-"""The demo: file the seed's stories and drive each to its end as the customer and supervisor would.
+"""The demo: file the seed's stories (stories/<category>.py) and drive each to its end as its people would.
 
 Each story says how its people answer; a small driver watches the case (a query every few hundred
 milliseconds) and answers questions and approvals as they come up, until the case is closed.
@@ -8,33 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 import aiohttp
 
 from cli.timeline import render_state, render_timeline
 from client.api import ComplaintClient
-from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Status
-from domain.intake import ComplaintIntake
 from domain.money import format_yuan
+from stories.people import CUSTOMER, SUPERVISOR
+from stories.story import Story
 from workflows.messages import CaseView
 
-CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)
-SUPERVISOR = Actor(id="store-manager-wang", role=Role.STORE_MANAGER, channel=ActorChannel.STORE)
 POLL_SECONDS = 0.2
-
-
-@dataclass(frozen=True)
-class Story:
-    """One seed story: the complaint as filed and how the people in it answer."""
-
-    title: str
-    intake: ComplaintIntake
-    answers: dict[str, str] = field(default_factory=dict)
-    # adjustment kind -> (approve?, reason); kinds not listed are approved.
-    approvals: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,11 +64,6 @@ async def reset_sandboxes(pool: object, partner_url: str) -> None:
         await rearm_stories(conn)
     async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
         response.raise_for_status()
-
-
-def demo_id(prefix: str, now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"DEMO-{stamp}-{prefix}"
 
 
 def render_results(results: list[StoryResult]) -> str:

@@ -26,7 +26,7 @@ from client.api import ComplaintClient
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import preserved_logging
 from tests.conftest import TOKEN_KEY, engine
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question

@@ -8,8 +8,8 @@ import io
 import json
 import uuid
 
-from cli.stories import seed_stories
 from domain.cases import Category, Status
+from stories import seed_stories
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until

@@ -24,8 +24,8 @@ from client.api import CommandRefused, ComplaintClient
 from domain.actors import APPROVER_ROLES, Actor, ActorChannel, Role
 from domain.cases import Category
 from domain.intake import parse_intake
-from sandboxes.seed_data import ARREARS_CUSTOMER
 from store.event_store import PostgresEventStore
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from tests.properties.strategies import free_text

@@ -36,7 +36,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.partner_carriers import HttpPartnerCarriers
-from cli.demo import Story, drive
+from cli.demo import drive
 from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
@@ -46,8 +46,11 @@ from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from runtime.logging import configure_logging
 from sandboxes.boss_seed import rearm_stories, seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER, VALIDITY_CUSTOMER
 from store.db import connect_pool
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
+from stories.story import Story
+from stories.validity_shortened import VALIDITY_CUSTOMER
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -206,7 +209,7 @@ def recording(name: str) -> Callable[[Recording], Recording]:
 
 
 def _story(category: Category, index: int = 0) -> Story:
-    from cli.stories import seed_stories
+    from stories import seed_stories
 
     stories = [story for story in seed_stories(datetime.now(UTC)) if story.intake.category is category]
     return stories[index]
@@ -214,7 +217,7 @@ def _story(category: Category, index: int = 0) -> Story:
 
 def _register_stories() -> None:
     """Every demo story as told, one recording each (named by the story's own id suffix)."""
-    from cli.stories import seed_stories
+    from stories import seed_stories
 
     for story in seed_stories(datetime.now(UTC)):
         suffix = story.intake.complaint_id.rsplit("-", 1)[-1]

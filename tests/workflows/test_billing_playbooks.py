@@ -21,10 +21,14 @@ from client.api import CommandRefused, ComplaintClient
 from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
+from domain.clock import at_local
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import at_local, current_period_start, period_bounds
+from sandboxes.boss_rows import current_period_start, period_bounds
 from store.event_store import PostgresEventStore
+from stories.arrears_dispute import ARREARS_CUSTOMER
+from stories.bill_discrepancy import BILL_DISCREPANCY_CUSTOMER, BILL_OVERCHARGE_CUSTOMER, OVERCHARGE_FEN
+from stories.billing_spike import BILLING_SPIKE_CUSTOMER
+from stories.people import StoryCustomer
 from tests.conftest import engine
 from worker import Dependencies
 from workflows.messages import CaseView
@@ -46,7 +50,7 @@ async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
 
 
 def intake(
-    category: Category, who: sd.StoryCustomer, description: str, filed_by: Actor = AGENT
+    category: Category, who: StoryCustomer, description: str, filed_by: Actor = AGENT
 ) -> ComplaintIntake:
     return ComplaintIntake(
         complaint_id=f"{category.value.replace('_', '-')}-{uuid.uuid4().hex[:10]}",
@@ -125,7 +129,7 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.BILLING_SPIKE, sd.BILLING_SPIKE_CUSTOMER, "本月话费是平时的4倍多, 只打了几分钟电话"
+        Category.BILLING_SPIKE, BILLING_SPIKE_CUSTOMER, "本月话费是平时的4倍多, 只打了几分钟电话"
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -147,8 +151,8 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     assert await PostgresEventStore(deps.pool).load(case.complaint_id) == view.timeline
 
 
-A_CALLER = sd.StoryCustomer("孙小姐", "330105199101010020", "13666779901")
-A_CALLEE = sd.StoryCustomer("周先生", "330105198902020031", "13666779902")
+A_CALLER = StoryCustomer("孙小姐", "330105199101010020", "13666779901")
+A_CALLEE = StoryCustomer("周先生", "330105198902020031", "13666779902")
 
 
 async def seed_a_disagreeing_pair(pool: asyncpg.Pool) -> None:
@@ -233,7 +237,7 @@ async def test_billing_spike_refunds_what_the_other_partys_records_do_not_show(
 async def test_arrears_are_explained_and_paid(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "神州行轻松卡已销户, 不可能欠20多元")
+    case = intake(Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "神州行轻松卡已销户, 不可能欠20多元")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "settle-arrears")
@@ -253,7 +257,7 @@ async def test_arrears_are_explained_and_paid(
     )
     payments = await rows_keyed_by_case(deps.pool, "payments", case.complaint_id)
     assert [p["amount_fen"] for p in payments] == [2340]
-    assert (await PostgresBillingSystem(deps.pool).get_customer(sd.ARREARS_CUSTOMER.msisdn)).arrears_fen == 0
+    assert (await PostgresBillingSystem(deps.pool).get_customer(ARREARS_CUSTOMER.msisdn)).arrears_fen == 0
     assert view.state.money_moved_fen == 0 and await ledger_rows(deps.pool, case.complaint_id) == []
 
 
@@ -261,7 +265,7 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "号码是女儿用的, 一直没用过", filed_by=MANAGER
+        Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "号码是女儿用的, 一直没用过", filed_by=MANAGER
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -292,7 +296,7 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
 async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "不可能欠费")
+    case = intake(Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "不可能欠费")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
@@ -314,7 +318,7 @@ async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     assert view.state.outcome == "waiver_refused" and view.state.money_moved_fen == 0
     assert await ledger_rows(deps.pool, case.complaint_id) == []
     assert (
-        await PostgresBillingSystem(deps.pool).get_customer(sd.ARREARS_CUSTOMER.msisdn)
+        await PostgresBillingSystem(deps.pool).get_customer(ARREARS_CUSTOMER.msisdn)
     ).arrears_fen == 2340
     assert await PostgresEventStore(deps.pool).load(case.complaint_id) == view.timeline
 
@@ -326,7 +330,7 @@ async def test_the_terminal_lacks_days_15_to_18_and_an_incident_is_raised(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.BILL_DISCREPANCY, sd.BILL_DISCREPANCY_CUSTOMER, "自助终端50多元, 系统100多元, 要求双倍返还"
+        Category.BILL_DISCREPANCY, BILL_DISCREPANCY_CUSTOMER, "自助终端50多元, 系统100多元, 要求双倍返还"
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -348,7 +352,7 @@ async def test_the_terminal_lacks_days_15_to_18_and_an_incident_is_raised(
     assert view.state.outcome == "terminal_incomplete" and view.state.adjustments == {}
     incidents = await rows_keyed_by_case(deps.pool, "incidents", case.complaint_id)
     assert [(i["channel"], i["msisdn"]) for i in incidents] == [
-        ("terminal", sd.BILL_DISCREPANCY_CUSTOMER.msisdn)
+        ("terminal", BILL_DISCREPANCY_CUSTOMER.msisdn)
     ]
     assert "lacks days 15-18" in incidents[0]["description"]
     assert await ledger_rows(deps.pool, case.complaint_id) == []
@@ -358,8 +362,8 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
-    case = intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
+    before = (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
+    case = intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         waiting = await wait_for_approval(client, case.complaint_id)
@@ -369,21 +373,21 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
         await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
-    assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * sd.OVERCHARGE_FEN)
+    assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * OVERCHARGE_FEN)
     overcharge = view.state.evidence["day-by-day"]
     assert overcharge["overcharge_fen"] == 1200 and overcharge["overcharge_days"][0]["day_of_period"] == 9
     assert "double refund due" in [d.decision for d in events_of(view, ev.DecisionRecorded)]
     assert view.state.outcome == "double_refunded" and view.state.money_moved_fen == 2400
     rows = await ledger_rows(deps.pool, case.complaint_id)
     assert [(r["kind"], r["amount_fen"]) for r in rows] == [("double_refund", 2400)]
-    assert (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
+    assert (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
     assert await rows_keyed_by_case(deps.pool, "incidents", case.complaint_id) == []
 
 
 async def test_a_refused_double_refund_moves_no_money(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
+    case = intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         waiting = await wait_for_approval(client, case.complaint_id)

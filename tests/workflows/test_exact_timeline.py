@@ -22,8 +22,8 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
 from sandboxes.boss_seed import rearm_stories
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
 from tests.workflows.helpers import forwarding_intake
 from worker import Dependencies
@@ -70,8 +70,8 @@ async def test_two_arrears_cases_paid_at_once_record_one_payment_and_one_already
         ComplaintIntake(
             complaint_id=f"ARR-{uuid.uuid4().hex[:8]}",
             category=Category.ARREARS_DISPUTE,
-            msisdn=sd.ARREARS_CUSTOMER.msisdn,
-            customer_name=sd.ARREARS_CUSTOMER.name,
+            msisdn=ARREARS_CUSTOMER.msisdn,
+            customer_name=ARREARS_CUSTOMER.name,
             description="销户的号码怎么还欠费",
             filed_by=AGENT,
         )

@@ -13,8 +13,9 @@ from adapters.billing import PostgresBillingSystem
 from domain.actors import Actor, Role
 from domain.cases import Status
 from domain.intake import ComplaintIntake, parse_intake
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from worker import Dependencies

@@ -23,8 +23,10 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
 from sandboxes.boss_seed import rearm_stories
+from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER, OVERCHARGE_FEN
+from stories.people import StoryCustomer
+from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import engine
 from worker import Dependencies
 from workflows.messages import CaseView
@@ -42,7 +44,7 @@ async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
         await rearm_stories(conn)
 
 
-def intake(category: Category, who: sd.StoryCustomer) -> ComplaintIntake:
+def intake(category: Category, who: StoryCustomer) -> ComplaintIntake:
     return ComplaintIntake(
         complaint_id=f"DUP-{category.value.replace('_', '-')}-{uuid.uuid4().hex[:8]}",
         category=category,
@@ -106,19 +108,19 @@ async def test_three_complaints_about_one_12_yuan_overcharge_pay_24_yuan_once(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
+    before = (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
     views = []
     async with engine(time_skipping_env, deps) as client:
         for n in range(3):
-            filed = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
+            filed = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
             # Only the first waits for a supervisor: the later ones find the charge already refunded
             # before asking anyone to approve it.
             views.append(await (approve_and_close if n == 0 else confirm_and_close)(client, filed))
 
     first, *later = views
     rows = await ledger_of(deps.pool, [v.state.complaint_id for v in views])
-    assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 2 * sd.OVERCHARGE_FEN)]
-    assert (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
+    assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 2 * OVERCHARGE_FEN)]
+    assert (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
     assert first.state.outcome == "double_refunded" and first.state.money_moved_fen == 2400
     ledger_id = f"ADJ-{rows[0]['id']:06d}"
     for view in later:
@@ -141,7 +143,7 @@ async def test_two_complaints_about_one_charge_at_the_same_moment_write_one_ledg
 ) -> None:
     async with engine(time_skipping_env, deps) as client:
         filed = await asyncio.gather(
-            *(client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER)) for _ in range(2))
+            *(client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER)) for _ in range(2))
         )
         for case in filed:
             await wait_for(client, case.complaint_id, _waiting_for_approval, "an approval")
@@ -165,17 +167,17 @@ async def test_repeated_tariff_complaints_about_one_sale_pay_30_yuan_once(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.TARIFF_CUSTOMER.msisdn)).balance_fen
+    before = (await billing.get_customer(TARIFF_CUSTOMER.msisdn)).balance_fen
     views = []
     async with engine(time_skipping_env, deps) as client:
         for _ in range(3):
-            filed = await client.file(intake(Category.TARIFF_DISPUTE, sd.TARIFF_CUSTOMER))
+            filed = await client.file(intake(Category.TARIFF_DISPUTE, TARIFF_CUSTOMER))
             views.append(await confirm_and_close(client, filed))
 
     first, *later = views
     rows = await ledger_of(deps.pool, [v.state.complaint_id for v in views])
     assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 3000)]
-    assert (await billing.get_customer(sd.TARIFF_CUSTOMER.msisdn)).balance_fen == before + 3000
+    assert (await billing.get_customer(TARIFF_CUSTOMER.msisdn)).balance_fen == before + 3000
     assert first.state.outcome == "agent_remedy_applied"
     for view in later:
         assert view.state.outcome == "agent_remedy_already_applied" and view.state.money_moved_fen == 0
@@ -188,10 +190,10 @@ async def test_a_second_open_complaint_is_linked_to_the_first_and_not_blocked(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     async with engine(time_skipping_env, deps) as client:
-        first = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
+        first = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
         await wait_for(client, first.complaint_id, _waiting_for_approval, "an approval")
-        second = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
-        other_category = await client.file(intake(Category.BILLING_SPIKE, sd.BILL_OVERCHARGE_CUSTOMER))
+        second = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
+        other_category = await client.file(intake(Category.BILLING_SPIKE, BILL_OVERCHARGE_CUSTOMER))
         await wait_for(client, second.complaint_id, _waiting_for_approval, "an approval")
         view = await client.view(second.complaint_id)
         for case in (first, second, other_category):

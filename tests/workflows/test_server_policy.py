@@ -21,7 +21,7 @@ from domain.intake import ComplaintIntake, parse_intake
 from domain.policy import Policy
 from domain.sla import policy_for
 from runtime.settings import Settings
-from sandboxes.seed_data import TARIFF_CUSTOMER
+from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
 from tests.domain.factories import intake_data
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question

@@ -22,9 +22,11 @@ from domain.cases import Status
 from domain.intake import ComplaintIntake, parse_intake
 from domain.playbooks.validity_shortened import follow_up_due_at
 from domain.state import Question
-from sandboxes.boss_seed import HOROSCOPE_SP, SPAM_SENDERS, WEATHER_SP, rearm_stories
-from sandboxes.seed_data import SPAM_SMS_CUSTOMER, TARIFF_CUSTOMER, VALIDITY_CUSTOMER
+from sandboxes.boss_seed import rearm_stories
 from store.event_store import PostgresEventStore
+from stories.spam_sms import HOROSCOPE_SP, SPAM_SENDERS, SPAM_SMS_CUSTOMER, WEATHER_SP
+from stories.tariff_dispute import TARIFF_CUSTOMER
+from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from worker import Dependencies

@@ -145,7 +145,7 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     from datetime import timedelta
 
     from domain.intake import ComplaintIntake
-    from sandboxes.seed_data import ARREARS_CUSTOMER
+    from stories.arrears_dispute import ARREARS_CUSTOMER
 
     intake = ComplaintIntake(
         complaint_id=f"ARREARS-{uuid.uuid4().hex[:10]}",

@@ -1,0 +1,25 @@
+"""A story as the demo tells it: the complaint as filed, and how the people in it answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from domain.intake import ComplaintIntake
+
+
+@dataclass(frozen=True)
+class Story:
+    """One seed story: the complaint as filed and how the people in it answer."""
+
+    title: str
+    intake: ComplaintIntake
+    answers: dict[str, str] = field(default_factory=dict)
+    # adjustment kind -> (approve?, reason); kinds not listed are approved.
+    approvals: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+
+def demo_id(prefix: str, now: datetime | None = None) -> str:
+    """A complaint id for one telling of a story: a new one every second, so stories can be told again."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"DEMO-{stamp}-{prefix}"
