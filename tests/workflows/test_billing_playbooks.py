@@ -6,12 +6,9 @@ would, and checks both the case's evidence and what landed in the billing system
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 
-import aiohttp
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -20,7 +17,7 @@ from adapters.billing import PostgresBillingSystem
 from client.api import CommandRefused, ComplaintClient
 from domain import events as ev
 from domain.actors import Actor, Role
-from domain.cases import Category, Status
+from domain.cases import Category
 from domain.clock import at_local
 from domain.intake import ComplaintIntake
 from sandboxes.boss_rows import current_period_start, period_bounds
@@ -30,6 +27,7 @@ from stories.bill_discrepancy import BILL_DISCREPANCY_CUSTOMER, BILL_OVERCHARGE_
 from stories.billing_spike import BILLING_SPIKE_CUSTOMER
 from stories.people import StoryCustomer
 from tests.conftest import engine
+from tests.helpers import reset_sandboxes, wait_for_question, wait_until
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -41,12 +39,7 @@ SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    from sandboxes.boss_seed import rearm_stories
-
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
 def intake(
@@ -62,31 +55,11 @@ def intake(
     )
 
 
-async def wait_for(
-    client: ComplaintClient, complaint_id: str, what: str, ready: Callable[[CaseView], bool]
-) -> CaseView:
-    for _ in range(400):
-        view = await client.view(complaint_id)
-        if ready(view):
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before {what}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never reached: {what}")
-
-
-async def wait_for_question(client: ComplaintClient, complaint_id: str, question_id: str) -> CaseView:
-    def asked(view: CaseView) -> bool:
-        pending = view.state.pending_question
-        return pending is not None and pending.question_id == question_id
-
-    return await wait_for(client, complaint_id, f"question {question_id}", asked)
-
-
 async def wait_for_approval(client: ComplaintClient, complaint_id: str) -> CaseView:
     def waiting(view: CaseView) -> bool:
         return any(a.needs_approval and a.status == "proposed" for a in view.state.adjustments.values())
 
-    return await wait_for(client, complaint_id, "an adjustment waiting for approval", waiting)
+    return await wait_until(client, complaint_id, waiting, "an adjustment waiting for approval")
 
 
 async def confirm_and_finish(client: ComplaintClient, complaint_id: str, handle: object) -> CaseView:

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import uuid
 
-import aiohttp
 import asyncpg
 import pytest
 from temporalio.service import RPCError
@@ -23,11 +22,11 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
-from sandboxes.boss_seed import rearm_stories
 from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER, OVERCHARGE_FEN
 from stories.people import StoryCustomer
 from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import engine
+from tests.helpers import reset_sandboxes, wait_until
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -38,10 +37,7 @@ SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
 def intake(category: Category, who: StoryCustomer) -> ComplaintIntake:
@@ -55,16 +51,6 @@ def intake(category: Category, who: StoryCustomer) -> ComplaintIntake:
     )
 
 
-async def wait_for(client: ComplaintClient, complaint_id: str, ready: object, what: str) -> CaseView:
-    for _ in range(600):
-        view = await client.view(complaint_id)
-        if ready(view):  # type: ignore[operator]
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before {what}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never reached: {what}")
-
-
 def _waiting_for_approval(view: CaseView) -> bool:
     return any(a.needs_approval and a.status == "proposed" for a in view.state.adjustments.values())
 
@@ -76,14 +62,14 @@ def _asked_to_confirm(view: CaseView) -> bool:
 
 async def approve_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
     """Approve the case's one adjustment, let the customer confirm, and return the closed case."""
-    view = await wait_for(client, filed.complaint_id, _waiting_for_approval, "an approval")
+    view = await wait_until(client, filed.complaint_id, _waiting_for_approval, "an approval")
     (adjustment,) = view.state.adjustments.values()
     await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
     return await confirm_and_close(client, filed)
 
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
-    await wait_for(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
+    await wait_until(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
     await client.answer(filed.complaint_id, "confirm-resolution", "yes", CUSTOMER)
     await filed.result()
     return await client.view(filed.complaint_id)
@@ -146,7 +132,7 @@ async def test_two_complaints_about_one_charge_at_the_same_moment_write_one_ledg
             *(client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER)) for _ in range(2))
         )
         for case in filed:
-            await wait_for(client, case.complaint_id, _waiting_for_approval, "an approval")
+            await wait_until(client, case.complaint_id, _waiting_for_approval, "an approval")
         # Both approved at once: both workflows apply their refund concurrently.
         views = await asyncio.gather(*(approve_and_close(client, case) for case in filed))
 
@@ -191,10 +177,10 @@ async def test_a_second_open_complaint_is_linked_to_the_first_and_not_blocked(
 ) -> None:
     async with engine(time_skipping_env, deps) as client:
         first = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
-        await wait_for(client, first.complaint_id, _waiting_for_approval, "an approval")
+        await wait_until(client, first.complaint_id, _waiting_for_approval, "an approval")
         second = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
         other_category = await client.file(intake(Category.BILLING_SPIKE, BILL_OVERCHARGE_CUSTOMER))
-        await wait_for(client, second.complaint_id, _waiting_for_approval, "an approval")
+        await wait_until(client, second.complaint_id, _waiting_for_approval, "an approval")
         view = await client.view(second.complaint_id)
         for case in (first, second, other_category):
             with contextlib.suppress(RPCError):

@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.actors import Actor, Role
 from domain.cases import Status
 from tests.conftest import engine
-from tests.workflows.helpers import (
+from tests.helpers import (
     forwarding_intake,
     minutes_after,
     reset_sandboxes,

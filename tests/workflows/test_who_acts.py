@@ -20,7 +20,7 @@ from domain.cases import Category
 from domain.intake import ComplaintIntake
 from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
 from worker import Dependencies
