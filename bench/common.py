@@ -27,6 +27,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.binaries import temporal_cli_path
+from runtime.local_postgres import reachable_postgres
 from workflows import search_attributes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -282,23 +283,8 @@ def postgres_server(url: str | None) -> Any:
     nothing answers there, an embedded pgserver in a temporary folder stands in.
     """
     url = url or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL
-
-    async def reachable() -> bool:
-        try:
-            conn = await asyncpg.connect(url, timeout=3)
-        except (OSError, asyncpg.PostgresError):
-            return False
-        await conn.close()
-        return True
-
-    if asyncio.run(reachable()):
-        yield url
-        return
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="bench-pg-") as folder:
-        server = pgserver.get_server(folder, cleanup_mode="stop")
-        yield server.get_uri()
+    with reachable_postgres(url, "bench-pg-") as server_url:
+        yield server_url
 
 
 @contextlib.asynccontextmanager

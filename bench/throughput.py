@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import aiohttp
 import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -47,8 +46,9 @@ from bench.profiling import PySpy, summarise
 from client.api import ClientOptions, ComplaintClient
 from domain.cases import Category
 from domain.state import ComplaintState
-from sandboxes.boss_seed import rearm_stories, seed_boss
+from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
+from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
 from stories.people import CUSTOMER, SUPERVISOR
 from stories.story import Story
@@ -396,13 +396,6 @@ class SideTotals:
         return self.closed / self.seconds if self.seconds else 0.0
 
 
-async def _reset_sandboxes(pool: asyncpg.Pool, partner_url: str) -> None:
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-
-
 async def _probe(driver: EngineDriver, categories: dict[Category, list[Story]], run_id: str,
                  ) -> tuple[list[Category], dict[str, str], dict[str, Shape]]:
     """One case per candidate category: those that close join the mix, with their shape."""
@@ -470,7 +463,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             else:
                 candidates[category] = stories[category]
         progress(f"throughput: probing {', '.join(c.value for c in candidates) or 'nothing'}")
-        await _reset_sandboxes(pool, partner_url)
+        await reset_sandboxes(pool, partner_url)
         mix, probe_excluded, probe_shapes = await _probe(driver, candidates, run_id)
         excluded.update(probe_excluded)
         section.params["mix"] = [c.value for c in mix]
@@ -505,7 +498,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             return runs
 
         for r, round_plan in enumerate(per_round):
-            await _reset_sandboxes(pool, partner_url)
+            await reset_sandboxes(pool, partner_url)
             ids = [f"TP-{run_id}-{r}-{i:05d}" for i in range(len(round_plan))]
             progress(f"throughput: round {r + 1}/{rounds}, engine, {len(round_plan)} cases")
             spy = PySpy(engine_worker.pid, profile_dir / f"engine-worker-round{r + 1}.txt") if profile_dir else None

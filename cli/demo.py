@@ -10,8 +10,6 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import aiohttp
-
 from cli.timeline import render_state, render_timeline
 from client.api import ComplaintClient
 from domain.cases import Status
@@ -54,16 +52,6 @@ async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -
                     complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason
                 )
         await asyncio.sleep(POLL_SECONDS)
-
-
-async def reset_sandboxes(pool: object, partner_url: str) -> None:
-    """Put the stories' sandbox data back as seeded, so every demo run tells them from the start."""
-    from sandboxes.boss_seed import rearm_stories
-
-    async with pool.acquire() as conn:  # type: ignore[attr-defined]
-        await rearm_stories(conn)
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
 
 
 def render_results(results: list[StoryResult]) -> str:

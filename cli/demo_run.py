@@ -8,11 +8,12 @@ import structlog
 from temporalio.client import Client, WorkflowFailureError
 
 from cli.connect import client_options
-from cli.demo import StoryResult, drive, render_results, reset_sandboxes
+from cli.demo import StoryResult, drive, render_results
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
 from runtime.policy import PolicySource
 from runtime.settings import Settings
+from sandboxes.reset import reset_sandboxes
 from stories import seed_stories
 from worker import build_worker, dependencies
 

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from domain.playbooks.common import billed_minutes
 from sandboxes.boss_rows import (
     BalanceRow,
@@ -21,8 +20,8 @@ from sandboxes.boss_rows import (
     periods_back_of,
     short_calls,
 )
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.ARREARS_DISPUTE
 ORDER = 2
@@ -119,13 +118,12 @@ def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: the last long call explains the arrears; the customer pays."""
     # The seed's ending: once heard, the customer pays. The waiver branches (approved, refused) are in
     # the workflow tests; one case per number here, since two at once would race for the same arrears.
-    intake = ComplaintIntake(
-        complaint_id=demo_id("arrears", now),
-        category=CATEGORY,
-        msisdn=ARREARS_CUSTOMER.msisdn,
-        customer_name=ARREARS_CUSTOMER.name,
-        description="来充值才知道号码已销户; 办的是神州行轻松卡(免来显), 号码原是女儿用的, 不可能欠20多元, 要求提供清单",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "arrears",
+        now,
+        CATEGORY,
+        ARREARS_CUSTOMER,
+        "来充值才知道号码已销户; 办的是神州行轻松卡(免来显), 号码原是女儿用的, 不可能欠20多元, 要求提供清单",
     )
     return [
         Story(

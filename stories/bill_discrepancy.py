@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from sandboxes.boss_rows import (
     BILLING_PERIOD_DAYS_SO_FAR,
     BillRow,
@@ -23,8 +22,8 @@ from sandboxes.boss_rows import (
     daily_charges,
     static_bills,
 )
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.BILL_DISCREPANCY
 ORDER = 3
@@ -114,21 +113,19 @@ def boss_rows(anchor: date) -> BossRows:
 
 def stories(now: datetime | None = None) -> list[Story]:
     """The demo's two tellings: the terminal's missing days, and the real overcharge refunded twice."""
-    terminal = ComplaintIntake(
-        complaint_id=demo_id("discrepancy", now),
-        category=CATEGORY,
-        msisdn=BILL_DISCREPANCY_CUSTOMER.msisdn,
-        customer_name=BILL_DISCREPANCY_CUSTOMER.name,
-        description="自助终端详单通话费只有50多元, 系统计费明细100多元, 相差50多元; 说我们乱扣费, 要求双倍返还",
-        filed_by=STORE_AGENT,
+    terminal = filed_at_store(
+        "discrepancy",
+        now,
+        CATEGORY,
+        BILL_DISCREPANCY_CUSTOMER,
+        "自助终端详单通话费只有50多元, 系统计费明细100多元, 相差50多元; 说我们乱扣费, 要求双倍返还",
     )
-    overcharge = ComplaintIntake(
-        complaint_id=demo_id("overcharge", now),
-        category=CATEGORY,
-        msisdn=BILL_OVERCHARGE_CUSTOMER.msisdn,
-        customer_name=BILL_OVERCHARGE_CUSTOMER.name,
-        description="系统扣费比网站和自助终端查到的都多, 要求双倍返还",
-        filed_by=STORE_AGENT,
+    overcharge = filed_at_store(
+        "overcharge",
+        now,
+        CATEGORY,
+        BILL_OVERCHARGE_CUSTOMER,
+        "系统扣费比网站和自助终端查到的都多, 要求双倍返还",
     )
     return [
         Story(

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from domain.playbooks.common import billed_minutes
 from sandboxes.boss_rows import (
     BossRows,
@@ -21,8 +20,8 @@ from sandboxes.boss_rows import (
     period_bounds,
     short_calls,
 )
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.BILLING_SPIKE
 ORDER = 1
@@ -97,13 +96,12 @@ def boss_rows(anchor: date) -> BossRows:
 
 def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: the other party's records agree, so no refund, and advice on the flip phone."""
-    intake = ComplaintIntake(
-        complaint_id=demo_id("spike", now),
-        category=CATEGORY,
-        msisdn=BILLING_SPIKE_CUSTOMER.msisdn,
-        customer_name=BILLING_SPIKE_CUSTOMER.name,
-        description="本月话费用得特别快, 比平时多了4倍多; 昨天的电话只打了几分钟, 不可能产生那么多费用",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "spike",
+        now,
+        CATEGORY,
+        BILLING_SPIKE_CUSTOMER,
+        "本月话费用得特别快, 比平时多了4倍多; 昨天的电话只打了几分钟, 不可能产生那么多费用",
     )
     return [
         Story(

@@ -12,11 +12,10 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from sandboxes.boss_rows import BossRows, NoticeRow, customer_row, static_bills
 from sandboxes.partner_records import ForwardingRecord, PartnerRecords
-from stories.people import STORE_AGENT, ForwardingCustomer
-from stories.story import Story, demo_id
+from stories.people import ForwardingCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.FORWARDING_CANCEL
 ORDER = 7
@@ -71,15 +70,12 @@ def boss_rows(anchor: date) -> BossRows:
 
 def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: calls must reach the Unicom phone again within 30 minutes."""
-    intake = ComplaintIntake(
-        complaint_id=demo_id("forwarding", now),
-        category=CATEGORY,
-        msisdn=FORWARDING_CUSTOMER.msisdn,
-        customer_name=FORWARDING_CUSTOMER.name,
-        id_number=FORWARDING_CUSTOMER.id_number,
-        partner_msisdn=FORWARDING_CUSTOMER.partner_msisdn,
-        description="刚从联通转网, 办了改号通知; 出差只带了联通手机, 电话打不进来, 要求半小时内解决, 否则转回联通",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "forwarding",
+        now,
+        CATEGORY,
+        FORWARDING_CUSTOMER,
+        "刚从联通转网, 办了改号通知; 出差只带了联通手机, 电话打不进来, 要求半小时内解决, 否则转回联通",
     )
     return [
         Story(

@@ -11,10 +11,9 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from sandboxes.boss_rows import BossRows, SmsRow, SubscriptionRow, customer_row, static_bills
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.SPAM_SMS
 ORDER = 5
@@ -112,13 +111,12 @@ def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: end the SP never ordered, report the senders, block web SMS with consent."""
     # One story: the sandbox seeds one spam customer, and two cases on one number at once would race
     # to end the same SP service. The refused-consent branch is covered by the workflow tests.
-    intake = ComplaintIntake(
-        complaint_id=demo_id("spam", now),
-        category=CATEGORY,
-        msisdn=SPAM_SMS_CUSTOMER.msisdn,
-        customer_name=SPAM_SMS_CUSTOMER.name,
-        description="经常收到乱七八糟的短信, 不是说中奖了, 就是说号码被盗用了; 生活被打扰, 要求赔偿",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "spam",
+        now,
+        CATEGORY,
+        SPAM_SMS_CUSTOMER,
+        "经常收到乱七八糟的短信, 不是说中奖了, 就是说号码被盗用了; 生活被打扰, 要求赔偿",
     )
     return [
         Story(

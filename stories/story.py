@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from domain.cases import Category
 from domain.intake import ComplaintIntake
+from stories.people import STORE_AGENT, ForwardingCustomer, StoryCustomer
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,24 @@ def demo_id(prefix: str, now: datetime | None = None) -> str:
     """A complaint id for one telling of a story: a new one every second, so stories can be told again."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     return f"DEMO-{stamp}-{prefix}"
+
+
+def filed_at_store(
+    prefix: str,
+    now: datetime | None,
+    category: Category,
+    customer: StoryCustomer | ForwardingCustomer,
+    description: str,
+) -> ComplaintIntake:
+    """The complaint as the store agent files it for the customer, in the customer's own words."""
+    forwarding = customer if isinstance(customer, ForwardingCustomer) else None
+    return ComplaintIntake(
+        complaint_id=demo_id(prefix, now),
+        category=category,
+        msisdn=customer.msisdn,
+        customer_name=customer.name,
+        id_number=forwarding.id_number if forwarding else None,
+        partner_msisdn=forwarding.partner_msisdn if forwarding else None,
+        description=description,
+        filed_by=STORE_AGENT,
+    )

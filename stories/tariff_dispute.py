@@ -10,12 +10,11 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from domain.money import format_yuan
 from sandboxes.boss_rows import AgentRow, BossRows, customer_row, static_bills
 from sandboxes.partner_records import AgentSale, AgentSaleRecord, PartnerRecords
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.TARIFF_DISPUTE
 ORDER = 6
@@ -75,13 +74,12 @@ def boss_rows(anchor: date) -> BossRows:
 
 def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: verify jointly with the agent store, refund the plan difference."""
-    intake = ComplaintIntake(
-        complaint_id=demo_id("tariff", now),
-        category=CATEGORY,
-        msisdn=TARIFF_CUSTOMER.msisdn,
-        customer_name=TARIFF_CUSTOMER.name,
-        description="买号码的时候没有介绍清楚资费, 导致扣了很多费用; 不接受让我去代销店问的说法",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "tariff",
+        now,
+        CATEGORY,
+        TARIFF_CUSTOMER,
+        "买号码的时候没有介绍清楚资费, 导致扣了很多费用; 不接受让我去代销店问的说法",
     )
     return [
         Story(

@@ -10,10 +10,9 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from domain.intake import ComplaintIntake
 from sandboxes.boss_rows import BalanceRow, BossRows, customer_row, static_bills
-from stories.people import STORE_AGENT, StoryCustomer
-from stories.story import Story, demo_id
+from stories.people import StoryCustomer
+from stories.story import Story, filed_at_store
 
 CATEGORY = Category.VALIDITY_SHORTENED
 ORDER = 4
@@ -87,13 +86,12 @@ def boss_rows(anchor: date) -> BossRows:
 
 def stories(now: datetime | None = None) -> list[Story]:
     """The demo's telling: extend the validity then, if the number is suspended when it runs out."""
-    intake = ComplaintIntake(
-        complaint_id=demo_id("validity", now),
-        category=CATEGORY,
-        msisdn=VALIDITY_CUSTOMER.msisdn,
-        customer_name=VALIDITY_CUSTOMER.name,
-        description="两条10086短信: 原来有效期到2010年5月25日, 后来一条说到2008年11月26日; 有效期被缩短了, 要求延长回去",
-        filed_by=STORE_AGENT,
+    intake = filed_at_store(
+        "validity",
+        now,
+        CATEGORY,
+        VALIDITY_CUSTOMER,
+        "两条10086短信: 原来有效期到2010年5月25日, 后来一条说到2008年11月26日; 有效期被缩短了, 要求延长回去",
     )
     return [
         Story(

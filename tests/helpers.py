@@ -1,4 +1,8 @@
-"""The tests' shared helpers: sandboxes put back as seeded, partner faults, and waiting on a case."""
+"""The tests' shared helpers: sandboxes put back as seeded, partner faults, and waiting on a case.
+
+The resets are sandboxes/reset.py's, the ones the demo and the benchmarks use; `reset_sandboxes` here keeps
+the tests' argument order (partner URL first).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import asyncpg
 from client.api import ComplaintClient
 from domain.cases import Status
 from domain.intake import ComplaintIntake, parse_intake
-from sandboxes.boss_seed import rearm_stories
+from sandboxes.reset import reset_sandboxes as sandbox_reset
 from tests.domain.factories import intake_data
 from workflows.messages import CaseView
 
@@ -24,17 +28,9 @@ def forwarding_intake(**overrides: Any) -> ComplaintIntake:
     return parse_intake(intake_data(complaint_id=f"FWD-{uuid.uuid4().hex[:10]}", **overrides))
 
 
-async def reset_partner(partner_url: str) -> None:
-    """Put the partner sandbox back as seeded: forwardings, sales, counters, answers and faults."""
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-
-
 async def reset_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
     """Both sandboxes as seeded: the partner's memory, and the billing system's stories rearmed."""
-    await reset_partner(partner_url)
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await sandbox_reset(pool, partner_url)
 
 
 async def set_partner_faults(partner_url: str, **faults: Any) -> None:
