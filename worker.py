@@ -2,6 +2,7 @@
 
 With no TEMPORAL_ADDRESS / DATABASE_URL / PARTNER_URL set, it first starts the embedded runtime
 (Temporal dev server on SQLite, PostgreSQL via pgserver, the partner sandbox) in the data folder.
+It seeds the billing-system sandbox's stories only into that embedded PostgreSQL (see `seeds_sandbox`).
 """
 
 from __future__ import annotations

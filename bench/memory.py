@@ -16,8 +16,9 @@ from typing import Any
 import asyncpg
 
 from bench.bare import BareComplaintWorkflow, BareInput
-from bench.common import Section, WorkerProcess, dev_server, fresh_database, progress
-from bench.throughput import TOKEN_KEY, EngineDriver, bounded
+from bench.common import Section, fresh_database, progress
+from bench.engine_driver import TOKEN_KEY, EngineDriver, bounded
+from bench.processes import WorkerProcess, dev_server
 from client.api import ClientOptions, ComplaintClient
 from domain.intake import parse_intake
 from sandboxes.boss_seed import seed_boss

@@ -42,12 +42,12 @@ async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -
             raise TimeoutError(f"{complaint_id} did not close within {timeout:.0f}s (status {state.status.value})")
         question = state.pending_question
         if question is not None:
-            answer = story.answers.get(question.question_id, question.options[0])
+            answer = story.answer(question.question_id, question.options)
             await client.answer(complaint_id, question.question_id, answer, CUSTOMER)
             continue
         for adjustment in state.adjustments.values():
             if adjustment.needs_approval and adjustment.status == "proposed":
-                approve, reason = story.approvals.get(adjustment.kind, (True, "checked against the records"))
+                approve, reason = story.decision(adjustment.kind)
                 await client.decide(
                     complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason
                 )

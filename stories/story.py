@@ -20,6 +20,14 @@ class Story:
     # adjustment kind -> (approve?, reason); kinds not listed are approved.
     approvals: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
+    def answer(self, question_id: str, options: list[str]) -> str:
+        """What the customer answers to a question: the story's answer, or the first option offered."""
+        return self.answers.get(question_id, options[0])
+
+    def decision(self, kind: str) -> tuple[bool, str]:
+        """How the supervisor decides an adjustment of this kind: (approve?, reason)."""
+        return self.approvals.get(kind, (True, "checked against the records"))
+
 
 def demo_id(prefix: str, now: datetime | None = None) -> str:
     """A complaint id for one telling of a story: a new one every second, so stories can be told again."""
