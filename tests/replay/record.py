@@ -352,41 +352,42 @@ async def _validity_extended(recorder: Recorder) -> None:
     )
 
 
-@recording("arrears_dispute--waiver-approved")
-async def _waiver_approved(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.ARREARS_DISPUTE), "waived")
-    story.answers["settle-arrears"] = "dispute"
-    await drive(recorder.client, story)
-    await recorder.save("arrears_dispute--waiver-approved", story.intake.complaint_id)
+# A demo story told with other answers: (category, id suffix, answers, approvals) by recording name.
+_VARIANTS: dict[str, tuple[Category, str, dict[str, str], dict[str, tuple[bool, str]]]] = {
+    "arrears_dispute--waiver-approved": (Category.ARREARS_DISPUTE, "waived", {"settle-arrears": "dispute"}, {}),
+    "arrears_dispute--waiver-refused": (
+        Category.ARREARS_DISPUTE,
+        "refused",
+        {"settle-arrears": "dispute"},
+        {"arrears_waiver": (False, "the last long call was made before the cancellation")},
+    ),
+    "spam_sms--keep-web-sms": (Category.SPAM_SMS, "keep", {"block-web-sms": "keep"}, {}),
+    "billing_spike--no-comparison": (Category.BILLING_SPIKE, "nocompare", {"compare-with-other-party": "no"}, {}),
+}
 
 
-@recording("arrears_dispute--waiver-refused")
-async def _waiver_refused(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.ARREARS_DISPUTE), "refused")
-    story.answers["settle-arrears"] = "dispute"
-    story.approvals["arrears_waiver"] = (False, "the last long call was made before the cancellation")
-    await drive(recorder.client, story)
-    await recorder.save("arrears_dispute--waiver-refused", story.intake.complaint_id)
+def _register_variants() -> None:
+    for name, (category, suffix, answers, approvals) in _VARIANTS.items():
+
+        async def record(
+            recorder: Recorder,
+            name: str = name,
+            category: Category = category,
+            suffix: str = suffix,
+            answers: dict[str, str] = answers,
+            approvals: dict[str, tuple[bool, str]] = approvals,
+        ) -> None:
+            await recorder.reset()
+            story = _renamed(_story(category), suffix)
+            story.answers.update(answers)
+            story.approvals.update(approvals)
+            await drive(recorder.client, story)
+            await recorder.save(name, story.intake.complaint_id)
+
+        RECORDINGS[name] = record
 
 
-@recording("spam_sms--keep-web-sms")
-async def _spam_keep(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.SPAM_SMS), "keep")
-    story.answers["block-web-sms"] = "keep"
-    await drive(recorder.client, story)
-    await recorder.save("spam_sms--keep-web-sms", story.intake.complaint_id)
-
-
-@recording("billing_spike--no-comparison")
-async def _spike_no_comparison(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.BILLING_SPIKE), "nocompare")
-    story.answers["compare-with-other-party"] = "no"
-    await drive(recorder.client, story)
-    await recorder.save("billing_spike--no-comparison", story.intake.complaint_id)
+_register_variants()
 
 
 _register_stories()

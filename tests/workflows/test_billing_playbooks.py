@@ -62,6 +62,13 @@ async def wait_for_approval(client: ComplaintClient, complaint_id: str) -> CaseV
     return await wait_until(client, complaint_id, waiting, "an adjustment waiting for approval")
 
 
+async def refuse_the_adjustment(client: ComplaintClient, complaint_id: str, reason: str) -> None:
+    """The supervisor refuses the one adjustment waiting for approval."""
+    waiting = await wait_for_approval(client, complaint_id)
+    (adjustment,) = waiting.state.adjustments.values()
+    await client.decide(complaint_id, adjustment.adjustment_id, approve=False, actor=SUPERVISOR, reason=reason)
+
+
 async def confirm_and_finish(client: ComplaintClient, complaint_id: str, handle: object) -> CaseView:
     await wait_for_question(client, complaint_id, "confirm-resolution")
     await client.answer(complaint_id, "confirm-resolution", "yes", CUSTOMER)
@@ -274,15 +281,7 @@ async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
         await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
-        waiting = await wait_for_approval(client, case.complaint_id)
-        (adjustment,) = waiting.state.adjustments.values()
-        await client.decide(
-            case.complaint_id,
-            adjustment.adjustment_id,
-            approve=False,
-            actor=SUPERVISOR,
-            reason="the last call is on record: the usage is genuine",
-        )
+        await refuse_the_adjustment(client, case.complaint_id, "the last call is on record: the usage is genuine")
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     refused = decision(view, "arrears stand")
@@ -363,15 +362,7 @@ async def test_a_refused_double_refund_moves_no_money(
     case = intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
-        waiting = await wait_for_approval(client, case.complaint_id)
-        (adjustment,) = waiting.state.adjustments.values()
-        await client.decide(
-            case.complaint_id,
-            adjustment.adjustment_id,
-            approve=False,
-            actor=SUPERVISOR,
-            reason="day 9 holds a roaming package bought that day",
-        )
+        await refuse_the_adjustment(client, case.complaint_id, "day 9 holds a roaming package bought that day")
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     refused = decision(view, "no double refund")
