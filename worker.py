@@ -69,7 +69,9 @@ def seeds_sandbox(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def dependencies(database_url: str, partner_url: str, *, seed_sandbox: bool) -> AsyncIterator[Dependencies]:
+async def dependencies(
+    database_url: str, partner_url: str, *, seed_sandbox: bool = False
+) -> AsyncIterator[Dependencies]:
     """Open the pool (schema migrated) and the partner adapter; close both after.
 
     With `seed_sandbox`, the seed's stories (stories/<category>.py) are first written to the database's
