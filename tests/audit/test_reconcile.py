@@ -21,13 +21,14 @@ from domain.actors import Actor, Role
 from domain.intake import ComplaintIntake, parse_intake
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
+from sandboxes.reset import reset_partner
 from store.event_store import PostgresEventStore
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.audit.conftest import AuditDb
 from tests.conftest import engine
 from tests.domain.factories import Stream, intake_data
-from tests.helpers import reset_partner, wait_for_question
+from tests.helpers import wait_for_question
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)

@@ -44,13 +44,15 @@ from domain.intake import ComplaintIntake
 from domain.state import ComplaintState
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from runtime.logging import configure_logging
-from sandboxes.boss_seed import rearm_stories, seed_boss
+from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
+from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
+from tests.helpers import set_partner_faults
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -81,14 +83,9 @@ class Recorder:
     out: Path
 
     async def reset(self, **faults: object) -> None:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{self.partner_url}/admin/reset") as response:
-                response.raise_for_status()
-            if faults:
-                async with session.post(f"{self.partner_url}/admin/faults", json=faults) as response:
-                    response.raise_for_status()
-        async with self.pool.acquire() as conn:
-            await rearm_stories(conn)
+        await reset_sandboxes(self.pool, self.partner_url)
+        if faults:
+            await set_partner_faults(self.partner_url, **faults)
 
     async def partner(self, method: str, path: str, body: dict[str, object] | None = None) -> None:
         async with (
