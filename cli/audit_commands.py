@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -29,14 +28,13 @@ from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import BadInput, CliError, EngineUnreachable, database
 from cli.timeline import render_state, render_timeline
 from domain import events as ev
+from domain.clock import SHANGHAI, format_local
 from domain.masking import scrub
 from domain.money import format_yuan
 from domain.state import fold
 from runtime.settings import Settings
 from store.event_store import PostgresEventStore
 from store.projections import rebuild_projections
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # More lines than this of problems would drown the summary; the first ones name where to look.
 MAX_PROBLEMS_SHOWN = 50
@@ -54,7 +52,7 @@ def parse_time(text: str) -> datetime:
 
 
 def _local(moment: datetime) -> str:
-    shown = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    shown = format_local(moment)
     return shown + f".{moment.microsecond // 1000:03d}" if moment.microsecond else shown
 
 

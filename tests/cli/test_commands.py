@@ -8,12 +8,12 @@ import io
 import json
 import uuid
 
-from cli.stories import seed_stories
 from domain.cases import Category, Status
+from stories import seed_stories
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until
-from tests.workflows.helpers import wait_for_question
+from tests.helpers import wait_for_question
 
 
 async def test_show_prints_the_open_question_its_deadlines_and_the_adjustments(cli_engine: CliEngine) -> None:

@@ -13,7 +13,7 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INVALID = b"\xff\xfe\xc3\x28"  # not UTF-8 in any reading
