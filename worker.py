@@ -39,6 +39,7 @@ from runtime.policy import PolicySource
 from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
+from store.pii import PersonalDataVault
 from store.event_store import PostgresEventStore
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -50,10 +51,12 @@ log = structlog.get_logger()
 
 @dataclass
 class Dependencies:
-    """What the activities need: the database pool and the partner adapter."""
+    """What the activities need: the database pool, the partner adapter and the personal-data vault
+    (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file)."""
 
     pool: asyncpg.Pool
     partners: HttpPartnerCarriers
+    vault: PersonalDataVault | None = None
 
 
 @contextlib.asynccontextmanager
@@ -83,13 +86,13 @@ def build_worker(
     """
     default_policy = PolicySource(Settings()).current
     policies = PolicyActivities(policy or default_policy)
-    reconcile = ReconcileActivities(client, deps.pool)
-    event_store = EventStoreActivities(PostgresEventStore(deps.pool))
+    reconcile = ReconcileActivities(client, deps.pool, deps.vault)
+    event_store = EventStoreActivities(PostgresEventStore(deps.pool, deps.vault))
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
-    notifications = NotificationActivities(deps.pool)
+    notifications = NotificationActivities(deps.pool, deps.vault)
     archive = ArchiveActivities(client, deps.pool)
-    cases = CaseLookupActivities(deps.pool)
+    cases = CaseLookupActivities(deps.pool, deps.vault)
     return Worker(
         client,
         task_queue=task_queue,
@@ -124,6 +127,7 @@ async def start_reconciler(client: Client, task_queue: str, interval_seconds: in
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
+    vault = PersonalDataVault.from_settings(settings)  # so does a malformed PII_MASTER_KEY
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -131,6 +135,7 @@ async def run(settings: Settings) -> None:
     async with EmbeddedRuntime(settings) as runtime:
         client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
+            deps.vault = vault
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
