@@ -13,7 +13,8 @@ from temporalio import activity
 
 from activities.logging import activity_log
 from domain.masking import scrub
-from store.pii import CaseKey, PersonalDataVault, default_vault
+from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of
+from store.projections import load_head_state
 
 
 class Notification(BaseModel):
@@ -45,8 +46,17 @@ class NotificationActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             key = await self._key(conn, notification)
             if key is not None:
-                known = notification.recipient if notification.recipient_role == "customer" else None
-                stored = key.seal_json(fields, known)
+                # The case's own values (the customer's name in a greeting, say) are sealed too.
+                state = load_head_state(
+                    await conn.fetchval(
+                        "SELECT state::text FROM complaints WHERE complaint_id = $1", notification.complaint_id
+                    ),
+                    key,
+                )
+                known = personal_values_of(state.model_dump()) if state is not None else ()
+                if notification.recipient_role == "customer":
+                    known += (notification.recipient,)
+                stored = key.seal_json(fields, *known)
                 if notification.recipient_role == "customer":
                     stored["recipient"] = key.seal(notification.recipient)
             else:
