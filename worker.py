@@ -39,8 +39,8 @@ from runtime.policy import PolicySource
 from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
-from store.pii import PersonalDataVault
 from store.event_store import PostgresEventStore
+from store.pii import PersonalDataVault
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconciler_id

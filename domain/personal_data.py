@@ -100,5 +100,5 @@ def same_or_erased(stored: JsonValue, incoming: JsonValue) -> bool:
     if isinstance(stored, dict) and isinstance(incoming, dict):
         return stored.keys() == incoming.keys() and all(same_or_erased(stored[k], incoming[k]) for k in stored)
     if isinstance(stored, list) and isinstance(incoming, list):
-        return len(stored) == len(incoming) and all(same_or_erased(a, b) for a, b in zip(stored, incoming))
+        return len(stored) == len(incoming) and all(same_or_erased(a, b) for a, b in zip(stored, incoming, strict=True))
     return bool(stored == incoming)

@@ -174,7 +174,8 @@ class PostgresEventStore:
         if not events:
             return
         rows = await conn.fetch(
-            "SELECT seq, payload::text AS payload FROM complaint_events WHERE complaint_id = $1 AND seq = ANY($2::int[])",
+            """SELECT seq, payload::text AS payload FROM complaint_events
+               WHERE complaint_id = $1 AND seq = ANY($2::int[])""",
             complaint_id,
             [event.seq for event in events],
         )
