@@ -18,6 +18,7 @@ import asyncpg
 
 from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
+from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH
 from domain.personal_data import known_values, mask_personal
 from store.pii import PersonalDataVault, default_vault, personal_values_of
@@ -45,6 +46,14 @@ HASH_RULES = {
         "non-ASCII characters kept, dates and times as ISO 8601 text; hex-encoded (`verify --deep` re-checks it)"
     ),
 }
+
+
+def masked_events(events: list[Event]) -> list[Event]:
+    """The events with their personal values masked (136****8765, names as ***): what a reader without the
+    right to see personal data gets from `history` or `show --as-of`. The events stay valid models."""
+    opened = [event.model_dump(mode="json") for event in events]
+    known = known_values(v for data in opened for v in personal_values_of(data))
+    return [parse_event(mask_personal(data, known)) for data in opened]
 
 
 async def build_bundle(

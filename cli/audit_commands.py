@@ -83,7 +83,7 @@ def _vault(settings: Settings) -> PersonalDataVault:
     try:
         return PersonalDataVault.from_settings(settings)
     except ConfigError as error:
-        raise BadInput(f"config error: {error}") from None
+        raise BadInput(str(error)) from None
 
 
 # --- timeline --------------------------------------------------------------------------------

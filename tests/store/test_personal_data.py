@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import Notification, NotificationActivities
+from audit.export import masked_events
 from domain import events as ev
 from domain.personal_data import ERASED
 from store.event_store import EventConflict, PostgresEventStore
@@ -57,6 +58,12 @@ async def test_no_personal_value_is_stored_in_clear_and_reads_open_them(audit_db
 
     events = await PostgresEventStore(audit_db.pool).load("CASE-A")
     assert events == closed_case("CASE-A", ZHAO)  # every value opened exactly as it was sent
+    masked = masked_events(events)  # for readers without the right to see them
+    filed = masked[0]
+    assert isinstance(filed, ev.ComplaintFiled)
+    assert (filed.msisdn, filed.customer_name, filed.id_number) == ("139****0001", "***", "3301**********1235")
+    assert not [v for v in ZHAO.clear_values if v in json.dumps([e.model_dump(mode="json") for e in masked],
+                                                                 ensure_ascii=False)]
     state = await PostgresEventStore(audit_db.pool).state("CASE-B")
     assert state is not None and (state.msisdn, state.customer_name) == (QIAN.msisdn, QIAN.name)
 
@@ -126,6 +133,13 @@ async def test_erase_shreds_one_customer_and_keeps_every_chain(audit_db: AuditDb
     assert bundle["events"][0]["event"]["msisdn"] == ERASED
     assert bundle["events"][0]["stored"]["msisdn"].startswith("pii:v1:ck-")
     assert bundle["events"][1]["event"]["message"] == "we are on it"
+
+    masked = await run("export", "CASE-B", "--masked")
+    assert masked.code == 0, masked.err
+    masked_bundle = json.loads(masked.out)
+    assert masked_bundle["personal_data"] == "masked" and masked_bundle["verification"]["intact"]
+    assert masked_bundle["events"][0]["event"]["msisdn"] == "136****8765"
+    assert not [v for v in QIAN.clear_values if v in masked.out]
 
     as_of = await run("show", "CASE-A", "--as-of", "2026-11-25T09:02")
     assert as_of.code == 0, as_of.err
