@@ -61,8 +61,8 @@ ENV_HELP: dict[str, str] = {
     "PARTNER_PORT": "port of the embedded partner sandbox (default 8787)",
     "APPROVAL_LIMIT_FEN": "largest adjustment an agent may apply without a supervisor, in fen (default 5000)",
     "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
-    "PII_MASTER_KEY": "32 bytes in base64 wrapping the per-customer keys of personal data at rest; "
-    "unset: <data dir>/pii-master.key",
+    "PII_MASTER_KEY": "32 bytes in base64 wrapping the per-customer keys of personal data at rest (NEW,OLD "
+    "while rotating); unset: <data dir>/pii-master.key",
     "SLA_WARN_PERCENT": "share of an SLA deadline after which a warning is raised, in percent (default 80)",
     "REOPEN_WINDOW_DAYS": "days after closing during which a case may be reopened (default 7)",
     "COMPLAINTS_POLICY_FILE": "JSON file of the versioned case policy the worker assigns; replaces the three above",
@@ -274,8 +274,15 @@ def parse_master_key(raw: str, source: str) -> bytes:
     return key
 
 
+def parse_master_keys(raw: str, source: str) -> list[bytes]:
+    """The master keys, newest first: `NEW,OLD,...`, so keys wrapped before a rotation still open."""
+    keys = [parse_master_key(part, source if n == 1 else f"{source} (key {n})")
+            for n, part in enumerate(raw.split(","), start=1)]
+    return keys
+
+
 def _master_key(variable: str, raw: str) -> str:
-    parse_master_key(raw, variable)
+    parse_master_keys(raw, variable)
     return raw
 
 

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.personal_data import ERASED, SEALED_PREFIX, JsonValue, known_values, seal_personal, unseal_personal
-from runtime.settings import Settings, parse_master_key
+from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings, parse_master_keys
 
 MASTER_KEY_VARIABLE = "PII_MASTER_KEY"
 MASTER_KEY_FILE = "pii-master.key"
@@ -45,11 +46,11 @@ class PersonalDataError(Exception):
     that wrapped it, or the stored bytes were changed."""
 
 
-def load_master_key(settings: Settings) -> bytes:
-    """The master key: PII_MASTER_KEY, or the embedded default kept in the data folder (created once,
-    mode 0600). A malformed key raises ConfigError, one line naming the variable."""
+def load_master_keys(settings: Settings) -> list[bytes]:
+    """The master keys, newest first: PII_MASTER_KEY, or the embedded default kept in the data folder
+    (created once, mode 0600). A malformed key raises ConfigError, one line naming the variable."""
     if settings.pii_master_key is not None:
-        return parse_master_key(settings.pii_master_key, MASTER_KEY_VARIABLE)
+        return parse_master_keys(settings.pii_master_key, MASTER_KEY_VARIABLE)
     path = Path(settings.data_dir) / MASTER_KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +62,7 @@ def load_master_key(settings: Settings) -> bytes:
         else:
             with os.fdopen(descriptor, "w", encoding="ascii") as file:
                 file.write(base64.b64encode(secrets.token_bytes(_KEY_BYTES)).decode("ascii") + "\n")
-    return parse_master_key(
+    return parse_master_keys(
         path.read_text(encoding="ascii", errors="replace"), f"{MASTER_KEY_VARIABLE} is unset and {path}"
     )
 
@@ -104,38 +105,50 @@ class ErasedKey:
 
 
 class PersonalDataVault:
-    """The customer keys in PostgreSQL, opened with the master key held by this process."""
+    """The customer keys in PostgreSQL, opened with the master keys held by this process.
 
-    def __init__(self, master_key: bytes) -> None:
-        self._master = AESGCM(master_key)
-        self._master_key = master_key
-        self.master_key_id = master_key_id(master_key)
+    New keys are wrapped by the first master key; each row names the master key that wrapped it, so
+    after a rotation (`PII_MASTER_KEY=NEW,OLD`) the keys wrapped before still open. Customers are found
+    by a keyed reference of their number under `ref_key` (the deployment's MSISDN_TOKEN_KEY), which a
+    master key rotation leaves alone.
+    """
+
+    def __init__(self, master_keys: Sequence[bytes], *, ref_key: str = DEV_MSISDN_TOKEN_KEY) -> None:
+        if not master_keys:
+            raise ValueError("at least one master key is needed")
+        self._masters = {master_key_id(key): AESGCM(key) for key in master_keys}
+        self.master_key_id = master_key_id(master_keys[0])
+        self._ref_key = ref_key.encode("utf-8")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersonalDataVault:
-        return cls(load_master_key(settings))
+        return cls(load_master_keys(settings), ref_key=settings.msisdn_token_key)
 
     def customer_ref(self, msisdn: str) -> str:
-        """The customer's keyed pseudonym (HMAC of the number under the master key): never the number."""
-        return hmac.new(self._master_key, b"customer-ref\0" + msisdn.encode("utf-8"), hashlib.sha256).hexdigest()
+        """The customer's keyed pseudonym (an HMAC of the number): never the number."""
+        return hmac.new(self._ref_key, b"customer-ref\0" + msisdn.encode("utf-8"), hashlib.sha256).hexdigest()
 
     # --- keys ------------------------------------------------------------------------------------
 
-    def _unwrap(self, key_id: str, wrapped: bytes | None) -> AESGCM | None:
+    def _unwrap(self, row: asyncpg.Record) -> CaseKey:
+        key_id, wrapped, wrapped_by = row["key_id"], row["wrapped_key"], row["master_key_id"]
         if wrapped is None:
-            return None
-        try:
-            data_key = self._master.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], key_id.encode("ascii"))
-        except InvalidTag:
+            return CaseKey(key_id, row["customer_ref"], None)
+        master = self._masters.get(wrapped_by)
+        if master is None:
             raise PersonalDataError(
-                f"customer key {key_id} does not open with this {MASTER_KEY_VARIABLE} "
-                f"(id {self.master_key_id}): set the master key it was written under"
-            ) from None
-        return AESGCM(data_key)
+                f"customer key {key_id} was wrapped by master key {wrapped_by}, which {MASTER_KEY_VARIABLE} does "
+                f"not hold (it holds {', '.join(self._masters)}): add that key after the current one"
+            )
+        try:
+            data_key = master.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], key_id.encode("ascii"))
+        except InvalidTag:
+            raise PersonalDataError(f"customer key {key_id} does not open: its stored bytes changed") from None
+        return CaseKey(key_id, row["customer_ref"], AESGCM(data_key))
 
     def _wrap(self, key_id: str, data_key: bytes) -> bytes:
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        return nonce + self._master.encrypt(nonce, data_key, key_id.encode("ascii"))
+        return nonce + self._masters[self.master_key_id].encrypt(nonce, data_key, key_id.encode("ascii"))
 
     async def key_for_new_case(self, conn: asyncpg.Connection, complaint_id: str, msisdn: str) -> CaseKey:
         """The customer's live key (created if they have none), tied to the case. Idempotent."""
@@ -166,23 +179,19 @@ class PersonalDataVault:
 
     async def key_of_case(self, conn: asyncpg.Connection | asyncpg.Pool, complaint_id: str) -> CaseKey | None:
         row = await conn.fetchrow(
-            """SELECT k.key_id, k.customer_ref, k.wrapped_key FROM complaint_keys c
+            """SELECT k.key_id, k.customer_ref, k.wrapped_key, k.master_key_id FROM complaint_keys c
                JOIN customer_keys k ON k.key_id = c.key_id WHERE c.complaint_id = $1""",
             complaint_id,
         )
-        if row is None:
-            return None
-        return CaseKey(row["key_id"], row["customer_ref"], self._unwrap(row["key_id"], row["wrapped_key"]))
+        return None if row is None else self._unwrap(row)
 
     async def keys_by_id(self, conn: asyncpg.Connection | asyncpg.Pool, key_ids: set[str]) -> dict[str, CaseKey]:
         rows = await conn.fetch(
-            "SELECT key_id, customer_ref, wrapped_key FROM customer_keys WHERE key_id = ANY($1::text[])",
+            """SELECT key_id, customer_ref, wrapped_key, master_key_id FROM customer_keys
+               WHERE key_id = ANY($1::text[])""",
             sorted(key_ids),
         )
-        return {
-            row["key_id"]: CaseKey(row["key_id"], row["customer_ref"], self._unwrap(row["key_id"], row["wrapped_key"]))
-            for row in rows
-        }
+        return {row["key_id"]: self._unwrap(row) for row in rows}
 
     # --- reading ---------------------------------------------------------------------------------
 
