@@ -338,6 +338,8 @@ async def show_as_of(settings: Settings, complaint_id: str, as_of: datetime, *, 
     return 0
 
 
+DEFAULT_ERASE_REASON = "the customer asked to delete their personal data (PIPL art. 47)"
+
 # Erasure is the data controller's act, taken for the carrier by a supervisor.
 ERASING_ROLES = (Role.SUPERVISOR,)
 
@@ -379,6 +381,9 @@ async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
         f"PersonalDataErased by {actor.id} recorded on {len(result.cases)} case(s): {cases}. "
         "Their number, name and ID number now read [erased]; the hash chains are unchanged"
     )
+    for pending in result.pending_follow_ups:
+        print(f"note: case {pending.complaint_id} has a follow-up ({pending.follow_up}) due {_local(pending.due_at)}: "
+              "its workflow keeps the number in its own input until it runs")
     return 0
 
 
@@ -419,7 +424,8 @@ def register(command: Any) -> None:
                     "erase a customer's personal data (PIPL): destroy their key, so their number, name and ID "
                     "number read [erased] in every case; records PersonalDataErased on each (closed) case")
     erase.add_argument("--msisdn", required=True, help="the customer's number, as they write it")
-    erase.add_argument("--reason", required=True, help="why, e.g. the customer's request and its date")
+    erase.add_argument("--reason", default=DEFAULT_ERASE_REASON,
+                       help=f"why, e.g. the customer's request and its date (default: {DEFAULT_ERASE_REASON!r})")
     erase.add_argument("--as", dest="actor", required=True, metavar="ID", help="who erases")
     erase.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", required=True,
                        help="their role: supervisor")

@@ -11,7 +11,8 @@ appending events of its own at the same sequence numbers. Closed erased cases ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.actors import Actor
@@ -39,9 +40,20 @@ class ErasedCase:
 
 
 @dataclass(frozen=True)
+class PendingFollowUp:
+    """A durable follow-up (e.g. extend validity when it runs out) still to run: its workflow holds the
+    customer's number in its own input until then, which the erasure cannot reach."""
+
+    complaint_id: str
+    follow_up: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
 class ErasureResult:
     key_ids: list[str]  # destroyed by this call
     cases: list[ErasedCase]  # that got their PersonalDataErased event from this call
+    pending_follow_ups: list[PendingFollowUp] = field(default_factory=list)
     # When nothing was left to erase (a retry): when and by whom the keys were erased before.
     already_erased_at: datetime | None = None
     already_erased_by: str | None = None
@@ -72,10 +84,10 @@ async def erase_customer(
         live = [row["key_id"] for row in keys if row["erased_at"] is None]
         if not live:
             last = max(keys, key=lambda row: row["erased_at"])
-            return ErasureResult([], [], last["erased_at"], last["erased_by"])
+            return ErasureResult([], [], already_erased_at=last["erased_at"], already_erased_by=last["erased_by"])
         # The cases' head rows are locked as appends lock them, so none can change under us.
         cases = await conn.fetch(
-            """SELECT complaint_id, status, last_seq FROM complaints
+            """SELECT complaint_id, status, last_seq, state->'follow_ups' AS follow_ups FROM complaints
                WHERE complaint_id IN (SELECT complaint_id FROM complaint_keys WHERE key_id = ANY($1::text[]))
                ORDER BY complaint_id FOR UPDATE""",
             live,
@@ -98,6 +110,12 @@ async def erase_customer(
                 "SELECT complaint_id, key_id FROM complaint_keys WHERE key_id = ANY($1::text[])", live
             )
         )
+        pending = [
+            PendingFollowUp(row["complaint_id"], name, due_at)
+            for row in cases
+            for name, due in json.loads(row["follow_ups"] or "{}").items()
+            if (due_at := datetime.fromisoformat(due)) > at
+        ]
         erased: list[ErasedCase] = []
         for row in cases:
             event = PersonalDataErased(
@@ -110,4 +128,4 @@ async def erase_customer(
             )
             await store.append_in(conn, row["complaint_id"], [event])
             erased.append(ErasedCase(row["complaint_id"], event.seq))
-    return ErasureResult(live, erased)
+    return ErasureResult(live, erased, pending)

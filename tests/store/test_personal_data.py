@@ -4,6 +4,7 @@ destroying the key, after which the chains still verify and everything else stil
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,7 @@ from domain import events as ev
 from domain.personal_data import ERASED
 from store.event_store import EventConflict, PostgresEventStore
 from tests.audit.conftest import AuditDb
+from tests.domain.factories import Stream
 from tests.store.cases import CALLED, QIAN, ZHAO, Customer, closed_case
 
 ERASE_ZHAO = ("erase", "--msisdn", "+86 139 0571 0001", "--reason", "the customer's request of 2026-12-01",
@@ -215,3 +217,24 @@ async def test_the_key_table_allows_only_erasure(audit_db: AuditDb) -> None:
         with pytest.raises(asyncpg.RestrictViolationError, match="refused"):
             await audit_db.pool.execute(statement)
     assert isinstance((await PostgresEventStore(audit_db.pool).load("CASE-A"))[0], ev.ComplaintFiled)
+
+
+async def test_erase_names_a_follow_up_still_to_run(audit_db: AuditDb, cli) -> None:
+    events = closed_case("CASE-F", ZHAO, close=False)
+    s = Stream("CASE-F")
+    s.seq, s.at = events[-1].seq, events[-1].at
+    events += [
+        s.next(ev.FollowUpScheduled, follow_up="validity_extension", due_at=datetime(2099, 5, 25, tzinfo=UTC),
+               workflow_id="follow-up-CASE-F"),
+        s.next(ev.ComplaintClosed, reason="confirmed"),
+    ]
+    await PostgresEventStore(audit_db.pool).append("CASE-F", events)
+
+    erased = await cli(audit_db.url)("erase", "--msisdn", ZHAO.msisdn, "--as", "sup-li", "--role", "supervisor")
+
+    assert erased.code == 0, erased.err
+    assert "on 1 case(s): CASE-F (event 10)" in erased.out
+    assert ("note: case CASE-F has a follow-up (validity_extension) due 2099-05-25 08:00:00: its workflow keeps "
+            "the number in its own input until it runs") in erased.out
+    last = (await PostgresEventStore(audit_db.pool).load("CASE-F"))[-1]
+    assert isinstance(last, ev.PersonalDataErased) and "PIPL" in last.reason  # the default reason
