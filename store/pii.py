@@ -42,8 +42,8 @@ _NONCE_BYTES = 12
 
 
 class PersonalDataError(Exception):
-    """A sealed value that cannot be opened although its key exists: the master key is not the one
-    that wrapped it, or the stored bytes were changed."""
+    """A customer key or sealed value that cannot be opened although it exists: the master key that
+    wrapped it is not held, or the stored bytes were changed."""
 
 
 def load_master_keys(settings: Settings) -> list[bytes]:
@@ -54,14 +54,18 @@ def load_master_keys(settings: Settings) -> list[bytes]:
     path = Path(settings.data_dir) / MASTER_KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: two processes starting at
+        # once keep the first key, and neither ever reads a half-written one.
+        draft = path.with_name(f".{MASTER_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(base64.b64encode(secrets.token_bytes(_KEY_BYTES)).decode("ascii") + "\n")
         try:
-            # O_EXCL: two processes starting at once must not each write a key of their own.
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(base64.b64encode(secrets.token_bytes(_KEY_BYTES)).decode("ascii") + "\n")
+        finally:
+            draft.unlink()
     return parse_master_keys(
         path.read_text(encoding="ascii", errors="replace"), f"{MASTER_KEY_VARIABLE} is unset and {path}"
     )
