@@ -24,7 +24,6 @@ import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +100,6 @@ class CaseKey:
         return seal_personal(data, self.seal, known_values(known))
 
 
-@dataclass(frozen=True)
-class ErasedKey:
-    key_id: str
-    erased_at: datetime
-    erased_by: str
-
-
 class PersonalDataVault:
     """The customer keys in PostgreSQL, opened with the master keys held by this process.
 
@@ -160,18 +152,22 @@ class PersonalDataVault:
         if existing is not None:
             return existing
         ref = self.customer_ref(msisdn)
-        key_id = "ck-" + secrets.token_hex(8)
-        await conn.execute(
-            """INSERT INTO customer_keys (customer_ref, key_id, wrapped_key, master_key_id)
-               VALUES ($1, $2, $3, $4) ON CONFLICT (customer_ref) WHERE erased_at IS NULL DO NOTHING""",
-            ref,
-            key_id,
-            self._wrap(key_id, secrets.token_bytes(_KEY_BYTES)),
-            self.master_key_id,
-        )
-        row = await conn.fetchrow(
-            "SELECT key_id FROM customer_keys WHERE customer_ref = $1 AND erased_at IS NULL", ref
-        )
+        row = None
+        while row is None:
+            # A concurrent new case of the same customer may have made the key first (kept), or an
+            # erasure may have destroyed the live one between the two statements (then make another).
+            key_id = "ck-" + secrets.token_hex(8)
+            await conn.execute(
+                """INSERT INTO customer_keys (customer_ref, key_id, wrapped_key, master_key_id)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (customer_ref) WHERE erased_at IS NULL DO NOTHING""",
+                ref,
+                key_id,
+                self._wrap(key_id, secrets.token_bytes(_KEY_BYTES)),
+                self.master_key_id,
+            )
+            row = await conn.fetchrow(
+                "SELECT key_id FROM customer_keys WHERE customer_ref = $1 AND erased_at IS NULL", ref
+            )
         await conn.execute(
             "INSERT INTO complaint_keys (complaint_id, key_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             complaint_id,
