@@ -228,14 +228,15 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
 
 async def copy_case(source: asyncpg.Pool, target: asyncpg.Pool, case_id: str) -> None:
     """The case's rows, as stored, from one database into another (its keys and archived runs too)."""
-    for table, where in (
-        ("customer_keys", "key_id IN (SELECT key_id FROM complaint_keys WHERE complaint_id = $1)"),
-        ("complaint_keys", "complaint_id = $1"),
-        ("complaint_events", "complaint_id = $1"),
-        ("complaints", "complaint_id = $1"),
-        ("temporal_run_archive", "complaint_id = $1"),
+    for table, query in (
+        ("customer_keys",
+         "SELECT * FROM customer_keys WHERE key_id IN (SELECT key_id FROM complaint_keys WHERE complaint_id = $1)"),
+        ("complaint_keys", "SELECT * FROM complaint_keys WHERE complaint_id = $1"),
+        ("complaint_events", "SELECT * FROM complaint_events WHERE complaint_id = $1"),
+        ("complaints", "SELECT * FROM complaints WHERE complaint_id = $1"),
+        ("temporal_run_archive", "SELECT * FROM temporal_run_archive WHERE complaint_id = $1"),
     ):
-        rows = await source.fetch(f"SELECT * FROM {table} WHERE {where}", case_id)
+        rows = await source.fetch(query, case_id)
         assert rows, table
         await target.copy_records_to_table(table, records=[tuple(row) for row in rows], columns=list(rows[0].keys()))
 
