@@ -41,6 +41,7 @@ from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
+from store.pii import PersonalDataVault
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconciler_id
@@ -51,10 +52,12 @@ log = structlog.get_logger()
 
 @dataclass
 class Dependencies:
-    """What the activities need: the database pool and the partner adapter."""
+    """What the activities need: the database pool, the partner adapter and the personal-data vault
+    (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file)."""
 
     pool: asyncpg.Pool
     partners: HttpPartnerCarriers
+    vault: PersonalDataVault | None = None
 
 
 def seeds_sandbox(settings: Settings) -> bool:
@@ -102,13 +105,13 @@ def build_worker(
     """
     default_policy = PolicySource(Settings()).current
     policies = PolicyActivities(policy or default_policy)
-    reconcile = ReconcileActivities(client, deps.pool)
-    event_store = EventStoreActivities(PostgresEventStore(deps.pool))
+    reconcile = ReconcileActivities(client, deps.pool, deps.vault)
+    event_store = EventStoreActivities(PostgresEventStore(deps.pool, deps.vault))
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
-    notifications = NotificationActivities(deps.pool)
+    notifications = NotificationActivities(deps.pool, deps.vault)
     archive = ArchiveActivities(client, deps.pool)
-    cases = CaseLookupActivities(deps.pool)
+    cases = CaseLookupActivities(deps.pool, deps.vault)
     return Worker(
         client,
         task_queue=task_queue,
@@ -144,6 +147,7 @@ async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
     seed_sandbox = seeds_sandbox(settings)
+    vault = PersonalDataVault.from_settings(settings)  # so does a malformed PII_MASTER_KEY
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -151,6 +155,7 @@ async def run(settings: Settings) -> None:
     async with EmbeddedRuntime(settings) as runtime:
         client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
+            deps.vault = vault
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,

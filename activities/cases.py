@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
 from domain.cases import Category
+from store.pii import PersonalDataVault, default_vault
 
 # A number with more open cases than this about one thing is a matter for a person, not a list.
 MAX_LINKED = 20
@@ -21,18 +22,22 @@ class OpenCasesQuery(BaseModel):
 
 
 class CaseLookupActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, vault: PersonalDataVault | None = None) -> None:
         self._pool = pool
+        self._vault = vault or default_vault()
 
     @activity.defn
     async def open_cases_like(self, query: OpenCasesQuery) -> list[str]:
-        """Open cases of the same number and category, oldest first (a read: safe to retry)."""
+        """Open cases of the same number and category, oldest first (a read: safe to retry).
+
+        The read model holds the number only sealed: its cases are found by the customer's keyed
+        reference instead."""
         rows = await self._pool.fetch(
             """SELECT complaint_id FROM complaints
-                WHERE state->>'msisdn' = $1 AND category = $2 AND status <> 'closed' AND complaint_id <> $3
+                WHERE customer_ref = $1 AND category = $2 AND status <> 'closed' AND complaint_id <> $3
                 ORDER BY filed_at, complaint_id
                 LIMIT $4""",
-            query.msisdn,
+            self._vault.customer_ref(query.msisdn),
             query.category.value,
             query.complaint_id,
             MAX_LINKED,

@@ -23,6 +23,7 @@ from activities.notifications import Notification, NotificationActivities
 from domain import events as ev
 from domain.actors import Actor, ActorChannel, Role
 from store.event_store import PostgresEventStore
+from store.pii import PersonalDataVault
 
 # Visibility is eventually consistent: each round looks this far back past the last close it saw.
 OVERLAP = timedelta(minutes=10)
@@ -99,10 +100,10 @@ def what_happened(events: list[HistoryEvent]) -> tuple[str, str, datetime]:
 
 
 class ReconcileActivities:
-    def __init__(self, client: Client, pool: asyncpg.Pool) -> None:
+    def __init__(self, client: Client, pool: asyncpg.Pool, vault: PersonalDataVault | None = None) -> None:
         self._client = client
-        self._store = PostgresEventStore(pool)
-        self._notifications = NotificationActivities(pool)
+        self._store = PostgresEventStore(pool, vault)
+        self._notifications = NotificationActivities(pool, vault)
 
     @activity.defn
     async def reconcile_stopped_cases(self, request: ReconcileRequest) -> ReconcileResult:

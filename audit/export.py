@@ -1,30 +1,42 @@
 """One JSON bundle per case for auditors: the domain events with their hash chain, every archived
 Temporal history, the chain head and the result of verifying them.
 
-The bundle holds the personal data the events hold (phone and ID numbers): auditors need it, so it
-is handed to them, never logged. Everything in it can be re-checked without our code: the rules
-are written into the bundle itself.
+Each event comes twice: `stored`, exactly as the event store holds it (personal values sealed under
+the customer's key), which is what the hash chain covers, and `event`, the same with those values
+opened: in clear, or masked (`personal_data="masked"`, for readers without the right to see them), or
+`[erased]` once the customer's key is destroyed. Everything in it can be re-checked without our code:
+the rules are written into the bundle itself.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
 from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
+from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH
+from domain.personal_data import known_values, mask_personal
+from store.pii import PersonalDataVault, default_vault, personal_values_of
+
+PersonalDataView = Literal["clear", "masked"]
 
 BUNDLE_FORMAT = "complaint-audit-bundle"
 BUNDLE_VERSION = 1
 
 HASH_RULES = {
     "event_hash": (
-        "sha256 over the ASCII previous hash, a newline, and the UTF-8 of the event as JSON with sorted keys, "
-        "separators (',', ':') and non-ASCII characters kept as they are; hex-encoded"
+        "sha256 over the ASCII previous hash, a newline, and the UTF-8 of the event's `stored` form as JSON "
+        "with sorted keys, separators (',', ':') and non-ASCII characters kept as they are; hex-encoded"
+    ),
+    "sealed_values": (
+        "a stored string 'pii:v1:<key id>:<base64>' is a personal value sealed with AES-256-GCM under the "
+        "customer's key (12-byte nonce first, the key id as associated data); `event` shows it opened, masked, "
+        "or '[erased]' once the key was destroyed"
     ),
     "first_prev_hash": GENESIS_HASH,
     "history_sha256": "sha256 over the history as JSON with sorted keys and separators (',', ':'), hex-encoded",
@@ -36,8 +48,27 @@ HASH_RULES = {
 }
 
 
-async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime) -> dict[str, Any]:
-    """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it."""
+def masked_events(events: list[Event]) -> list[Event]:
+    """The events with their personal values masked (136****8765, names as ***): what a reader without the
+    right to see personal data gets from `history` or `show --as-of`. The events stay valid models."""
+    opened = [event.model_dump(mode="json") for event in events]
+    known = known_values(v for data in opened for v in personal_values_of(data))
+    return [parse_event(mask_personal(data, known)) for data in opened]
+
+
+async def build_bundle(
+    pool: asyncpg.Pool,
+    complaint_id: str,
+    *,
+    exported_at: datetime,
+    vault: PersonalDataVault | None = None,
+    personal_data: PersonalDataView = "clear",
+) -> dict[str, Any]:
+    """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it.
+
+    `personal_data` says how `event` shows the personal values: in clear, or masked.
+    """
+    vault = vault or default_vault()
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             """SELECT seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
@@ -45,10 +76,15 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
                FROM complaint_events WHERE complaint_id = $1 ORDER BY seq""",
             complaint_id,
         )
+        stored = [json.loads(row["payload"]) for row in rows]
+        opened = await vault.unseal(conn, stored)
+    if personal_data == "masked":
+        known = known_values(v for data in opened for v in personal_values_of(data))
+        opened = [mask_personal(data, known) for data in opened]
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
     if not rows and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
-    report = await verify_case(pool, complaint_id)
+    report = await verify_case(pool, complaint_id, vault=vault)
     events = [
         {
             "seq": row["seq"],
@@ -60,15 +96,17 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
             "actor_role": row["actor_role"],
             "prev_hash": row["prev_hash"],
             "hash": row["hash"],
-            "event": json.loads(row["payload"]),
+            "event": data,
+            "stored": sealed,
         }
-        for row in rows
+        for row, sealed, data in zip(rows, stored, opened, strict=True)
     ]
     return {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
         "complaint_id": complaint_id,
         "exported_at": exported_at.isoformat(),
+        "personal_data": personal_data,
         "hash_rules": HASH_RULES,
         "chain_head": {
             "seq": rows[-1]["seq"] if rows else 0,

@@ -28,8 +28,9 @@ from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_diges
 from audit.temporal_history import saved_domain_events
 from domain.citations import Citation
 from domain.events import parse_event
-from domain.hashing import canonical_json
+from domain.personal_data import ERASED, same_or_erased
 from store.event_store import ChainBreak, find_chain_break
+from store.pii import PersonalDataVault, default_vault
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,17 @@ _CITING_TYPES = ("AdjustmentProposed", "AdjustmentApplied")
 
 
 def citations_in(complaint_id: str, payloads: Sequence[dict[str, Any]]) -> list[CitedBy]:
-    """The citations of a case's adjustment events, each record once (as first cited)."""
+    """The citations of a case's adjustment events (opened), each record once (as first cited).
+
+    A citation whose record id named the customer's number reads `[erased]` after erasure: there is
+    nothing left to fetch it by, so it is not checked."""
     found: dict[tuple[str, str], CitedBy] = {}
     for data in payloads:
         if data.get("type") not in _CITING_TYPES:
             continue
         for raw in data.get("citations") or []:
+            if raw.get("record_id") == ERASED:
+                continue
             citation = Citation.model_validate(raw)
             found.setdefault(
                 (citation.key, citation.sha256),
@@ -146,16 +152,23 @@ def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
     return None
 
 
+def _normalised(data: dict[str, Any]) -> dict[str, Any]:
+    return parse_event(data).model_dump(mode="json")
+
+
 def compare_with_runs(
-    complaint_id: str, stored: dict[int, str], runs: Sequence[ArchivedRun]
+    complaint_id: str, stored: dict[int, dict[str, Any]], runs: Sequence[ArchivedRun]
 ) -> list[ArchiveProblem]:
-    """Events each archived run saved (per its history) against the store's canonical payloads by seq."""
+    """Events each archived run saved (per its history) against the store's events (opened) by seq.
+
+    A value erased in the store matches whatever the run saved: the history keeps its own copy, which
+    the erasure cannot reach (see the README on personal data at rest)."""
     problems: list[ArchiveProblem] = []
     for run in runs:
         for data in saved_domain_events(run):
             seq = data.get("seq")
             try:
-                saved = canonical_json(parse_event(data))
+                saved = _normalised(data)
             except ValueError as error:
                 problems.append(ArchiveProblem(complaint_id, run.run_id, f"event {seq} in its history: {error}"))
                 break
@@ -165,7 +178,7 @@ def compare_with_runs(
                     f"event {seq} ({data.get('type')}) that this run saved is missing from the event store",
                 ))
                 break
-            if stored[seq] != saved:
+            if not same_or_erased(_normalised(stored[seq]), saved):
                 problems.append(ArchiveProblem(
                     complaint_id, run.run_id, f"event {seq} in the event store differs from what this run saved"
                 ))
@@ -177,14 +190,19 @@ _CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM com
                   WHERE complaint_id = $1 ORDER BY seq"""
 
 
-async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False) -> VerifyReport:
+async def verify_case(
+    pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False, vault: PersonalDataVault | None = None
+) -> VerifyReport:
     """Every check on one case: its chain and head, its archived runs' digests and their events, and
-    with `deep` the billing records its adjustments cite."""
+    with `deep` the billing records its adjustments cite. The chain is checked on the stored (sealed)
+    payloads; the comparisons with runs and records on the opened ones."""
+    vault = vault or default_vault()
     async with pool.acquire() as conn:
         rows = await conn.fetch(_CASE_EVENTS, complaint_id)
         head = await conn.fetchrow(
             "SELECT last_seq, last_hash FROM complaints WHERE complaint_id = $1", complaint_id
         )
+        opened = await vault.unseal(conn, [json.loads(row["payload"]) for row in rows])
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
     if not rows and head is None and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
@@ -195,17 +213,22 @@ async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = Fal
     if broken:
         report.breaks.append(broken)
     report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
-    stored = {row["seq"]: canonical_json(json.loads(row["payload"])) for row in rows}
+    stored = {row["seq"]: data for row, data in zip(rows, opened, strict=True)}
     report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs))
     if deep:
-        cited = citations_in(complaint_id, [json.loads(row["payload"]) for row in rows])
+        cited = citations_in(complaint_id, opened)
         report.citations = len(cited)
         report.evidence_problems.extend(await check_citations(PostgresBillingSystem(pool), cited))
     return report
 
 
 async def verify_all(
-    pool: asyncpg.Pool, *, deep: bool = False, progress: Progress | None = None, progress_every: float = 2.0
+    pool: asyncpg.Pool,
+    *,
+    deep: bool = False,
+    progress: Progress | None = None,
+    progress_every: float = 2.0,
+    vault: PersonalDataVault | None = None,
 ) -> VerifyReport:
     """Every case's chain and head, then every archived run's digest, streaming through both tables.
 
@@ -214,8 +237,9 @@ async def verify_all(
     an adjustment cites is fetched again and its hash checked. `progress` is called with the running
     totals at most every `progress_every` seconds.
     """
+    vault = vault or default_vault()
     report = VerifyReport()
-    cited: list[CitedBy] = []
+    citing: list[tuple[str, dict[str, Any]]] = []  # (case, sealed adjustment event), opened at the end
     last_report = time.monotonic()
 
     def tick() -> None:
@@ -235,8 +259,11 @@ async def verify_all(
             report.breaks.append(broken)
         if deep:
             # A cheap text filter first; citations_in checks the type properly.
-            citing = [r["payload"] for r in rows if any(t in r["payload"] for t in _CITING_TYPES)]
-            cited.extend(citations_in(complaint_id, [json.loads(payload) for payload in citing]))
+            citing.extend(
+                (complaint_id, json.loads(r["payload"]))
+                for r in rows
+                if any(t in r["payload"] for t in _CITING_TYPES)
+            )
         tick()
 
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
@@ -292,10 +319,16 @@ async def verify_all(
                 report.archive_problems.append(problem)
             elif deep:
                 stored_rows = await conn.fetch(_CASE_EVENTS, run.complaint_id)
-                stored = {r["seq"]: canonical_json(json.loads(r["payload"])) for r in stored_rows}
+                opened = await vault.unseal(conn, [json.loads(r["payload"]) for r in stored_rows])
+                stored = {r["seq"]: data for r, data in zip(stored_rows, opened, strict=True)}
                 report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run]))
             tick()
     if deep:
+        opened_citing = await vault.unseal(pool, [data for _, data in citing])
+        by_case: dict[str, list[dict[str, Any]]] = {}
+        for (complaint_id, _), data in zip(citing, opened_citing, strict=True):
+            by_case.setdefault(complaint_id, []).append(data)
+        cited = [by for complaint_id, payloads in by_case.items() for by in citations_in(complaint_id, payloads)]
         report.citations = len(cited)
         report.evidence_problems.extend(await check_citations(PostgresBillingSystem(pool), cited))
     return report

@@ -1,4 +1,4 @@
-"""Audit commands: history, export, verify, rebuild-projections, show --as-of.
+"""Audit commands: history, export, verify, rebuild-projections, show --as-of, and erase.
 
 They read PostgreSQL only (the event store and the archive of Temporal histories), so they keep
 working for cases Temporal has long forgotten, and they never need the engine to be running.
@@ -28,12 +28,17 @@ from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import BadInput, CliError, EngineUnreachable, database
 from cli.timeline import render_state, render_timeline
 from domain import events as ev
+from domain.actors import Actor, ActorChannel, Role
 from domain.clock import SHANGHAI, format_local
-from domain.masking import scrub
+from domain.errors import InvalidMsisdn
+from domain.masking import mask_msisdn, scrub
 from domain.money import format_yuan
+from domain.msisdn import parse_msisdn
 from domain.state import fold
-from runtime.settings import Settings
+from runtime.settings import ConfigError, Settings
+from store.erasure import OpenCasesRemain, UnknownCustomer, erase_customer
 from store.event_store import PostgresEventStore
+from store.pii import PersonalDataError, PersonalDataVault
 from store.projections import rebuild_projections
 
 # More lines than this of problems would drown the summary; the first ones name where to look.
@@ -67,6 +72,16 @@ async def _audit_database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
                 f"the database lacks a table this command reads ({error}): start the worker once "
                 "(it migrates the schema), then try again"
             ) from None
+        except PersonalDataError as error:
+            raise CliError(str(error)) from None
+
+
+def _vault(settings: Settings) -> PersonalDataVault:
+    """The vault of the configured master key; a malformed key is bad configuration (exit 2)."""
+    try:
+        return PersonalDataVault.from_settings(settings)
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -108,10 +123,11 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                 print(render_run(run))
             return 0
 
-        events = await PostgresEventStore(pool).load(args.complaint_id)
+        vault = _vault(settings)
+        events = await PostgresEventStore(pool, vault).load(args.complaint_id)
         if not events:
             raise CliError(f"no case {args.complaint_id} in the event store")
-        report = await verify_case(pool, args.complaint_id)
+        report = await verify_case(pool, args.complaint_id, vault=vault)
         runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
     state = fold(events)
     assert state is not None
@@ -152,7 +168,10 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     async with _audit_database(settings) as pool:
         try:
-            bundle = await build_bundle(pool, args.complaint_id, exported_at=datetime.now(UTC))
+            bundle = await build_bundle(
+                pool, args.complaint_id, exported_at=datetime.now(UTC), vault=_vault(settings),
+                personal_data="masked" if args.masked else "clear",
+            )
         except UnknownCase as error:
             raise CliError(str(error)) from None
     text = json.dumps(bundle, ensure_ascii=False, indent=2)
@@ -221,12 +240,12 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     async with _audit_database(settings) as pool:
         if args.all:
-            report = await verify_all(pool, deep=args.deep, progress=progress)
+            report = await verify_all(pool, deep=args.deep, progress=progress, vault=_vault(settings))
             if interactive:
                 print(file=sys.stderr)
         else:
             try:
-                report = await verify_case(pool, args.complaint_id, deep=args.deep)
+                report = await verify_case(pool, args.complaint_id, deep=args.deep, vault=_vault(settings))
             except UnknownCase as error:
                 raise CliError(str(error)) from None
     if args.json:
@@ -283,7 +302,7 @@ async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_rebuild_projections(args: argparse.Namespace, settings: Settings) -> int:
     async with _audit_database(settings) as pool:
-        cases = await rebuild_projections(pool)
+        cases = await rebuild_projections(pool, _vault(settings))
     print(f"rebuilt the read model (complaints) from the event store: {cases} case(s)")
     return 0
 
@@ -291,7 +310,7 @@ async def cmd_rebuild_projections(args: argparse.Namespace, settings: Settings) 
 async def show_as_of(settings: Settings, complaint_id: str, as_of: datetime, *, as_json: bool = False) -> int:
     """Print the case as it stood at `as_of`: its state and timeline folded from the events up to then."""
     async with _audit_database(settings) as pool:
-        store = PostgresEventStore(pool)
+        store = PostgresEventStore(pool, _vault(settings))
         events = await store.load(complaint_id, until=as_of)
         total = await pool.fetchval("SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id)
     if not events:
@@ -320,6 +339,55 @@ async def show_as_of(settings: Settings, complaint_id: str, as_of: datetime, *, 
     return 0
 
 
+DEFAULT_ERASE_REASON = "the customer asked to delete their personal data (PIPL art. 47)"
+
+# Erasure is the data controller's act, taken for the carrier by a supervisor.
+ERASING_ROLES = (Role.SUPERVISOR,)
+
+
+async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        msisdn = parse_msisdn(args.msisdn)
+    except InvalidMsisdn as error:
+        raise BadInput(f"msisdn: {error}") from None
+    if args.role not in ERASING_ROLES:
+        raise BadInput(f"--role: erasure is a {' or '.join(ERASING_ROLES)}'s act, not {args.role.value}'s")
+    try:
+        actor = Actor(id=args.actor, role=args.role, channel=ActorChannel.CLI)
+    except ValueError:
+        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
+    reason = args.reason.strip()
+    if not reason or len(reason) > 500:
+        raise BadInput("--reason: say in 1-500 characters why (e.g. \"the customer's request of 2026-12-01\")")
+    shown = mask_msisdn(msisdn)
+    async with _audit_database(settings) as pool:
+        store = PostgresEventStore(pool, _vault(settings))
+        try:
+            result = await erase_customer(store, msisdn, actor=actor, reason=reason, at=datetime.now(UTC))
+        except UnknownCustomer:
+            raise CliError(f"no stored case has the number {shown}: nothing to erase, nothing changed") from None
+        except OpenCasesRemain as error:
+            raise CliError(
+                f"{shown} still has open case(s) {', '.join(error.complaint_ids)}: resolve or withdraw them "
+                "first (their workflows still hold the data); nothing was erased"
+            ) from None
+    if not result.changed:
+        when = _local(result.already_erased_at) if result.already_erased_at else "earlier"
+        print(f"the personal data of {shown} was already erased on {when} (Asia/Shanghai) by "
+              f"{result.already_erased_by}: nothing changed")
+        return 0
+    cases = ", ".join(f"{case.complaint_id} (event {case.seq})" for case in result.cases) or "none"
+    print(
+        f"erased the personal data of {shown}: destroyed key(s) {', '.join(result.key_ids)}; "
+        f"PersonalDataErased by {actor.id} recorded on {len(result.cases)} case(s): {cases}. "
+        "Their number, name and ID number now read [erased]; the hash chains are unchanged"
+    )
+    for pending in result.pending_follow_ups:
+        print(f"note: case {pending.complaint_id} has a follow-up ({pending.follow_up}) due {_local(pending.due_at)}: "
+              "its workflow keeps the number in its own input until it runs")
+    return 0
+
+
 def register(command: Any) -> None:
     """Add the audit subcommands to starter.py's parser."""
     history = command("history", cmd_history,
@@ -336,6 +404,8 @@ def register(command: Any) -> None:
                      "chain head (holds personal data)")
     export.add_argument("complaint_id")
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the bundle here (default: stdout)")
+    export.add_argument("--masked", action="store_true",
+                        help="show personal values masked (136****8765) instead of in clear")
 
     verify = command("verify", cmd_verify,
                      "recompute hash chains and archive digests; exit 1 naming the first broken link of each case")
@@ -350,6 +420,16 @@ def register(command: Any) -> None:
     command("reconcile", cmd_reconcile,
             "compare the billing ledger with the AdjustmentApplied events and the partners' records with the "
             "PartnerRequestConfirmed events; list every mismatch, exit 1 if there is one")
+
+    erase = command("erase", cmd_erase,
+                    "erase a customer's personal data (PIPL): destroy their key, so their number, name and ID "
+                    "number read [erased] in every case; records PersonalDataErased on each (closed) case")
+    erase.add_argument("--msisdn", required=True, help="the customer's number, as they write it")
+    erase.add_argument("--reason", default=DEFAULT_ERASE_REASON,
+                       help=f"why, e.g. the customer's request and its date (default: {DEFAULT_ERASE_REASON!r})")
+    erase.add_argument("--as", dest="actor", required=True, metavar="ID", help="who erases")
+    erase.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", required=True,
+                       help="their role: supervisor")
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

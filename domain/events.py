@@ -332,6 +332,18 @@ class LinkedToCase(Event):
     reason: str
 
 
+# --- personal data ------------------------------------------------------------------------------
+
+
+class PersonalDataErased(Event):
+    """The customer's personal data in this case was crypto-shredded (PIPL): the key it was encrypted
+    under is destroyed, so the stored number, name and ID number now read `[erased]` everywhere."""
+
+    type: Literal["PersonalDataErased"] = "PersonalDataErased"
+    key_id: str
+    reason: str
+
+
 AnyEvent = Annotated[
     ComplaintFiled
     | ComplaintAcknowledged
@@ -367,7 +379,8 @@ AnyEvent = Annotated[
     | CaseNeedsAttention
     | CaseReconciled
     | AdjustmentAlreadyRemedied
-    | LinkedToCase,
+    | LinkedToCase
+    | PersonalDataErased,
     Field(discriminator="type"),
 ]
 

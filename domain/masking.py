@@ -32,7 +32,10 @@ def mask_msisdn(msisdn: str) -> str:
 
     Separators that people type between groups survive ("136-6677-8765" -> "136-****-8765").
     Anything shorter than 7 characters is masked completely, since there is nothing safe to show.
+    Text without a digit (the `[erased]` of a crypto-shredded number) holds no number and is kept.
     """
+    if not any(char.isdigit() for char in msisdn):
+        return msisdn
     if len(msisdn) < 7:
         return "*" * len(msisdn)
     head, middle, tail = msisdn[:3], msisdn[3:-4], msisdn[-4:]
@@ -41,6 +44,8 @@ def mask_msisdn(msisdn: str) -> str:
 
 def mask_id_number(id_number: str) -> str:
     """Keep the first four and last four characters: "330106198001011235" -> "3301**********1235"."""
+    if not any(char.isdigit() for char in id_number):
+        return id_number
     if len(id_number) < 8:
         return "*" * len(id_number)
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]

@@ -12,6 +12,11 @@ def check_reopen(state: ComplaintState, now: datetime, window: timedelta) -> Non
     """Raise InvalidCommand unless the case is closed and closed no longer than `window` ago."""
     if state.is_open or state.closed_at is None:
         raise InvalidCommand(f"case {state.complaint_id} is still open ({state.status.value}): nothing to reopen")
+    if state.personal_data_erased_at is not None:
+        raise InvalidCommand(
+            f"case {state.complaint_id}: the customer's personal data was erased on "
+            f"{state.personal_data_erased_at:%Y-%m-%d}: file a new complaint instead"
+        )
     if now - state.closed_at > window:
         raise InvalidCommand(
             f"case {state.complaint_id} closed on {state.closed_at:%Y-%m-%d}, more than {window.days} days ago: "

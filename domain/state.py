@@ -12,6 +12,7 @@ from domain import events as ev
 from domain.actors import Actor
 from domain.cases import Category, IntakeChannel, Priority, Status
 from domain.citations import Citation
+from domain.personal_data import ERASED
 from domain.policy import LEGACY_POLICY, CasePolicy
 
 
@@ -109,6 +110,8 @@ class ComplaintState(_Frozen):
     policy: CasePolicy | None = None
     # Why the case waits for a person (status needs_attention), or why its workflow stopped (reconciled).
     attention_reason: str | None = None
+    # When the customer's personal data was crypto-shredded (PersonalDataErased): the case is then closed for good.
+    personal_data_erased_at: AwareDatetime | None = None
     last_seq: int = 0
     updated_at: AwareDatetime
 
@@ -263,6 +266,14 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"outcome": "withdrawn"}
         case ev.CaseNeedsAttention(reason=reason):
             return {"status": Status.NEEDS_ATTENTION, "attention_reason": reason}
+        case ev.PersonalDataErased():
+            return {
+                "personal_data_erased_at": event.at,
+                "msisdn": ERASED,
+                "customer_name": ERASED,
+                "id_number": ERASED if state.id_number is not None else None,
+                "partner_msisdn": ERASED if state.partner_msisdn is not None else None,
+            }
         case ev.CaseReconciled(execution_status=stopped):
             # The workflow is gone: nothing works on the case any more, so the record says it ended, and how.
             why = f"workflow {stopped}" + (f" by {event.identity}" if event.identity else "")

@@ -7,6 +7,8 @@ An empty variable counts as unset: compose files and shells often export `NAME=`
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import sys
@@ -39,6 +41,7 @@ ENV_VARS: dict[str, str] = {
     "PARTNER_PORT": "partner_port",
     "APPROVAL_LIMIT_FEN": "approval_limit_fen",
     "MSISDN_TOKEN_KEY": "msisdn_token_key",
+    "PII_MASTER_KEY": "pii_master_key",
     "SLA_WARN_PERCENT": "sla_warn_percent",
     "REOPEN_WINDOW_DAYS": "reopen_window_days",
     "COMPLAINTS_POLICY_FILE": "policy_file",
@@ -62,6 +65,8 @@ ENV_HELP: dict[str, str] = {
         f"largest adjustment an agent may apply without a supervisor, in fen (default {DEFAULT_APPROVAL_LIMIT_FEN})"
     ),
     "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
+    "PII_MASTER_KEY": "32 bytes in base64 wrapping the per-customer keys of personal data at rest (NEW,OLD "
+    "while rotating); unset: <data dir>/pii-master.key",
     "SLA_WARN_PERCENT": (
         f"share of an SLA deadline after which a warning is raised, in percent (default {DEFAULT_WARN_PERCENT})"
     ),
@@ -96,6 +101,8 @@ class Settings(BaseModel):
     partner_port: int = Field(default=8787, ge=1, le=65535)
     approval_limit_fen: int = Field(default=DEFAULT_APPROVAL_LIMIT_FEN, ge=0)
     msisdn_token_key: str = Field(default=DEV_MSISDN_TOKEN_KEY, min_length=MIN_TOKEN_KEY_LENGTH, repr=False)
+    # Base64 text, checked by parse_master_key; None: the embedded default key file in data_dir.
+    pii_master_key: str | None = Field(default=None, repr=False)
     sla_warn_percent: int = Field(default=DEFAULT_WARN_PERCENT, ge=1, le=99)
     reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW_DAYS, ge=0, le=365)
     # The worker's case policy (domain.policy): read by the worker only. Filers never send policy.
@@ -258,6 +265,35 @@ def _token_key(variable: str, raw: str) -> str:
     return raw
 
 
+PII_MASTER_KEY_BYTES = 32
+
+
+def parse_master_key(raw: str, source: str) -> bytes:
+    """The 32 bytes of a base64 master key; a ConfigError naming `source` (never echoing the value)."""
+    try:
+        key = base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != PII_MASTER_KEY_BYTES:
+        raise ConfigError(
+            f"{source} (a {len(raw.strip())}-character value, not shown) must be {PII_MASTER_KEY_BYTES} random "
+            "bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`"
+        )
+    return key
+
+
+def parse_master_keys(raw: str, source: str) -> list[bytes]:
+    """The master keys, newest first: `NEW,OLD,...`, so keys wrapped before a rotation still open."""
+    keys = [parse_master_key(part, source if n == 1 else f"{source} (key {n})")
+            for n, part in enumerate(raw.split(","), start=1)]
+    return keys
+
+
+def _master_key(variable: str, raw: str) -> str:
+    parse_master_keys(raw, variable)
+    return raw
+
+
 def _choice(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callable[[str, str], str]:
     def parse(variable: str, raw: str) -> str:
         value = normalise(raw)
@@ -282,6 +318,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "PARTNER_PORT": _PORT,
     "APPROVAL_LIMIT_FEN": _int_in(0, None, "a whole number of fen, 0 or more (e.g. 5000 = 50 yuan)"),
     "MSISDN_TOKEN_KEY": _token_key,
+    "PII_MASTER_KEY": _master_key,
     "SLA_WARN_PERCENT": _int_in(1, 99, "a whole percent of the deadline from 1 to 99 (e.g. 80)"),
     "REOPEN_WINDOW_DAYS": _int_in(0, 365, "a whole number of days from 0 to 365 (e.g. 7)"),
     "COMPLAINTS_POLICY_FILE": _file_path,

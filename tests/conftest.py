@@ -35,6 +35,10 @@ from workflows import search_attributes
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TOKEN_KEY = "test-token-key-0123456789abcdef"
+# One master key of personal data for the whole session, so stores built in the test process and the
+# commands and workers it starts (which read the environment) open each other's keys.
+TEST_PII_MASTER_KEY = "dGVzdC1vbmx5LXBpaS1tYXN0ZXIta2V5LTMyLWJ5dGU="
+os.environ.setdefault("PII_MASTER_KEY", TEST_PII_MASTER_KEY)
 
 
 def _with_database(url: str, database: str) -> str:

@@ -27,7 +27,7 @@ from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
-from tests.audit.conftest import preserved_logging
+from tests.audit.conftest import AuditDb, preserved_logging
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from worker import Dependencies
@@ -94,7 +94,7 @@ async def delete_from_temporal(temporal: Client, complaint_id: str, run_id: str)
 
 
 async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_case(
-    dev_env: WorkflowEnvironment, deps: Dependencies, database_url: str, cli, tmp_path: Path
+    dev_env: WorkflowEnvironment, deps: Dependencies, database_url: str, cli, tmp_path: Path, audit_db: AuditDb
 ) -> None:
     intake = forwarding_intake()
     case_id = intake.complaint_id
@@ -196,6 +196,46 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     verified = await run("verify", case_id)
     assert verified.code == 0, verified.out
     assert f"checked 1 case(s), {len(events)} event(s), 2 archived Temporal run(s)" in verified.out
+
+    # What the workflow stored holds no personal value in clear: only sealed, opened on read (above).
+    at_rest = await deps.pool.fetchval(
+        """SELECT string_agg(t::text, E'\\n') FROM (
+               SELECT payload::text FROM complaint_events WHERE complaint_id = $1
+               UNION ALL SELECT c::text FROM complaints c WHERE complaint_id = $1
+               UNION ALL SELECT o::text FROM notification_outbox o WHERE complaint_id = $1) t""",
+        case_id,
+    )
+    assert "pii:v1:" in at_rest
+    assert not [value for value in (*PERSONAL_NUMBERS, FORWARDING_CUSTOMER.name) if value in at_rest]
+
+    # Erased, the case's chain and its agreement with both archived runs still verify. The case is copied
+    # to a database of its own first: the session's database holds other open cases of the same number.
+    await copy_case(deps.pool, audit_db.pool, case_id)
+    erase = cli(audit_db.url)
+    erased = await erase("erase", "--msisdn", FORWARDING_CUSTOMER.msisdn, "--reason", "the customer asked",
+                         "--as", "sup-li", "--role", "supervisor")
+    assert erased.code == 0, erased.err
+    assert f"on 1 case(s): {case_id} (event {len(events) + 1})" in erased.out
+    after = await erase("verify", case_id)
+    assert after.code == 0, after.out
+    assert f"checked 1 case(s), {len(events) + 1} event(s), 2 archived Temporal run(s)" in after.out
+    erased_history = json.loads((await erase("history", case_id, "--json")).out)
+    assert erased_history["state"]["msisdn"] == "[erased]" and erased_history["state"]["customer_name"] == "[erased]"
+
+
+async def copy_case(source: asyncpg.Pool, target: asyncpg.Pool, case_id: str) -> None:
+    """The case's rows, as stored, from one database into another (its keys and archived runs too)."""
+    for table, query in (
+        ("customer_keys",
+         "SELECT * FROM customer_keys WHERE key_id IN (SELECT key_id FROM complaint_keys WHERE complaint_id = $1)"),
+        ("complaint_keys", "SELECT * FROM complaint_keys WHERE complaint_id = $1"),
+        ("complaint_events", "SELECT * FROM complaint_events WHERE complaint_id = $1"),
+        ("complaints", "SELECT * FROM complaints WHERE complaint_id = $1"),
+        ("temporal_run_archive", "SELECT * FROM temporal_run_archive WHERE complaint_id = $1"),
+    ):
+        rows = await source.fetch(query, case_id)
+        assert rows, table
+        await target.copy_records_to_table(table, records=[tuple(row) for row in rows], columns=list(rows[0].keys()))
 
 
 async def test_the_archive_works_without_visibility_on_the_time_skipping_server(

@@ -6,13 +6,16 @@ import json
 
 import asyncpg
 
+from store.pii import default_vault
 from tests.audit.cases import store_case
 from tests.audit.conftest import AuditDb
 
 
 async def snapshot(pool: asyncpg.Pool) -> list[dict[str, object]]:
+    """The read model's rows, the folded state opened: each rebuild seals it again under fresh nonces."""
     rows = await pool.fetch("SELECT *, state::text AS state FROM complaints ORDER BY complaint_id")
-    return [dict(row) for row in rows]
+    opened = await default_vault().unseal(pool, [json.loads(row["state"] or "null") for row in rows])
+    return [{**dict(row), "state": state} for row, state in zip(rows, opened, strict=True)]
 
 
 async def test_rebuild_projections_gives_the_same_rows(audit_db: AuditDb, cli) -> None:

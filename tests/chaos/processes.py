@@ -236,6 +236,8 @@ def worker_env(
             "COMPLAINTS_TASK_QUEUE": task_queue,
             "COMPLAINTS_DATA_DIR": str(data_dir),
             "MSISDN_TOKEN_KEY": token_key,
+            # The test process reads the events these workers seal: one master key for both.
+            "PII_MASTER_KEY": os.environ["PII_MASTER_KEY"],
             "LOG_FORMAT": "json",
             "LOG_LEVEL": log_level,
         }
