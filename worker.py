@@ -124,12 +124,13 @@ async def start_reconciler(client: Client, task_queue: str, interval_seconds: in
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
+    keys = settings.payload_key_ring()  # so does a missing or malformed payload key
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with EmbeddedRuntime(settings) as runtime:
-        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
+        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace, keys=keys)
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import asyncpg
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
 from runtime.binaries import temporal_cli_path
 from workflows import search_attributes
 
@@ -34,6 +34,9 @@ DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # The pragmas design.md measured: WAL makes the SQLite dev server as fast as in memory.
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# One payload key ring per benchmark run, shared with its worker processes through PAYLOAD_KEYS: the engine
+# and the bare baseline both pay for encryption, as every deployment does.
+BENCH_KEYS = KeyRing.generate("bench")
 T = TypeVar("T")
 
 
@@ -361,7 +364,7 @@ def _stdout_to_stderr() -> Any:
 
 async def _start_local(db_file: Path) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_data_converter(BENCH_KEYS),
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(db_file),
         dev_server_extra_args=SQLITE_PRAGMAS,
@@ -405,7 +408,11 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     async def __aenter__(self) -> Self:
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            **key_ring_env(BENCH_KEYS),
+        }
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.worker_proc", *self._args,
             cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=self._log,

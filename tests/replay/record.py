@@ -31,7 +31,6 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -48,6 +47,7 @@ from sandboxes.boss_seed import rearm_stories, seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER, VALIDITY_CUSTOMER
 from store.db import connect_pool
+from tests.replay.keys import REPLAY_DATA_CONVERTER
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -420,7 +420,7 @@ async def _database() -> AsyncIterator[asyncpg.Pool]:
 async def _server(time_skipping: bool) -> WorkflowEnvironment:
     if time_skipping:
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server_path()
+            data_converter=REPLAY_DATA_CONVERTER, test_server_existing_path=temporal_test_server_path()
         )
         # The test server cannot list search attributes, but it does register them.
         await env.client.operator_service.add_search_attributes(
@@ -434,7 +434,7 @@ async def _server(time_skipping: bool) -> WorkflowEnvironment:
         )
         return env
     return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=REPLAY_DATA_CONVERTER,
         dev_server_existing_path=temporal_cli_path(),
         search_attributes=search_attributes.ALL,
     )
