@@ -25,7 +25,7 @@ from temporalio.worker import Worker
 
 from adapters.partner_carriers import HttpPartnerCarriers
 from client.api import ClientOptions, ComplaintClient
-from codec.aes_gcm import KeyRing, encrypted_data_converter
+from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
 from domain.policy import Policy
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from sandboxes.boss_seed import seed_boss
@@ -39,6 +39,8 @@ TOKEN_KEY = "test-token-key-0123456789abcdef"
 # A generated payload key ring per test session: every test client and worker encrypts as production does.
 TEST_KEYS = KeyRing.generate("test-session")
 DATA_CONVERTER = encrypted_data_converter(TEST_KEYS)
+# The CLI commands and worker processes the tests run read their keys from the environment, as in production.
+os.environ.update(key_ring_env(TEST_KEYS))
 
 
 def _with_database(url: str, database: str) -> str:
