@@ -16,6 +16,7 @@ import asyncpg
 
 from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
+from codec.aes_gcm import KeyRing
 from domain.hashing import GENESIS_HASH
 
 BUNDLE_FORMAT = "complaint-audit-bundle"
@@ -36,7 +37,9 @@ HASH_RULES = {
 }
 
 
-async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime) -> dict[str, Any]:
+async def build_bundle(
+    pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime, keys: KeyRing | None = None
+) -> dict[str, Any]:
     """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
@@ -48,7 +51,8 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
     if not rows and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
-    report = await verify_case(pool, complaint_id)
+    # The keys decrypt the archived histories for the check only; the bundle keeps them encrypted as archived.
+    report = await verify_case(pool, complaint_id, keys=keys)
     events = [
         {
             "seq": row["seq"],

@@ -25,7 +25,8 @@ import asyncpg
 
 from adapters.billing import BillingSystem, PostgresBillingSystem
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
-from audit.temporal_history import saved_domain_events
+from audit.temporal_history import EncryptedHistory, saved_domain_events
+from codec.aes_gcm import KeyRing, PayloadDecryptionError
 from domain.citations import Citation
 from domain.events import parse_event
 from domain.hashing import canonical_json
@@ -147,12 +148,17 @@ def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
 
 
 def compare_with_runs(
-    complaint_id: str, stored: dict[int, str], runs: Sequence[ArchivedRun]
+    complaint_id: str, stored: dict[int, str], runs: Sequence[ArchivedRun], keys: KeyRing | None = None
 ) -> list[ArchiveProblem]:
     """Events each archived run saved (per its history) against the store's canonical payloads by seq."""
     problems: list[ArchiveProblem] = []
     for run in runs:
-        for data in saved_domain_events(run):
+        try:
+            run_events = list(saved_domain_events(run, keys))
+        except (EncryptedHistory, PayloadDecryptionError) as error:
+            problems.append(ArchiveProblem(complaint_id, run.run_id, f"its history cannot be read: {error}"))
+            continue
+        for data in run_events:
             seq = data.get("seq")
             try:
                 saved = canonical_json(parse_event(data))
@@ -177,9 +183,11 @@ _CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM com
                   WHERE complaint_id = $1 ORDER BY seq"""
 
 
-async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False) -> VerifyReport:
-    """Every check on one case: its chain and head, its archived runs' digests and their events, and
-    with `deep` the billing records its adjustments cite."""
+async def verify_case(
+    pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False, keys: KeyRing | None = None
+) -> VerifyReport:
+    """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
+    with the payload `keys`), and with `deep` the billing records its adjustments cite."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(_CASE_EVENTS, complaint_id)
         head = await conn.fetchrow(
@@ -196,7 +204,7 @@ async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = Fal
         report.breaks.append(broken)
     report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
     stored = {row["seq"]: canonical_json(json.loads(row["payload"])) for row in rows}
-    report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs))
+    report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs, keys))
     if deep:
         cited = citations_in(complaint_id, [json.loads(row["payload"]) for row in rows])
         report.citations = len(cited)
@@ -205,7 +213,12 @@ async def verify_case(pool: asyncpg.Pool, complaint_id: str, *, deep: bool = Fal
 
 
 async def verify_all(
-    pool: asyncpg.Pool, *, deep: bool = False, progress: Progress | None = None, progress_every: float = 2.0
+    pool: asyncpg.Pool,
+    *,
+    deep: bool = False,
+    progress: Progress | None = None,
+    progress_every: float = 2.0,
+    keys: KeyRing | None = None,
 ) -> VerifyReport:
     """Every case's chain and head, then every archived run's digest, streaming through both tables.
 
@@ -293,7 +306,7 @@ async def verify_all(
             elif deep:
                 stored_rows = await conn.fetch(_CASE_EVENTS, run.complaint_id)
                 stored = {r["seq"]: canonical_json(json.loads(r["payload"])) for r in stored_rows}
-                report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run]))
+                report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run], keys))
             tick()
     if deep:
         report.citations = len(cited)

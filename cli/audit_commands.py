@@ -28,11 +28,12 @@ from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import BadInput, CliError, database
 from cli.timeline import render_state, render_timeline
+from codec.aes_gcm import KeyRing
 from domain import events as ev
 from domain.masking import scrub
 from domain.money import format_yuan
 from domain.state import fold
-from runtime.settings import Settings
+from runtime.settings import ConfigError, Settings
 from store.event_store import PostgresEventStore
 from store.projections import rebuild_projections
 
@@ -69,6 +70,14 @@ async def _audit_database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
                 f"the database lacks a table this command reads ({error}): start the worker once "
                 "(it migrates the schema), then try again"
             ) from None
+
+
+def _payload_keys(settings: Settings) -> KeyRing:
+    """The payload keys the archived histories are encrypted with (to compare their saved events)."""
+    try:
+        return settings.payload_key_ring()
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -113,7 +122,7 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         events = await PostgresEventStore(pool).load(args.complaint_id)
         if not events:
             raise CliError(f"no case {args.complaint_id} in the event store")
-        report = await verify_case(pool, args.complaint_id)
+        report = await verify_case(pool, args.complaint_id, keys=_payload_keys(settings))
         runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
     state = fold(events)
     assert state is not None
@@ -154,7 +163,9 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     async with _audit_database(settings) as pool:
         try:
-            bundle = await build_bundle(pool, args.complaint_id, exported_at=datetime.now(UTC))
+            bundle = await build_bundle(
+                pool, args.complaint_id, exported_at=datetime.now(UTC), keys=_payload_keys(settings)
+            )
         except UnknownCase as error:
             raise CliError(str(error)) from None
     text = json.dumps(bundle, ensure_ascii=False, indent=2)
@@ -223,12 +234,12 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     async with _audit_database(settings) as pool:
         if args.all:
-            report = await verify_all(pool, deep=args.deep, progress=progress)
+            report = await verify_all(pool, deep=args.deep, progress=progress, keys=_payload_keys(settings))
             if interactive:
                 print(file=sys.stderr)
         else:
             try:
-                report = await verify_case(pool, args.complaint_id, deep=args.deep)
+                report = await verify_case(pool, args.complaint_id, deep=args.deep, keys=_payload_keys(settings))
             except UnknownCase as error:
                 raise CliError(str(error)) from None
     if args.json:

@@ -251,7 +251,10 @@ def test_a_malformed_payload_key_is_refused_naming_the_variable_not_the_key() ->
         ({"PAYLOAD_ACTIVE_KEY": "k1"}, "PAYLOAD_ACTIVE_KEY is set without PAYLOAD_KEYS"),
         ({"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)},b:{encode_key(NEW_KEY)}"}, "PAYLOAD_ACTIVE_KEY is not set"),
         ({"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)}", "PAYLOAD_ACTIVE_KEY": "b"}, "PAYLOAD_ACTIVE_KEY='b' is not"),
-        ({"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)}", "PAYLOAD_KEYS_FILE": "/k.json"}, "both set"),
+        (
+            {"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)}", "PAYLOAD_KEYS_FILE": "/k.json"},
+            "PAYLOAD_KEYS and PAYLOAD_KEYS_FILE are both set",
+        ),
     ],
 )
 def test_a_missing_or_inconsistent_payload_key_is_one_line(env: dict[str, str], expected: str) -> None:
@@ -279,7 +282,7 @@ def test_the_embedded_default_keeps_a_key_file_in_the_data_folder(tmp_path: Path
 
 def test_a_missing_key_file_is_refused_naming_the_variable(tmp_path: Path) -> None:
     settings = Settings.from_env({"PAYLOAD_KEYS_FILE": str(tmp_path / "nowhere.json")})
-    with pytest.raises(ConfigError, match="^PAYLOAD_KEYS_FILE=.* does not exist$"):
+    with pytest.raises(ConfigError, match=r"^PAYLOAD_KEYS_FILE=.* does not exist$"):
         settings.payload_key_ring()
 
 
