@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from codec.aes_gcm import encode_key
 from runtime.settings import ENV_VARS, Settings
 from workflows import search_attributes
 
@@ -26,10 +27,12 @@ SERVICES = {
     "complaints-db",
     "partner-sandbox",
     "worker",
+    "codec-server",
 }
 _TYPE_NAMES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int"}
-# A secret that a deployment must supply; any value long enough stands in for it here.
+# A secret that a deployment must supply; any value long enough (or of the right form) stands in for it here.
 _REQUIRED_STAND_IN = "stand-in-for-a-required-secret"
+_STAND_INS = {"PAYLOAD_KEYS": f"k1:{encode_key(bytes(32))}"}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def _interpolate(value: str) -> str:
         if operator == ":-":
             return argument
         if operator == ":?":
-            return _REQUIRED_STAND_IN
+            return _STAND_INS.get(match.group("name"), _REQUIRED_STAND_IN)
         raise AssertionError(f"unset variable without a default in docker-compose.yml: {match.group(0)}")
 
     return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:[-?])(?P<arg>[^}]*))?\}", substitute, value)
@@ -80,7 +83,7 @@ def test_the_topology_has_every_service(services: dict[str, Any]) -> None:
 def test_every_worker_variable_is_a_setting(services: dict[str, Any]) -> None:
     env = _environment(services["worker"])
     assert set(env) <= set(ENV_VARS), set(env) - set(ENV_VARS)
-    assert {"TEMPORAL_ADDRESS", "DATABASE_URL", "PARTNER_URL", "MSISDN_TOKEN_KEY"} <= set(env)
+    assert {"TEMPORAL_ADDRESS", "DATABASE_URL", "PARTNER_URL", "MSISDN_TOKEN_KEY", "PAYLOAD_KEYS"} <= set(env)
     assert env["LOG_FORMAT"] == "json"
 
 
@@ -188,3 +191,25 @@ def test_the_image_compose_builds_exists() -> None:
     assert 'CMD ["python", "worker.py"]' in dockerfile
     ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".venv" in ignored and ".data" in ignored
+
+
+def test_the_codec_server_shares_the_workers_keys_and_the_ui_points_at_it(services: dict[str, Any]) -> None:
+    codec = services["codec-server"]
+    assert codec["command"][:4] == ["python", "-m", "codec", "serve"]
+    assert codec["command"][codec["command"].index("--host") + 1] == "0.0.0.0"
+    env = _environment(codec)
+    assert set(env) <= set(ENV_VARS), set(env) - set(ENV_VARS)
+    settings = Settings.from_env(env)
+    worker = Settings.from_env(_environment(services["worker"]))
+    assert settings.payload_key_ring() == worker.payload_key_ring()
+    assert settings.temporal_namespace == worker.temporal_namespace
+    assert settings.codec_port in _container_ports(codec)
+
+    ui = services["temporal-ui"]
+    ui_env = _environment(ui)
+    endpoint = urlsplit(ui_env["TEMPORAL_CODEC_ENDPOINT"])
+    # The browser calls it: a port published on the host, and the UI's own origin allowed by CORS.
+    assert f"{endpoint.port}:{settings.codec_port}" in codec["ports"]
+    ui_host_port = int(str(ui["ports"][0]).split(":")[0])
+    assert f"http://localhost:{ui_host_port}" in settings.cors_origins
+    assert ui_env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
