@@ -59,7 +59,11 @@ class CodecServerConfig:
     trusted_keys: Callable[[], TrustedKeys]  # called per request, so a rotated issuer key is trusted at once
     namespaces: frozenset[str]
     cors_origins: frozenset[str]
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def codec_app(
@@ -68,15 +72,15 @@ def codec_app(
     trusted_keys: Callable[[], TrustedKeys],
     namespaces: Collection[str],
     cors_origins: Collection[str],
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] = _now,
 ) -> web.Application:
-    """The codec server's routes: OPTIONS and POST on /encode and /decode."""
+    """The codec server's routes: OPTIONS and POST on /encode and /decode, and the browser sign-in (/login)."""
     config = CodecServerConfig(
         keys=keys,
         trusted_keys=trusted_keys,
         namespaces=frozenset(namespaces),
         cors_origins=frozenset(origin.rstrip("/") for origin in cors_origins),
-        **({"clock": clock} if clock is not None else {}),
+        clock=clock,
     )
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     for path, transform in (("/encode", _encode), ("/decode", _decode)):
