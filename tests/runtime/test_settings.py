@@ -305,3 +305,18 @@ def _missing_keys_line() -> str:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"TEMPORAL_ADDRESS": "127.0.0.1:1"})
     return str(caught.value)
+
+
+def test_a_command_stops_at_start_with_one_line_on_a_bad_payload_key(tmp_path: Path) -> None:
+    base = {"PATH": "/usr/bin:/bin", "COMPLAINTS_DATA_DIR": str(tmp_path), "TEMPORAL_PORT": "1"}
+    for env, line in [
+        ({"PAYLOAD_KEYS": "k1:c2hvcnQ="}, "config error: PAYLOAD_KEYS (value not shown): key 'k1' decodes to 5 bytes"),
+        ({"PAYLOAD_KEYS_FILE": str(tmp_path / "none.json")}, "error: PAYLOAD_KEYS_FILE="),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "starter.py", "list"], cwd=PROJECT_ROOT, env={**base, **env},
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        [printed] = done.stderr.strip().splitlines()
+        assert printed.startswith(line)
