@@ -148,12 +148,13 @@ async def run(settings: Settings) -> None:
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
     seed_sandbox = seeds_sandbox(settings)
     vault = PersonalDataVault.from_settings(settings)  # so does a malformed PII_MASTER_KEY
+    keys = settings.payload_key_ring()  # and a missing or malformed payload key
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with EmbeddedRuntime(settings) as runtime:
-        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
+        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace, keys=keys)
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):

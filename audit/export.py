@@ -18,6 +18,7 @@ import asyncpg
 
 from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
+from codec.aes_gcm import KeyRing
 from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH
 from domain.personal_data import known_values, mask_personal
@@ -63,10 +64,12 @@ async def build_bundle(
     exported_at: datetime,
     vault: PersonalDataVault | None = None,
     personal_data: PersonalDataView = "clear",
+    keys: KeyRing | None = None,
 ) -> dict[str, Any]:
     """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it.
 
-    `personal_data` says how `event` shows the personal values: in clear, or masked.
+    `personal_data` says how `event` shows the personal values: in clear, or masked. The payload `keys`
+    decrypt the archived histories for the check only; the bundle keeps them encrypted as archived.
     """
     vault = vault or default_vault()
     async with pool.acquire() as conn:
@@ -84,7 +87,7 @@ async def build_bundle(
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
     if not rows and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
-    report = await verify_case(pool, complaint_id, vault=vault)
+    report = await verify_case(pool, complaint_id, vault=vault, keys=keys)
     events = [
         {
             "seq": row["seq"],

@@ -16,6 +16,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from audit.archive_store import ArchivedRun
+from codec.aes_gcm import KeyRing, decrypt_payload, is_encrypted
 from domain.clock import SHANGHAI, format_local
 from domain.masking import scrub
 
@@ -143,11 +144,17 @@ def render_run(run: ArchivedRun) -> str:
     return "\n".join(lines)
 
 
-def saved_domain_events(run: ArchivedRun) -> Iterator[dict[str, Any]]:
+class EncryptedHistory(ValueError):
+    """An archived history whose payloads are encrypted, read without the payload keys."""
+
+
+def saved_domain_events(run: ArchivedRun, keys: KeyRing | None = None) -> Iterator[dict[str, Any]]:
     """The domain events this run wrote to the event store, as JSON dicts, in the order it saved them.
 
     Only appends whose activity completed count: an append still retrying when the run ended
-    never reached the store.
+    never reached the store. Payloads are encrypted (codec.aes_gcm) in histories archived since the codec
+    was turned on: they are decrypted with `keys`, and without them EncryptedHistory is raised rather than
+    the run silently yielding nothing.
     """
     scheduled: dict[int, list[dict[str, Any]]] = {}
     for event in history_events(run):
@@ -156,6 +163,13 @@ def saved_domain_events(run: ArchivedRun) -> Iterator[dict[str, Any]]:
             attrs = event.activity_task_scheduled_event_attributes
             if attrs.activity_type.name == APPEND_EVENTS_ACTIVITY and attrs.input.payloads:
                 payload = attrs.input.payloads[0]
+                if is_encrypted(payload):
+                    if keys is None:
+                        raise EncryptedHistory(
+                            f"run {run.run_id}'s archived history is encrypted: reading it needs the payload keys "
+                            "(PAYLOAD_KEYS)"
+                        )
+                    payload = decrypt_payload(keys, payload)
                 if payload.metadata.get("encoding") == b"json/plain":
                     scheduled[event.event_id] = json.loads(payload.data).get("events", [])
         elif kind == "activity_task_completed_event_attributes":

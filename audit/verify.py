@@ -25,7 +25,8 @@ import asyncpg
 
 from adapters.billing import BillingSystem, PostgresBillingSystem
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
-from audit.temporal_history import saved_domain_events
+from audit.temporal_history import EncryptedHistory, saved_domain_events
+from codec.aes_gcm import KeyRing, PayloadDecryptionError
 from domain.citations import Citation
 from domain.events import parse_event
 from domain.personal_data import ERASED, same_or_erased
@@ -157,15 +158,21 @@ def _normalised(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare_with_runs(
-    complaint_id: str, stored: dict[int, dict[str, Any]], runs: Sequence[ArchivedRun]
+    complaint_id: str, stored: dict[int, dict[str, Any]], runs: Sequence[ArchivedRun], keys: KeyRing | None = None
 ) -> list[ArchiveProblem]:
-    """Events each archived run saved (per its history) against the store's events (opened) by seq.
+    """Events each archived run saved (per its history, decrypted with the payload `keys`) against the
+    store's events (opened) by seq.
 
     A value erased in the store matches whatever the run saved: the history keeps its own copy, which
     the erasure cannot reach (see the README on personal data at rest)."""
     problems: list[ArchiveProblem] = []
     for run in runs:
-        for data in saved_domain_events(run):
+        try:
+            run_events = list(saved_domain_events(run, keys))
+        except (EncryptedHistory, PayloadDecryptionError) as error:
+            problems.append(ArchiveProblem(complaint_id, run.run_id, f"its history cannot be read: {error}"))
+            continue
+        for data in run_events:
             seq = data.get("seq")
             try:
                 saved = _normalised(data)
@@ -191,11 +198,16 @@ _CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM com
 
 
 async def verify_case(
-    pool: asyncpg.Pool, complaint_id: str, *, deep: bool = False, vault: PersonalDataVault | None = None
+    pool: asyncpg.Pool,
+    complaint_id: str,
+    *,
+    deep: bool = False,
+    vault: PersonalDataVault | None = None,
+    keys: KeyRing | None = None,
 ) -> VerifyReport:
-    """Every check on one case: its chain and head, its archived runs' digests and their events, and
-    with `deep` the billing records its adjustments cite. The chain is checked on the stored (sealed)
-    payloads; the comparisons with runs and records on the opened ones."""
+    """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
+    with the payload `keys`), and with `deep` the billing records its adjustments cite. The chain is checked
+    on the stored (sealed) payloads; the comparisons with runs and records on the opened ones."""
     vault = vault or default_vault()
     async with pool.acquire() as conn:
         rows = await conn.fetch(_CASE_EVENTS, complaint_id)
@@ -214,7 +226,7 @@ async def verify_case(
         report.breaks.append(broken)
     report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
     stored = {row["seq"]: data for row, data in zip(rows, opened, strict=True)}
-    report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs))
+    report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs, keys))
     if deep:
         cited = citations_in(complaint_id, opened)
         report.citations = len(cited)
@@ -229,6 +241,7 @@ async def verify_all(
     progress: Progress | None = None,
     progress_every: float = 2.0,
     vault: PersonalDataVault | None = None,
+    keys: KeyRing | None = None,
 ) -> VerifyReport:
     """Every case's chain and head, then every archived run's digest, streaming through both tables.
 
@@ -321,7 +334,7 @@ async def verify_all(
                 stored_rows = await conn.fetch(_CASE_EVENTS, run.complaint_id)
                 opened = await vault.unseal(conn, [json.loads(r["payload"]) for r in stored_rows])
                 stored = {r["seq"]: data for r, data in zip(stored_rows, opened, strict=True)}
-                report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run]))
+                report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run], keys))
             tick()
     if deep:
         opened_citing = await vault.unseal(pool, [data for _, data in citing])

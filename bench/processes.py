@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.common import PROJECT_ROOT, find_pid, rss_bytes
+from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
 from runtime.binaries import temporal_cli_path
 from workflows import search_attributes
 
 # The pragmas design.md measured: WAL makes the SQLite dev server as fast as in memory.
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"]
+# One payload key ring per benchmark run, shared with its worker processes through PAYLOAD_KEYS: the engine
+# and the bare baseline both pay for encryption, as every deployment does.
+BENCH_KEYS = KeyRing.generate("bench")
 
 @dataclass
 class DevServer:
@@ -66,7 +69,7 @@ def _stdout_to_stderr() -> Any:
 
 async def _start_local(db_file: Path) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_data_converter(BENCH_KEYS),
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(db_file),
         dev_server_extra_args=SQLITE_PRAGMAS,
@@ -110,7 +113,11 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     async def __aenter__(self) -> Self:
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            **key_ring_env(BENCH_KEYS),
+        }
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.worker_proc", *self._args,
             cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=self._log,

@@ -21,12 +21,14 @@ from temporalio.worker import Worker
 
 from client.api import connect_temporal
 from runtime.logging import configure_logging
+from runtime.settings import load_settings_or_exit
 
 
 async def _serve(args: argparse.Namespace) -> None:
     # As worker.py runs in production: JSON lines at INFO (here into the benchmark's log file).
     configure_logging("json", "INFO")
-    client = await connect_temporal(args.address)
+    # The driver hands its key ring over in PAYLOAD_KEYS (bench.processes.WorkerProcess).
+    client = await connect_temporal(args.address, keys=load_settings_or_exit().payload_key_ring())
     options: dict[str, object] = {}
     if args.max_cached_workflows:
         options["max_cached_workflows"] = args.max_cached_workflows

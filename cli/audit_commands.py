@@ -27,6 +27,7 @@ from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from cli.connect import BadInput, CliError, EngineUnreachable, database
 from cli.timeline import render_state, render_timeline
+from codec.aes_gcm import KeyRing
 from domain import events as ev
 from domain.actors import Actor, ActorChannel, Role
 from domain.clock import SHANGHAI, format_local
@@ -84,6 +85,14 @@ def _vault(settings: Settings) -> PersonalDataVault:
         raise BadInput(str(error)) from None
 
 
+def _payload_keys(settings: Settings) -> KeyRing:
+    """The payload keys the archived histories are encrypted with (to compare their saved events)."""
+    try:
+        return settings.payload_key_ring()
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+
+
 # --- timeline --------------------------------------------------------------------------------
 
 
@@ -127,7 +136,7 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         events = await PostgresEventStore(pool, vault).load(args.complaint_id)
         if not events:
             raise CliError(f"no case {args.complaint_id} in the event store")
-        report = await verify_case(pool, args.complaint_id, vault=vault)
+        report = await verify_case(pool, args.complaint_id, vault=vault, keys=_payload_keys(settings))
         runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
     state = fold(events)
     assert state is not None
@@ -170,7 +179,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             bundle = await build_bundle(
                 pool, args.complaint_id, exported_at=datetime.now(UTC), vault=_vault(settings),
-                personal_data="masked" if args.masked else "clear",
+                personal_data="masked" if args.masked else "clear", keys=_payload_keys(settings),
             )
         except UnknownCase as error:
             raise CliError(str(error)) from None
@@ -240,12 +249,16 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     async with _audit_database(settings) as pool:
         if args.all:
-            report = await verify_all(pool, deep=args.deep, progress=progress, vault=_vault(settings))
+            report = await verify_all(
+                pool, deep=args.deep, progress=progress, vault=_vault(settings), keys=_payload_keys(settings)
+            )
             if interactive:
                 print(file=sys.stderr)
         else:
             try:
-                report = await verify_case(pool, args.complaint_id, deep=args.deep, vault=_vault(settings))
+                report = await verify_case(
+                    pool, args.complaint_id, deep=args.deep, vault=_vault(settings), keys=_payload_keys(settings)
+                )
             except UnknownCase as error:
                 raise CliError(str(error)) from None
     if args.json:

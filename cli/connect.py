@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.api import ClientOptions, ComplaintClient, connect_temporal
-from runtime.settings import Settings
+from runtime.settings import ConfigError, Settings
 from workflows.messages import CaseView
 
 EXIT_DONE = 0
@@ -84,8 +84,12 @@ def client_options(settings: Settings) -> ClientOptions:
 async def temporal(settings: Settings, address: str | None = None) -> Client:
     address = address or temporal_address(settings)
     try:
+        keys = settings.payload_key_ring()
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    try:
         return await asyncio.wait_for(
-            connect_temporal(address, settings.temporal_namespace), CONNECT_TIMEOUT.total_seconds()
+            connect_temporal(address, settings.temporal_namespace, keys=keys), CONNECT_TIMEOUT.total_seconds()
         )
     except (RuntimeError, TimeoutError, OSError):
         # The raw error is a page of gRPC internals; what the user needs is where and what to start.

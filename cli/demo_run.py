@@ -7,12 +7,12 @@ import asyncio
 import structlog
 from temporalio.client import Client, WorkflowFailureError
 
-from cli.connect import client_options
+from cli.connect import BadInput, client_options
 from cli.demo import StoryResult, drive, render_results
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
 from runtime.policy import PolicySource
-from runtime.settings import Settings
+from runtime.settings import ConfigError, Settings
 from sandboxes.reset import reset_sandboxes
 from stories import seed_stories
 from worker import build_worker, dependencies
@@ -49,8 +49,12 @@ async def wait_for_archives(temporal: Client, complaint_ids: list[str], timeout:
 
 async def run_demo(settings: Settings, timeout: float) -> int:
     """Start (or attach to) the runtime, run a worker in this process, tell every story."""
+    try:
+        keys = settings.payload_key_ring()
+    except ConfigError as bad_key:
+        raise BadInput(str(bad_key)) from None
     async with EmbeddedRuntime(settings) as runtime:
-        temporal = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
+        temporal = await connect_temporal(runtime.temporal_address, settings.temporal_namespace, keys=keys)
         # The demo tells the seed's stories, so it seeds them, whichever database it was given.
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=True) as deps:
             await reset_sandboxes(deps.pool, runtime.partner_url)

@@ -19,12 +19,12 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
+from codec.aes_gcm import KeyRing, encrypted_data_converter
 from domain.actors import Actor
 from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
@@ -143,9 +143,10 @@ def _command(model: type[M], **fields: Any) -> M:
         raise CommandRefused(describe(error)) from None
 
 
-async def connect_temporal(address: str, namespace: str = "default") -> Client:
-    """A Temporal client with the project's one data converter."""
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+async def connect_temporal(address: str, namespace: str = "default", *, keys: KeyRing) -> Client:
+    """A Temporal client with the project's one data converter: pydantic JSON, encrypted under `keys`
+    (runtime.settings.Settings.payload_key_ring), so no payload reaches Temporal in clear."""
+    return await Client.connect(address, namespace=namespace, data_converter=encrypted_data_converter(keys))
 
 
 class ComplaintClient:

@@ -3,7 +3,8 @@
 For each service not configured externally (TEMPORAL_ADDRESS, DATABASE_URL, PARTNER_URL) it starts
 a local one whose data lives in the data folder, so running it again resumes on the same data:
 
-- the Temporal dev server (`temporal server start-dev`, SQLite in <data_dir>/temporal.db, Web UI);
+- the Temporal dev server (`temporal server start-dev`, SQLite in <data_dir>/temporal.db, Web UI), and beside
+  it, in this process, the codec server its Web UI decodes payloads with (`--ui-codec-endpoint`);
 - PostgreSQL through pgserver in <data_dir>/pg;
 - the partner-carrier sandbox (`python -m sandboxes.partner_carrier`).
 
@@ -43,10 +44,14 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from auth.embedded import EmbeddedIssuer
+from auth.tokens import TrustedKeys
+from codec.aes_gcm import KeyRing
+from codec.server import RunningCodecServer, codec_app, start_codec_server
 from runtime.binaries import temporal_cli_path
 from runtime.logging import configure_logging
 from runtime.ownership import ProcessIdentity, ServiceClaims, stop_process
-from runtime.settings import ENV_HELP, Settings, load_settings_or_exit
+from runtime.settings import ENV_HELP, ConfigError, Settings, load_settings_or_exit
 from store.migrate import migrate
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.search_attributes import dev_server_flags
@@ -106,6 +111,9 @@ class EmbeddedRuntime:
         self._database_url: str | None = None
         self._partner_url: str | None = None
         self._ui_url: str | None = None
+        self._keys: KeyRing | None = None
+        self._codec_server: RunningCodecServer | None = None
+        self._codec_url: str | None = None
 
     # --- what a caller reads once started --------------------------------------------------------
 
@@ -135,17 +143,27 @@ class EmbeddedRuntime:
         return self._ui_url
 
     @property
+    def codec_url(self) -> str | None:
+        """The codec server the embedded Web UI decodes payloads with; None when Temporal is external."""
+        return self._codec_url
+
+    @property
     def namespace(self) -> str:
         return self._settings.temporal_namespace
 
     def service_env(self) -> dict[str, str]:
         """Environment variables that point another process (worker, starter) at these services."""
-        return {
+        env = {
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": self.namespace,
             "DATABASE_URL": self.database_url,
             "PARTNER_URL": self.partner_url,
         }
+        settings = self._settings
+        if settings.payload_keys is None:
+            # The path of the key ring, never the keys: with TEMPORAL_ADDRESS set, PAYLOAD_KEYS or this is required.
+            env["PAYLOAD_KEYS_FILE"] = str(settings.payload_keys_file or settings.default_key_file)
+        return env
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -206,6 +224,9 @@ class EmbeddedRuntime:
         if self._pg_server is not None:
             server, self._pg_server = self._pg_server, None
             await asyncio.to_thread(self._stop_postgres, server)
+        if self._codec_server is not None:
+            codec, self._codec_server = self._codec_server, None
+            await codec.stop()
 
     async def _adopt_orphan(self, name: str, port: int) -> None:
         """Take over `name` if a run of this data folder that is gone left it running.
@@ -239,6 +260,7 @@ class EmbeddedRuntime:
         address = f"{LOCALHOST}:{settings.temporal_port}"
         namespace = settings.temporal_namespace
         await self._adopt_orphan("temporal", settings.temporal_port)
+        codec_url = await self._start_codec_server()
         if await _port_open(LOCALHOST, settings.temporal_port):
             try:
                 client = await asyncio.wait_for(_connect_temporal(address, namespace), timeout=10)
@@ -272,6 +294,9 @@ class EmbeddedRuntime:
                     str(settings.temporal_port),
                     "--ui-port",
                     str(settings.temporal_ui_port),
+                    # The stock Web UI asks this server to decode payloads (with the user's bearer token).
+                    "--ui-codec-endpoint",
+                    codec_url,
                     "--namespace",
                     namespace,
                     "--sqlite-pragma",
@@ -294,6 +319,48 @@ class EmbeddedRuntime:
         self._temporal_address = address
         self._ui_url = f"http://{LOCALHOST}:{settings.temporal_ui_port}"
         log.info("temporal ready", address=address, namespace=namespace, ui=self._ui_url)
+
+    # --- codec server ------------------------------------------------------------------------------
+
+    async def _start_codec_server(self) -> str:
+        """Serve /encode and /decode for the embedded Web UI and `temporal --codec-endpoint`; its URL.
+
+        In this process, with this data folder's payload keys and the embedded issuer's trusted keys. If
+        another live run of this data folder serves it already, that one is used.
+        """
+        settings = self._settings
+        url = f"http://{LOCALHOST}:{settings.codec_port}"
+        self._codec_url = url
+        if await _port_open(LOCALHOST, settings.codec_port):
+            if await _port_open(LOCALHOST, settings.temporal_port):
+                log.info("attached to the running codec server of this data folder's engine", url=url)
+                return url
+            raise EmbeddedRuntimeError(
+                f"port {settings.codec_port} is in use by something else; stop it or set CODEC_PORT to a free port"
+            )
+        app = codec_app(
+            self.key_ring,
+            trusted_keys=_EmbeddedTrust(self._data_dir),
+            namespaces={settings.temporal_namespace},
+            cors_origins=settings.cors_origins,
+        )
+        try:
+            self._codec_server = await start_codec_server(app, LOCALHOST, settings.codec_port)
+        except OSError as error:
+            raise EmbeddedRuntimeError(
+                f"the codec server could not listen on port {settings.codec_port} ({_one_line(error)}); "
+                "set CODEC_PORT to a free port"
+            ) from None
+        log.info("codec server ready", url=url, namespace=settings.temporal_namespace,
+                 cors_origins=list(settings.cors_origins))
+        return url
+
+    @property
+    def key_ring(self) -> KeyRing:
+        """This deployment's payload key ring (ConfigError, naming the variable, if missing or malformed)."""
+        if self._keys is None:
+            self._keys = self._settings.payload_key_ring()
+        return self._keys
 
     # --- PostgreSQL --------------------------------------------------------------------------------
 
@@ -476,6 +543,21 @@ class EmbeddedRuntime:
                 await process.wait()
         if started.identity is not None:
             self._claims.release(started.name, started.identity)
+
+
+class _EmbeddedTrust:
+    """The embedded issuer's public keys, read again when its key file changes (a rotation is trusted at once)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._seen: tuple[int, TrustedKeys] | None = None
+
+    def __call__(self) -> TrustedKeys:
+        key_file = self._data_dir / "auth" / "signing-keys.json"
+        changed = key_file.stat().st_mtime_ns if key_file.exists() else 0
+        if self._seen is None or self._seen[0] != changed:
+            self._seen = (changed, EmbeddedIssuer.open(self._data_dir).trusted_keys())
+        return self._seen[1]
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
@@ -706,6 +788,9 @@ async def _up(settings: Settings) -> int:
         return 130
     if (error := starting.exception()) is not None:
         stopping.cancel()
+        if isinstance(error, ConfigError):
+            print(f"config error: {error}", file=sys.stderr)
+            return 2
         if isinstance(error, EmbeddedRuntimeError):
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -728,6 +813,7 @@ def _print_summary(runtime: EmbeddedRuntime) -> None:
                 f"complaint engine services are up (data in {runtime.data_dir})",
                 f"  Temporal    {runtime.temporal_address}  (namespace {runtime.namespace})",
                 f"  Web UI      {runtime.ui_url or '(external Temporal: see its own UI)'}",
+                f"  Codec       {runtime.codec_url or '(external Temporal: its own codec server)'}",
                 f"  PostgreSQL  {runtime.database_url}",
                 f"  Partner     {runtime.partner_url}",
                 "",

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codec.aes_gcm import KEY_ID, KeyRing, KeyRingError, parse_key_list
+from codec.key_file import KEY_FILE_NAME, load_or_create_key_file, read_key_file
 from domain.policy import DEFAULT_APPROVAL_LIMIT_FEN, DEFAULT_REOPEN_WINDOW_DAYS, DEFAULT_WARN_PERCENT
 
 LogFormat = Literal["console", "json"]
@@ -48,6 +50,11 @@ ENV_VARS: dict[str, str] = {
     "RECONCILE_INTERVAL_SECONDS": "reconcile_interval_seconds",
     "LOG_FORMAT": "log_format",
     "LOG_LEVEL": "log_level",
+    "PAYLOAD_KEYS": "payload_keys",
+    "PAYLOAD_ACTIVE_KEY": "payload_active_key",
+    "PAYLOAD_KEYS_FILE": "payload_keys_file",
+    "CODEC_PORT": "codec_port",
+    "CODEC_CORS_ORIGINS": "codec_cors_origins",
 }
 """Environment variable -> Settings field, for every variable the project reads."""
 
@@ -77,6 +84,11 @@ ENV_HELP: dict[str, str] = {
     "RECONCILE_INTERVAL_SECONDS": "how often the worker looks for case workflows stopped from outside (default 60)",
     "LOG_FORMAT": "console or json (default console)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)",
+    "PAYLOAD_KEYS": "Temporal payload encryption keys, id:base64-of-32-bytes,... (unset: <data dir>/payload-keys.json)",
+    "PAYLOAD_ACTIVE_KEY": "id of the key new payloads are encrypted with (default: the only key of PAYLOAD_KEYS)",
+    "PAYLOAD_KEYS_FILE": "JSON key file instead of PAYLOAD_KEYS (as <data dir>/payload-keys.json)",
+    "CODEC_PORT": "port of the embedded codec server for the Web UI and CLI (default 8234)",
+    "CODEC_CORS_ORIGINS": "Web UI origins the codec server answers, comma-separated (default: the embedded UI)",
 }
 """One line per variable, for --help texts."""
 
@@ -110,6 +122,12 @@ class Settings(BaseModel):
     reconcile_interval_seconds: int = Field(default=60, ge=1, le=86400)
     log_format: LogFormat = "console"
     log_level: LogLevel = "INFO"
+    # Temporal payload encryption (codec.aes_gcm): every client and worker of a deployment shares the ring.
+    payload_keys: dict[str, bytes] | None = Field(default=None, repr=False)
+    payload_active_key: str | None = None
+    payload_keys_file: Path | None = None
+    codec_port: int = Field(default=8234, ge=1, le=65535)
+    codec_cors_origins: tuple[str, ...] | None = None
 
     @property
     def uses_embedded_temporal(self) -> bool:
@@ -126,6 +144,38 @@ class Settings(BaseModel):
         """True when no PARTNER_URL is given: the runtime starts the partner-carrier sandbox."""
         return self.partner_url is None
 
+    @property
+    def default_key_file(self) -> Path:
+        """Where the embedded runtime keeps its payload key ring when no key is configured."""
+        return self.data_dir.expanduser().resolve() / KEY_FILE_NAME
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """Web UI origins the codec server answers: CODEC_CORS_ORIGINS, or the embedded UI's."""
+        if self.codec_cors_origins is not None:
+            return self.codec_cors_origins
+        return tuple(f"http://{host}:{self.temporal_ui_port}" for host in ("127.0.0.1", "localhost"))
+
+    def payload_key_ring(self) -> KeyRing:
+        """The payload key ring: PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or the embedded key file (created 0600 on
+        first use). Raises ConfigError naming the variable."""
+        if self.payload_keys is not None:
+            active = self.payload_active_key or next(iter(self.payload_keys))
+            return KeyRing(keys=self.payload_keys, active=active)  # checked by from_env
+        if self.payload_keys_file is not None:
+            try:
+                return read_key_file(self.payload_keys_file)
+            except FileNotFoundError:
+                raise ConfigError(f"PAYLOAD_KEYS_FILE={str(self.payload_keys_file)!r} does not exist") from None
+            except (KeyRingError, OSError) as error:
+                raise ConfigError(f"PAYLOAD_KEYS_FILE: {error}") from None
+        if not self.uses_embedded_temporal:
+            raise ConfigError(_MISSING_KEYS)
+        try:
+            return load_or_create_key_file(self.default_key_file)
+        except (KeyRingError, OSError) as error:
+            raise ConfigError(f"payload key file (PAYLOAD_KEYS unset): {error}") from None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and validate the settings from `env` (default: os.environ); raise ConfigError."""
@@ -138,6 +188,7 @@ class Settings(BaseModel):
             values[field] = _PARSERS[variable](variable, raw.strip())
         settings = cls.model_validate(values)
         _check_ports_distinct(settings)
+        _check_payload_keys(settings)
         return settings
 
 
@@ -304,6 +355,59 @@ def _choice(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callab
     return parse
 
 
+def _payload_keys(variable: str, raw: str) -> dict[str, bytes]:
+    # Secrets: the message names the key id at most, never the key.
+    try:
+        return parse_key_list(raw)
+    except KeyRingError as error:
+        raise ConfigError(f"{variable} (value not shown): {error}") from None
+
+
+def _key_id(variable: str, raw: str) -> str:
+    if not KEY_ID.match(raw):
+        raise ConfigError(f"{variable}={raw!r} must be a key id of PAYLOAD_KEYS: letters, digits, '.', '_' or '-'")
+    return raw
+
+
+def _origins(variable: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(filter(None, (part.strip().rstrip("/") for part in raw.split(","))))
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+            raise ConfigError(
+                f"{variable}={raw!r} must be Web UI origins like http://127.0.0.1:8233 (no path), comma-separated"
+            )
+    return origins
+
+
+_MISSING_KEYS = (
+    "PAYLOAD_KEYS is not set: with TEMPORAL_ADDRESS (an external Temporal) every worker and client must share "
+    "the payload keys; set PAYLOAD_KEYS=id:base64-of-32-bytes (make one with `python -m codec new-key`) "
+    "or PAYLOAD_KEYS_FILE"
+)
+
+
+def _check_payload_keys(settings: Settings) -> None:
+    if settings.payload_keys is not None and settings.payload_keys_file is not None:
+        raise ConfigError("PAYLOAD_KEYS and PAYLOAD_KEYS_FILE are both set: set one of them")
+    if settings.payload_keys is None:
+        if settings.payload_active_key is not None:
+            raise ConfigError("PAYLOAD_ACTIVE_KEY is set without PAYLOAD_KEYS: it names one of PAYLOAD_KEYS' keys")
+        if settings.payload_keys_file is None and not settings.uses_embedded_temporal:
+            raise ConfigError(_MISSING_KEYS)
+        return
+    active = settings.payload_active_key
+    if active is None and len(settings.payload_keys) > 1:
+        raise ConfigError(
+            f"PAYLOAD_ACTIVE_KEY is not set: PAYLOAD_KEYS holds {len(settings.payload_keys)} keys "
+            f"({', '.join(settings.payload_keys)}), name the one new payloads are encrypted with"
+        )
+    if active is not None and active not in settings.payload_keys:
+        raise ConfigError(
+            f"PAYLOAD_ACTIVE_KEY={active!r} is not one of PAYLOAD_KEYS' keys ({', '.join(settings.payload_keys)})"
+        )
+
+
 _PORT = _int_in(1, 65535, "a TCP port number from 1 to 65535")
 
 _PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -325,6 +429,11 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "RECONCILE_INTERVAL_SECONDS": _int_in(1, 86400, "a whole number of seconds from 1 to 86400 (e.g. 60)"),
     "LOG_FORMAT": _choice(("console", "json"), str.lower),
     "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
+    "PAYLOAD_KEYS": _payload_keys,
+    "PAYLOAD_ACTIVE_KEY": _key_id,
+    "PAYLOAD_KEYS_FILE": _file_path,
+    "CODEC_PORT": _PORT,
+    "CODEC_CORS_ORIGINS": _origins,
 }
 assert _PARSERS.keys() == ENV_VARS.keys()
 
@@ -336,6 +445,7 @@ def _check_ports_distinct(settings: Settings) -> None:
         ("TEMPORAL_PORT", settings.temporal_port, settings.uses_embedded_temporal),
         ("TEMPORAL_UI_PORT", settings.temporal_ui_port, settings.uses_embedded_temporal),
         ("PARTNER_PORT", settings.partner_port, settings.uses_embedded_partner),
+        ("CODEC_PORT", settings.codec_port, settings.uses_embedded_temporal),
     ]
     for variable, port, used in wanted:
         if not used:

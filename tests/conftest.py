@@ -18,12 +18,12 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.partner_carriers import HttpPartnerCarriers
 from client.api import ClientOptions, ComplaintClient
+from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
 from domain.policy import Policy
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from runtime.local_postgres import reachable_postgres
@@ -39,6 +39,11 @@ TOKEN_KEY = "test-token-key-0123456789abcdef"
 # commands and workers it starts (which read the environment) open each other's keys.
 TEST_PII_MASTER_KEY = "dGVzdC1vbmx5LXBpaS1tYXN0ZXIta2V5LTMyLWJ5dGU="
 os.environ.setdefault("PII_MASTER_KEY", TEST_PII_MASTER_KEY)
+# A generated payload key ring per test session: every test client and worker encrypts as production does.
+TEST_KEYS = KeyRing.generate("test-session")
+DATA_CONVERTER = encrypted_data_converter(TEST_KEYS)
+# The CLI commands and worker processes the tests run read their keys from the environment, as in production.
+os.environ.update(key_ring_env(TEST_KEYS))
 
 
 def _with_database(url: str, database: str) -> str:
@@ -96,7 +101,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test: time only skips when no workflow anywhere on the server has
     work pending, so one test's leftovers (e.g. an abandoned archiver child) would stall the next."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=temporal_test_server_path(),
     )
     # The test server cannot list search attributes, but it does register them.
@@ -115,7 +120,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
     """The real Temporal dev server (SQLite in a temp folder), with the custom search attributes."""
     folder = tmp_path_factory.mktemp("temporal")
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(folder / "temporal.db"),
         dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"],

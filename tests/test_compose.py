@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from codec.aes_gcm import encode_key
 from runtime.settings import ENV_VARS, Settings
 from workflows import search_attributes
 
@@ -26,11 +27,16 @@ SERVICES = {
     "complaints-db",
     "partner-sandbox",
     "worker",
+    "codec-server",
 }
 _TYPE_NAMES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int"}
-# A secret that a deployment must supply; any value long enough stands in for it here.
+# A secret that a deployment must supply; any value long enough (or of the right form) stands in for it here.
 _REQUIRED_STAND_IN = "stand-in-for-a-required-secret"
-_MASTER_KEY_STAND_IN = "c3RhbmQtaW4tbWFzdGVyLWtleS1vZi0zMi1ieXRlcyE="  # 32 bytes in base64
+# Secrets the worker checks the form of get a stand-in of that form.
+_STAND_INS = {
+    "PII_MASTER_KEY": "c3RhbmQtaW4tbWFzdGVyLWtleS1vZi0zMi1ieXRlcyE=",  # 32 bytes in base64
+    "PAYLOAD_KEYS": f"k1:{encode_key(bytes(32))}",
+}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +62,7 @@ def _interpolate(value: str) -> str:
         if operator == ":-":
             return argument
         if operator == ":?":
-            # A required secret gets a stand-in of the form the worker checks it for.
-            return _MASTER_KEY_STAND_IN if match.group("name") == "PII_MASTER_KEY" else _REQUIRED_STAND_IN
+            return _STAND_INS.get(match.group("name"), _REQUIRED_STAND_IN)
         raise AssertionError(f"unset variable without a default in docker-compose.yml: {match.group(0)}")
 
     return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:[-?])(?P<arg>[^}]*))?\}", substitute, value)
@@ -82,7 +87,8 @@ def test_the_topology_has_every_service(services: dict[str, Any]) -> None:
 def test_every_worker_variable_is_a_setting(services: dict[str, Any]) -> None:
     env = _environment(services["worker"])
     assert set(env) <= set(ENV_VARS), set(env) - set(ENV_VARS)
-    assert {"TEMPORAL_ADDRESS", "DATABASE_URL", "PARTNER_URL", "MSISDN_TOKEN_KEY"} <= set(env)
+    required = {"TEMPORAL_ADDRESS", "DATABASE_URL", "PARTNER_URL", "MSISDN_TOKEN_KEY", "PII_MASTER_KEY", "PAYLOAD_KEYS"}
+    assert required <= set(env)
     assert env["LOG_FORMAT"] == "json"
 
 
@@ -190,3 +196,25 @@ def test_the_image_compose_builds_exists() -> None:
     assert 'CMD ["python", "worker.py"]' in dockerfile
     ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".venv" in ignored and ".data" in ignored
+
+
+def test_the_codec_server_shares_the_workers_keys_and_the_ui_points_at_it(services: dict[str, Any]) -> None:
+    codec = services["codec-server"]
+    assert codec["command"][:4] == ["python", "-m", "codec", "serve"]
+    assert codec["command"][codec["command"].index("--host") + 1] == "0.0.0.0"
+    env = _environment(codec)
+    assert set(env) <= set(ENV_VARS), set(env) - set(ENV_VARS)
+    settings = Settings.from_env(env)
+    worker = Settings.from_env(_environment(services["worker"]))
+    assert settings.payload_key_ring() == worker.payload_key_ring()
+    assert settings.temporal_namespace == worker.temporal_namespace
+    assert settings.codec_port in _container_ports(codec)
+
+    ui = services["temporal-ui"]
+    ui_env = _environment(ui)
+    endpoint = urlsplit(ui_env["TEMPORAL_CODEC_ENDPOINT"])
+    # The browser calls it: a port published on the host, and the UI's own origin allowed by CORS.
+    assert f"{endpoint.port}:{settings.codec_port}" in codec["ports"]
+    ui_host_port = int(str(ui["ports"][0]).split(":")[0])
+    assert f"http://localhost:{ui_host_port}" in settings.cors_origins
+    assert ui_env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"

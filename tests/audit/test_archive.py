@@ -22,13 +22,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from audit.archive_store import PostgresArchiveStore, history_digest
+from audit.temporal_history import EncryptedHistory, saved_domain_events
 from client.api import ComplaintClient
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import AuditDb, preserved_logging
-from tests.conftest import TOKEN_KEY, engine
+from tests.conftest import TEST_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from worker import Dependencies
 from workflows import search_attributes as sa
@@ -196,6 +197,13 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     verified = await run("verify", case_id)
     assert verified.code == 0, verified.out
     assert f"checked 1 case(s), {len(events)} event(s), 2 archived Temporal run(s)" in verified.out
+    # That check compared something: the archived histories are encrypted, and through the payload keys
+    # they hold every event the store holds (sealed there, opened for the comparison).
+    with_history = await archive.runs(case_id, with_history=True)
+    with pytest.raises(EncryptedHistory):
+        list(saved_domain_events(with_history[0]))
+    saved = {data["seq"] for archived_run in with_history for data in saved_domain_events(archived_run, TEST_KEYS)}
+    assert saved == {e["seq"] for e in events}
 
     # What the workflow stored holds no personal value in clear: only sealed, opened on read (above).
     at_rest = await deps.pool.fetchval(

@@ -22,10 +22,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.event_store import AppendEventsInput
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from audit.verify import VerifyReport, verify_all, verify_case
+from codec.aes_gcm import KeyRing, encrypt_payload
 from domain import events as ev
 from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from tests.audit.cases import forwarding_case, store_case
 from tests.audit.conftest import AuditDb
+from tests.conftest import TEST_KEYS
 from tests.domain.factories import T0
 
 
@@ -132,6 +134,32 @@ async def test_a_chain_forged_end_to_end_still_disagrees_with_the_archived_histo
     assert (await verify_all(audit_db.pool)).ok  # the shallow pass only checks chains and digests
 
 
+async def test_an_encrypted_archived_history_is_compared_with_the_payload_keys_and_never_skipped(
+    audit_db: AuditDb,
+) -> None:
+    events = await store_case(audit_db.pool, "CASE-A")
+    await PostgresArchiveStore(audit_db.pool).save(archived_run("CASE-A", events, keys=TEST_KEYS))
+    assert (await verify_case(audit_db.pool, "CASE-A", keys=TEST_KEYS)).ok
+    without = await verify_case(audit_db.pool, "CASE-A")
+    assert [p.problem for p in without.archive_problems] == [
+        "its history cannot be read: run run-1's archived history is encrypted: reading it needs the payload "
+        "keys (PAYLOAD_KEYS)"
+    ]
+    other = await verify_case(audit_db.pool, "CASE-A", keys=KeyRing.generate("other"))
+    assert "'test-session', which the key ring (other) does not hold" in other.archive_problems[0].problem
+
+    conn = await privileged(audit_db.url)
+    await conn.execute(
+        "UPDATE complaint_events SET payload = jsonb_set(payload, '{summary}', '\"nothing to do\"') "
+        "WHERE complaint_id = 'CASE-A' AND seq = 5"
+    )
+    await conn.close()
+    report = await verify_case(audit_db.pool, "CASE-A", keys=TEST_KEYS)
+    assert "event 5 in the event store differs from what this run saved" in [
+        p.problem for p in report.archive_problems
+    ]
+
+
 async def test_a_changed_archived_history_fails_its_digest(audit_db: AuditDb, cli) -> None:
     events = await store_case(audit_db.pool, "CASE-A")
     await PostgresArchiveStore(audit_db.pool).save(archived_run("CASE-A", events))
@@ -170,11 +198,14 @@ async def test_verify_an_unknown_case_says_so(audit_db: AuditDb, cli) -> None:
 # --- an archived run built by hand: what the workflow's history records of its appends -----------
 
 
-def archived_run(complaint_id: str, events: list[ev.Event]) -> ArchivedRun:
-    """A run whose history saved `events` in one append_events activity that completed."""
+def archived_run(complaint_id: str, events: list[ev.Event], keys: KeyRing | None = None) -> ArchivedRun:
+    """A run whose history saved `events` in one append_events activity that completed (its input encrypted
+    under `keys` if given, as the payload codec leaves it)."""
     (payload,) = pydantic_data_converter.payload_converter.to_payloads(
         [AppendEventsInput(complaint_id=complaint_id, events=events)]
     )
+    if keys is not None:
+        payload = encrypt_payload(keys, payload)
     at = T0 + timedelta(seconds=1)
     history = History(events=[
         HistoryEvent(

@@ -20,14 +20,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from client.api import ClientOptions, ComplaintClient
 from sandboxes.boss_seed import rearm_stories, seed_boss
 from store.db import connect_pool
 from tests.chaos.partner import ChaosPartner, start_chaos_partner
 from tests.chaos.processes import DevServer, EmbeddedPostgres, WorkerProcess, worker_env
-from tests.conftest import TOKEN_KEY, _with_database
+from tests.conftest import DATA_CONVERTER, TOKEN_KEY, _with_database
 
 CHAOS_DIR = Path(__file__).resolve().parent
 
@@ -136,7 +135,7 @@ async def spawn_worker(
 @pytest_asyncio.fixture
 async def client(temporal_server: DevServer, task_queue: str) -> ComplaintClient:
     """A ComplaintClient filing onto the test's task queue of our dev server."""
-    temporal = await Client.connect(temporal_server.address, data_converter=pydantic_data_converter)
+    temporal = await Client.connect(temporal_server.address, data_converter=DATA_CONVERTER)
     return ComplaintClient(temporal, options=ClientOptions(task_queue=task_queue), token_key=TOKEN_KEY)
 
 

@@ -42,10 +42,14 @@ async def test_the_demo_runs_on_a_fresh_data_folder_and_again_on_the_same(tmp_pa
         TEMPORAL_PORT=str(free_port()),
         TEMPORAL_UI_PORT=str(free_port()),
         PARTNER_PORT=str(free_port()),
+        CODEC_PORT=str(free_port()),
     )
+    for variable in ("PAYLOAD_KEYS", "PAYLOAD_ACTIVE_KEY"):  # the test session's: the demo makes its own key
+        env.pop(variable, None)
     first = await run_starter(["demo"], env, timeout=240)
     check_every_story_told(first)
     assert (tmp_path / "data" / "temporal.db").exists() and (tmp_path / "data" / "pg").is_dir()
+    assert (tmp_path / "data" / "payload-keys.json").stat().st_mode & 0o777 == 0o600
 
     second = await run_starter(["demo"], env, timeout=240)
     check_every_story_told(second)

@@ -13,7 +13,9 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from codec.aes_gcm import key_ring_env
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from tests.conftest import TEST_KEYS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INVALID = b"\xff\xfe\xc3\x28"  # not UTF-8 in any reading
@@ -37,6 +39,7 @@ def _starter(
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
         "COMPLAINTS_TASK_QUEUE": task_queue,
         "LANG": "C.UTF-8",
+        **key_ring_env(TEST_KEYS),
     }
     argv: list[bytes | str] = [sys.executable, "starter.py", *args]
     done = subprocess.run(

@@ -31,7 +31,6 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -53,6 +52,7 @@ from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.helpers import set_partner_faults
+from tests.replay.keys import REPLAY_DATA_CONVERTER
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -421,7 +421,7 @@ async def _database() -> AsyncIterator[asyncpg.Pool]:
 async def _server(time_skipping: bool) -> WorkflowEnvironment:
     if time_skipping:
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=temporal_test_server_path()
+            data_converter=REPLAY_DATA_CONVERTER, test_server_existing_path=temporal_test_server_path()
         )
         # The test server cannot list search attributes, but it does register them.
         await env.client.operator_service.add_search_attributes(
@@ -435,7 +435,7 @@ async def _server(time_skipping: bool) -> WorkflowEnvironment:
         )
         return env
     return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=REPLAY_DATA_CONVERTER,
         dev_server_existing_path=temporal_cli_path(),
         search_attributes=search_attributes.ALL,
     )

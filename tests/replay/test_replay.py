@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.cases import Category
+from tests.replay.keys import REPLAY_DATA_CONVERTER
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
@@ -37,7 +37,7 @@ def _workflow_type(path: Path) -> str:
 def _replayer() -> Replayer:
     return Replayer(
         workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=REPLAY_DATA_CONVERTER,
     )
 
 
@@ -67,6 +67,6 @@ class _ReorderedComplaintWorkflow:
 async def test_a_changed_workflow_fails_the_replay() -> None:
     """The check itself works: the same history against code that takes another first step fails."""
     history = _load(next(p for p in HISTORIES if p.stem == "forwarding_cancel--story-forwarding"))
-    replayer = Replayer(workflows=[_ReorderedComplaintWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[_ReorderedComplaintWorkflow], data_converter=REPLAY_DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None

@@ -21,6 +21,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest, Remov
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from codec.aes_gcm import KeyRing, key_ring_env
 from runtime.embedded import EmbeddedRuntime, EmbeddedRuntimeError, free_port
 from runtime.settings import Settings
 from workflows import search_attributes
@@ -35,6 +36,7 @@ def _settings(data_dir: Path, **env: str) -> Settings:
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
         "PARTNER_PORT": str(free_port()),
+        "CODEC_PORT": str(free_port()),
     }
     if not HAS_PARTNER_SANDBOX:
         # Until the sandbox exists, point at a (never called) external one and test the rest.
@@ -207,6 +209,7 @@ async def test_external_services_are_passed_through_untouched(tmp_path: Path) ->
         settings = _settings(
             tmp_path / "data",
             TEMPORAL_ADDRESS="temporal.example:7233",
+            PAYLOAD_KEYS=key_ring_env(KeyRing.generate())["PAYLOAD_KEYS"],
             DATABASE_URL=url,
             PARTNER_URL="http://partner.example:8787",
         )
@@ -254,6 +257,7 @@ async def test_the_cli_stays_up_until_ctrl_c(tmp_path: Path) -> None:
         "TEMPORAL_PORT": str(settings.temporal_port),
         "TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
         "PARTNER_PORT": str(settings.partner_port),
+        "CODEC_PORT": str(settings.codec_port),
         "PARTNER_URL": settings.partner_url or "",
         "LOG_FORMAT": "json",
     }
@@ -299,6 +303,7 @@ async def test_ctrl_c_while_starting_leaves_nothing_running(tmp_path: Path) -> N
         "TEMPORAL_PORT": str(settings.temporal_port),
         "TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
         "PARTNER_PORT": str(settings.partner_port),
+        "CODEC_PORT": str(settings.codec_port),
         "PARTNER_URL": settings.partner_url or "",
         "LOG_FORMAT": "json",
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from codec.aes_gcm import encode_key, new_key
 from runtime.settings import DEV_MSISDN_TOKEN_KEY, ENV_HELP, ENV_VARS, ConfigError, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +58,13 @@ def test_every_variable_is_read() -> None:
         "RECONCILE_INTERVAL_SECONDS": "30",
         "LOG_FORMAT": "JSON",
         "LOG_LEVEL": "debug",
+        "PAYLOAD_KEYS": f"old:{encode_key(OLD_KEY)},new:{encode_key(NEW_KEY)}",
+        "PAYLOAD_ACTIVE_KEY": "new",
+        "CODEC_PORT": "18234",
+        "CODEC_CORS_ORIGINS": "https://temporal-ui.internal, http://127.0.0.1:8080/",
     }
-    assert env.keys() == ENV_VARS.keys()
+    # PAYLOAD_KEYS_FILE replaces PAYLOAD_KEYS: read in its own test below.
+    assert env.keys() | {"PAYLOAD_KEYS_FILE"} == ENV_VARS.keys()
     settings = Settings.from_env(env)
     assert settings.data_dir == Path("/var/lib/complaints")
     assert settings.temporal_address == "temporal:7233"
@@ -76,9 +82,16 @@ def test_every_variable_is_read() -> None:
     assert settings.sla_warn_percent == 75
     assert settings.log_format == "json"
     assert settings.log_level == "DEBUG"
+    ring = settings.payload_key_ring()
+    assert ring.keys == {"old": OLD_KEY, "new": NEW_KEY} and ring.active == "new"
+    assert settings.codec_port == 18234
+    assert settings.cors_origins == ("https://temporal-ui.internal", "http://127.0.0.1:8080")
     assert not settings.uses_embedded_temporal
     assert not settings.uses_embedded_postgres
     assert not settings.uses_embedded_partner
+
+
+OLD_KEY, NEW_KEY = new_key(), new_key()
 
 
 def test_env_vars_name_real_fields() -> None:
@@ -140,6 +153,10 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("COMPLAINTS_DATA_DIR", "bad\x00dir", "must be a directory path"),
     ("COMPLAINTS_POLICY_FILE", "bad\x00file", "must be a file path"),
     ("RECONCILE_INTERVAL_SECONDS", "0", "must be a whole number of seconds from 1 to 86400"),
+    ("PAYLOAD_ACTIVE_KEY", "key one", "must be a key id of PAYLOAD_KEYS"),
+    ("PAYLOAD_KEYS_FILE", "bad\x00file", "must be a file path"),
+    ("CODEC_PORT", "0", "must be a TCP port number"),
+    ("CODEC_CORS_ORIGINS", "http://ui:8080/path", "must be Web UI origins like http://127.0.0.1:8233"),
 ]
 
 
@@ -156,9 +173,10 @@ def test_a_bad_value_names_the_variable_the_value_and_what_is_expected(
 
 
 def test_every_variable_has_a_bad_value_tested() -> None:
-    # MSISDN_TOKEN_KEY and PII_MASTER_KEY are secrets, so their messages differ: tested on their own below
-    # (PII_MASTER_KEY in tests/store/test_master_key.py).
-    assert {variable for variable, _, _ in BAD_VALUES} | {"MSISDN_TOKEN_KEY", "PII_MASTER_KEY"} == set(ENV_VARS)
+    # MSISDN_TOKEN_KEY, PII_MASTER_KEY and PAYLOAD_KEYS are secrets, so their messages differ: tested on their
+    # own below (PII_MASTER_KEY in tests/store/test_master_key.py).
+    secrets = {"MSISDN_TOKEN_KEY", "PII_MASTER_KEY", "PAYLOAD_KEYS"}
+    assert {variable for variable, _, _ in BAD_VALUES} | secrets == set(ENV_VARS)
 
 
 def test_a_short_token_key_is_refused_without_echoing_it() -> None:
@@ -184,7 +202,9 @@ def test_embedded_services_need_distinct_ports() -> None:
     with pytest.raises(ConfigError, match=r"^PARTNER_PORT=8233 must differ from TEMPORAL_UI_PORT"):
         Settings.from_env({"PARTNER_PORT": "8233"})
     # With an external Temporal its ports are unused, so they may clash with anything.
-    settings = Settings.from_env({"TEMPORAL_ADDRESS": "temporal:7233", "PARTNER_PORT": "8233"})
+    settings = Settings.from_env(
+        {"TEMPORAL_ADDRESS": "temporal:7233", "PARTNER_PORT": "8233", "PAYLOAD_KEYS": f"k:{encode_key(OLD_KEY)}"}
+    )
     assert settings.partner_port == 8233
 
 
@@ -217,3 +237,90 @@ def test_load_settings_or_exit_exits_2_with_one_line() -> None:
 def test_load_settings_or_exit_returns_good_settings() -> None:
     result = _run_loader({"COMPLAINTS_TASK_QUEUE": "q1"})
     assert (result.returncode, result.stdout, result.stderr) == (0, "q1\n", "")
+
+
+def test_a_malformed_payload_key_is_refused_naming_the_variable_not_the_key() -> None:
+    short = encode_key(b"s" * 16)
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"PAYLOAD_KEYS": f"k1:{short}"})
+    message = str(caught.value)
+    assert message.startswith("PAYLOAD_KEYS (value not shown): key 'k1' decodes to 16 bytes")
+    assert short not in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TEMPORAL_ADDRESS": "temporal:7233"}, "PAYLOAD_KEYS is not set: with TEMPORAL_ADDRESS"),
+        ({"PAYLOAD_ACTIVE_KEY": "k1"}, "PAYLOAD_ACTIVE_KEY is set without PAYLOAD_KEYS"),
+        ({"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)},b:{encode_key(NEW_KEY)}"}, "PAYLOAD_ACTIVE_KEY is not set"),
+        ({"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)}", "PAYLOAD_ACTIVE_KEY": "b"}, "PAYLOAD_ACTIVE_KEY='b' is not"),
+        (
+            {"PAYLOAD_KEYS": f"a:{encode_key(OLD_KEY)}", "PAYLOAD_KEYS_FILE": "/k.json"},
+            "PAYLOAD_KEYS and PAYLOAD_KEYS_FILE are both set",
+        ),
+    ],
+)
+def test_a_missing_or_inconsistent_payload_key_is_one_line(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert str(caught.value).startswith(expected)
+    assert "\n" not in str(caught.value)
+
+
+def test_one_payload_key_is_the_active_one() -> None:
+    ring = Settings.from_env({"PAYLOAD_KEYS": f"only:{encode_key(OLD_KEY)}"}).payload_key_ring()
+    assert ring.active == "only"
+
+
+def test_the_embedded_default_keeps_a_key_file_in_the_data_folder(tmp_path: Path) -> None:
+    settings = Settings.from_env({"COMPLAINTS_DATA_DIR": str(tmp_path)})
+    ring = settings.payload_key_ring()
+    assert (tmp_path / "payload-keys.json").stat().st_mode & 0o777 == 0o600
+    assert settings.payload_key_ring() == ring
+    # Another process pointed at the same file reads the same ring.
+    assert Settings.from_env(
+        {"TEMPORAL_ADDRESS": "temporal:7233", "PAYLOAD_KEYS_FILE": str(tmp_path / "payload-keys.json")}
+    ).payload_key_ring() == ring
+
+
+def test_a_missing_key_file_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PAYLOAD_KEYS_FILE": str(tmp_path / "nowhere.json")})
+    with pytest.raises(ConfigError, match=r"^PAYLOAD_KEYS_FILE=.* does not exist$"):
+        settings.payload_key_ring()
+
+
+def test_the_worker_stops_at_start_with_one_line_when_the_payload_key_is_missing(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "PARTNER_URL": "http://127.0.0.1:1",
+        "COMPLAINTS_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"config error: {_missing_keys_line()}"]
+
+
+def _missing_keys_line() -> str:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    return str(caught.value)
+
+
+def test_a_command_stops_at_start_with_one_line_on_a_bad_payload_key(tmp_path: Path) -> None:
+    base = {"PATH": "/usr/bin:/bin", "COMPLAINTS_DATA_DIR": str(tmp_path), "TEMPORAL_PORT": "1"}
+    for env, line in [
+        ({"PAYLOAD_KEYS": "k1:c2hvcnQ="}, "config error: PAYLOAD_KEYS (value not shown): key 'k1' decodes to 5 bytes"),
+        ({"PAYLOAD_KEYS_FILE": str(tmp_path / "none.json")}, "error: PAYLOAD_KEYS_FILE="),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "starter.py", "list"], cwd=PROJECT_ROOT, env={**base, **env},
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        [printed] = done.stderr.strip().splitlines()
+        assert printed.startswith(line)

@@ -83,7 +83,9 @@ async def test_the_console_log_of_a_real_worker(data_dir: Path) -> None:
     forwarding = story(stories, "forwarding")
     refused = story(stories, "overcharge", approvals={"double_refund": (False, "the web bill shows the same")})
     approved = story(stories, "overcharge")
-    temporal = await connect_temporal(f"127.0.0.1:{settings.temporal_port}", settings.temporal_namespace)
+    temporal = await connect_temporal(
+        f"127.0.0.1:{settings.temporal_port}", settings.temporal_namespace, keys=settings.payload_key_ring()
+    )
     client = ComplaintClient(temporal, options=client_options(settings), token_key=settings.msisdn_token_key)
     partner = f"http://127.0.0.1:{settings.partner_port}"
     async with aiohttp.ClientSession() as session:

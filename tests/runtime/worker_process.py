@@ -48,6 +48,7 @@ def worker_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
         "PARTNER_PORT": str(free_port()),
+        "CODEC_PORT": str(free_port()),
     }
     return env | overrides
 

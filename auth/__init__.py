@@ -1,0 +1,1 @@
+"""Who acts: signed actor assertions (JWT), the embedded issuer, and the keys a worker trusts."""
