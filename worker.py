@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -31,6 +33,9 @@ from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
+from auth import trust
+from auth.sources import keep_trusted_keys_fresh
+from auth.tokens import TrustedKeys
 from client.api import connect_temporal
 from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
@@ -75,12 +80,17 @@ def build_worker(
     task_queue: str,
     *,
     policy: Callable[[], Policy] | None = None,
+    trusted_keys: TrustedKeys | None = None,
     **worker_options: object,
 ) -> Worker:
     """The worker with every workflow and activity of the engine registered.
 
     `policy` gives the case policy new cases get (default: domain.policy's defaults under a settings version).
+    `trusted_keys`, when given, are installed as the keys the update validators verify actors against
+    (auth.trust; `run` installs and refreshes them itself). The set is per process, shared by its workers.
     """
+    if trusted_keys is not None:
+        trust.install(trusted_keys)
     default_policy = PolicySource(Settings()).current
     policies = PolicyActivities(policy or default_policy)
     reconcile = ReconcileActivities(client, deps.pool)
@@ -121,6 +131,11 @@ async def start_reconciler(client: Client, task_queue: str, interval_seconds: in
     )
 
 
+def worker_identity(task_queue: str) -> str:
+    """The engine's own Temporal identity: what it starts and records is the engine's, not a person's."""
+    return f"engine worker {task_queue} {os.getpid()}@{socket.gethostname()}"
+
+
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
@@ -128,8 +143,10 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with EmbeddedRuntime(settings) as runtime:
-        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace)
+    async with EmbeddedRuntime(settings) as runtime, keep_trusted_keys_fresh(settings):
+        client = await connect_temporal(
+            runtime.temporal_address, settings.temporal_namespace, identity=worker_identity(settings.task_queue)
+        )
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)

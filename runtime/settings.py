@@ -43,6 +43,12 @@ ENV_VARS: dict[str, str] = {
     "RECONCILE_INTERVAL_SECONDS": "reconcile_interval_seconds",
     "LOG_FORMAT": "log_format",
     "LOG_LEVEL": "log_level",
+    "OIDC_ISSUER": "oidc_issuer",
+    "OIDC_AUDIENCE": "oidc_audience",
+    "OIDC_JWKS_URL": "oidc_jwks_url",
+    "OIDC_ROLES_CLAIM": "oidc_roles_claim",
+    "JWKS_REFRESH_SECONDS": "jwks_refresh_seconds",
+    "LOGIN_TTL_MINUTES": "login_ttl_minutes",
 }
 """Environment variable -> Settings field, for every variable the project reads."""
 
@@ -64,6 +70,12 @@ ENV_HELP: dict[str, str] = {
     "RECONCILE_INTERVAL_SECONDS": "how often the worker looks for case workflows stopped from outside (default 60)",
     "LOG_FORMAT": "console or json (default console)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)",
+    "OIDC_ISSUER": "issuer (iss) of the OIDC provider whose tokens are trusted; unset: the embedded issuer",
+    "OIDC_AUDIENCE": "audience (aud) the provider's tokens must carry for this engine (with OIDC_ISSUER)",
+    "OIDC_JWKS_URL": "https://... of the provider's JWKS (its public signing keys, with OIDC_ISSUER)",
+    "OIDC_ROLES_CLAIM": "claim of the token that lists the user's roles (default roles)",
+    "JWKS_REFRESH_SECONDS": "how often the worker reloads the trusted keys, for rotation (default 300)",
+    "LOGIN_TTL_MINUTES": "lifetime of a token from `starter login` with the embedded issuer (default 60)",
 }
 """One line per variable, for --help texts."""
 
@@ -95,6 +107,18 @@ class Settings(BaseModel):
     reconcile_interval_seconds: int = Field(default=60, ge=1, le=86400)
     log_format: LogFormat = "console"
     log_level: LogLevel = "INFO"
+    # Who proves identities: an OIDC provider when these are set, else the embedded issuer in data_dir/auth.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_roles_claim: str = "roles"
+    jwks_refresh_seconds: int = Field(default=300, ge=5, le=86400)
+    login_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    @property
+    def uses_embedded_issuer(self) -> bool:
+        """True when no OIDC_ISSUER is given: tokens come from the embedded issuer in data_dir/auth."""
+        return self.oidc_issuer is None
 
     @property
     def uses_embedded_temporal(self) -> bool:
@@ -123,6 +147,7 @@ class Settings(BaseModel):
             values[field] = _PARSERS[variable](variable, raw.strip())
         settings = cls.model_validate(values)
         _check_ports_distinct(settings)
+        _check_oidc_complete(settings)
         return settings
 
 
@@ -260,6 +285,14 @@ def _choice(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callab
     return parse
 
 
+def _issuer(variable: str, raw: str) -> str:
+    # An OIDC issuer is an https URL in production; any non-blank string without spaces is accepted, since
+    # `iss` is compared exactly, character for character.
+    if any(c.isspace() for c in raw) or len(raw) > 512:
+        raise ConfigError(f"{variable}={raw!r} must be the issuer exactly as the tokens' iss claim says it")
+    return raw
+
+
 _PORT = _int_in(1, 65535, "a TCP port number from 1 to 65535")
 
 _PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -280,6 +313,12 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "RECONCILE_INTERVAL_SECONDS": _int_in(1, 86400, "a whole number of seconds from 1 to 86400 (e.g. 60)"),
     "LOG_FORMAT": _choice(("console", "json"), str.lower),
     "LOG_LEVEL": _choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), str.upper),
+    "OIDC_ISSUER": _issuer,
+    "OIDC_AUDIENCE": _identifier("token audience"),
+    "OIDC_JWKS_URL": _http_url,
+    "OIDC_ROLES_CLAIM": _identifier("claim name"),
+    "JWKS_REFRESH_SECONDS": _int_in(5, 86400, "a whole number of seconds from 5 to 86400 (e.g. 300)"),
+    "LOGIN_TTL_MINUTES": _int_in(1, 1440, "a whole number of minutes from 1 to 1440 (e.g. 60)"),
 }
 assert _PARSERS.keys() == ENV_VARS.keys()
 
@@ -300,3 +339,12 @@ def _check_ports_distinct(settings: Settings) -> None:
                 f"{variable}={port} must differ from {claimed[port]}={port}: each service needs its own port"
             )
         claimed[port] = variable
+
+
+def _check_oidc_complete(settings: Settings) -> None:
+    """An OIDC issuer needs its audience and its JWKS URL; either without the issuer means nothing."""
+    given = {"OIDC_ISSUER": settings.oidc_issuer, "OIDC_AUDIENCE": settings.oidc_audience,
+             "OIDC_JWKS_URL": settings.oidc_jwks_url}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise ConfigError(f"{missing} must be set too: OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together")

@@ -29,6 +29,7 @@ from runtime.logging import configure_logging
 from sandboxes.seed_data import FORWARDING_CUSTOMER
 from tests.audit.conftest import preserved_logging
 from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies
 from workflows import search_attributes as sa
@@ -57,7 +58,7 @@ def captured_logs() -> Iterator[io.StringIO]:
 async def run_to_close(client: ComplaintClient, handle: WorkflowHandle) -> str:
     """Answer the confirmation question; the closed run's id."""
     await wait_for_question(client, handle.id)
-    await client.answer(handle.id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(handle.id, "confirm-resolution", "yes", signed(CUSTOMER))
     return await closed_run(handle)
 
 
@@ -145,7 +146,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
                     break
                 await asyncio.sleep(0.05)
             # A reopened case is worked by hand; here the customer withdraws it, which closes it too.
-            await client.withdraw(case_id, "the calls reach me again after all", CUSTOMER)
+            await client.withdraw(case_id, "the calls reach me again after all", signed(CUSTOMER))
             second_run = await closed_run(second)
             assert await archived(temporal, case_id, second_run) == 1
 

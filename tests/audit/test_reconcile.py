@@ -28,6 +28,7 @@ from store.event_store import PostgresEventStore
 from tests.audit.conftest import AuditDb
 from tests.conftest import engine
 from tests.domain.factories import Stream, intake_data
+from tests.identity import signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -40,7 +41,7 @@ async def _run_to_close(client: ComplaintClient, intake: ComplaintIntake) -> Non
         if view.state.pending_question is not None:
             break
         await asyncio.sleep(0.05)
-    await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
 
 

@@ -18,6 +18,7 @@ from domain.policy import Policy
 from domain.sla import policy_for
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults, wait_for_question
 from worker import Dependencies
 
@@ -36,7 +37,7 @@ async def test_forwarding_case_end_to_end_with_events_read_back_from_postgres(
     async with engine(dev_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
 

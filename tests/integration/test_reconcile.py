@@ -24,6 +24,7 @@ from domain.sla import policy_for
 from domain.state import fold
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
 from worker import Dependencies, start_reconciler
 from workflows.reconciler import reconciler_id
@@ -105,9 +106,11 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         cli_all = {row["complaint_id"]: row["status"] for row in json.loads(capsys.readouterr().out)}
 
         # The terminated case can be taken up again: a reopened run continues its stream after the reconciliation.
-        reopened = await client.reopen(terminated.complaint_id, "the customer still cannot receive calls", CUSTOMER)
+        reopened = await client.reopen(
+            terminated.complaint_id, "the customer still cannot receive calls", signed(CUSTOMER)
+        )
         after_reopen = await client.view(terminated.complaint_id)
-        await client.withdraw(terminated.complaint_id, "solved at the counter", CUSTOMER)
+        await client.withdraw(terminated.complaint_id, "solved at the counter", signed(CUSTOMER))
         await reopened.result()
 
         # The stopped runs' histories are archived for the auditors, as a closed case's are.

@@ -26,6 +26,7 @@ from sandboxes import seed_data as sd
 from sandboxes.boss_seed import at_local, current_period_start, period_bounds
 from store.event_store import PostgresEventStore
 from tests.conftest import engine
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -87,7 +88,7 @@ async def wait_for_approval(client: ComplaintClient, complaint_id: str) -> CaseV
 
 async def confirm_and_finish(client: ComplaintClient, complaint_id: str, handle: object) -> CaseView:
     await wait_for_question(client, complaint_id, "confirm-resolution")
-    await client.answer(complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await handle.result()  # type: ignore[attr-defined]
     return await client.view(complaint_id)
 
@@ -130,7 +131,7 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "compare-with-other-party")
-        await client.answer(case.complaint_id, "compare-with-other-party", "yes", CUSTOMER)
+        await client.answer(case.complaint_id, "compare-with-other-party", "yes", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     bills, calls = asked.state.evidence["monthly-bills"], asked.state.evidence["call-records"]
@@ -215,7 +216,7 @@ async def test_billing_spike_refunds_what_the_other_partys_records_do_not_show(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "compare-with-other-party")
-        await client.answer(case.complaint_id, "compare-with-other-party", "yes", CUSTOMER)
+        await client.answer(case.complaint_id, "compare-with-other-party", "yes", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     assert view.state.evidence["call-records"]["flagged_fen"] == 2880
@@ -237,7 +238,7 @@ async def test_arrears_are_explained_and_paid(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "pay", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "pay", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     evidence = asked.state.evidence
@@ -266,14 +267,14 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         with pytest.raises(CommandRefused, match="may not approve"):
-            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=MANAGER)
+            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(MANAGER))
         unchanged = await client.view(case.complaint_id)
         await client.decide(
-            case.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR, reason="ok"
+            case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR), reason="ok"
         )
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
@@ -296,14 +297,14 @@ async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         await client.decide(
             case.complaint_id,
             adjustment.adjustment_id,
             approve=False,
-            actor=SUPERVISOR,
+            credential=signed(SUPERVISOR),
             reason="the last call is on record: the usage is genuine",
         )
         view = await confirm_and_finish(client, case.complaint_id, handle)
@@ -365,8 +366,8 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         with pytest.raises(CommandRefused, match="approvals need one of"):
-            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=AGENT)
-        await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
+            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(AGENT))
+        await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * sd.OVERCHARGE_FEN)
@@ -392,7 +393,7 @@ async def test_a_refused_double_refund_moves_no_money(
             case.complaint_id,
             adjustment.adjustment_id,
             approve=False,
-            actor=SUPERVISOR,
+            credential=signed(SUPERVISOR),
             reason="day 9 holds a roaming package bought that day",
         )
         view = await confirm_and_finish(client, case.complaint_id, handle)

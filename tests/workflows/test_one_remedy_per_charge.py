@@ -26,6 +26,7 @@ from domain.intake import ComplaintIntake
 from sandboxes import seed_data as sd
 from sandboxes.boss_seed import rearm_stories
 from tests.conftest import engine
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -76,13 +77,13 @@ async def approve_and_close(client: ComplaintClient, filed: FilingReceipt) -> Ca
     """Approve the case's one adjustment, let the customer confirm, and return the closed case."""
     view = await wait_for(client, filed.complaint_id, _waiting_for_approval, "an approval")
     (adjustment,) = view.state.adjustments.values()
-    await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
+    await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
     return await confirm_and_close(client, filed)
 
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
     await wait_for(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
-    await client.answer(filed.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(filed.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
     return await client.view(filed.complaint_id)
 

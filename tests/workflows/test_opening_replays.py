@@ -17,6 +17,7 @@ from domain.errors import InvalidCommand
 from domain.policy import Policy
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
@@ -40,10 +41,10 @@ async def test_every_workflow_task_replays_to_the_saved_events(
         intake = forwarding_intake()
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
-        reopened = await client.reopen(intake.complaint_id, "forwarded again", CUSTOMER)
-        await client.withdraw(intake.complaint_id, "fixed by itself", CUSTOMER)
+        reopened = await client.reopen(intake.complaint_id, "forwarded again", signed(CUSTOMER))
+        await client.withdraw(intake.complaint_id, "fixed by itself", signed(CUSTOMER))
         outcome = await reopened.result()
         view = await client.view(intake.complaint_id)
 
@@ -78,10 +79,10 @@ async def test_a_raw_reopen_past_the_cases_window_is_refused_by_the_case_itself(
     async with engine(time_skipping_env, deps, policy=no_reopening) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
         with pytest.raises(InvalidCommand, match="more than 0 days ago"):
-            await client.reopen(intake.complaint_id, "again", CUSTOMER)
+            await client.reopen(intake.complaint_id, "again", signed(CUSTOMER))
         again = await time_skipping_env.client.start_workflow(
             ComplaintWorkflow.run,
             ComplaintInput(intake=intake, msisdn_token="t", reopen_reason="again", reopened_by=CUSTOMER),

@@ -27,6 +27,7 @@ from sandboxes.seed_data import SPAM_SMS_CUSTOMER, TARIFF_CUSTOMER, VALIDITY_CUS
 from store.event_store import PostgresEventStore
 from tests.conftest import engine
 from tests.domain.factories import intake_data
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseOutcome, CaseView
 from workflows.validity_follow_up import (
@@ -92,7 +93,7 @@ async def run_case(
         view = await wait_for_question(client, case.complaint_id, question_id)
         assert view.state.pending_question is not None
         asked[question_id] = view.state.pending_question
-        await client.answer(case.complaint_id, question_id, answer, CUSTOMER)
+        await client.answer(case.complaint_id, question_id, answer, signed(CUSTOMER))
     outcome = await handle.result()
     return outcome, await client.view(case.complaint_id), asked
 

@@ -20,6 +20,7 @@ from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes import seed_data as sd
 from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
@@ -49,22 +50,22 @@ async def test_the_filer_cannot_approve_under_another_spelling(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question_id(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         with pytest.raises(CommandRefused, match=r"sup-li filed case .* may not approve"):
             await client.decide(
                 case.complaint_id, adjustment.adjustment_id, approve=True,
-                actor=Actor(id="SUP-LI", role=Role.SUPERVISOR),
+                credential=signed(Actor(id="SUP-LI", role=Role.SUPERVISOR)),
             )
-        # A raw update, past the client API's models: the workflow normalises the id itself.
+        # A raw update, past the client API's models: the workflow normalises the token's subject itself.
         raw = {"adjustment_id": adjustment.adjustment_id, "approve": True, "reason": "",
-               "actor": {"id": " Sup-Li ", "role": "supervisor", "channel": "api"}}
+               "token": _token_for_subject(" Sup-Li ")}
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await handle.execute_update("decide_adjustment", raw)
         assert "may not approve" in str(caught.value.cause)
         with pytest.raises(CommandRefused, match="agent-zhou is agent; approvals need one of"):
-            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=AGENT)
+            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(AGENT))
         unchanged = await client.view(case.complaint_id)
         await handle.terminate("test over")
 
@@ -80,11 +81,13 @@ async def test_an_agent_relays_the_customers_answer_only_on_their_behalf(
         handle = await client.file(intake)
         asked = await wait_for_question(client, intake.complaint_id)
         with pytest.raises(CommandRefused, match="agent-zhou is agent, not the customer"):
-            await client.answer(intake.complaint_id, "confirm-resolution", "yes", AGENT)
+            await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(AGENT))
         with pytest.raises(CommandRefused, match="answers for themselves"):
-            await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER, on_behalf_of="customer")
+            await client.answer(
+                intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER), on_behalf_of="customer"
+            )
         unchanged = await client.view(intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", AGENT, on_behalf_of="customer")
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(AGENT), on_behalf_of="customer")
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
 
@@ -132,3 +135,14 @@ async def test_starter_answer_relays_on_behalf_and_refuses_an_agent_answering_as
                           "customer, by agent-li\n"
     [answered] = [e for e in view.timeline if isinstance(e, ev.CustomerAnswered)]
     assert (answered.actor.id, answered.actor.role, answered.on_behalf_of) == ("agent-li", Role.AGENT, "customer")
+
+
+def _token_for_subject(subject: str) -> str:
+    """A token whose subject is spelled as given (Actor would normalise it before signing)."""
+    from datetime import UTC, datetime, timedelta
+
+    from auth.tokens import issue_token
+    from tests.identity import TEST_AUDIENCE, TEST_ISSUER, TEST_SIGNING_KEY
+
+    return issue_token(TEST_SIGNING_KEY, subject=subject, roles=[Role.SUPERVISOR], issuer=TEST_ISSUER,
+                       audience=TEST_AUDIENCE, now=datetime.now(UTC), ttl=timedelta(days=3650))
