@@ -1,8 +1,9 @@
 """One JSON bundle per case for auditors: the domain events with their hash chain, every archived
 Temporal history, the chain head and the result of verifying them.
 
-The bundle holds the personal data the events hold (phone and ID numbers): auditors need it, so it
-is handed to them, never logged. Everything in it can be re-checked without our code: the rules
+The bundle holds the personal data the events hold (phone and ID numbers) only for a reader whose token
+has the `pii:read` scope (`personal_data=True`); everyone else gets it masked (audit.visibility). It is
+handed to them, never logged. Everything in it can be re-checked without our code: the rules
 are written into the bundle itself.
 """
 
@@ -16,6 +17,7 @@ import asyncpg
 
 from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
+from audit.visibility import masked_bundle
 from domain.hashing import GENESIS_HASH
 
 BUNDLE_FORMAT = "complaint-audit-bundle"
@@ -36,8 +38,18 @@ HASH_RULES = {
 }
 
 
-async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime) -> dict[str, Any]:
-    """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it."""
+async def build_bundle(
+    pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime, personal_data: bool = True
+) -> dict[str, Any]:
+    """The case's audit bundle as a JSON-able dict; UnknownCase if the store has nothing of it.
+
+    Without `personal_data` (a reader lacking the pii:read scope) the personal fields are masked.
+    """
+    bundle = await _full_bundle(pool, complaint_id, exported_at=exported_at)
+    return bundle if personal_data else masked_bundle(bundle)
+
+
+async def _full_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: datetime) -> dict[str, Any]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             """SELECT seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
@@ -68,6 +80,7 @@ async def build_bundle(pool: asyncpg.Pool, complaint_id: str, *, exported_at: da
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
         "complaint_id": complaint_id,
+        "personal_data": "clear",
         "exported_at": exported_at.isoformat(),
         "hash_rules": HASH_RULES,
         "chain_head": {

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
+from auth.embedded import EmbeddedIssuer
 from cli.timeline import render_state, render_timeline
 from client.api import ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
@@ -24,6 +25,24 @@ from workflows.messages import CaseView
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)
 SUPERVISOR = Actor(id="store-manager-wang", role=Role.STORE_MANAGER, channel=ActorChannel.STORE)
 POLL_SECONDS = 0.2
+
+
+class StoryLogins:
+    """The stories' people log in like anyone else: a token each from the embedded issuer's directory."""
+
+    def __init__(self, issuer: EmbeddedIssuer) -> None:
+        self._issuer = issuer
+        self._tokens: dict[str, str] = {}
+
+    def token(self, actor: Actor) -> str:
+        if actor.id not in self._tokens:
+            # Long enough for the slowest story; the demo's people are in the directory (auth.embedded).
+            token, _dev_warning = self._issuer.login(actor.id, datetime.now(UTC), ttl=timedelta(hours=2))
+            self._tokens[actor.id] = token
+        return self._tokens[actor.id]
+
+    def client_for(self, client: ComplaintClient, actor: Actor) -> ComplaintClient:
+        return client.acting_as(self.token(actor), channel=actor.channel)
 
 
 @dataclass(frozen=True)
@@ -44,11 +63,15 @@ class StoryResult:
     seconds: float
 
 
-async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -> StoryResult:
-    """File the story's complaint and answer for its people until the case closes."""
+async def drive(
+    client: ComplaintClient, story: Story, logins: StoryLogins, timeout: float = 120.0
+) -> StoryResult:
+    """File the story's complaint and answer for its people until the case closes, each with their login."""
     started = time.monotonic()
     complaint_id = story.intake.complaint_id
-    await client.file(story.intake)
+    await logins.client_for(client, story.intake.filed_by).file(story.intake)
+    customer = logins.client_for(client, CUSTOMER)
+    supervisor = logins.client_for(client, SUPERVISOR)
     while True:
         view = await client.view(complaint_id)
         state = view.state
@@ -59,14 +82,12 @@ async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -
         question = state.pending_question
         if question is not None:
             answer = story.answers.get(question.question_id, question.options[0])
-            await client.answer(complaint_id, question.question_id, answer, CUSTOMER)
+            await customer.answer(complaint_id, question.question_id, answer)
             continue
         for adjustment in state.adjustments.values():
             if adjustment.needs_approval and adjustment.status == "proposed":
                 approve, reason = story.approvals.get(adjustment.kind, (True, "checked against the records"))
-                await client.decide(
-                    complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason
-                )
+                await supervisor.decide(complaint_id, adjustment.adjustment_id, approve=approve, reason=reason)
         await asyncio.sleep(POLL_SECONDS)
 
 

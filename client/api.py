@@ -218,6 +218,18 @@ class ComplaintClient:
         self._channel = channel
         self._trusted_keys = trusted_keys
 
+    def acting_as(self, credential: Credential, channel: ActorChannel | None = None) -> ComplaintClient:
+        """The same client acting with another credential (a script driving several people's acts).
+
+        The Temporal connection, and so its identity, is shared: connect per person (`connect_temporal(...,
+        credential=...)`) where Temporal's request records must name each one.
+        """
+        return ComplaintClient(
+            self.temporal, options=self.options, token_key=self._token_key, query_timeout=self._query_timeout,
+            update_timeout=self._update_timeout, credential=credential, channel=channel or self._channel,
+            trusted_keys=self._trusted_keys,
+        )
+
     def _token(self, credential: Credential | None) -> str:
         chosen = credential if credential is not None else self._credential
         if chosen is None:

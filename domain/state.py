@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain import events as ev
 from domain.actors import Actor
 from domain.cases import Category, IntakeChannel, Priority, Status
-from domain.policy import LEGACY_POLICY, CasePolicy
 from domain.citations import Citation
+from domain.policy import LEGACY_POLICY, CasePolicy
 
 
 class _Frozen(BaseModel):

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from auth.embedded import AUDIENCE, EMBEDDED_ISSUER, EmbeddedIssuer
 from auth.tokens import SigningKey, TrustedKeys, issue_token
-from domain.actors import Actor
+from domain.actors import Actor, Role
 
-TEST_ISSUER = "complaints-tests"
-TEST_AUDIENCE = "complaints"
+# The embedded issuer's names, so a starter.py subprocess on a data folder prepared by `prepare_logins`
+# trusts exactly what the tests' workers trust.
+TEST_ISSUER = EMBEDDED_ISSUER
+TEST_AUDIENCE = AUDIENCE
 TEST_SIGNING_KEY = SigningKey.generate("test-key-1")
 TEST_KEYS = TrustedKeys.from_jwks(
     {"keys": [TEST_SIGNING_KEY.public_jwk()]}, issuer=TEST_ISSUER, audience=TEST_AUDIENCE
@@ -36,3 +40,26 @@ def signed(
         key, subject=actor.id, roles=[actor.role], issuer=TEST_ISSUER, audience=TEST_AUDIENCE,
         now=now or datetime.now(UTC), ttl=ttl, scopes=scopes, msisdn=msisdn,
     )
+
+
+CLI_USERS: dict[str, tuple[Role, tuple[str, ...]]] = {
+    "agent": (Role.AGENT, ()),
+    "agent-li": (Role.AGENT, ()),
+    "customer": (Role.CUSTOMER, ()),
+    "sup-zhang": (Role.SUPERVISOR, ()),
+    "auditor": (Role.AUDITOR, ()),
+    "auditor-pii": (Role.AUDITOR, ("pii:read",)),
+}
+
+
+def prepare_logins(data_dir: Path, current: str = "agent") -> None:
+    """A data folder whose embedded issuer signs with the test key, with a cached login for each CLI_USERS
+    person (`--as ID` picks one; `current` acts by default), as `starter login` would leave it."""
+    issuer = EmbeddedIssuer.open(data_dir)
+    issuer.keys = [TEST_SIGNING_KEY]
+    issuer.save()
+    logins = data_dir / "auth" / "logins"
+    logins.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for user, (role, scopes) in CLI_USERS.items():
+        (logins / f"{user}.jwt").write_text(signed(Actor(id=user, role=role), scopes=scopes))
+    (logins / "current").write_text(current)

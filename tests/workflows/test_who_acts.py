@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,7 +21,7 @@ from domain.cases import Category
 from domain.intake import ComplaintIntake
 from sandboxes import seed_data as sd
 from tests.conftest import TOKEN_KEY, engine
-from tests.identity import signed
+from tests.identity import prepare_logins, signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
@@ -99,37 +100,43 @@ async def test_an_agent_relays_the_customers_answer_only_on_their_behalf(
     assert "agent-zhou (agent, api)" in render_timeline([answered])
 
 
-def test_approve_assumes_no_role(capsys: pytest.CaptureFixture[str]) -> None:
+def test_approve_needs_a_login_and_takes_no_declared_role(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """No Temporal runs for this test: the command must refuse before it contacts anything."""
-    for argv in (["approve", "CMP-1", "adj-1"], ["approve", "CMP-1", "adj-1", "--as", "sup-wang"],
-                 ["approve", "CMP-1", "adj-1", "--role", "supervisor"]):
-        assert starter.main(argv) == 1
-        err = capsys.readouterr().err
-        assert err == "error: approve needs --as ID and --role (store_manager, regional_support or supervisor); " \
-                      "nothing sent\n"
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path))
+    for argv in (["approve", "CMP-1", "adj-1"], ["approve", "CMP-1", "adj-1", "--as", "sup-wang"]):
+        assert starter.main(argv) == 4
+        assert "not logged in" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as declared:
+        starter.main(["approve", "CMP-1", "adj-1", "--role", "supervisor"])
+    assert declared.value.code == 2 and "unrecognized arguments: --role" in capsys.readouterr().err
 
 
 async def test_starter_answer_relays_on_behalf_and_refuses_an_agent_answering_as_the_customer(
-    time_skipping_env: WorkflowEnvironment, deps: Dependencies, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    dev_env: WorkflowEnvironment, deps: Dependencies, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> None:
     intake = forwarding_intake()
-    async with engine(time_skipping_env, deps) as client:
+    prepare_logins(tmp_path)
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path))
+    async with engine(dev_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        monkeypatch.setenv("TEMPORAL_ADDRESS", time_skipping_env.client.service_client.config.target_host)
+        monkeypatch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
         monkeypatch.setenv("MSISDN_TOKEN_KEY", TOKEN_KEY)
         monkeypatch.setenv("COMPLAINTS_TASK_QUEUE", client.options.task_queue)
         capsys.readouterr()
         answer = ["answer", intake.complaint_id, "confirm-resolution", "yes"]
-        refused = await asyncio.to_thread(starter.main, [*answer, "--as", "agent-li", "--role", "agent"])
+        refused = await asyncio.to_thread(starter.main, [*answer, "--as", "agent-li"])
         refused_err = capsys.readouterr().err
         relayed = await asyncio.to_thread(starter.main, [*answer, "--on-behalf", "--as", "Agent-Li"])
         relayed_out = capsys.readouterr().out
         await handle.result()
         view = await client.view(intake.complaint_id)
 
-    assert refused == 1 and "agent-li is agent, not the customer" in refused_err and "--on-behalf" in refused_err
+    assert refused == 1, refused_err
+    assert "agent-li is agent, not the customer" in refused_err and "--on-behalf" in refused_err
     assert relayed == 0
     assert relayed_out == f"{intake.complaint_id}: answered 'confirm-resolution' with 'yes' on behalf of the " \
                           "customer, by agent-li\n"
