@@ -58,8 +58,13 @@ def prepare_logins(data_dir: Path, current: str = "agent") -> None:
     issuer = EmbeddedIssuer.open(data_dir)
     issuer.keys = [TEST_SIGNING_KEY]
     issuer.save()
+    for user, (role, scopes) in CLI_USERS.items():
+        cache_login(data_dir, Actor(id=user, role=role), scopes=scopes)
+    (data_dir / "auth" / "logins" / "current").write_text(current)
+
+
+def cache_login(data_dir: Path, actor: Actor, *, scopes: Iterable[str] = (), msisdn: str | None = None) -> None:
+    """A cached login of `actor` in the data folder, as `starter login --as` leaves it."""
     logins = data_dir / "auth" / "logins"
     logins.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for user, (role, scopes) in CLI_USERS.items():
-        (logins / f"{user}.jwt").write_text(signed(Actor(id=user, role=role), scopes=scopes))
-    (logins / "current").write_text(current)
+    (logins / f"{actor.id}.jwt").write_text(signed(actor, scopes=scopes, msisdn=msisdn))

@@ -7,12 +7,15 @@ import csv
 import io
 import json
 import uuid
+from pathlib import Path
 
 from cli.stories import seed_stories
+from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until
+from tests.identity import cache_login
 from tests.workflows.helpers import wait_for_question
 
 
@@ -76,9 +79,13 @@ async def test_resolve_by_hand_then_reopen_a_closed_case(cli_engine: CliEngine) 
     case = f"CLI-{uuid.uuid4().hex[:8]}-arrears"
     await cli_engine.client.file(story.intake.model_copy(update={"complaint_id": case}))
     await wait_for_question(cli_engine.client, case)
+    # The customer's own login: their token names their number, so they see (and confirm) their case.
+    cache_login(Path(cli_engine.env["COMPLAINTS_DATA_DIR"]), Actor(id="customer-arrears", role=Role.CUSTOMER),
+                msisdn=story.intake.msisdn)
 
-    customer = await run_starter(["resolve", case, "--outcome", "waived", "--summary", "s", "--as", "customer"],
-                                 cli_engine.env)
+    customer = await run_starter(
+        ["resolve", case, "--outcome", "waived", "--summary", "s", "--as", "customer-arrears"], cli_engine.env
+    )
     assert customer.returncode == 1 and "a customer cannot resolve a case" in customer.stderr, str(customer)
     resolved = await run_starter(
         ["resolve", case, "--outcome", "waiver_agreed", "--summary", "the store waives it", "--as", "agent-li"],
@@ -89,7 +96,7 @@ async def test_resolve_by_hand_then_reopen_a_closed_case(cli_engine: CliEngine) 
     assert open_again.returncode == 1 and "still open" in open_again.stderr, str(open_again)
 
     await view_until(cli_engine.client, case, lambda v: v.state.pending_question is not None, "confirmation")
-    assert (await run_starter(["confirm", case, "--as", "customer"], cli_engine.env)).returncode == 0
+    assert (await run_starter(["confirm", case, "--as", "customer-arrears"], cli_engine.env)).returncode == 0
     await view_until(cli_engine.client, case, lambda v: v.state.status is Status.CLOSED, "closed")
     reopened = await run_starter(["reopen", case, "--reason", "the bill came again"], cli_engine.env)
     assert reopened.returncode == 0 and "reopened, run" in reopened.stdout, str(reopened)
