@@ -22,6 +22,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
@@ -51,6 +52,13 @@ from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconc
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
+
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("cryptography", "jwt")
+)
+"""The workflow sandbox, with the token libraries passed through: an update validator verifies signatures
+(auth.trust), and cryptography's native module cannot be imported a second time inside the sandbox (its
+first refused signature would abort the process)."""
 
 
 @dataclass
@@ -116,7 +124,7 @@ def build_worker(
             *billing.all(),
             *archive.all(),
         ],
-        **worker_options,  # type: ignore[arg-type]
+        **{"workflow_runner": WORKFLOW_RUNNER, **worker_options},  # type: ignore[arg-type]
     )
 
 
