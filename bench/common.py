@@ -26,6 +26,7 @@ import asyncpg
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from auth.embedded import EmbeddedIssuer
 from runtime.binaries import temporal_cli_path
 from workflows import search_attributes
 
@@ -457,3 +458,9 @@ class Stopwatch:
 def progress(message: str) -> None:
     """A progress line on stderr, so stdout keeps only the tables."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def bench_issuer() -> EmbeddedIssuer:
+    """The benchmarks' embedded issuer (a key and the demo's directory in a temp folder of this user), shared
+    by the driver, which logs the stories' people in, and the worker subprocesses, which trust its keys."""
+    return EmbeddedIssuer.open(Path(tempfile.gettempdir()) / f"complaints-bench-auth-{os.getuid()}")

@@ -35,6 +35,7 @@ from bench.common import (
     Section,
     Stopwatch,
     WorkerProcess,
+    bench_issuer,
     database_name,
     dev_server,
     fixed,
@@ -44,7 +45,7 @@ from bench.common import (
     progress,
 )
 from bench.profiling import PySpy, summarise
-from cli.demo import CUSTOMER, SUPERVISOR, Story
+from cli.demo import CUSTOMER, SUPERVISOR, Story, StoryLogins
 from client.api import ClientOptions, ComplaintClient
 from domain.cases import Category
 from domain.state import ComplaintState
@@ -235,6 +236,7 @@ class EngineDriver:
     def __init__(self, client: ComplaintClient, pool: asyncpg.Pool, *, mode: str, poll_seconds: float,
                  timeout: float) -> None:
         self.client = client
+        self.logins = StoryLogins(bench_issuer())
         self.pool = pool
         self.mode = mode
         self.poll = poll_seconds
@@ -291,14 +293,16 @@ class EngineDriver:
             drive.done.add(("q", f"{question.question_id}@{question.asked_at}"))
             answer = drive.story.answers.get(question.question_id, question.options[0])
             drive.tasks.append(asyncio.create_task(self._send(
-                drive, self.client.answer(complaint_id, question.question_id, answer, CUSTOMER))))
+                drive, self.client.answer(complaint_id, question.question_id, answer,
+                                          self.logins.token(CUSTOMER)))))
         for adjustment in state.adjustments.values():
             key = ("a", adjustment.adjustment_id)
             if adjustment.needs_approval and adjustment.status == "proposed" and key not in drive.done:
                 drive.done.add(key)
                 approve, reason = drive.story.approvals.get(adjustment.kind, (True, "checked against the records"))
                 drive.tasks.append(asyncio.create_task(self._send(drive, self.client.decide(
-                    complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason))))
+                    complaint_id, adjustment.adjustment_id, approve=approve,
+                    credential=self.logins.token(SUPERVISOR), reason=reason))))
 
     @staticmethod
     async def _send(drive: _Drive, command: Any) -> None:
