@@ -236,7 +236,7 @@ class EngineDriver:
     def __init__(self, client: ComplaintClient, pool: asyncpg.Pool, *, mode: str, poll_seconds: float,
                  timeout: float) -> None:
         self.client = client
-        self.logins = StoryLogins(bench_issuer())
+        self.logins = StoryLogins.from_issuer(bench_issuer())
         self.pool = pool
         self.mode = mode
         self.poll = poll_seconds

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,17 +29,26 @@ POLL_SECONDS = 0.2
 
 
 class StoryLogins:
-    """The stories' people log in like anyone else: a token each from the embedded issuer's directory."""
+    """The stories' people log in like anyone else: a token each, from `token_for` (one login per person)."""
 
-    def __init__(self, issuer: EmbeddedIssuer) -> None:
-        self._issuer = issuer
+    def __init__(self, token_for: Callable[[Actor], str]) -> None:
+        self._token_for = token_for
         self._tokens: dict[str, str] = {}
+
+    @classmethod
+    def from_issuer(cls, issuer: EmbeddedIssuer) -> StoryLogins:
+        """Logins from the embedded issuer's directory, where the demo's people are (auth.embedded)."""
+
+        def login(actor: Actor) -> str:
+            # Long enough for the slowest story.
+            token, _dev_warning = issuer.login(actor.id, datetime.now(UTC), ttl=timedelta(hours=2))
+            return token
+
+        return cls(login)
 
     def token(self, actor: Actor) -> str:
         if actor.id not in self._tokens:
-            # Long enough for the slowest story; the demo's people are in the directory (auth.embedded).
-            token, _dev_warning = self._issuer.login(actor.id, datetime.now(UTC), ttl=timedelta(hours=2))
-            self._tokens[actor.id] = token
+            self._tokens[actor.id] = self._token_for(actor)
         return self._tokens[actor.id]
 
     def client_for(self, client: ComplaintClient, actor: Actor) -> ComplaintClient:

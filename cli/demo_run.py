@@ -55,7 +55,7 @@ async def run_demo(settings: Settings, timeout: float) -> int:
             runtime.temporal_address, settings.temporal_namespace, identity="demo driver (story logins)"
         )
         issuer = EmbeddedIssuer.open(settings.data_dir)
-        logins = StoryLogins(issuer)
+        logins = StoryLogins.from_issuer(issuer)
         async with dependencies(runtime.database_url, runtime.partner_url) as deps:
             await reset_sandboxes(deps.pool, runtime.partner_url)
             complaints = ComplaintClient(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -24,7 +26,7 @@ from domain.sla import policy_for
 from domain.state import fold
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
-from tests.identity import signed
+from tests.identity import prepare_logins, signed
 from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
 from worker import Dependencies, start_reconciler
 from workflows.reconciler import reconciler_id
@@ -98,6 +100,9 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
 
         monkeypatch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
         monkeypatch.setenv("MSISDN_TOKEN_KEY", TOKEN_KEY)
+        logged_in = Path(tempfile.mkdtemp(prefix="complaints-cli-"))  # `list` needs a login
+        prepare_logins(logged_in)
+        monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(logged_in))
         monkeypatch.setenv("COMPLAINTS_TASK_QUEUE", queue)
         capsys.readouterr()
         assert await asyncio.to_thread(starter.main, ["list", "--stalled", "--json"]) == 0

@@ -124,7 +124,7 @@ async def test_a_filers_environment_does_not_change_the_rules(
 
 
 def _fixed_client(env: WorkflowEnvironment) -> Any:
-    async def temporal(settings: Settings, address: str | None = None) -> Any:
+    async def temporal(settings: Settings, address: str | None = None, **_: Any) -> Any:
         return env.client
 
     return temporal
