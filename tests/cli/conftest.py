@@ -56,6 +56,7 @@ async def cli_engine(
                     COMPLAINTS_TASK_QUEUE=client.options.task_queue,
                     MSISDN_TOKEN_KEY=TOKEN_KEY,
                     DATABASE_URL=url,
+                    PARTNER_URL=partner_url,
                     COMPLAINTS_DATA_DIR=str(data_dir),
                 )
                 yield CliEngine(client, env, pool, client.options.task_queue)

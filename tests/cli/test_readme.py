@@ -110,7 +110,8 @@ async def test_every_command_of_using_it_runs_as_written(cli_engine: CliEngine, 
         "reopen": (forwarding, closed, lambda done: "reopened, run" in done.stdout),
         "history": (forwarding, nothing, lambda done: "Hash chain intact" in done.stdout),
         "export": (forwarding, nothing, lambda done: done.stdout.startswith(f"exported case {forwarding()} to ")),
-        "verify": (None, nothing, lambda done: done.stdout.startswith("OK: checked")),
+        "verify": (lambda: overcharge.complaint_id, nothing, lambda done: done.stdout.startswith("OK: checked")),
+        "reconcile": (None, nothing, lambda done: done.stdout.startswith("OK: ")),
         "rebuild-projections": (None, nothing, lambda done: "rebuilt the read model" in done.stdout),
     }
 
