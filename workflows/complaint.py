@@ -1,7 +1,10 @@
 """ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
 
 File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
-beside it; people act on it through updates that validate before anything is recorded.
+beside it; people act on it through updates that validate before anything is recorded. Each update proves
+its actor with a signed token: the validator verifies it against the keys the worker trusts at
+`workflow.now()`, and the handler records the actor it names (auth.trust says how the keys arrive and rotate,
+and why this stays deterministic on replay).
 """
 
 from __future__ import annotations
