@@ -56,6 +56,12 @@ def test_every_variable_is_read() -> None:
         "RECONCILE_INTERVAL_SECONDS": "30",
         "LOG_FORMAT": "JSON",
         "LOG_LEVEL": "debug",
+        "OIDC_ISSUER": "https://sso.carrier.example",
+        "OIDC_AUDIENCE": "complaints-engine",
+        "OIDC_JWKS_URL": "https://sso.carrier.example/jwks.json",
+        "OIDC_ROLES_CLAIM": "groups",
+        "JWKS_REFRESH_SECONDS": "600",
+        "LOGIN_TTL_MINUTES": "15",
     }
     assert env.keys() == ENV_VARS.keys()
     settings = Settings.from_env(env)
@@ -77,6 +83,11 @@ def test_every_variable_is_read() -> None:
     assert not settings.uses_embedded_temporal
     assert not settings.uses_embedded_postgres
     assert not settings.uses_embedded_partner
+    assert not settings.uses_embedded_issuer
+    assert (settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url, settings.oidc_roles_claim) == (
+        "https://sso.carrier.example", "complaints-engine", "https://sso.carrier.example/jwks.json", "groups"
+    )
+    assert (settings.jwks_refresh_seconds, settings.login_ttl_minutes) == (600, 15)
 
 
 def test_env_vars_name_real_fields() -> None:
@@ -138,7 +149,19 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("COMPLAINTS_DATA_DIR", "bad\x00dir", "must be a directory path"),
     ("COMPLAINTS_POLICY_FILE", "bad\x00file", "must be a file path"),
     ("RECONCILE_INTERVAL_SECONDS", "0", "must be a whole number of seconds from 1 to 86400"),
+    ("OIDC_ISSUER", "https://sso example", "must be the issuer exactly as the tokens' iss claim says it"),
+    ("OIDC_AUDIENCE", "complaints engine", "must be a token audience"),
+    ("OIDC_JWKS_URL", "sso.carrier.example/jwks.json", "must be an http(s) URL"),
+    ("OIDC_ROLES_CLAIM", "realm roles", "must be a claim name"),
+    ("JWKS_REFRESH_SECONDS", "1", "must be a whole number of seconds from 5 to 86400"),
+    ("LOGIN_TTL_MINUTES", "0", "must be a whole number of minutes from 1 to 1440"),
 ]
+
+
+def test_an_oidc_issuer_needs_its_audience_and_keys() -> None:
+    with pytest.raises(ConfigError, match=r"^OIDC_AUDIENCE, OIDC_JWKS_URL must be set too"):
+        Settings.from_env({"OIDC_ISSUER": "https://sso.carrier.example"})
+    assert Settings.from_env({}).uses_embedded_issuer
 
 
 @pytest.mark.parametrize(("variable", "value", "expected"), BAD_VALUES)
