@@ -2,6 +2,7 @@
 
 With no TEMPORAL_ADDRESS / DATABASE_URL / PARTNER_URL set, it first starts the embedded runtime
 (Temporal dev server on SQLite, PostgreSQL via pgserver, the partner sandbox) in the data folder.
+It seeds the billing-system sandbox's stories only into that embedded PostgreSQL (see `seeds_sandbox`).
 """
 
 from __future__ import annotations
@@ -69,13 +70,31 @@ class Dependencies:
     partners: HttpPartnerCarriers
 
 
+def seeds_sandbox(settings: Settings) -> bool:
+    """Whether this worker seeds the billing-system sandbox's stories into its database.
+
+    Only into the embedded PostgreSQL (no DATABASE_URL): a database in the data folder that the runtime
+    made for itself, so a sandbox by construction. A DATABASE_URL names a database someone else runs,
+    which may hold real accounts: the worker never writes made-up customers, bills or calls into it.
+    PARTNER_URL plays no part: the partner sandbox seeds its own memory when it starts, wherever it runs.
+    """
+    return settings.uses_embedded_postgres
+
+
 @contextlib.asynccontextmanager
-async def dependencies(database_url: str, partner_url: str) -> AsyncIterator[Dependencies]:
-    """Open the pool (schema migrated, BOSS sandbox seeded) and the partner adapter; close both after."""
+async def dependencies(
+    database_url: str, partner_url: str, *, seed_sandbox: bool = False
+) -> AsyncIterator[Dependencies]:
+    """Open the pool (schema migrated) and the partner adapter; close both after.
+
+    With `seed_sandbox`, the seed's stories (stories/<category>.py) are first written to the database's
+    billing-system sandbox (idempotent: once seeded, nothing changes).
+    """
     pool = await connect_pool(database_url)
     try:
-        async with pool.acquire() as conn:
-            await seed_boss(conn, datetime.now(UTC).date())
+        if seed_sandbox:
+            async with pool.acquire() as conn:
+                await seed_boss(conn, datetime.now(UTC).date())
         async with HttpPartnerCarriers(partner_url) as partners:
             yield Dependencies(pool=pool, partners=partners)
     finally:
@@ -147,6 +166,7 @@ def worker_identity(task_queue: str) -> str:
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
+    seed_sandbox = seeds_sandbox(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -155,7 +175,7 @@ async def run(settings: Settings) -> None:
         client = await connect_temporal(
             runtime.temporal_address, settings.temporal_namespace, identity=worker_identity(settings.task_queue)
         )
-        async with dependencies(runtime.database_url, runtime.partner_url) as deps:
+        async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,

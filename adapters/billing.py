@@ -37,6 +37,7 @@ from domain.citations import MONEY_KINDS, Citation, CitationRole, RecordKind, ch
 from domain.errors import InvalidMsisdn
 from domain.events import AdjustmentKind
 from domain.intake import check_complaint_id
+from domain.masking import scrub
 from domain.money import Fen, format_yuan
 from domain.msisdn import Msisdn, parse_msisdn
 from domain.validation import describe
@@ -57,17 +58,11 @@ _CHANNELS: frozenset[str] = frozenset({"billing", "terminal", "web"})
 _IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,200}$")  # printable ASCII, no spaces
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 _SENDER = re.compile(r"^[0-9]{3,20}$")
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)(\d{3})\d{4}(\d{4})(?!\d)")
 # Keys are serialised with pg_advisory_xact_lock(class, hashtext(key)); the class keeps them apart
 # from the migration and seeding locks, which use the one-argument form.
 _KEY_LOCK_CLASS = 1_0086
 # Charges are serialised the same way, in their own class: two cases remedying one charge take turns.
 _CHARGE_LOCK_CLASS = 1_0087
-
-
-def mask(text: str) -> str:
-    """Hide the middle four digits of every 11-digit number: 13666778765 -> 136****8765."""
-    return _ELEVEN_DIGITS.sub(r"\1****\2", text)
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -720,7 +715,7 @@ class PostgresBillingSystem:
                 "SELECT EXISTS (SELECT 1 FROM boss.customers WHERE msisdn = $1)", other
             ):
                 raise UnknownCustomer(
-                    f"{mask(other)} is not a customer of this billing system:"
+                    f"{scrub(other)} is not a customer of this billing system:"
                     " its records are kept by its own carrier"
                 )
             rows = await conn.fetch(
@@ -1058,7 +1053,7 @@ class PostgresBillingSystem:
         reported: list[str] = []
         for sender in senders:
             if not isinstance(sender, str) or not _SENDER.match(sender):
-                raise InvalidBillingRequest(f"sender {mask(str(sender))!r} is not a number of 3-20 digits")
+                raise InvalidBillingRequest(f"sender {scrub(str(sender))!r} is not a number of 3-20 digits")
             if sender not in reported:
                 reported.append(sender)
 
@@ -1113,7 +1108,7 @@ class PostgresBillingSystem:
             if before == status:
                 return _Outcome(False, None, {"from": before, "to": status})
             if before == "cancelled":
-                raise BillingRefused(f"{mask(number)} is cancelled: it cannot become {status} again")
+                raise BillingRefused(f"{scrub(number)} is cancelled: it cannot become {status} again")
             await conn.execute(
                 """UPDATE boss.customers
                       SET status = $2, cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() END
@@ -1139,7 +1134,7 @@ class PostgresBillingSystem:
             if before == code:
                 return _Outcome(False, None, {"from": before, "to": code})
             if customer["status"] == "cancelled":
-                raise BillingRefused(f"{mask(number)} is cancelled: its plan cannot change")
+                raise BillingRefused(f"{scrub(number)} is cancelled: its plan cannot change")
             if plan["account_type"] != customer["account_type"]:
                 raise BillingRefused(
                     f"{code} is a {plan['account_type']} plan; this number is {customer['account_type']}"
@@ -1172,8 +1167,8 @@ class PostgresBillingSystem:
             if first is not None:
                 if first["action"] != action or not _same_request(first["request_text"], fingerprint):
                     raise IdempotencyConflict(
-                        f"idempotency key {mask(key)!r} was already used for another request ({first['action']}"
-                        f" on {mask(first['msisdn'] or '-')}): use a new key for a new request"
+                        f"idempotency key {scrub(key)!r} was already used for another request ({first['action']}"
+                        f" on {scrub(first['msisdn'] or '-')}): use a new key for a new request"
                     )
                 return ActionReceipt(
                     action=action,
@@ -1187,7 +1182,7 @@ class PostgresBillingSystem:
             if await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM boss.adjustment_ledger WHERE idempotency_key = $1)", key
             ):
-                raise IdempotencyConflict(f"idempotency key {mask(key)!r} was already used for an adjustment")
+                raise IdempotencyConflict(f"idempotency key {scrub(key)!r} was already used for an adjustment")
             outcome = await perform(conn)
             applied_at = await conn.fetchval(
                 """INSERT INTO boss.actions (idempotency_key, action, msisdn, request, effective, reference,
@@ -1216,7 +1211,7 @@ class PostgresBillingSystem:
 
 
 def _unknown(msisdn: str) -> UnknownCustomer:
-    return UnknownCustomer(f"no customer with number {mask(msisdn)} in the billing system")
+    return UnknownCustomer(f"no customer with number {scrub(msisdn)} in the billing system")
 
 
 async def _require_customer(conn: asyncpg.Connection, msisdn: str) -> None:
@@ -1240,7 +1235,7 @@ async def _refuse_key_used_by_action(conn: asyncpg.Connection, key: str, action:
     used_by = await conn.fetchval("SELECT action FROM boss.actions WHERE idempotency_key = $1", key)
     if used_by is not None:
         raise IdempotencyConflict(
-            f"idempotency key {mask(key)!r} was already used for {used_by}, not {action}"
+            f"idempotency key {scrub(key)!r} was already used for {used_by}, not {action}"
         )
 
 
@@ -1257,7 +1252,7 @@ async def _end_subscription(conn: asyncpg.Connection, msisdn: str, sp_code: str)
         msisdn,
         sp_code,
     ):
-        raise UnknownSubscription(f"{mask(msisdn)} has no subscription to {sp_code}")
+        raise UnknownSubscription(f"{scrub(msisdn)} has no subscription to {sp_code}")
     return ended
 
 
@@ -1265,7 +1260,7 @@ async def _adjust(
     conn: asyncpg.Connection, customer: asyncpg.Record, request: AdjustmentRequest
 ) -> tuple[int, int, date | None]:
     """Apply the request's effect to the locked customer row; return balance, arrears, validity after."""
-    number = mask(request.msisdn)
+    number = scrub(request.msisdn)
     balance, arrears, validity = customer["balance_fen"], customer["arrears_fen"], customer["validity_until"]
     status = customer["status"]
     if request.kind in ("refund", "double_refund"):
@@ -1314,14 +1309,14 @@ async def _check_citations(conn: asyncpg.Connection, request: AdjustmentRequest)
     for citation in request.citations:
         content = await _fetch_record(conn, citation.kind, citation.record_id)
         if content is None:
-            raise InvalidBillingRequest(f"the billing system holds no {citation.kind} {mask(citation.record_id)}")
+            raise InvalidBillingRequest(f"the billing system holds no {citation.kind} {scrub(citation.record_id)}")
         if record_hash(content) != citation.sha256:
             raise InvalidBillingRequest(
-                f"{citation.kind} {mask(citation.record_id)} is not what was cited: its content hash differs"
+                f"{citation.kind} {scrub(citation.record_id)} is not what was cited: its content hash differs"
             )
         if citation.role == "charge" and content.get("msisdn") != request.msisdn:
             raise InvalidBillingRequest(
-                f"{citation.kind} {mask(citation.record_id)} is not a charge of {mask(request.msisdn)}"
+                f"{citation.kind} {scrub(citation.record_id)} is not a charge of {scrub(request.msisdn)}"
             )
 
 
@@ -1374,7 +1369,7 @@ def _replayed_adjustment(row: asyncpg.Record, request: AdjustmentRequest) -> Adj
     if stored != asked:
         differing = sorted(field for field in stored if stored[field] != asked[field])
         raise IdempotencyConflict(
-            f"idempotency key {mask(request.idempotency_key)!r} was already used for a different adjustment"
+            f"idempotency key {scrub(request.idempotency_key)!r} was already used for a different adjustment"
             f" (differs in {', '.join(differing)}): use a new key for a new adjustment"
         )
     return _adjustment_receipt(row, effective=False)

@@ -21,8 +21,9 @@ from typing import Any
 
 import asyncpg
 
-from adapters.billing import LedgerEntry, mask
+from adapters.billing import LedgerEntry
 from adapters.partner_carriers import PartnerRecord
+from domain.masking import scrub as mask
 from domain.money import format_yuan
 
 _FOLLOW_UP = ":follow-up:"

@@ -10,20 +10,19 @@ import json
 from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from audit.archive_store import ArchivedRun
+from domain.clock import SHANGHAI, format_local
 from domain.masking import scrub
 
 # The activity that writes a case's domain events to the event store; its completed inputs are a
 # second record of every event, kept by Temporal and archived with the run.
 APPEND_EVENTS_ACTIVITY = "append_events"
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def history_events(run: ArchivedRun) -> list[HistoryEvent]:
@@ -124,7 +123,7 @@ def render_run(run: ArchivedRun) -> str:
     """The archived run as a header and one line per history event, times in Asia/Shanghai."""
     header = (
         f"Run {run.run_id}  {run.workflow_type}  {run.status}  "
-        f"started {_local(run.started_at)}  closed {_local(run.closed_at)}  "
+        f"started {format_local(run.started_at)}  closed {format_local(run.closed_at)}  "
         f"{run.history_length} history events  sha256 {run.history_sha256[:16]}…"
     )
     lines = [header]
@@ -142,10 +141,6 @@ def render_run(run: ArchivedRun) -> str:
         detail = event_detail(event, names)
         lines.append(f"  {event.event_id:>5}  {at}  {event_type_name(event):<40}  {detail}".rstrip())
     return "\n".join(lines)
-
-
-def _local(moment: Any) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def saved_domain_events(run: ArchivedRun) -> Iterator[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """What every benchmark shares: its result shape, percentiles, CPU and memory meters, a fresh
-PostgreSQL database, a fresh Temporal dev server, and worker processes of their own.
+PostgreSQL database. The Temporal dev server and worker processes are in bench/processes.py.
 
 Benchmarks print figures; they never assert on timings. Each one runs its own comparison in the
 same run, because absolute times drift on a shared machine.
@@ -7,11 +7,8 @@ same run, because absolute times drift on a shared machine.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -20,20 +17,15 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from auth.embedded import EmbeddedIssuer
-from runtime.binaries import temporal_cli_path
-from workflows import search_attributes
+from runtime.local_postgres import reachable_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
-# The pragmas design.md measured: WAL makes the SQLite dev server as fast as in memory.
-SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 T = TypeVar("T")
 
@@ -283,23 +275,8 @@ def postgres_server(url: str | None) -> Any:
     nothing answers there, an embedded pgserver in a temporary folder stands in.
     """
     url = url or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL
-
-    async def reachable() -> bool:
-        try:
-            conn = await asyncpg.connect(url, timeout=3)
-        except (OSError, asyncpg.PostgresError):
-            return False
-        await conn.close()
-        return True
-
-    if asyncio.run(reachable()):
-        yield url
-        return
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="bench-pg-") as folder:
-        server = pgserver.get_server(folder, cleanup_mode="stop")
-        yield server.get_uri()
+    with reachable_postgres(url, "bench-pg-") as server_url:
+        yield server_url
 
 
 @contextlib.asynccontextmanager
@@ -315,135 +292,6 @@ async def fresh_database(server_url: str, prefix: str) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
-
-
-# --- Temporal ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class DevServer:
-    env: WorkflowEnvironment
-    pid: int | None
-    folder: Path
-
-    @property
-    def address(self) -> str:
-        return self.env.client.service_client.config.target_host
-
-
-@contextlib.asynccontextmanager
-async def dev_server() -> AsyncIterator[DevServer]:
-    """A fresh `temporal server start-dev` on SQLite (WAL) in a temporary folder, removed after."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-temporal-"))
-    db_file = folder / "temporal.db"
-    try:
-        with _stdout_to_stderr():  # the server prints a banner on the stdout it inherits
-            env = await _start_local(db_file)
-        try:
-            yield DevServer(env=env, pid=find_pid(str(db_file)), folder=folder)
-        finally:
-            await env.shutdown()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Any:
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-async def _start_local(db_file: Path) -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=temporal_cli_path(),
-        dev_server_database_filename=str(db_file),
-        dev_server_extra_args=SQLITE_PRAGMAS,
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-    )
-
-
-class WorkerProcess:
-    """A worker in a subprocess of its own (`python -m bench.worker_proc`), so its CPU and RSS are
-    its own and the driver's work never stalls its event loop."""
-
-    def __init__(self, kind: str, *, address: str, task_queue: str, database_url: str | None = None,
-                 partner_url: str | None = None, max_cached_workflows: int | None = None) -> None:
-        self.kind = kind
-        self.task_queue = task_queue
-        self._args = ["--kind", kind, "--address", address, "--task-queue", task_queue]
-        if database_url:
-            self._args += ["--database-url", database_url]
-        if partner_url:
-            self._args += ["--partner-url", partner_url]
-        if max_cached_workflows:
-            self._args += ["--max-cached-workflows", str(max_cached_workflows)]
-        self._process: asyncio.subprocess.Process | None = None
-        self._drain: asyncio.Task[None] | None = None
-        # Lives as long as the worker does; closed and removed in __aexit__.
-        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix=f"bench-worker-{kind}-", suffix=".log", delete=False
-        )
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    def rss(self) -> int:
-        return rss_bytes(self.pid)
-
-    def log_tail(self, lines: int = 20) -> str:
-        text = Path(self._log.name).read_text(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    async def __aenter__(self) -> Self:
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.worker_proc", *self._args,
-            cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=self._log,
-        )
-        assert self._process.stdout is not None
-        try:
-            line = await asyncio.wait_for(self._process.stdout.readline(), timeout=90)
-        except TimeoutError:
-            line = b""
-        if line.strip() != b"READY":
-            await self.__aexit__(None, None, None)
-            raise RuntimeError(f"the {self.kind} worker did not start:\n{self.log_tail()}")
-        # The worker logs to stdout too: keep draining it, or a full pipe would freeze the worker.
-        self._drain = asyncio.create_task(self._drain_stdout())
-        return self
-
-    async def _drain_stdout(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        while chunk := await self._process.stdout.read(65536):
-            self._log.write(chunk)
-
-    async def __aexit__(self, *exc: object) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        if self._drain is not None:
-            await asyncio.gather(self._drain, return_exceptions=True)
-        self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
 
 
 class Stopwatch:

@@ -27,9 +27,10 @@ from bench.common import PROJECT_ROOT, Section, fresh_database, progress, summar
 from domain import events as ev
 from domain.actors import ENGINE, Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from domain.policy import DEFAULT_WARN_PERCENT
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 AGENT = Actor(id="agent-li", role=Role.AGENT, channel=ActorChannel.STORE)
 READER_POLL_SECONDS = 0.002
@@ -48,9 +49,9 @@ def stream_events(complaint_id: str, count: int, start: datetime) -> list[ev.Eve
                           partner_msisdn=FORWARDING_CUSTOMER.partner_msisdn, partner_carrier="china_unicom",
                           description="刚从联通转网, 办了改号通知; 电话打不进来, 要求半小时内解决"),
         ev.SlaClockStarted(complaint_id=complaint_id, seq=2, at=at[2], actor=ENGINE, clock="acknowledge",
-                           budget_seconds=300, warn_percent=80),
+                           budget_seconds=300, warn_percent=DEFAULT_WARN_PERCENT),
         ev.SlaClockStarted(complaint_id=complaint_id, seq=3, at=at[3], actor=ENGINE, clock="resolve",
-                           budget_seconds=1800, warn_percent=80),
+                           budget_seconds=1800, warn_percent=DEFAULT_WARN_PERCENT),
         ev.ComplaintAcknowledged(complaint_id=complaint_id, seq=4, at=at[4], actor=ENGINE, assignee="agent-li",
                                  message="We will get your calls reaching you again within 30 minutes."),
         ev.SlaClockStopped(complaint_id=complaint_id, seq=5, at=at[5], actor=ENGINE, clock="acknowledge"),

@@ -30,9 +30,10 @@ from domain.actors import ENGINE, Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from domain.masking import mask_msisdn
+from domain.policy import DEFAULT_WARN_PERCENT
 from domain.sla import policy_for
 from domain.state import ComplaintState, fold
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 SENTINEL_ID = "SENTINEL-CASE-ID"
 SENTINEL_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -80,8 +81,8 @@ def _template_events(kind: str, extras: int, category: Category) -> list[ev.Even
         make(ev.ComplaintFiled, AGENT, category=category, priority=Priority.NORMAL, channel=IntakeChannel.STORE,
              msisdn=FORWARDING_CUSTOMER.msisdn, customer_name=FORWARDING_CUSTOMER.name,
              id_number=FORWARDING_CUSTOMER.id_number, description="客户反映问题, 要求尽快处理并给出说明"),
-        make(ev.SlaClockStarted, clock="acknowledge", budget_seconds=900, warn_percent=80),
-        make(ev.SlaClockStarted, clock="resolve", budget_seconds=budget, warn_percent=80),
+        make(ev.SlaClockStarted, clock="acknowledge", budget_seconds=900, warn_percent=DEFAULT_WARN_PERCENT),
+        make(ev.SlaClockStarted, clock="resolve", budget_seconds=budget, warn_percent=DEFAULT_WARN_PERCENT),
         make(ev.ComplaintAcknowledged, assignee="agent-li", message="We will find out and put it right."),
         make(ev.SlaClockStopped, clock="acknowledge"),
     ]

@@ -16,15 +16,16 @@ from typing import Any
 import asyncpg
 
 from bench.bare import BareComplaintWorkflow, BareInput
-from bench.common import Section, WorkerProcess, dev_server, fresh_database, progress
-from bench.throughput import TOKEN_KEY, EngineDriver, bounded
-from cli.demo import Story
+from bench.common import Section, fresh_database, progress
+from bench.engine_driver import TOKEN_KEY, EngineDriver, bounded
+from bench.processes import WorkerProcess, dev_server
 from client.api import ClientOptions, ComplaintClient
 from domain.intake import parse_intake
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER
 from store.db import connect_pool
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.story import Story
 
 SETTLE_SECONDS = 1.0
 

@@ -19,6 +19,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.intake import ComplaintIntake
+    from domain.policy import DEFAULT_WARN_PERCENT
     from domain.sla import RESOLVE, SlaPolicy
     from workflows.case import Case
     from workflows.messages import ComplaintInput
@@ -30,7 +31,7 @@ class SlaTimerInput(BaseModel):
     intake: ComplaintIntake
     msisdn_token: str
     due_at: AwareDatetime
-    warn_percent: int = 80
+    warn_percent: int = DEFAULT_WARN_PERCENT
 
 
 @workflow.defn

@@ -14,129 +14,40 @@ import contextlib
 import importlib
 import inspect
 import pkgutil
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-import aiohttp
 import asyncpg
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
-from bench.bare import BareChild, BareComplaintWorkflow, BareInput, BareMessage, Step
 from bench.common import (
     CpuMeter,
-    DevServer,
     Section,
     Stopwatch,
-    WorkerProcess,
-    bench_issuer,
     database_name,
-    dev_server,
     fixed,
     fresh_database,
     percentile,
     postgres_backend_pids,
     progress,
 )
+from bench.engine_driver import TOKEN_KEY, CaseRun, EngineDriver, bounded, run_bare
+from bench.processes import DevServer, WorkerProcess, dev_server
 from bench.profiling import PySpy, summarise
-from cli.demo import CUSTOMER, SUPERVISOR, Story, StoryLogins
+from bench.shapes import COUNTED_STEPS, Shape, drain, shape_of
 from client.api import ClientOptions, ComplaintClient
 from domain.cases import Category
-from domain.state import ComplaintState
-from sandboxes.boss_seed import rearm_stories, seed_boss
+from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
+from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
+from stories.story import Story
 
-TOKEN_KEY = "bench-token-key-0123456789abcdef"
 SIDES = ("engine", "bare", "bare+footprint")
-AWAITING = ("awaiting_customer", "awaiting_approval")
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What one case did in Temporal, read off its history (and its child workflows'), in order."""
-
-    script: tuple[Step, ...]
-    pads: tuple[int, ...]  # per step: an activity's input size in bytes
-    children: tuple[Shape, ...]
-    history_events: int  # children's included
-    history_bytes: int
-    workflow_tasks: int
-
-    def count(self, step: Step) -> int:
-        return self.script.count(step)
-
-    def child_activities(self) -> int:
-        return sum(child.count("activity") for child in self.children)
-
-    def bare_input(self, footprint: bool) -> BareInput:
-        """The bare script: activities, updates and signals, children with their activities; with
-        `footprint`, also the engine's upserts, timers and activity input sizes."""
-        children = []
-        for child in self.children:
-            pads = [pad for step, pad in zip(child.script, child.pads, strict=True) if step == "activity"]
-            children.append(BareChild(script=[s for s in child.script if s == "activity"],
-                                      pads=pads if footprint else []))
-        if footprint:
-            return BareInput(script=list(self.script), pads=list(self.pads), children=children)
-        script: list[Step] = [step for step in self.script if step in ("activity", "update", "signal")]
-        return BareInput(script=script, children=children)
-
-
-_COUNTED_STEPS: tuple[Step, ...] = ("activity", "update", "signal", "upsert", "timer")
-_STEPS: dict[int, Step] = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activity",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "signal",
-    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "upsert",
-    EventType.EVENT_TYPE_TIMER_STARTED: "timer",
-}
-
-
-async def shape_of(temporal: Client, workflow_id: str) -> Shape:
-    history = await temporal.get_workflow_handle(workflow_id).fetch_history()
-    script: list[Step] = []
-    pads: list[int] = []
-    children: list[Shape] = []
-    workflow_tasks = 0
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            workflow_tasks += 1
-        elif event.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-            child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
-            children.append(await shape_of(temporal, child_id))
-        step = _STEPS.get(event.event_type)
-        if step is None:
-            continue
-        script.append(step)
-        payloads = event.activity_task_scheduled_event_attributes.input.payloads if step == "activity" else []
-        pads.append(sum(len(payload.data) for payload in payloads))
-    return Shape(
-        script=tuple(script),
-        pads=tuple(pads),
-        children=tuple(children),
-        history_events=len(history.events) + sum(child.history_events for child in children),
-        history_bytes=sum(event.ByteSize() for event in history.events) + sum(c.history_bytes for c in children),
-        workflow_tasks=workflow_tasks + sum(child.workflow_tasks for child in children),
-    )
-
-
-async def drain(temporal: Client, prefix: str, timeout: float) -> int:
-    """Wait until no workflow whose id starts with `prefix` is running (child workflows outlive their
-    parents: a round is not over until they are done). Returns how many were still running at the end."""
-    query = f"WorkflowId STARTS_WITH '{prefix}' AND ExecutionStatus = 'Running'"
-    deadline = time.perf_counter() + timeout
-    while True:
-        running = (await temporal.count_workflows(query)).count
-        if not running or time.perf_counter() > deadline:
-            return running
-        await asyncio.sleep(0.1)
 
 
 # --- which categories can run -----------------------------------------------------------------------
@@ -155,14 +66,14 @@ def playbook_placeholder(category: Category) -> str | None:
 
 
 def stories_by_category(now: datetime) -> tuple[dict[Category, list[Story]], dict[str, str]]:
-    """The demo's stories (cli/stories/*) by category; modules that fail to load are reported, not fatal."""
-    import cli.stories as package
+    """The demo's stories (stories/*) by category; modules that fail to load are reported, not fatal."""
+    import stories as package
 
     found: dict[Category, list[Story]] = {}
     broken: dict[str, str] = {}
     for info in pkgutil.iter_modules(package.__path__):
         try:
-            module = importlib.import_module(f"cli.stories.{info.name}")
+            module = importlib.import_module(f"stories.{info.name}")
             if not hasattr(module, "stories"):
                 continue
             for story in module.stories(now):
@@ -170,191 +81,6 @@ def stories_by_category(now: datetime) -> tuple[dict[Category, list[Story]], dic
         except Exception as error:  # a broken story module leaves its category out, reported
             broken[info.name] = f"{type(error).__name__}: {error}"
     return found, broken
-
-
-# --- driving engine cases ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Drive:
-    story: Story
-    done: set[tuple[str, str]] = field(default_factory=set)
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def describe_error(error: BaseException) -> str:
-    """The error and its causes on one line (a workflow failure's reason is in its cause chain)."""
-    parts: list[str] = []
-    seen: BaseException | None = error
-    while seen is not None and len(parts) < 4:
-        parts.append(f"{type(seen).__name__}: {seen}")
-        seen = seen.__cause__
-    return " <- ".join(parts)
-
-
-async def diagnose(handle: WorkflowHandle[Any, Any]) -> str:
-    """Why a case did not close: its status, a failing workflow task, activities stuck retrying."""
-    parts: list[str] = []
-    try:
-        description = await handle.describe()
-        parts.append(f"status {description.status.name if description.status else '?'}")
-        for pending in description.raw_description.pending_activities:
-            parts.append(f"activity {pending.activity_type.name} attempt {pending.attempt}: "
-                         f"{pending.last_failure.message[:200]}")
-        history = await handle.fetch_history()
-        for event in reversed(history.events):
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-                failure = event.workflow_task_failed_event_attributes.failure
-                parts.append(f"workflow task failed: {failure.message[:300]}")
-                break
-        last = history.events[-1]
-        parts.append(f"last history event: {EventType.Name(last.event_type)}")
-    except RPCError as error:
-        parts.append(f"could not describe: {error}")
-    return "; ".join(parts)
-
-
-@dataclass
-class CaseRun:
-    complaint_id: str
-    seconds: float
-    ok: bool
-    detail: str = ""
-    # The workflow ended (closed, or failed with an error): it did all the Temporal work it was going to.
-    finished: bool = True
-
-
-class EngineDriver:
-    """Files stories and answers for their people as soon as the case asks.
-
-    `readmodel` (default) watches the PostgreSQL read model, which the engine updates in the same
-    transaction as each save: one query per tick for every case in flight, none to the worker.
-    `query` polls each case's `view` query, as cli/demo.py does, at the same interval.
-    """
-
-    def __init__(self, client: ComplaintClient, pool: asyncpg.Pool, *, mode: str, poll_seconds: float,
-                 timeout: float) -> None:
-        self.client = client
-        self.logins = StoryLogins.from_issuer(bench_issuer())
-        self.pool = pool
-        self.mode = mode
-        self.poll = poll_seconds
-        self.timeout = timeout
-        self.cases: dict[str, _Drive] = {}
-        self.queries = 0
-        self._watcher: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        if self.mode == "readmodel":
-            self._watcher = asyncio.create_task(self._watch_read_model())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
-
-    async def run(self, story: Story, complaint_id: str) -> CaseRun:
-        intake = story.intake.model_copy(update={"complaint_id": complaint_id})
-        drive = _Drive(story)
-        started = time.perf_counter()
-        self.cases[complaint_id] = drive
-        try:
-            handle = await self.client.file(intake)
-            result = asyncio.ensure_future(handle.result())
-            if self.mode == "query":
-                while not result.done():
-                    view = await self.client.view(complaint_id)
-                    self.queries += 1
-                    self._act(complaint_id, drive, view.state)
-                    await asyncio.wait([result], timeout=self.poll)
-            try:
-                outcome = await asyncio.wait_for(result, self.timeout)
-            except TimeoutError:
-                detail = await diagnose(handle)
-                return CaseRun(complaint_id, time.perf_counter() - started, False, f"not closed: {detail}",
-                               finished=False)
-            await asyncio.gather(*drive.tasks, return_exceptions=True)
-            ok = outcome.status == "closed" and not drive.errors
-            detail = "; ".join(drive.errors) or f"{outcome.outcome} / {outcome.close_reason}"
-            return CaseRun(complaint_id, time.perf_counter() - started, ok, detail)
-        except WorkflowFailureError as error:
-            return CaseRun(complaint_id, time.perf_counter() - started, False, describe_error(error))
-        except Exception as error:  # one case's failure is a figure, not the benchmark's end
-            return CaseRun(complaint_id, time.perf_counter() - started, False, describe_error(error),
-                           finished=False)
-        finally:
-            self.cases.pop(complaint_id, None)
-
-    def _act(self, complaint_id: str, drive: _Drive, state: ComplaintState) -> None:
-        question = state.pending_question
-        if question is not None and ("q", f"{question.question_id}@{question.asked_at}") not in drive.done:
-            drive.done.add(("q", f"{question.question_id}@{question.asked_at}"))
-            answer = drive.story.answers.get(question.question_id, question.options[0])
-            drive.tasks.append(asyncio.create_task(self._send(
-                drive, self.client.answer(complaint_id, question.question_id, answer,
-                                          self.logins.token(CUSTOMER)))))
-        for adjustment in state.adjustments.values():
-            key = ("a", adjustment.adjustment_id)
-            if adjustment.needs_approval and adjustment.status == "proposed" and key not in drive.done:
-                drive.done.add(key)
-                approve, reason = drive.story.approvals.get(adjustment.kind, (True, "checked against the records"))
-                drive.tasks.append(asyncio.create_task(self._send(drive, self.client.decide(
-                    complaint_id, adjustment.adjustment_id, approve=approve,
-                    credential=self.logins.token(SUPERVISOR), reason=reason))))
-
-    @staticmethod
-    async def _send(drive: _Drive, command: Any) -> None:
-        try:
-            await command
-        except Exception as error:  # recorded against the case, which then counts as failed
-            drive.errors.append(f"{type(error).__name__}: {error}")
-
-    async def _watch_read_model(self) -> None:
-        async with self.pool.acquire() as conn:
-            while True:
-                ids = list(self.cases)
-                if ids:
-                    rows = await conn.fetch(
-                        """SELECT complaint_id, state::text AS state FROM complaints
-                           WHERE complaint_id = ANY($1::text[])
-                             AND (status = ANY($2::text[]) OR state->'pending_question' <> 'null'::jsonb)""",
-                        ids, list(AWAITING),
-                    )
-                    self.queries += 1
-                    for row in rows:
-                        drive = self.cases.get(row["complaint_id"])
-                        if drive is not None:
-                            self._act(row["complaint_id"], drive, ComplaintState.model_validate_json(row["state"]))
-                await asyncio.sleep(self.poll)
-
-
-async def run_bare(temporal: Client, task_queue: str, start: BareInput, workflow_id: str,
-                   timeout: float) -> CaseRun:
-    started = time.perf_counter()
-    try:
-        handle = await temporal.start_workflow(
-            BareComplaintWorkflow.run, start, id=workflow_id, task_queue=task_queue)
-        for n in range(start.script.count("update")):
-            await handle.execute_update(BareComplaintWorkflow.step, BareMessage(n=n))
-        for n in range(start.script.count("signal")):
-            await handle.signal(BareComplaintWorkflow.poke, BareMessage(n=n))
-        await asyncio.wait_for(handle.result(), timeout)
-        return CaseRun(workflow_id, time.perf_counter() - started, True)
-    except Exception as error:  # one workflow's failure is a figure, not the benchmark's end
-        return CaseRun(workflow_id, time.perf_counter() - started, False, describe_error(error), finished=False)
-
-
-async def bounded(concurrency: int, jobs: list[Any]) -> list[Any]:
-    """Run coroutine factories with at most `concurrency` at once, in order of the list."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(job: Any) -> Any:
-        async with gate:
-            return await job()
-
-    return await asyncio.gather(*(one(job) for job in jobs))
 
 
 # --- the benchmark --------------------------------------------------------------------------------
@@ -397,13 +123,6 @@ class SideTotals:
     @property
     def closed_rate(self) -> float:
         return self.closed / self.seconds if self.seconds else 0.0
-
-
-async def _reset_sandboxes(pool: asyncpg.Pool, partner_url: str) -> None:
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
 
 
 async def _probe(driver: EngineDriver, categories: dict[Category, list[Story]], run_id: str,
@@ -467,13 +186,13 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
         for category in Category:
             reason = playbook_placeholder(category)
             if reason is None and category not in stories:
-                reason = "no story in cli/stories to drive it"
+                reason = "no story in stories/ to drive it"
             if reason:
                 excluded[category.value] = reason
             else:
                 candidates[category] = stories[category]
         progress(f"throughput: probing {', '.join(c.value for c in candidates) or 'nothing'}")
-        await _reset_sandboxes(pool, partner_url)
+        await reset_sandboxes(pool, partner_url)
         mix, probe_excluded, probe_shapes = await _probe(driver, candidates, run_id)
         excluded.update(probe_excluded)
         section.params["mix"] = [c.value for c in mix]
@@ -508,7 +227,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             return runs
 
         for r, round_plan in enumerate(per_round):
-            await _reset_sandboxes(pool, partner_url)
+            await reset_sandboxes(pool, partner_url)
             ids = [f"TP-{run_id}-{r}-{i:05d}" for i in range(len(round_plan))]
             progress(f"throughput: round {r + 1}/{rounds}, engine, {len(round_plan)} cases")
             spy = PySpy(engine_worker.pid, profile_dir / f"engine-worker-round{r + 1}.txt") if profile_dir else None
@@ -571,7 +290,7 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
         n = len(engine.shapes)
         metrics["per_engine_case"] = {
             step: round(sum(s.count(step) for s in engine.shapes) / n, 2)
-            for step in _COUNTED_STEPS
+            for step in COUNTED_STEPS
         } | {"child_workflows": round(sum(len(s.children) for s in engine.shapes) / n, 2),
              "child_activities": round(sum(s.child_activities() for s in engine.shapes) / n, 2),
              "workflow_tasks": round(sum(s.workflow_tasks for s in engine.shapes) / n, 2),

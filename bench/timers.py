@@ -20,9 +20,7 @@ from bench.common import (
     CpuMeter,
     Section,
     Stopwatch,
-    WorkerProcess,
     database_name,
-    dev_server,
     fixed,
     fresh_database,
     outcome,
@@ -30,11 +28,12 @@ from bench.common import (
     progress,
     summary_ms,
 )
+from bench.engine_driver import bounded, describe_error
+from bench.processes import WorkerProcess, dev_server
 from bench.sla_workflow import SlaTimerInput, SlaTimerWorkflow
-from bench.throughput import bounded, describe_error
 from domain.intake import ComplaintIntake, parse_intake
-from sandboxes.seed_data import FORWARDING_CUSTOMER
 from store.db import connect_pool
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 # How fast the SQLite dev server gets new cases to their first save, to place the first deadline;
 # later sizes scale what the size before them measured.

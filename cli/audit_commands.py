@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -28,20 +27,19 @@ from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from audit.visibility import PII_READ
 from auth.tokens import VerifiedActor
-from cli.connect import BadInput, CliError, database
+from cli.connect import BadInput, CliError, EngineUnreachable, database
 from cli.login import as_option, logged_in
 from cli.timeline import render_state, render_timeline
 from client.api import NotVisible, check_visible
 from domain import events as ev
 from domain.actors import Role
+from domain.clock import SHANGHAI, format_local
 from domain.masking import scrub
 from domain.money import format_yuan
 from domain.state import fold
 from runtime.settings import Settings
 from store.event_store import PostgresEventStore
 from store.projections import rebuild_projections
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # More lines than this of problems would drown the summary; the first ones name where to look.
 MAX_PROBLEMS_SHOWN = 50
@@ -59,7 +57,7 @@ def parse_time(text: str) -> datetime:
 
 
 def _local(moment: datetime) -> str:
-    shown = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    shown = format_local(moment)
     return shown + f".{moment.microsecond // 1000:03d}" if moment.microsecond else shown
 
 
@@ -283,7 +281,10 @@ async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         async with HttpPartnerCarriers(url) as partners:
             records = await partners.records()
     except PartnerError as error:
-        raise CliError(f"cannot read the partners' statement at {url} ({error}): check PARTNER_URL") from None
+        raise EngineUnreachable(
+            f"cannot read the partners' statement at {url} ({error}): start the engine with `./run up`, "
+            "or check PARTNER_URL"
+        ) from None
     async with _audit_database(settings) as pool:
         ledger = await PostgresBillingSystem(pool).ledger()
         report = await reconcile(pool, ledger, records)

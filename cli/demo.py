@@ -1,4 +1,4 @@
-"""The demo: file the seed's stories and drive each to its end as the customer and supervisor would.
+"""The demo: file the seed's stories (stories/<category>.py) and drive each to its end as its people would.
 
 Each story says how its people answer; a small driver watches the case (a query every few hundred
 milliseconds) and answers questions and approvals as they come up, until the case is closed.
@@ -9,22 +9,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import aiohttp
 
 from auth.embedded import EmbeddedIssuer
 from cli.timeline import render_state, render_timeline
 from client.api import ComplaintClient
-from domain.actors import Actor, ActorChannel, Role
+from domain.actors import Actor
 from domain.cases import Status
-from domain.intake import ComplaintIntake
 from domain.money import format_yuan
+from stories.people import CUSTOMER, SUPERVISOR
+from stories.story import Story
 from workflows.messages import CaseView
 
-CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)
-SUPERVISOR = Actor(id="store-manager-wang", role=Role.STORE_MANAGER, channel=ActorChannel.STORE)
 POLL_SECONDS = 0.2
 
 
@@ -56,17 +53,6 @@ class StoryLogins:
 
 
 @dataclass(frozen=True)
-class Story:
-    """One seed story: the complaint as filed and how the people in it answer."""
-
-    title: str
-    intake: ComplaintIntake
-    answers: dict[str, str] = field(default_factory=dict)
-    # adjustment kind -> (approve?, reason); kinds not listed are approved.
-    approvals: dict[str, tuple[bool, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class StoryResult:
     story: Story
     view: CaseView
@@ -91,29 +77,14 @@ async def drive(
             raise TimeoutError(f"{complaint_id} did not close within {timeout:.0f}s (status {state.status.value})")
         question = state.pending_question
         if question is not None:
-            answer = story.answers.get(question.question_id, question.options[0])
+            answer = story.answer(question.question_id, question.options)
             await customer.answer(complaint_id, question.question_id, answer)
             continue
         for adjustment in state.adjustments.values():
             if adjustment.needs_approval and adjustment.status == "proposed":
-                approve, reason = story.approvals.get(adjustment.kind, (True, "checked against the records"))
+                approve, reason = story.decision(adjustment.kind)
                 await supervisor.decide(complaint_id, adjustment.adjustment_id, approve=approve, reason=reason)
         await asyncio.sleep(POLL_SECONDS)
-
-
-async def reset_sandboxes(pool: object, partner_url: str) -> None:
-    """Put the stories' sandbox data back as seeded, so every demo run tells them from the start."""
-    from sandboxes.boss_seed import rearm_stories
-
-    async with pool.acquire() as conn:  # type: ignore[attr-defined]
-        await rearm_stories(conn)
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-
-
-def demo_id(prefix: str, now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"DEMO-{stamp}-{prefix}"
 
 
 def render_results(results: list[StoryResult]) -> str:

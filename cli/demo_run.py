@@ -9,12 +9,13 @@ from temporalio.client import Client, WorkflowFailureError
 
 from auth.embedded import EmbeddedIssuer
 from cli.connect import client_options
-from cli.demo import StoryLogins, StoryResult, drive, render_results, reset_sandboxes
-from cli.stories import seed_stories
+from cli.demo import StoryLogins, StoryResult, drive, render_results
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
 from runtime.policy import PolicySource
 from runtime.settings import Settings
+from sandboxes.reset import reset_sandboxes
+from stories import seed_stories
 from worker import build_worker, dependencies
 
 log = structlog.get_logger("demo")
@@ -56,7 +57,8 @@ async def run_demo(settings: Settings, timeout: float) -> int:
         )
         issuer = EmbeddedIssuer.open(settings.data_dir)
         logins = StoryLogins.from_issuer(issuer)
-        async with dependencies(runtime.database_url, runtime.partner_url) as deps:
+        # The demo tells the seed's stories, so it seeds them, whichever database it was given.
+        async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=True) as deps:
             await reset_sandboxes(deps.pool, runtime.partner_url)
             complaints = ComplaintClient(
                 temporal, options=client_options(settings), token_key=settings.msisdn_token_key

@@ -11,11 +11,11 @@ from typing import Any
 
 from cli.connect import BadInput
 from cli.login import acting_client, as_option
-from cli.timeline import SHANGHAI
 from client.api import CaseSummary
 from client.queries import CaseFilter
 from client.tokens import msisdn_token
 from domain.cases import Category, Status
+from domain.clock import format_local
 from domain.errors import InvalidMsisdn
 from domain.msisdn import parse_msisdn
 from runtime.settings import Settings
@@ -36,7 +36,7 @@ def render_cases(rows: list[CaseSummary], now: datetime) -> str:
               f"{'esc':>3}  {'SLA due (Shanghai)':<19} {'left':>8}")
     lines = [header, "-" * len(header)]
     for row in rows:
-        due = row.sla_due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if row.sla_due_at else "-"
+        due = format_local(row.sla_due_at) if row.sla_due_at else "-"
         lines.append(
             f"{row.complaint_id:<36} {row.category or '-':<19} {row.status or '-':<18} {row.priority or '-':<7} "
             f"{row.assignee or '-':<18} {row.escalation_level:>3}  {due:<19} {_time_left(row.sla_due_at, now):>8}"

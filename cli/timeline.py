@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from domain import events as ev
+from domain.clock import format_local
 from domain.customer_wait import customer_wait
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
 from domain.state import ComplaintState
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def describe(event: ev.Event) -> str:
@@ -74,7 +72,8 @@ def describe(event: ev.Event) -> str:
         case ev.AdjustmentAlreadyRemedied():
             return (
                 f"NOT applied {event.adjustment_id}: {event.charge} was already remedied on case "
-                f"{event.prior_complaint_id} on {_local(event.prior_applied_at)}, ledger {event.prior_ledger_id}; "
+                f"{event.prior_complaint_id} on {format_local(event.prior_applied_at)}, "
+                f"ledger {event.prior_ledger_id}; "
                 "no money moved"
             )
         case ev.LinkedToCase():
@@ -91,13 +90,13 @@ def describe(event: ev.Event) -> str:
         case ev.SlaClockResumed():
             return f"SLA clock '{event.clock}' resumed after {event.paused_ms // 60_000} min paused"
         case ev.SlaWarned():
-            return f"SLA WARNING: '{event.clock}' deadline at {_local(event.due_at)}"
+            return f"SLA WARNING: '{event.clock}' deadline at {format_local(event.due_at)}"
         case ev.SlaBreached():
-            return f"SLA BREACHED: '{event.clock}' deadline was {_local(event.due_at)}"
+            return f"SLA BREACHED: '{event.clock}' deadline was {format_local(event.due_at)}"
         case ev.CaseEscalated():
             return f"Escalated to level {event.level} ({event.to_role.value}): {event.reason}"
         case ev.FollowUpScheduled():
-            return f"Follow-up '{event.follow_up}' scheduled for {_local(event.due_at)} ({event.workflow_id})"
+            return f"Follow-up '{event.follow_up}' scheduled for {format_local(event.due_at)} ({event.workflow_id})"
         case ev.ComplaintResolved():
             return f"Resolved: {event.outcome}: {event.summary}"
         case ev.ComplaintClosed():
@@ -137,10 +136,6 @@ def _duration(seconds: int) -> str:
     return " ".join(parts)
 
 
-def _local(moment: object) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[attr-defined]
-
-
 def citation_lines(event: ev.Event) -> list[str]:
     """The records a proposed or applied adjustment cites, one line each (numbers masked)."""
     if not isinstance(event, (ev.AdjustmentProposed, ev.AdjustmentApplied)):
@@ -158,13 +153,13 @@ def mask_msisdn_in(record_id: str) -> str:
 def render_timeline(events: Iterable[ev.Event]) -> str:
     lines = []
     for event in events:
-        lines.append(f"  {event.seq:>3}  {_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
+        lines.append(f"  {event.seq:>3}  {format_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
         lines.extend(f"{'':>7}{line}" for line in citation_lines(event))
     return "\n".join(lines)
 
 
 def render_state(state: ComplaintState) -> str:
-    due = _local(state.sla_due_at) if state.sla_due_at else "-"
+    due = format_local(state.sla_due_at) if state.sla_due_at else "-"
     return (
         f"Case {state.complaint_id}  [{state.category.value}, {state.priority.value}]  "
         f"status {state.status.value}  assignee {state.assignee}  escalation level {state.escalation_level}\n"
@@ -180,7 +175,7 @@ def _when(moment: datetime, now: datetime) -> str:
     """A moment in Shanghai time, with how far it is from now."""
     seconds = int((moment - now).total_seconds())
     distance = _duration(abs(seconds)) if abs(seconds) >= 60 else f"{abs(seconds)} s"
-    return f"{_local(moment)} ({'in ' + distance if seconds >= 0 else distance + ' ago'})"
+    return f"{format_local(moment)} ({'in ' + distance if seconds >= 0 else distance + ' ago'})"
 
 
 def render_question(state: ComplaintState, now: datetime) -> str:
@@ -194,7 +189,7 @@ def render_question(state: ComplaintState, now: datetime) -> str:
     )
     return "\n".join(
         [
-            f"  open question {question.question_id} (asked {_local(question.asked_at)}): {question.question}",
+            f"  open question {question.question_id} (asked {format_local(question.asked_at)}): {question.question}",
             f"    options: {' / '.join(question.options)}",
             f"    {reminder}; closes unconfirmed {_when(wait.close_unconfirmed_at, now)} without an answer",
         ]

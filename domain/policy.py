@@ -15,9 +15,15 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.cases import Category, Priority
-from domain.sla import DEFAULT_REOPEN_WINDOW, DEFAULT_WARN_PERCENT, SlaPolicy, policy_for
+from domain.sla import SlaPolicy, policy_for
 
+# The policy's defaults, the one home of these figures (runtime/settings.py reads them from here).
+# Adjustments above 50 yuan wait for a supervisor.
 DEFAULT_APPROVAL_LIMIT_FEN = 5000
+# A warning comes at this share of an SLA deadline.
+DEFAULT_WARN_PERCENT = 80
+# A case reopened within this window picks its clocks up again instead of being filed anew.
+DEFAULT_REOPEN_WINDOW_DAYS = 7
 
 
 class CasePolicy(BaseModel):
@@ -48,7 +54,7 @@ class Policy(BaseModel):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     approval_limit_fen: int = Field(default=DEFAULT_APPROVAL_LIMIT_FEN, ge=0)
     warn_percent: int = Field(default=DEFAULT_WARN_PERCENT, gt=0, lt=100)
-    reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW.days, ge=0, le=365)
+    reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW_DAYS, ge=0, le=365)
     sla_overrides: dict[Category, dict[Priority, SlaPolicy]] = Field(default_factory=dict)
 
     def for_case(self, category: Category, priority: Priority) -> CasePolicy:
@@ -66,7 +72,7 @@ class Policy(BaseModel):
 def content_version(
     approval_limit_fen: int = DEFAULT_APPROVAL_LIMIT_FEN,
     warn_percent: int = DEFAULT_WARN_PERCENT,
-    reopen_window_days: int = DEFAULT_REOPEN_WINDOW.days,
+    reopen_window_days: int = DEFAULT_REOPEN_WINDOW_DAYS,
 ) -> str:
     """A version name for a policy given by settings alone: it changes exactly when a value changes."""
     content = f"{approval_limit_fen}/{warn_percent}/{reopen_window_days}"

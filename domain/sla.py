@@ -35,10 +35,6 @@ ESCALATION_LADDER: tuple[Role, ...] = (
     Role.SUPERVISOR,
 )
 
-DEFAULT_WARN_PERCENT = 80
-# A case reopened within this window picks its clocks up again instead of being filed anew.
-DEFAULT_REOPEN_WINDOW = timedelta(days=7)
-
 
 class SlaPolicy(BaseModel):
     """The deadlines of one category at one priority."""

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.policy import DEFAULT_APPROVAL_LIMIT_FEN, DEFAULT_REOPEN_WINDOW_DAYS, DEFAULT_WARN_PERCENT
+
 LogFormat = Literal["console", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -62,10 +64,16 @@ ENV_HELP: dict[str, str] = {
     "TEMPORAL_PORT": "gRPC port of the embedded Temporal dev server (default 7233)",
     "TEMPORAL_UI_PORT": "Web UI port of the embedded Temporal dev server (default 8233)",
     "PARTNER_PORT": "port of the embedded partner sandbox (default 8787)",
-    "APPROVAL_LIMIT_FEN": "largest adjustment an agent may apply without a supervisor, in fen (default 5000)",
+    "APPROVAL_LIMIT_FEN": (
+        f"largest adjustment an agent may apply without a supervisor, in fen (default {DEFAULT_APPROVAL_LIMIT_FEN})"
+    ),
     "MSISDN_TOKEN_KEY": "secret key of the HMAC turning a phone number into a search token",
-    "SLA_WARN_PERCENT": "share of an SLA deadline after which a warning is raised, in percent (default 80)",
-    "REOPEN_WINDOW_DAYS": "days after closing during which a case may be reopened (default 7)",
+    "SLA_WARN_PERCENT": (
+        f"share of an SLA deadline after which a warning is raised, in percent (default {DEFAULT_WARN_PERCENT})"
+    ),
+    "REOPEN_WINDOW_DAYS": (
+        f"days after closing during which a case may be reopened (default {DEFAULT_REOPEN_WINDOW_DAYS})"
+    ),
     "COMPLAINTS_POLICY_FILE": "JSON file of the versioned case policy the worker assigns; replaces the three above",
     "RECONCILE_INTERVAL_SECONDS": "how often the worker looks for case workflows stopped from outside (default 60)",
     "LOG_FORMAT": "console or json (default console)",
@@ -98,10 +106,10 @@ class Settings(BaseModel):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
     partner_port: int = Field(default=8787, ge=1, le=65535)
-    approval_limit_fen: int = Field(default=5000, ge=0)
+    approval_limit_fen: int = Field(default=DEFAULT_APPROVAL_LIMIT_FEN, ge=0)
     msisdn_token_key: str = Field(default=DEV_MSISDN_TOKEN_KEY, min_length=MIN_TOKEN_KEY_LENGTH, repr=False)
-    sla_warn_percent: int = Field(default=80, ge=1, le=99)
-    reopen_window_days: int = Field(default=7, ge=0, le=365)
+    sla_warn_percent: int = Field(default=DEFAULT_WARN_PERCENT, ge=1, le=99)
+    reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW_DAYS, ge=0, le=365)
     # The worker's case policy (domain.policy): read by the worker only. Filers never send policy.
     policy_file: Path | None = None
     reconcile_interval_seconds: int = Field(default=60, ge=1, le=86400)

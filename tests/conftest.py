@@ -8,10 +8,8 @@ runs the suite against a real server.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from adapters.partner_carriers import HttpPartnerCarriers
 from client.api import ClientOptions, ComplaintClient
 from domain.policy import Policy
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
+from runtime.local_postgres import reachable_postgres
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
@@ -49,23 +48,8 @@ def _with_database(url: str, database: str) -> str:
 def server_url() -> Iterator[str]:
     """A URL of a PostgreSQL server the tests may create databases on."""
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-
-    async def reachable() -> bool:
-        try:
-            conn = await asyncpg.connect(url, timeout=3)
-        except (OSError, asyncpg.PostgresError):
-            return False
-        await conn.close()
-        return True
-
-    if asyncio.run(reachable()):
-        yield url
-        return
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="complaints-pg-") as folder:
-        server = pgserver.get_server(folder, cleanup_mode="stop")
-        yield server.get_uri()
+    with reachable_postgres(url, "complaints-pg-") as server_url:
+        yield server_url
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -47,6 +47,21 @@ ACTIVITY_RETRY = RetryPolicy(
     non_retryable_error_types=["IdentityMismatch", "UnknownNumber", "UnknownCustomer", "ValueError"],
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+async def call_activity(
+    activity: Callable[..., Awaitable[T]],
+    *args: Any,
+    timeout: timedelta = ACTIVITY_TIMEOUT,
+    retry: RetryPolicy = ACTIVITY_RETRY,
+) -> T:
+    """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one."""
+    return await workflow.execute_activity_method(
+        activity,  # type: ignore[arg-type]
+        args=list(args),
+        start_to_close_timeout=timeout,
+        retry_policy=retry,
+    )
 SAVE_TIMEOUT = timedelta(seconds=20)
 
 
@@ -213,12 +228,7 @@ class Case:
         retry: RetryPolicy = ACTIVITY_RETRY,
     ) -> T:
         """Run an activity method with the engine's timeout and retry policy."""
-        return await workflow.execute_activity_method(
-            activity,  # type: ignore[arg-type]
-            args=list(args),
-            start_to_close_timeout=timeout,
-            retry_policy=retry,
-        )
+        return await call_activity(activity, *args, timeout=timeout, retry=retry)
 
     async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
         await self.call(

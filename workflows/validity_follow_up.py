@@ -9,9 +9,8 @@ the record of what it did.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from temporalio import workflow
@@ -20,9 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities, MsisdnQuery, StatusCommand
     from activities.notifications import Notification, NotificationActivities
     from domain.playbooks.validity_shortened import plan_follow_up
-    from workflows.case import ACTIVITY_RETRY, ACTIVITY_TIMEOUT
-
-T = TypeVar("T")
+    from workflows.case import call_activity
 
 
 class ValidityFollowUpInput(BaseModel):
@@ -62,7 +59,7 @@ class ValidityFollowUpWorkflow:
         if wait > timedelta(0):
             await workflow.sleep(wait, summary="until the validity runs out")
 
-        customer = await _call(BillingActivities.get_customer, MsisdnQuery(msisdn=request.msisdn))
+        customer = await call_activity(BillingActivities.get_customer, MsisdnQuery(msisdn=request.msisdn))
         now = workflow.now()
         plan = plan_follow_up(
             status=customer.status,
@@ -86,7 +83,7 @@ class ValidityFollowUpWorkflow:
         if plan.action == "nothing":
             return result
 
-        outcome = await _call(
+        outcome = await call_activity(
             BillingActivities.apply_adjustment,
             AdjustmentCommand(
                 idempotency_key=follow_up_key(request.complaint_id, "validity-extension"),
@@ -102,7 +99,7 @@ class ValidityFollowUpWorkflow:
         # A validity extension remedies no charge, so the billing system never answers "already remedied".
         assert receipt is not None, "a validity extension was not applied"
         if plan.reactivate:
-            await _call(
+            await call_activity(
                 BillingActivities.set_status,
                 StatusCommand(
                     msisdn=request.msisdn,
@@ -110,7 +107,7 @@ class ValidityFollowUpWorkflow:
                     idempotency_key=follow_up_key(request.complaint_id, "reactivate"),
                 ),
             )
-        await _call(
+        await call_activity(
             NotificationActivities.notify,
             Notification(
                 idempotency_key=follow_up_key(request.complaint_id, "notice"),
@@ -132,11 +129,3 @@ class ValidityFollowUpWorkflow:
         )
 
 
-async def _call(activity: Callable[..., Awaitable[T]], arg: Any) -> T:
-    """An activity method with the engine's timeout and retry policy."""
-    return await workflow.execute_activity_method(
-        activity,  # type: ignore[arg-type]
-        arg,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=ACTIVITY_RETRY,
-    )

@@ -14,8 +14,9 @@ from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.clock import local_day
 from domain.money import format_yuan
-from domain.playbooks.common import SHANGHAI, billed_minutes
+from domain.playbooks.common import billed_minutes
 
 SETTLE_QUESTION = "settle-arrears"
 SETTLE_OPTIONS = ["pay", "dispute"]
@@ -88,7 +89,7 @@ class ArrearsExplanation(BaseModel):
         if self.last_call_at is not None and self.last_call_fen is not None:
             text += (
                 f"; its last call, {self.last_call_minutes} min {(self.last_call_type or '').replace('_', ' ')} "
-                f"on {self.last_call_at.astimezone(SHANGHAI).date().isoformat()}, "
+                f"on {local_day(self.last_call_at).isoformat()}, "
                 f"cost {format_yuan(self.last_call_fen)}"
             )
             if self.balance_before_last_call_fen is not None:
@@ -134,7 +135,7 @@ def explain_arrears(
         arrears_fen=account.arrears_fen,
         status=account.status,
         account_type=account.account_type,
-        cancelled_on=account.cancelled_at.astimezone(SHANGHAI).date() if account.cancelled_at else None,
+        cancelled_on=local_day(account.cancelled_at) if account.cancelled_at else None,
         last_call_at=last_call.started_at if last_call else None,
         last_call_type=last_call.call_type if last_call else None,
         last_call_minutes=billed_minutes(last_call.duration_seconds) if last_call else None,

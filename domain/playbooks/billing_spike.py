@@ -16,15 +16,16 @@ rate) is disputed and refunded; when the other side has no record at all, the wh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median_low
 from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.clock import local_midnight
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.playbooks.common import SHANGHAI, billed_minutes
+from domain.playbooks.common import billed_minutes
 
 UNUSUAL_FACTOR = 5
 MIN_UNUSUAL_SECONDS = 10 * 60
@@ -82,9 +83,7 @@ class NoCurrentBill(ValueError):
 
 def local_window(first: date, last: date) -> tuple[datetime, datetime]:
     """[first day 00:00, the day after `last` 00:00) in Shanghai time, as UTC instants."""
-    start = datetime.combine(first, time(0), SHANGHAI).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), SHANGHAI).astimezone(UTC)
-    return start, end
+    return local_midnight(first), local_midnight(last + timedelta(days=1))
 
 
 # --- the bill ---------------------------------------------------------------------------------------

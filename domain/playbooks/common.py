@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta, timezone
 
 from domain import events as ev
 from domain.cases import Category
+from domain.clock import local_day
 from domain.state import Adjustment
-
-# China keeps UTC+8 all year: billing days, periods and validity dates run from Shanghai midnight.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # The seed's first lesson: deal with the customer's feelings before the facts ("处理心情比处理事情更重要").
 ACKNOWLEDGEMENTS: dict[Category, str] = {
@@ -57,7 +54,7 @@ def refusal_reason(timeline: Iterable[ev.Event], adjustment_id: str) -> str:
 def already_remedied_summary(adjustment: Adjustment) -> str:
     """What the case says when the billing system found the charge already remedied: by whom, when, where."""
     verb = "waived" if adjustment.kind == "arrears_waiver" else "refunded"
-    when = adjustment.remedied_at.astimezone(SHANGHAI).date().isoformat() if adjustment.remedied_at else "?"
+    when = local_day(adjustment.remedied_at).isoformat() if adjustment.remedied_at else "?"
     return (
         f"already {verb} on case {adjustment.remedied_by} on {when}, ledger {adjustment.remedied_ledger_id}: "
         "no money moved this time"

@@ -8,13 +8,13 @@ agreed a deferred remedy: if the number is suspended when the validity runs out,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.clock import SHANGHAI, local_day, local_midnight
 from domain.money import format_yuan
-from domain.playbooks.common import SHANGHAI
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 
@@ -114,12 +114,7 @@ def find_validity_cut(history: Sequence[BalanceLine]) -> ValidityCut | None:
 
 def follow_up_due_at(validity_until: date) -> datetime:
     """When a validity runs out: the end of its last day in Asia/Shanghai (next midnight), in UTC."""
-    return datetime.combine(validity_until + timedelta(days=1), time(0), SHANGHAI).astimezone(UTC)
-
-
-def local_day(instant: datetime) -> date:
-    """The calendar day at the store (Asia/Shanghai) of an instant."""
-    return instant.astimezone(SHANGHAI).date()
+    return local_midnight(validity_until + timedelta(days=1))
 
 
 class FollowUpPlan(BaseModel):

@@ -30,30 +30,27 @@ from adapters.billing import (
     cite_sale,
 )
 from domain.citations import Citation, cite
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import (
-    HOROSCOPE_SP,
-    OVERCHARGE_MSISDN,
-    REFERENCE_MSISDNS,
-    SPIKE_COUNTERPART_MSISDN,
-    STORIES,
-    WEATHER_SP,
-    at_local,
-    rearm_stories,
-    seed_boss,
-)
+from domain.clock import at_local
+from sandboxes.boss_seed import rearm_stories, seed_boss, story_msisdns
 from store.migrate import migrate
+from stories.arrears_dispute import ARREARS_FEN
+from stories.bill_discrepancy import OVERCHARGE_DAY, OVERCHARGE_MSISDN, REFERENCE_MSISDNS
+from stories.billing_spike import BILLING_SPIKE_COUNTERPART, SPIKE_LONG_CALLS_FEN
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.spam_sms import HOROSCOPE_SP, WEATHER_SP
+from stories.tariff_dispute import TARIFF_AGENT_NAME
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ANCHOR = date(2024, 3, 18)
 
-SPIKE = STORIES["billing_spike"]
-ARREARS = STORIES["arrears_dispute"]
-DISCREPANCY = STORIES["bill_discrepancy"]
-VALIDITY = STORIES["validity_shortened"]
-SPAM = STORIES["spam_sms"]
-TARIFF = STORIES["tariff_dispute"]
-FORWARDING = STORIES["forwarding_cancel"]
+STORY_MSISDNS = story_msisdns()
+SPIKE = STORY_MSISDNS["billing_spike"]
+ARREARS = STORY_MSISDNS["arrears_dispute"]
+DISCREPANCY = STORY_MSISDNS["bill_discrepancy"]
+VALIDITY = STORY_MSISDNS["validity_shortened"]
+SPAM = STORY_MSISDNS["spam_sms"]
+TARIFF = STORY_MSISDNS["tariff_dispute"]
+FORWARDING = STORY_MSISDNS["forwarding_cancel"]
 
 
 def _database_url(name: str) -> str:
@@ -126,7 +123,7 @@ async def overcharged_day(billing: PostgresBillingSystem) -> Citation:
     """The billing system's row of the overcharged day of the bill_discrepancy overcharge story."""
     period = await billing.current_period(OVERCHARGE_MSISDN)
     rows = await billing.daily_charges(OVERCHARGE_MSISDN, period.start, period.end, "billing")
-    day = period.start + timedelta(days=sd.OVERCHARGE_DAY - 1)
+    day = period.start + timedelta(days=OVERCHARGE_DAY - 1)
     return cite_daily_charge(next(row for row in rows if row.day == day), "charge")
 
 
@@ -153,9 +150,9 @@ async def test_billing_spike_long_calls_yesterday_cost_exactly_58_20(billing: Po
     yesterday = ANCHOR - timedelta(days=1)
     calls = await billing.call_records(SPIKE, day_start(yesterday), day_start(ANCHOR))
 
-    assert sum(call.charge_fen for call in calls) == sd.SPIKE_LONG_CALLS_FEN == 5820
+    assert sum(call.charge_fen for call in calls) == SPIKE_LONG_CALLS_FEN == 5820
     assert len(calls) >= 2
-    assert {call.other_party for call in calls} == {SPIKE_COUNTERPART_MSISDN}
+    assert {call.other_party for call in calls} == {BILLING_SPIKE_COUNTERPART.msisdn}
     assert all(call.duration_seconds >= 15 * 60 and call.direction == "outgoing" for call in calls)
 
 
@@ -183,19 +180,19 @@ async def test_billing_spike_current_bill_is_over_four_times_the_usual(
 async def test_billing_spike_counterpart_records_show_the_same_calls(billing: PostgresBillingSystem) -> None:
     since, until = day_start(ANCHOR - timedelta(days=1)), day_start(ANCHOR)
     ours = await billing.call_records(SPIKE, since, until)
-    theirs = await billing.counterpart_call_records(SPIKE, SPIKE_COUNTERPART_MSISDN, since, until)
+    theirs = await billing.counterpart_call_records(SPIKE, BILLING_SPIKE_COUNTERPART.msisdn, since, until)
 
     assert [(c.started_at, c.duration_seconds) for c in theirs] == [
         (c.started_at, c.duration_seconds) for c in ours
     ]
-    assert all(c.msisdn == SPIKE_COUNTERPART_MSISDN and c.other_party == SPIKE for c in theirs)
+    assert all(c.msisdn == BILLING_SPIKE_COUNTERPART.msisdn and c.other_party == SPIKE for c in theirs)
     assert all(c.direction == "incoming" for c in theirs)
 
 
 async def test_counterpart_of_another_carrier_is_not_ours_to_read(billing: PostgresBillingSystem) -> None:
     since, until = day_start(ANCHOR - timedelta(days=1)), day_start(ANCHOR)
     with pytest.raises(UnknownCustomer, match="130\\*\\*\\*\\*0001"):
-        await billing.counterpart_call_records(SPIKE, sd.FORWARDING_CUSTOMER.partner_msisdn, since, until)
+        await billing.counterpart_call_records(SPIKE, FORWARDING_CUSTOMER.partner_msisdn, since, until)
 
 
 async def test_arrears_story_cancelled_prepaid_owing_twenty_odd_after_a_long_last_call(
@@ -207,7 +204,7 @@ async def test_arrears_story_cancelled_prepaid_owing_twenty_odd_after_a_long_las
 
     assert customer.name == "胡先生" and customer.status == "cancelled" and customer.account_type == "prepaid"
     assert "神州行轻松卡" in customer.brand and "免来显" in customer.brand
-    assert 2000 <= customer.arrears_fen <= 3000 and customer.arrears_fen == sd.ARREARS_FEN
+    assert 2000 <= customer.arrears_fen <= 3000 and customer.arrears_fen == ARREARS_FEN
     assert customer.cancelled_at is not None
     assert customer.cancelled_at < day_start(ANCHOR - timedelta(days=50))
     assert last is not None and last.started_at < customer.cancelled_at
@@ -269,7 +266,7 @@ async def test_overcharge_branch_billing_charged_twelve_yuan_more_on_one_day(
     assert views["web"] == views["terminal"] and len(views["web"]) == 18
     differences = {day: views["billing"][day] - views["web"][day] for day in views["web"]}
     over = {day: fen for day, fen in differences.items() if fen != 0}
-    assert over == {period.start + timedelta(days=sd.OVERCHARGE_DAY - 1): 1200}
+    assert over == {period.start + timedelta(days=OVERCHARGE_DAY - 1): 1200}
 
 
 async def test_validity_shortened_by_a_minus_ten_yuan_batch_adjustment(
@@ -319,7 +316,7 @@ async def test_tariff_dispute_number_sold_by_an_agent_store_on_szx_58(billing: P
 
     assert customer.sales_channel == "agent_store" and customer.agent_code == "AG-HZ-017"
     assert plan.code == "SZX-58" and plan.monthly_fee_fen == 5800 and cheaper.monthly_fee_fen == 1800
-    assert store.name == sd.TARIFF_AGENT_NAME
+    assert store.name == TARIFF_AGENT_NAME
     with pytest.raises(UnknownTariffPlan):
         await billing.tariff_plan("SZX-999")
 
@@ -328,11 +325,11 @@ async def test_forwarding_customer_has_an_active_number_change_notice(billing: P
     customer = await billing.get_customer(FORWARDING)
 
     assert (customer.name, customer.id_number) == (
-        sd.FORWARDING_CUSTOMER.name,
-        sd.FORWARDING_CUSTOMER.id_number,
+        FORWARDING_CUSTOMER.name,
+        FORWARDING_CUSTOMER.id_number,
     )
     assert customer.number_change_notice_active
-    assert customer.number_change_notice_old_msisdn == sd.FORWARDING_CUSTOMER.partner_msisdn
+    assert customer.number_change_notice_old_msisdn == FORWARDING_CUSTOMER.partner_msisdn
     assert "id_number" not in repr(customer)  # kept out of logs
 
 
@@ -349,7 +346,7 @@ async def test_unknown_number_is_refused_with_a_masked_readable_message(
         await billing.apply_adjustment(refund("13800000000", 100, key("refund")))
 
 
-@pytest.mark.parametrize("number", ["1366677876", "2366677876a", "１３６６６７７８７６５", ""])
+@pytest.mark.parametrize("number", ["1366677876", "2366677876a", "١٣٦٦٦٧٧٨٧٦٥", ""])
 async def test_malformed_number_is_refused(billing: PostgresBillingSystem, number: str) -> None:
     with pytest.raises(InvalidBillingRequest):
         await billing.get_customer(number)
@@ -492,7 +489,7 @@ async def test_arrears_waiver_must_match_the_arrears_and_zeroes_them(billing: Po
 
     with pytest.raises(BillingRefused, match=r"¥23\.40"):
         await billing.apply_adjustment(waiver(2000, key("waive")))
-    receipt = await billing.apply_adjustment(waiver(sd.ARREARS_FEN, key("waive")))
+    receipt = await billing.apply_adjustment(waiver(ARREARS_FEN, key("waive")))
 
     assert receipt.effective and receipt.arrears_after_fen == 0
     assert (await billing.get_customer(ARREARS)).arrears_fen == 0
@@ -559,7 +556,7 @@ async def test_cancel_number_change_notice_once(billing: PostgresBillingSystem) 
     retry = await billing.cancel_number_change_notice(FORWARDING, cancel_key)
     other = await billing.cancel_number_change_notice(FORWARDING, key("cancel-notice"))
 
-    assert first.effective and first.details["old_msisdn"] == sd.FORWARDING_CUSTOMER.partner_msisdn
+    assert first.effective and first.details["old_msisdn"] == FORWARDING_CUSTOMER.partner_msisdn
     assert not retry.effective and retry.reference == first.reference and retry.applied_at == first.applied_at
     assert not other.effective
     assert not (await billing.get_customer(FORWARDING)).number_change_notice_active
@@ -573,7 +570,7 @@ async def test_settle_arrears_records_one_payment(billing: PostgresBillingSystem
 
     assert sorted([first.effective, retry.effective]) == [False, True]
     assert first.reference == retry.reference and (first.reference or "").startswith("PAY-")
-    assert first.details == {"amount_fen": sd.ARREARS_FEN}
+    assert first.details == {"amount_fen": ARREARS_FEN}
     assert await pool.fetchval("SELECT count(*) FROM boss.payments WHERE idempotency_key = $1", pay_key) == 1
     customer = await billing.get_customer(ARREARS)
     assert customer.arrears_fen == 0 and customer.status == "cancelled"
@@ -655,7 +652,7 @@ async def test_change_plan_within_the_account_type(billing: PostgresBillingSyste
 async def test_rearm_restores_the_stories_and_keeps_every_record(
     billing: PostgresBillingSystem, pool: asyncpg.Pool
 ) -> None:
-    seeded = {number: await billing.get_customer(number) for number in STORIES.values()}
+    seeded = {number: await billing.get_customer(number) for number in story_msisdns().values()}
     await billing.apply_adjustment(refund(SPIKE, 5820, key("refund"), charge=(await call_charges(billing, SPIKE))[0]))
     await billing.cancel_number_change_notice(FORWARDING, key("cancel"))
     await billing.unsubscribe_sp(SPAM, HOROSCOPE_SP, key("unsub"))
@@ -672,7 +669,7 @@ async def test_rearm_restores_the_stories_and_keeps_every_record(
     async with pool.acquire() as conn:
         await rearm_stories(conn)
 
-    assert {number: await billing.get_customer(number) for number in STORIES.values()} == seeded
+    assert {number: await billing.get_customer(number) for number in story_msisdns().values()} == seeded
     assert all(s.status == "active" for s in await billing.sp_subscriptions(SPAM))
     assert tuple(await pool.fetchrow(records)) == kept
 

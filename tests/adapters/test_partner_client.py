@@ -25,7 +25,8 @@ from adapters.partner_carriers import (
 )
 from domain.msisdn import Carrier
 from sandboxes.partner_carrier import RunningSandbox, start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 
 CUSTOMER = FORWARDING_CUSTOMER
 FORWARDING_PATH = f"/carriers/{CUSTOMER.partner_carrier}/forwardings/{CUSTOMER.partner_msisdn}"

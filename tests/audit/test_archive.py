@@ -26,11 +26,11 @@ from client.api import ComplaintClient
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import preserved_logging
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from tests.identity import signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies
 from workflows import search_attributes as sa
 from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
@@ -141,10 +141,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
                 task_queue=client.options.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             )
-            for _ in range(200):
-                if (await client.view(case_id)).state.is_open:
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(client, case_id, lambda view: view.state.is_open, "reopened", closed_fails=False)
             # A reopened case is worked by hand; here the customer withdraws it, which closes it too.
             await client.withdraw(case_id, "the calls reach me again after all", signed(CUSTOMER))
             second_run = await closed_run(second)

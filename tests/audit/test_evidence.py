@@ -13,12 +13,13 @@ from cli.timeline import describe, render_state
 from domain import events as ev
 from domain.citations import Citation
 from domain.state import fold
-from sandboxes.boss_seed import OVERCHARGE_MSISDN, STORIES, seed_boss
+from sandboxes.boss_seed import seed_boss, story_msisdns
 from store.event_store import PostgresEventStore
+from stories.bill_discrepancy import OVERCHARGE_MSISDN
 from tests.audit.conftest import AuditDb
 from tests.domain.factories import Stream
 
-SPIKE = STORIES["billing_spike"]
+SPIKE = story_msisdns()["billing_spike"]
 
 
 async def _refund_case(audit_db: AuditDb, complaint_id: str) -> list[Citation]:

@@ -8,11 +8,9 @@ partner that forgot a request each show as a mismatch, and the command exits 1.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,11 +21,14 @@ from domain.actors import Actor, Role
 from domain.intake import ComplaintIntake, parse_intake
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER, TARIFF_CUSTOMER
+from sandboxes.reset import reset_partner
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.audit.conftest import AuditDb
 from tests.conftest import engine
 from tests.domain.factories import Stream, intake_data
+from tests.helpers import wait_for_question
 from tests.identity import signed
 from worker import Dependencies
 
@@ -36,11 +37,7 @@ CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
 
 async def _run_to_close(client: ComplaintClient, intake: ComplaintIntake) -> None:
     filed = await client.file(intake)
-    for _ in range(600):
-        view = await client.view(intake.complaint_id)
-        if view.state.pending_question is not None:
-            break
-        await asyncio.sleep(0.05)
+    await wait_for_question(client, intake.complaint_id)
     await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
 
@@ -94,8 +91,7 @@ async def test_reconcile_is_clean_after_real_cases_and_names_each_mismatch(
             ],
         )
         # A partner that forgot every request it answered.
-        async with aiohttp.ClientSession() as session, session.post(f"{sandbox.url}/admin/reset") as response:
-            response.raise_for_status()
+        await reset_partner(sandbox.url)
 
         dirty = await run("reconcile")
         assert dirty.code == 1, dirty.out + dirty.err

@@ -24,8 +24,9 @@ from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category
 from domain.events import Event
 from domain.intake import ComplaintIntake, parse_intake
-from sandboxes.seed_data import FORWARDING_CUSTOMER, VALIDITY_CUSTOMER
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.identity import signed
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)

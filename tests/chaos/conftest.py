@@ -152,5 +152,12 @@ async def embedded_postgres() -> AsyncIterator[EmbeddedPostgres]:
     """
     server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="complaints-chaos-pg-")))
     await asyncio.to_thread(server.start)
+    # A worker given DATABASE_URL seeds nothing (worker.seeds_sandbox): the test seeds its own sandbox.
+    pool = await connect_pool(server.uri)
+    try:
+        async with pool.acquire() as conn:
+            await seed_boss(conn, datetime.now(UTC).date())
+    finally:
+        await pool.close()
     yield server
     await asyncio.to_thread(server.close)

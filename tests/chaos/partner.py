@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from sandboxes.partner_carrier import make_app
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 PARTNER_PATH_PREFIXES = ("/carriers/", "/agents/")
 # China Unicom ranges (see domain.msisdn): armed numbers the seed does not use.

@@ -36,14 +36,14 @@ from temporalio.service import RPCError
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
 from audit.reconcile import reconcile as reconcile_ledgers
-from cli.demo import SUPERVISOR
 from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, ComplaintClient
 from domain.cases import Category
 from domain.events import parse_event
 from domain.intake import ComplaintIntake
 from domain.playbooks.validity_shortened import EXTEND_IF_SUSPENDED, RESTORE_NOW, VALIDITY_REMEDY_QUESTION
-from sandboxes.seed_data import BILL_OVERCHARGE_CUSTOMER, STRANGER_ID_NUMBER
 from store.event_store import find_chain_break
+from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER, SUPERVISOR
 from tests.chaos.cases import CONFIRM, CUSTOMER, forwarding_intake
 from tests.chaos.partner import ChaosPartner, unicom_number
 from tests.identity import signed
@@ -87,7 +87,7 @@ class Plan:
 
 def _story_plans(now: datetime) -> dict[Category, list[Any]]:
     """The demo's stories of every category whose playbook is written, by category."""
-    from cli.stories import seed_stories
+    from stories import seed_stories
 
     stories: dict[Category, list[Any]] = {}
     for story in seed_stories(now):

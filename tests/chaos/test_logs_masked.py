@@ -14,7 +14,8 @@ import random
 
 from client.api import ComplaintClient
 from domain.masking import mask_id_number, mask_msisdn
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 from tests.chaos.cases import CONFIRM, answer_when_asked, forwarding_intake
 from tests.chaos.conftest import SpawnWorker
 from tests.chaos.partner import ChaosPartner, unicom_number

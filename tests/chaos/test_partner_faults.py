@@ -13,7 +13,8 @@ import random
 import asyncpg
 
 from client.api import ComplaintClient
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 from tests.chaos.cases import (
     CONFIRM,
     activity_attempts,

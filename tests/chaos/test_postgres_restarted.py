@@ -41,7 +41,7 @@ async def test_cases_carry_on_when_postgres_restarts_mid_case(
     number = unicom_number(random.Random())
     await chaos_partner.arm(number)
     await chaos_partner.faults(latency_ms=2000)
-    await spawn_worker(database_url=embedded_postgres.uri)  # migrates and seeds the new cluster
+    await spawn_worker(database_url=embedded_postgres.uri)  # the fixture migrated and seeded it
 
     forwarding = forwarding_intake(number)
     forwarding_handle = await client.file(forwarding)

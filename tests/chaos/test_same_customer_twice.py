@@ -16,7 +16,7 @@ import asyncpg
 from client.api import ComplaintClient
 from domain.cases import Category
 from domain.intake import parse_intake
-from sandboxes.seed_data import SPAM_SMS_CUSTOMER
+from stories.spam_sms import SPAM_SMS_CUSTOMER
 from tests.chaos.cases import AGENT, case_id, eventually, started_activity
 from tests.chaos.conftest import SpawnWorker
 from tests.chaos.test_worker_killed import KEY_LOCK_CLASS

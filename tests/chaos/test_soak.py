@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from client.api import ComplaintClient
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.chaos.conftest import SpawnWorker
 from tests.chaos.partner import ChaosPartner
 from tests.chaos.processes import DevServer

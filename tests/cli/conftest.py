@@ -21,8 +21,8 @@ from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from tests.cli.starter_process import starter_env
 from tests.conftest import TOKEN_KEY, _with_database, engine
+from tests.helpers import reset_sandboxes
 from tests.identity import prepare_logins
-from tests.workflows.helpers import reset_sandboxes
 from worker import Dependencies
 
 

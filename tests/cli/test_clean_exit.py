@@ -10,7 +10,7 @@ from collections import Counter
 
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import Finished, run_starter
-from tests.workflows.helpers import forwarding_intake, wait_for_question
+from tests.helpers import forwarding_intake, wait_for_question
 
 RUNS = 50
 AT_ONCE = 4

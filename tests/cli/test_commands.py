@@ -9,14 +9,14 @@ import json
 import uuid
 from pathlib import Path
 
-from cli.stories import seed_stories
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
+from stories import seed_stories
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until
+from tests.helpers import wait_for_question
 from tests.identity import cache_login
-from tests.workflows.helpers import wait_for_question
 
 
 async def test_show_prints_the_open_question_its_deadlines_and_the_adjustments(cli_engine: CliEngine) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cli.stories import seed_stories
 from runtime.embedded import free_port
+from stories import seed_stories
 from tests.cli.starter_process import Finished, run_starter, starter_env
 
 # A summary row: case id, category, outcome, how it closed, money moved, seconds.

@@ -15,8 +15,8 @@ from runtime.embedded import free_port
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import Finished, run_starter, starter_env
 from tests.conftest import engine
+from tests.helpers import forwarding_intake, wait_for_question
 from tests.identity import prepare_logins, signed
-from tests.workflows.helpers import forwarding_intake, wait_for_question
 from worker import Dependencies
 
 WORKER_COMMANDS = [

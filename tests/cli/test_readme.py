@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli.stories import seed_stories
 from client.api import ComplaintClient
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
+from stories import seed_stories
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import REPO, Finished, run_starter
 from workflows.messages import CaseView

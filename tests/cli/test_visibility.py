@@ -11,8 +11,8 @@ from domain.actors import Actor, Role
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until
+from tests.helpers import forwarding_intake, wait_for_question
 from tests.identity import cache_login
-from tests.workflows.helpers import forwarding_intake, wait_for_question
 
 OTHER_NUMBER = "13905716601"
 

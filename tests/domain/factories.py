@@ -8,7 +8,7 @@ from typing import Any
 from domain import events as ev
 from domain.actors import ENGINE, Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 AGENT = Actor(id="agent-007", role=Role.AGENT)

@@ -7,18 +7,19 @@ from datetime import date, timedelta
 import pytest
 
 from domain import events as ev
+from domain.clock import at_local
 from domain.playbooks.arrears_dispute import (
     explain_arrears,
     settlement_choice,
     waiver_reason,
 )
 from domain.playbooks.common import refusal_reason
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import ARREARS_LONG_CALL_SECONDS, at_local, build_seed
+from sandboxes.boss_seed import build_seed
+from stories.arrears_dispute import ARREARS_CUSTOMER, ARREARS_FEN, ARREARS_LONG_CALL_SECONDS
 from tests.domain.factories import SUPERVISOR, Stream
 
 ANCHOR = date(2026, 3, 18)
-MSISDN = sd.ARREARS_CUSTOMER.msisdn
+MSISDN = ARREARS_CUSTOMER.msisdn
 
 
 def seed_story(anchor: date = ANCHOR):  # type: ignore[no-untyped-def]
@@ -33,7 +34,7 @@ def seed_story(anchor: date = ANCHOR):  # type: ignore[no-untyped-def]
 def test_the_last_long_call_ran_the_balance_into_23_40_yuan_of_arrears(anchor: date) -> None:
     customer, last_call, history = seed_story(anchor)
     explanation = explain_arrears(customer, last_call, history)
-    assert explanation.arrears_fen == sd.ARREARS_FEN == 2340 and explanation.owes
+    assert explanation.arrears_fen == ARREARS_FEN == 2340 and explanation.owes
     assert explanation.status == "cancelled" and explanation.account_type == "prepaid"
     assert explanation.cancelled_on == anchor - timedelta(days=60)
     assert explanation.last_call_type == "long_distance"

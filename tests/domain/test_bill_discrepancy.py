@@ -15,8 +15,17 @@ from domain.playbooks.bill_discrepancy import (
     incident_description,
     references_agree,
 )
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import build_seed, current_period_start
+from sandboxes.boss_rows import current_period_start
+from sandboxes.boss_seed import build_seed
+from stories.bill_discrepancy import (
+    BILL_DISCREPANCY_CUSTOMER,
+    BILL_OVERCHARGE_CUSTOMER,
+    BILL_REFERENCE_CUSTOMERS,
+    DISCREPANCY_BILLING_FEN,
+    DISCREPANCY_TERMINAL_FEN,
+    OVERCHARGE_DAY,
+    OVERCHARGE_FEN,
+)
 
 ANCHOR = date(2026, 3, 18)
 START = current_period_start(ANCHOR)
@@ -51,11 +60,11 @@ def days(*amounts: int | None, first: date = START) -> list[DailyCharge]:
 
 @pytest.mark.parametrize("anchor", [ANCHOR, date(2024, 3, 31), date(2024, 2, 29), date(2023, 12, 31)])
 def test_the_terminal_lacks_days_15_to_18_and_the_web_backs_the_billing_system(anchor: date) -> None:
-    comparison = compare(sd.BILL_DISCREPANCY_CUSTOMER.msisdn, anchor)
+    comparison = compare(BILL_DISCREPANCY_CUSTOMER.msisdn, anchor)
     start = current_period_start(anchor)
     assert comparison.totals == {"billing": 10860, "terminal": 5230, "web": 10860}
-    assert comparison.totals["billing"] == sd.DISCREPANCY_BILLING_FEN
-    assert comparison.totals["terminal"] == sd.DISCREPANCY_TERMINAL_FEN
+    assert comparison.totals["billing"] == DISCREPANCY_BILLING_FEN
+    assert comparison.totals["terminal"] == DISCREPANCY_TERMINAL_FEN
     assert comparison.missing_days["terminal"] == [start + timedelta(days=d) for d in range(14, 18)]
     facts = comparison.facts()
     assert facts["missing_day_numbers"] == {"terminal": [15, 16, 17, 18]}
@@ -66,7 +75,7 @@ def test_the_terminal_lacks_days_15_to_18_and_the_web_backs_the_billing_system(a
 
 
 def test_the_seeds_verdict_is_an_incident_on_the_terminal_and_no_refund() -> None:
-    comparison = compare(sd.BILL_DISCREPANCY_CUSTOMER.msisdn)
+    comparison = compare(BILL_DISCREPANCY_CUSTOMER.msisdn)
     verdict = decide(comparison, terminal_sound_elsewhere=True)
     assert verdict.outcome == "terminal_incomplete"
     assert verdict.incident_channels == ["terminal"] and verdict.overcharge_fen == 0
@@ -77,22 +86,22 @@ def test_the_seeds_verdict_is_an_incident_on_the_terminal_and_no_refund() -> Non
 
 def test_the_reference_numbers_channels_agree() -> None:
     results = {}
-    for ref in sd.BILL_REFERENCE_CUSTOMERS:
+    for ref in BILL_REFERENCE_CUSTOMERS:
         results[ref.msisdn] = channel_agrees(charges(ref.msisdn, "billing"), charges(ref.msisdn, "terminal"))
         assert compare(ref.msisdn).consistent
     assert references_agree(results) is True
     assert references_agree({}) is None
     assert references_agree({"a": True, "b": False}) is False
     assert not channel_agrees(
-        charges(sd.BILL_DISCREPANCY_CUSTOMER.msisdn, "billing"),
-        charges(sd.BILL_DISCREPANCY_CUSTOMER.msisdn, "terminal"),
+        charges(BILL_DISCREPANCY_CUSTOMER.msisdn, "billing"),
+        charges(BILL_DISCREPANCY_CUSTOMER.msisdn, "terminal"),
     )
 
 
 def test_the_overcharge_customer_is_refunded_twice_the_days_overcharge() -> None:
-    comparison = compare(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)
-    assert comparison.overcharge_fen == sd.OVERCHARGE_FEN == 1200
-    assert [d.day_of_period for d in comparison.overcharge_days] == [sd.OVERCHARGE_DAY]
+    comparison = compare(BILL_OVERCHARGE_CUSTOMER.msisdn)
+    assert comparison.overcharge_fen == OVERCHARGE_FEN == 1200
+    assert [d.day_of_period for d in comparison.overcharge_days] == [OVERCHARGE_DAY]
     assert comparison.faulty_channels == [] and not comparison.unexplained_days
     verdict = decide(comparison, terminal_sound_elsewhere=True)
     assert verdict.outcome == "double_refund_due"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adapters.billing import CallRecord, MonthlyBill
+from domain.clock import at_local
 from domain.playbooks.billing_spike import (
     MIN_UNUSUAL_SECONDS,
     NoCurrentBill,
@@ -15,12 +16,13 @@ from domain.playbooks.billing_spike import (
     local_window,
     measure_spike,
 )
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import at_local, build_seed, current_period_start, period_bounds
+from sandboxes.boss_rows import current_period_start, period_bounds
+from sandboxes.boss_seed import build_seed
+from stories.billing_spike import BILLING_SPIKE_COUNTERPART, BILLING_SPIKE_CUSTOMER, SPIKE_LONG_CALLS_FEN
 
 ANCHOR = date(2026, 3, 18)
-SPIKE = sd.BILLING_SPIKE_CUSTOMER.msisdn
-COUNTERPART = sd.BILLING_SPIKE_COUNTERPART.msisdn
+SPIKE = BILLING_SPIKE_CUSTOMER.msisdn
+COUNTERPART = BILLING_SPIKE_COUNTERPART.msisdn
 
 
 def seed_calls(anchor: date = ANCHOR) -> list[CallRecord]:
@@ -61,7 +63,7 @@ def test_the_bill_is_over_four_times_the_usual(anchor: date) -> None:
     spike = measure_spike(seed_bills(anchor))
     assert spike.closed_periods == 6
     assert spike.usual_fen == 3000  # about 30 yuan a month
-    assert spike.current_fen == 120 * 60 + sd.SPIKE_LONG_CALLS_FEN  # ordinary calls plus the long ones
+    assert spike.current_fen == 120 * 60 + SPIKE_LONG_CALLS_FEN  # ordinary calls plus the long ones
     assert spike.percent == 434 and "4.34 times" in spike.describe()
     assert spike.current_start == current_period_start(anchor)
 
@@ -71,7 +73,7 @@ def test_the_three_long_calls_of_yesterday_are_flagged_and_nothing_else(anchor: 
     usual, current = split_calls(anchor)
     pattern = find_unusual_calls(usual, current)
     assert pattern.baseline == "closed_periods" and pattern.usual_calls == len(usual) > 50
-    assert pattern.flagged_fen == sd.SPIKE_LONG_CALLS_FEN == 5820
+    assert pattern.flagged_fen == SPIKE_LONG_CALLS_FEN == 5820
     assert [c.duration_seconds for c in pattern.flagged] == [2870, 1850, 1065]
     assert {c.started_at for c in pattern.flagged} == {
         at_local(anchor - timedelta(days=1), h, m) for h, m, _ in [(19, 2, 0), (20, 15, 0), (21, 40, 0)]

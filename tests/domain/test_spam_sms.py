@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from domain.playbooks.spam_sms import plan_spam_response
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import HOROSCOPE_SP, SPAM_SENDERS, WEATHER_SP, build_seed
+from sandboxes.boss_seed import build_seed
+from stories.spam_sms import HOROSCOPE_SP, SPAM_SENDERS, SPAM_SMS_CUSTOMER, WEATHER_SP
 
 T = datetime(2024, 3, 10, 4, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ class Source:
 
 def seed_subscriptions() -> list[object]:
     seed = build_seed(date(2024, 3, 18))
-    return [s for s in seed.subscriptions if s.msisdn == sd.SPAM_SMS_CUSTOMER.msisdn]
+    return [s for s in seed.subscriptions if s.msisdn == SPAM_SMS_CUSTOMER.msisdn]
 
 
 SEED_SOURCES = [

@@ -4,8 +4,7 @@ explaining the tariff; the joint verification agrees a 30 yuan refund and a move
 from __future__ import annotations
 
 from domain.playbooks.tariff_dispute import decide_tariff_remedy
-from sandboxes.partner_carrier import TARIFF_FINDING, TARIFF_NEW_PLAN_CODE, TARIFF_REFUND_FEN
-from sandboxes.seed_data import TARIFF_PLAN_CODE
+from stories.tariff_dispute import TARIFF_FINDING, TARIFF_NEW_PLAN_CODE, TARIFF_PLAN_CODE, TARIFF_REFUND_FEN
 
 
 def test_a_tariff_not_explained_gets_the_agreed_remedy() -> None:

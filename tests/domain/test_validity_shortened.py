@@ -13,8 +13,8 @@ from domain.playbooks.validity_shortened import (
     follow_up_due_at,
     plan_follow_up,
 )
-from sandboxes import seed_data as sd
 from sandboxes.boss_seed import build_seed
+from stories.validity_shortened import VALIDITY_CUSTOMER
 
 ANCHOR = date(2024, 3, 18)
 BEFORE = date(2010, 5, 25)  # the validity in the customer's first 10086 message
@@ -32,7 +32,7 @@ class Line:
 
 
 def seed_history(anchor: date = ANCHOR) -> list[object]:
-    return [b for b in build_seed(anchor).balance_changes if b.msisdn == sd.VALIDITY_CUSTOMER.msisdn]
+    return [b for b in build_seed(anchor).balance_changes if b.msisdn == VALIDITY_CUSTOMER.msisdn]
 
 
 def test_the_seed_history_points_at_the_batch_adjustment() -> None:

@@ -20,8 +20,8 @@ from domain.policy import Policy
 from domain.sla import policy_for
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import forwarding_intake, reset_sandboxes, set_partner_faults, wait_for_question
 from tests.identity import prepare_logins, signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults, wait_for_question
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)

@@ -26,8 +26,8 @@ from domain.sla import policy_for
 from domain.state import fold
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
 from tests.identity import prepare_logins, signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
 from worker import Dependencies, start_reconciler
 from workflows.reconciler import reconciler_id
 

@@ -14,7 +14,7 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.identity import prepare_logins
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,13 +25,13 @@ from client.api import CommandRefused, ComplaintClient
 from domain.actors import APPROVER_ROLES, Actor, ActorChannel, Role
 from domain.cases import Category
 from domain.intake import parse_intake
-from sandboxes.seed_data import ARREARS_CUSTOMER
 from store.event_store import PostgresEventStore
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
+from tests.helpers import reset_sandboxes, wait_until
 from tests.identity import signed
 from tests.properties.strategies import free_text
-from tests.workflows.helpers import reset_sandboxes
 from worker import Dependencies
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ApprovalDecision
@@ -53,13 +54,9 @@ class OpenCase:
         assert view.state.last_seq == self.last_seq, [e.type for e in view.timeline[self.last_seq :]]
 
 
-async def _wait(client: ComplaintClient, complaint_id: str, condition: object, what: str) -> int:
-    for _ in range(400):
-        view = await client.view(complaint_id)
-        if condition(view.state):  # type: ignore[operator]
-            return view.state.last_seq
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id}: {what}")
+async def _wait(client: ComplaintClient, complaint_id: str, condition: Any, what: str) -> int:
+    view = await wait_until(client, complaint_id, lambda view: condition(view.state), what, closed_fails=False)
+    return view.state.last_seq
 
 
 @pytest_asyncio.fixture

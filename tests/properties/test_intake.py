@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidIntake
 from domain.intake import MAX_DESCRIPTION_CHARS, ComplaintIntake, parse_intake
-from sandboxes.seed_data import FORWARDING_CUSTOMER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.domain.factories import intake_data
 from tests.properties.strategies import (
     ARABIC_INDIC,

@@ -15,7 +15,7 @@ from adapters.billing import AdjustmentRequest
 from domain.citations import cite
 from domain.errors import DomainError
 from domain.money import format_yuan, yuan
-from sandboxes.seed_data import BILLING_SPIKE_CUSTOMER
+from stories.billing_spike import BILLING_SPIKE_CUSTOMER
 
 SETTINGS = settings(max_examples=200, deadline=None)
 MAX_FEN = 100_000_000_00  # domain.money.Fen's bound: 100 million yuan

@@ -36,7 +36,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.partner_carriers import HttpPartnerCarriers
-from cli.demo import Story, StoryLogins, drive
+from cli.demo import StoryLogins, drive
 from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
@@ -44,10 +44,15 @@ from domain.intake import ComplaintIntake
 from domain.state import ComplaintState
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from runtime.logging import configure_logging
-from sandboxes.boss_seed import rearm_stories, seed_boss
+from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER, VALIDITY_CUSTOMER
+from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
+from stories.story import Story
+from stories.validity_shortened import VALIDITY_CUSTOMER
+from tests.helpers import set_partner_faults
 from tests.identity import TEST_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows import search_attributes
@@ -80,14 +85,9 @@ class Recorder:
     out: Path
 
     async def reset(self, **faults: object) -> None:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{self.partner_url}/admin/reset") as response:
-                response.raise_for_status()
-            if faults:
-                async with session.post(f"{self.partner_url}/admin/faults", json=faults) as response:
-                    response.raise_for_status()
-        async with self.pool.acquire() as conn:
-            await rearm_stories(conn)
+        await reset_sandboxes(self.pool, self.partner_url)
+        if faults:
+            await set_partner_faults(self.partner_url, **faults)
 
     async def partner(self, method: str, path: str, body: dict[str, object] | None = None) -> None:
         async with (
@@ -208,7 +208,7 @@ def recording(name: str) -> Callable[[Recording], Recording]:
 
 
 def _story(category: Category, index: int = 0) -> Story:
-    from cli.stories import seed_stories
+    from stories import seed_stories
 
     stories = [story for story in seed_stories(datetime.now(UTC)) if story.intake.category is category]
     return stories[index]
@@ -216,7 +216,7 @@ def _story(category: Category, index: int = 0) -> Story:
 
 def _register_stories() -> None:
     """Every demo story as told, one recording each (named by the story's own id suffix)."""
-    from cli.stories import seed_stories
+    from stories import seed_stories
 
     for story in seed_stories(datetime.now(UTC)):
         suffix = story.intake.complaint_id.rsplit("-", 1)[-1]
@@ -351,41 +351,42 @@ async def _validity_extended(recorder: Recorder) -> None:
     )
 
 
-@recording("arrears_dispute--waiver-approved")
-async def _waiver_approved(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.ARREARS_DISPUTE), "waived")
-    story.answers["settle-arrears"] = "dispute"
-    await drive(recorder.client, story, LOGINS)
-    await recorder.save("arrears_dispute--waiver-approved", story.intake.complaint_id)
+# A demo story told with other answers: (category, id suffix, answers, approvals) by recording name.
+_VARIANTS: dict[str, tuple[Category, str, dict[str, str], dict[str, tuple[bool, str]]]] = {
+    "arrears_dispute--waiver-approved": (Category.ARREARS_DISPUTE, "waived", {"settle-arrears": "dispute"}, {}),
+    "arrears_dispute--waiver-refused": (
+        Category.ARREARS_DISPUTE,
+        "refused",
+        {"settle-arrears": "dispute"},
+        {"arrears_waiver": (False, "the last long call was made before the cancellation")},
+    ),
+    "spam_sms--keep-web-sms": (Category.SPAM_SMS, "keep", {"block-web-sms": "keep"}, {}),
+    "billing_spike--no-comparison": (Category.BILLING_SPIKE, "nocompare", {"compare-with-other-party": "no"}, {}),
+}
 
 
-@recording("arrears_dispute--waiver-refused")
-async def _waiver_refused(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.ARREARS_DISPUTE), "refused")
-    story.answers["settle-arrears"] = "dispute"
-    story.approvals["arrears_waiver"] = (False, "the last long call was made before the cancellation")
-    await drive(recorder.client, story, LOGINS)
-    await recorder.save("arrears_dispute--waiver-refused", story.intake.complaint_id)
+def _register_variants() -> None:
+    for name, (category, suffix, answers, approvals) in _VARIANTS.items():
+
+        async def record(
+            recorder: Recorder,
+            name: str = name,
+            category: Category = category,
+            suffix: str = suffix,
+            answers: dict[str, str] = answers,
+            approvals: dict[str, tuple[bool, str]] = approvals,
+        ) -> None:
+            await recorder.reset()
+            story = _renamed(_story(category), suffix)
+            story.answers.update(answers)
+            story.approvals.update(approvals)
+            await drive(recorder.client, story, LOGINS)
+            await recorder.save(name, story.intake.complaint_id)
+
+        RECORDINGS[name] = record
 
 
-@recording("spam_sms--keep-web-sms")
-async def _spam_keep(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.SPAM_SMS), "keep")
-    story.answers["block-web-sms"] = "keep"
-    await drive(recorder.client, story, LOGINS)
-    await recorder.save("spam_sms--keep-web-sms", story.intake.complaint_id)
-
-
-@recording("billing_spike--no-comparison")
-async def _spike_no_comparison(recorder: Recorder) -> None:
-    await recorder.reset()
-    story = _renamed(_story(Category.BILLING_SPIKE), "nocompare")
-    story.answers["compare-with-other-party"] = "no"
-    await drive(recorder.client, story, LOGINS)
-    await recorder.save("billing_spike--no-comparison", story.intake.complaint_id)
+_register_variants()
 
 
 _register_stories()

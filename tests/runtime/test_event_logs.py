@@ -25,8 +25,8 @@ from domain import events as ev
 from domain.actors import Role
 from domain.masking import mask_msisdn
 from runtime.logging import temporal_context
-from sandboxes.seed_data import FORWARDING_CUSTOMER
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.domain.factories import SUPERVISOR, Stream
 
 

@@ -27,13 +27,14 @@ import pytest
 
 from auth.embedded import EmbeddedIssuer
 from cli.connect import client_options
-from cli.demo import Story, StoryLogins, drive
-from cli.stories import seed_stories
+from cli.demo import StoryLogins, drive
 from client.api import ComplaintClient, connect_temporal
 from domain.masking import mask_msisdn
 from runtime.logging import MAX_CONSOLE_LINE
 from runtime.ownership import ProcessIdentity
 from runtime.settings import Settings
+from stories import seed_stories
+from stories.story import Story
 from tests.runtime.worker_process import Worker, own_data_dir, worker_env
 
 # 2026-12-02T05:05:01.641083Z [info     ] case filed                     [case] complaint_id=... run_id=...

@@ -13,20 +13,20 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from domain.clock import local_day
 from domain.identity import parse_id_number
 from domain.msisdn import Carrier, carrier_of
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import (
-    PLANS,
-    STORIES,
-    build_seed,
-    current_period_start,
-    local_day,
-    period_bounds,
-    rearm_stories,
-    seed_boss,
-)
+from runtime.settings import Settings
+from sandboxes.boss_rows import BILLING_PERIOD_DAYS_SO_FAR, current_period_start, period_bounds
+from sandboxes.boss_seed import build_seed, rearm_stories, seed_boss, story_msisdns
 from store.migrate import migrate
+from stories.arrears_dispute import ARREARS_CUSTOMER, ARREARS_FEN
+from stories.bill_discrepancy import BILL_DISCREPANCY_CUSTOMER, DISCREPANCY_BILLING_FEN, DISCREPANCY_TERMINAL_FEN
+from stories.billing_spike import BILLING_SPIKE_COUNTERPART, BILLING_SPIKE_CUSTOMER
+from stories.catalogue import PLANS
+from stories.people import STRANGER_ID_NUMBER
+from stories.validity_shortened import VALIDITY_CUSTOMER
+from worker import dependencies, seeds_sandbox
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ANCHOR = date(2024, 3, 18)
@@ -119,7 +119,7 @@ async def test_seeding_twice_changes_nothing(conn: asyncpg.Connection) -> None:
 async def test_seeding_again_keeps_changes_and_rearming_undoes_them(conn: asyncpg.Connection) -> None:
     await seed_boss(conn, ANCHOR)
     seeded = await snapshot(conn)
-    spam = STORIES["spam_sms"]
+    spam = story_msisdns()["spam_sms"]
     await conn.execute(
         "UPDATE boss.customers SET balance_fen = balance_fen + 999, status = 'suspended', cancelled_at = NULL"
     )
@@ -196,7 +196,7 @@ async def test_migrations_apply_once(conn: asyncpg.Connection) -> None:
 @pytest.mark.parametrize("anchor", [ANCHOR, *AWKWARD_ANCHORS])
 def test_billing_periods_tile_and_the_current_one_has_eighteen_days(anchor: date) -> None:
     start = current_period_start(anchor)
-    assert (anchor - start).days + 1 == sd.BILLING_PERIOD_DAYS_SO_FAR == 18
+    assert (anchor - start).days + 1 == BILLING_PERIOD_DAYS_SO_FAR == 18
     assert period_bounds(anchor, 0)[0] == start <= anchor <= period_bounds(anchor, 0)[1]
     for back in range(1, 13):
         first, last = period_bounds(anchor, back)
@@ -207,7 +207,7 @@ def test_billing_periods_tile_and_the_current_one_has_eighteen_days(anchor: date
 @pytest.mark.parametrize("anchor", [ANCHOR, *AWKWARD_ANCHORS])
 def test_story_figures_hold_for_any_anchor(anchor: date) -> None:
     seed = build_seed(anchor)
-    spike, counterpart = sd.BILLING_SPIKE_CUSTOMER.msisdn, sd.BILLING_SPIKE_COUNTERPART.msisdn
+    spike, counterpart = BILLING_SPIKE_CUSTOMER.msisdn, BILLING_SPIKE_COUNTERPART.msisdn
     yesterday = anchor - timedelta(days=1)
 
     yesterdays = [c for c in seed.calls if c.msisdn == spike and local_day(c.started_at) == yesterday]
@@ -233,17 +233,17 @@ def test_story_figures_hold_for_any_anchor(anchor: date) -> None:
         ]
         assert bill.total_fen == sum(c.charge_fen for c in in_period)
 
-    discrepancy = sd.BILL_DISCREPANCY_CUSTOMER.msisdn
+    discrepancy = BILL_DISCREPANCY_CUSTOMER.msisdn
     charged = {
         ch: {r.day: r.amount_fen for r in seed.daily_charges if r.msisdn == discrepancy and r.channel == ch}
         for ch in ("billing", "web", "terminal")
     }
-    assert sum(charged["billing"].values()) == sd.DISCREPANCY_BILLING_FEN == sum(charged["web"].values())
-    assert sum(charged["terminal"].values()) == sd.DISCREPANCY_TERMINAL_FEN
+    assert sum(charged["billing"].values()) == DISCREPANCY_BILLING_FEN == sum(charged["web"].values())
+    assert sum(charged["terminal"].values()) == DISCREPANCY_TERMINAL_FEN
     assert max(charged["terminal"]) == seed.period_start + timedelta(days=13)
     assert max(charged["billing"]) == anchor
 
-    validity = [b for b in seed.balance_changes if b.msisdn == sd.VALIDITY_CUSTOMER.msisdn]
+    validity = [b for b in seed.balance_changes if b.msisdn == VALIDITY_CUSTOMER.msisdn]
     batch = [b for b in validity if b.kind == "batch_adjustment"]
     assert len(batch) == 1 and batch[0].amount_fen == -1000
     assert batch[0].validity_before is not None and batch[0].validity_after is not None
@@ -254,9 +254,9 @@ def test_story_figures_hold_for_any_anchor(anchor: date) -> None:
         running += change.amount_fen
         assert change.balance_after_fen == running
 
-    arrears = [b for b in seed.balance_changes if b.msisdn == sd.ARREARS_CUSTOMER.msisdn]
-    assert arrears[-1].balance_after_fen == -sd.ARREARS_FEN
-    (customer,) = [c for c in seed.customers if c.msisdn == sd.ARREARS_CUSTOMER.msisdn]
+    arrears = [b for b in seed.balance_changes if b.msisdn == ARREARS_CUSTOMER.msisdn]
+    assert arrears[-1].balance_after_fen == -ARREARS_FEN
+    (customer,) = [c for c in seed.customers if c.msisdn == ARREARS_CUSTOMER.msisdn]
     assert customer.cancelled_at is not None
     assert max(c.started_at for c in seed.calls if c.msisdn == customer.msisdn) < customer.cancelled_at
 
@@ -268,8 +268,8 @@ def test_every_customer_is_well_formed() -> None:
     plans = {plan.code: plan for plan in PLANS}
 
     assert len(set(numbers)) == len(numbers) and len(set(ids)) == len(ids)
-    assert set(STORIES.values()) <= set(numbers) and len(STORIES) == 7
-    assert sd.STRANGER_ID_NUMBER not in ids
+    assert set(story_msisdns().values()) <= set(numbers) and len(story_msisdns()) == 7
+    assert STRANGER_ID_NUMBER not in ids
     for customer in seed.customers:
         assert carrier_of(customer.msisdn) is Carrier.CHINA_MOBILE
         assert parse_id_number(customer.id_number) == customer.id_number
@@ -281,3 +281,27 @@ def test_every_customer_is_well_formed() -> None:
 def test_build_seed_is_pure() -> None:
     assert build_seed(ANCHOR) == build_seed(ANCHOR)
     assert build_seed(ANCHOR) != build_seed(ANCHOR + timedelta(days=1))
+
+
+# --- who seeds ----------------------------------------------------------------------------------------
+
+
+def test_the_worker_seeds_the_billing_sandbox_only_into_the_embedded_database() -> None:
+    assert seeds_sandbox(Settings.from_env({}))
+    assert seeds_sandbox(Settings.from_env({"PARTNER_URL": "http://partners.internal:8080"}))
+    external = {"DATABASE_URL": "postgresql://user:pw@db.internal/complaints"}
+    assert not seeds_sandbox(Settings.from_env(external))
+    assert not seeds_sandbox(Settings.from_env({**external, "PARTNER_URL": "http://partners.internal:8080"}))
+
+
+@pytest.mark.parametrize("seed_sandbox", [False, True])
+async def test_the_workers_dependencies_seed_only_when_told(database_url: str, seed_sandbox: bool) -> None:
+    # Nothing listens on the partner URL: opening the adapter makes no request.
+    async with dependencies(database_url, "http://127.0.0.1:9", seed_sandbox=seed_sandbox) as deps:
+        async with deps.pool.acquire() as conn:
+            customers = await conn.fetchval("SELECT count(*) FROM boss.customers")
+            anchors = await conn.fetchval("SELECT count(*) FROM boss.seed_info")
+    if seed_sandbox:
+        assert customers == len(build_seed(date.today()).customers) and anchors == 1
+    else:
+        assert customers == 0 and anchors == 0

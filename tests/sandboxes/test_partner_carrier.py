@@ -16,7 +16,8 @@ import aiohttp
 import pytest
 
 from sandboxes.partner_carrier import RunningSandbox, start_partner_sandbox
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CUSTOMER = FORWARDING_CUSTOMER

@@ -6,12 +6,9 @@ would, and checks both the case's evidence and what landed in the billing system
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 
-import aiohttp
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -20,12 +17,17 @@ from adapters.billing import PostgresBillingSystem
 from client.api import CommandRefused, ComplaintClient
 from domain import events as ev
 from domain.actors import Actor, Role
-from domain.cases import Category, Status
+from domain.cases import Category
+from domain.clock import at_local
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import at_local, current_period_start, period_bounds
+from sandboxes.boss_rows import current_period_start, period_bounds
 from store.event_store import PostgresEventStore
+from stories.arrears_dispute import ARREARS_CUSTOMER
+from stories.bill_discrepancy import BILL_DISCREPANCY_CUSTOMER, BILL_OVERCHARGE_CUSTOMER, OVERCHARGE_FEN
+from stories.billing_spike import BILLING_SPIKE_CUSTOMER
+from stories.people import StoryCustomer
 from tests.conftest import engine
+from tests.helpers import reset_sandboxes, wait_for_question, wait_until
 from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
@@ -38,16 +40,11 @@ SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    from sandboxes.boss_seed import rearm_stories
-
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
 def intake(
-    category: Category, who: sd.StoryCustomer, description: str, filed_by: Actor = AGENT
+    category: Category, who: StoryCustomer, description: str, filed_by: Actor = AGENT
 ) -> ComplaintIntake:
     return ComplaintIntake(
         complaint_id=f"{category.value.replace('_', '-')}-{uuid.uuid4().hex[:10]}",
@@ -59,31 +56,20 @@ def intake(
     )
 
 
-async def wait_for(
-    client: ComplaintClient, complaint_id: str, what: str, ready: Callable[[CaseView], bool]
-) -> CaseView:
-    for _ in range(400):
-        view = await client.view(complaint_id)
-        if ready(view):
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before {what}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never reached: {what}")
-
-
-async def wait_for_question(client: ComplaintClient, complaint_id: str, question_id: str) -> CaseView:
-    def asked(view: CaseView) -> bool:
-        pending = view.state.pending_question
-        return pending is not None and pending.question_id == question_id
-
-    return await wait_for(client, complaint_id, f"question {question_id}", asked)
-
-
 async def wait_for_approval(client: ComplaintClient, complaint_id: str) -> CaseView:
     def waiting(view: CaseView) -> bool:
         return any(a.needs_approval and a.status == "proposed" for a in view.state.adjustments.values())
 
-    return await wait_for(client, complaint_id, "an adjustment waiting for approval", waiting)
+    return await wait_until(client, complaint_id, waiting, "an adjustment waiting for approval")
+
+
+async def refuse_the_adjustment(client: ComplaintClient, complaint_id: str, reason: str) -> None:
+    """The supervisor refuses the one adjustment waiting for approval."""
+    waiting = await wait_for_approval(client, complaint_id)
+    (adjustment,) = waiting.state.adjustments.values()
+    await client.decide(
+        complaint_id, adjustment.adjustment_id, approve=False, credential=signed(SUPERVISOR), reason=reason
+    )
 
 
 async def confirm_and_finish(client: ComplaintClient, complaint_id: str, handle: object) -> CaseView:
@@ -126,7 +112,7 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.BILLING_SPIKE, sd.BILLING_SPIKE_CUSTOMER, "本月话费是平时的4倍多, 只打了几分钟电话"
+        Category.BILLING_SPIKE, BILLING_SPIKE_CUSTOMER, "本月话费是平时的4倍多, 只打了几分钟电话"
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -148,8 +134,8 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     assert await PostgresEventStore(deps.pool).load(case.complaint_id) == view.timeline
 
 
-A_CALLER = sd.StoryCustomer("孙小姐", "330105199101010020", "13666779901")
-A_CALLEE = sd.StoryCustomer("周先生", "330105198902020031", "13666779902")
+A_CALLER = StoryCustomer("孙小姐", "330105199101010020", "13666779901")
+A_CALLEE = StoryCustomer("周先生", "330105198902020031", "13666779902")
 
 
 async def seed_a_disagreeing_pair(pool: asyncpg.Pool) -> None:
@@ -234,7 +220,7 @@ async def test_billing_spike_refunds_what_the_other_partys_records_do_not_show(
 async def test_arrears_are_explained_and_paid(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "神州行轻松卡已销户, 不可能欠20多元")
+    case = intake(Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "神州行轻松卡已销户, 不可能欠20多元")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "settle-arrears")
@@ -254,7 +240,7 @@ async def test_arrears_are_explained_and_paid(
     )
     payments = await rows_keyed_by_case(deps.pool, "payments", case.complaint_id)
     assert [p["amount_fen"] for p in payments] == [2340]
-    assert (await PostgresBillingSystem(deps.pool).get_customer(sd.ARREARS_CUSTOMER.msisdn)).arrears_fen == 0
+    assert (await PostgresBillingSystem(deps.pool).get_customer(ARREARS_CUSTOMER.msisdn)).arrears_fen == 0
     assert view.state.money_moved_fen == 0 and await ledger_rows(deps.pool, case.complaint_id) == []
 
 
@@ -262,7 +248,7 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "号码是女儿用的, 一直没用过", filed_by=MANAGER
+        Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "号码是女儿用的, 一直没用过", filed_by=MANAGER
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -293,20 +279,12 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
 async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.ARREARS_DISPUTE, sd.ARREARS_CUSTOMER, "不可能欠费")
+    case = intake(Category.ARREARS_DISPUTE, ARREARS_CUSTOMER, "不可能欠费")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
         await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
-        waiting = await wait_for_approval(client, case.complaint_id)
-        (adjustment,) = waiting.state.adjustments.values()
-        await client.decide(
-            case.complaint_id,
-            adjustment.adjustment_id,
-            approve=False,
-            credential=signed(SUPERVISOR),
-            reason="the last call is on record: the usage is genuine",
-        )
+        await refuse_the_adjustment(client, case.complaint_id, "the last call is on record: the usage is genuine")
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     refused = decision(view, "arrears stand")
@@ -315,7 +293,7 @@ async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     assert view.state.outcome == "waiver_refused" and view.state.money_moved_fen == 0
     assert await ledger_rows(deps.pool, case.complaint_id) == []
     assert (
-        await PostgresBillingSystem(deps.pool).get_customer(sd.ARREARS_CUSTOMER.msisdn)
+        await PostgresBillingSystem(deps.pool).get_customer(ARREARS_CUSTOMER.msisdn)
     ).arrears_fen == 2340
     assert await PostgresEventStore(deps.pool).load(case.complaint_id) == view.timeline
 
@@ -327,7 +305,7 @@ async def test_the_terminal_lacks_days_15_to_18_and_an_incident_is_raised(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     case = intake(
-        Category.BILL_DISCREPANCY, sd.BILL_DISCREPANCY_CUSTOMER, "自助终端50多元, 系统100多元, 要求双倍返还"
+        Category.BILL_DISCREPANCY, BILL_DISCREPANCY_CUSTOMER, "自助终端50多元, 系统100多元, 要求双倍返还"
     )
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
@@ -349,7 +327,7 @@ async def test_the_terminal_lacks_days_15_to_18_and_an_incident_is_raised(
     assert view.state.outcome == "terminal_incomplete" and view.state.adjustments == {}
     incidents = await rows_keyed_by_case(deps.pool, "incidents", case.complaint_id)
     assert [(i["channel"], i["msisdn"]) for i in incidents] == [
-        ("terminal", sd.BILL_DISCREPANCY_CUSTOMER.msisdn)
+        ("terminal", BILL_DISCREPANCY_CUSTOMER.msisdn)
     ]
     assert "lacks days 15-18" in incidents[0]["description"]
     assert await ledger_rows(deps.pool, case.complaint_id) == []
@@ -359,8 +337,8 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
-    case = intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
+    before = (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
+    case = intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         waiting = await wait_for_approval(client, case.complaint_id)
@@ -370,32 +348,24 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
         await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
-    assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * sd.OVERCHARGE_FEN)
+    assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * OVERCHARGE_FEN)
     overcharge = view.state.evidence["day-by-day"]
     assert overcharge["overcharge_fen"] == 1200 and overcharge["overcharge_days"][0]["day_of_period"] == 9
     assert "double refund due" in [d.decision for d in events_of(view, ev.DecisionRecorded)]
     assert view.state.outcome == "double_refunded" and view.state.money_moved_fen == 2400
     rows = await ledger_rows(deps.pool, case.complaint_id)
     assert [(r["kind"], r["amount_fen"]) for r in rows] == [("double_refund", 2400)]
-    assert (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
+    assert (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
     assert await rows_keyed_by_case(deps.pool, "incidents", case.complaint_id) == []
 
 
 async def test_a_refused_double_refund_moves_no_money(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
+    case = intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER, "系统扣费比网站多")
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
-        waiting = await wait_for_approval(client, case.complaint_id)
-        (adjustment,) = waiting.state.adjustments.values()
-        await client.decide(
-            case.complaint_id,
-            adjustment.adjustment_id,
-            approve=False,
-            credential=signed(SUPERVISOR),
-            reason="day 9 holds a roaming package bought that day",
-        )
+        await refuse_the_adjustment(client, case.complaint_id, "day 9 holds a roaming package bought that day")
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     refused = decision(view, "no double refund")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import aiohttp
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -20,13 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from client.api import ComplaintClient, FilingReceipt
 from domain import events as ev
 from domain.actors import Actor, Role
-from domain.cases import Category, Status
+from domain.cases import Category
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import rearm_stories
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.identity import signed
-from tests.workflows.helpers import forwarding_intake
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -36,21 +34,7 @@ AGENT = Actor(id="agent-li", role=Role.AGENT)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
-
-
-async def wait_for_question(client: ComplaintClient, complaint_id: str, question_id: str) -> CaseView:
-    for _ in range(600):
-        view = await client.view(complaint_id)
-        pending = view.state.pending_question
-        if pending is not None and pending.question_id == question_id:
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before asking {question_id}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never asked {question_id}")
+    await reset_sandboxes(partner_url, pool)
 
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
@@ -71,8 +55,8 @@ async def test_two_arrears_cases_paid_at_once_record_one_payment_and_one_already
         ComplaintIntake(
             complaint_id=f"ARR-{uuid.uuid4().hex[:8]}",
             category=Category.ARREARS_DISPUTE,
-            msisdn=sd.ARREARS_CUSTOMER.msisdn,
-            customer_name=sd.ARREARS_CUSTOMER.name,
+            msisdn=ARREARS_CUSTOMER.msisdn,
+            customer_name=ARREARS_CUSTOMER.name,
             description="销户的号码怎么还欠费",
             filed_by=AGENT,
         )

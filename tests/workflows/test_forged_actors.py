@@ -23,10 +23,10 @@ from domain.actors import Actor, Role
 from domain.cases import Category
 from domain.intake import ComplaintIntake
 from runtime.binaries import temporal_cli_path
-from sandboxes import seed_data as sd
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import reset_sandboxes
 from tests.identity import TEST_SIGNING_KEY, signed
-from tests.workflows.helpers import reset_sandboxes
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
 from worker import Dependencies
@@ -45,8 +45,8 @@ async def test_forged_approvals_are_refused_and_temporal_records_the_real_approv
     intake = ComplaintIntake(
         complaint_id=f"forged-{uuid.uuid4().hex[:10]}",
         category=Category.ARREARS_DISPUTE,
-        msisdn=sd.ARREARS_CUSTOMER.msisdn,
-        customer_name=sd.ARREARS_CUSTOMER.name,
+        msisdn=ARREARS_CUSTOMER.msisdn,
+        customer_name=ARREARS_CUSTOMER.name,
         description="号码是女儿用的",
         filed_by=FILER,
     )

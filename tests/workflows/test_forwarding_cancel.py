@@ -11,12 +11,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.billing import PostgresBillingSystem
 from domain.actors import Actor, Role
-from domain.cases import Status
 from domain.intake import ComplaintIntake, parse_intake
-from sandboxes.seed_data import FORWARDING_CUSTOMER, STRANGER_ID_NUMBER
 from store.event_store import PostgresEventStore
+from stories.forwarding_cancel import FORWARDING_CUSTOMER
+from stories.people import STRANGER_ID_NUMBER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
+from tests.helpers import reset_sandboxes, wait_for_question
 from tests.identity import signed
 from worker import Dependencies
 
@@ -29,12 +30,7 @@ def forwarding_intake(**overrides: object) -> ComplaintIntake:
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    from sandboxes.boss_seed import rearm_stories
-
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
 async def partner_stats(partner_url: str) -> dict:
@@ -48,7 +44,7 @@ async def test_forwarding_is_cancelled_and_the_case_closes_on_confirmation(
     intake = forwarding_intake()
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
-        await _wait_for_question(client, intake.complaint_id)
+        await wait_for_question(client, intake.complaint_id)
         await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
@@ -73,7 +69,7 @@ async def test_a_wrong_id_number_stops_the_cancel_and_says_why(
     intake = forwarding_intake(id_number=STRANGER_ID_NUMBER)
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
-        await _wait_for_question(client, intake.complaint_id)
+        await wait_for_question(client, intake.complaint_id)
         view = await client.view(intake.complaint_id)
         await client.answer(intake.complaint_id, "confirm-resolution", "no", signed(CUSTOMER))
         outcome = await handle.result()
@@ -110,14 +106,3 @@ async def test_the_sla_escalates_at_the_30_minute_deadline(
     assert escalated[0].level == 1 and escalated[0].to_role is Role.STORE_MANAGER
     assert view.state.escalation_level == 1
 
-
-async def _wait_for_question(client, complaint_id: str, attempts: int = 200) -> None:
-    import asyncio
-
-    for _ in range(attempts):
-        view = await client.view(complaint_id)
-        if view.state.pending_question is not None:
-            return
-        assert view.state.status is not Status.CLOSED
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never asked the customer")

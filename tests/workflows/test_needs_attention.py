@@ -19,8 +19,8 @@ from domain.intake import parse_intake
 from store.event_store import PostgresEventStore
 from tests.conftest import engine
 from tests.domain.factories import intake_data
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.identity import signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies
 from workflows.messages import CaseView
 

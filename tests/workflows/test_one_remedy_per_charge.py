@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import uuid
 
-import aiohttp
 import asyncpg
 import pytest
 from temporalio.service import RPCError
@@ -23,9 +22,11 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
-from sandboxes.boss_seed import rearm_stories
+from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER, OVERCHARGE_FEN
+from stories.people import StoryCustomer
+from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import engine
+from tests.helpers import reset_sandboxes, wait_until
 from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
@@ -37,13 +38,10 @@ SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
-def intake(category: Category, who: sd.StoryCustomer) -> ComplaintIntake:
+def intake(category: Category, who: StoryCustomer) -> ComplaintIntake:
     return ComplaintIntake(
         complaint_id=f"DUP-{category.value.replace('_', '-')}-{uuid.uuid4().hex[:8]}",
         category=category,
@@ -52,16 +50,6 @@ def intake(category: Category, who: sd.StoryCustomer) -> ComplaintIntake:
         description="the same complaint again",
         filed_by=AGENT,
     )
-
-
-async def wait_for(client: ComplaintClient, complaint_id: str, ready: object, what: str) -> CaseView:
-    for _ in range(600):
-        view = await client.view(complaint_id)
-        if ready(view):  # type: ignore[operator]
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before {what}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never reached: {what}")
 
 
 def _waiting_for_approval(view: CaseView) -> bool:
@@ -75,14 +63,14 @@ def _asked_to_confirm(view: CaseView) -> bool:
 
 async def approve_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
     """Approve the case's one adjustment, let the customer confirm, and return the closed case."""
-    view = await wait_for(client, filed.complaint_id, _waiting_for_approval, "an approval")
+    view = await wait_until(client, filed.complaint_id, _waiting_for_approval, "an approval")
     (adjustment,) = view.state.adjustments.values()
     await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
     return await confirm_and_close(client, filed)
 
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
-    await wait_for(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
+    await wait_until(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
     await client.answer(filed.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
     return await client.view(filed.complaint_id)
@@ -107,19 +95,19 @@ async def test_three_complaints_about_one_12_yuan_overcharge_pay_24_yuan_once(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
+    before = (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen
     views = []
     async with engine(time_skipping_env, deps) as client:
         for n in range(3):
-            filed = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
+            filed = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
             # Only the first waits for a supervisor: the later ones find the charge already refunded
             # before asking anyone to approve it.
             views.append(await (approve_and_close if n == 0 else confirm_and_close)(client, filed))
 
     first, *later = views
     rows = await ledger_of(deps.pool, [v.state.complaint_id for v in views])
-    assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 2 * sd.OVERCHARGE_FEN)]
-    assert (await billing.get_customer(sd.BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
+    assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 2 * OVERCHARGE_FEN)]
+    assert (await billing.get_customer(BILL_OVERCHARGE_CUSTOMER.msisdn)).balance_fen == before + 2400
     assert first.state.outcome == "double_refunded" and first.state.money_moved_fen == 2400
     ledger_id = f"ADJ-{rows[0]['id']:06d}"
     for view in later:
@@ -142,10 +130,10 @@ async def test_two_complaints_about_one_charge_at_the_same_moment_write_one_ledg
 ) -> None:
     async with engine(time_skipping_env, deps) as client:
         filed = await asyncio.gather(
-            *(client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER)) for _ in range(2))
+            *(client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER)) for _ in range(2))
         )
         for case in filed:
-            await wait_for(client, case.complaint_id, _waiting_for_approval, "an approval")
+            await wait_until(client, case.complaint_id, _waiting_for_approval, "an approval")
         # Both approved at once: both workflows apply their refund concurrently.
         views = await asyncio.gather(*(approve_and_close(client, case) for case in filed))
 
@@ -166,17 +154,17 @@ async def test_repeated_tariff_complaints_about_one_sale_pay_30_yuan_once(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     billing = PostgresBillingSystem(deps.pool)
-    before = (await billing.get_customer(sd.TARIFF_CUSTOMER.msisdn)).balance_fen
+    before = (await billing.get_customer(TARIFF_CUSTOMER.msisdn)).balance_fen
     views = []
     async with engine(time_skipping_env, deps) as client:
         for _ in range(3):
-            filed = await client.file(intake(Category.TARIFF_DISPUTE, sd.TARIFF_CUSTOMER))
+            filed = await client.file(intake(Category.TARIFF_DISPUTE, TARIFF_CUSTOMER))
             views.append(await confirm_and_close(client, filed))
 
     first, *later = views
     rows = await ledger_of(deps.pool, [v.state.complaint_id for v in views])
     assert [(r["complaint_id"], r["amount_fen"]) for r in rows] == [(first.state.complaint_id, 3000)]
-    assert (await billing.get_customer(sd.TARIFF_CUSTOMER.msisdn)).balance_fen == before + 3000
+    assert (await billing.get_customer(TARIFF_CUSTOMER.msisdn)).balance_fen == before + 3000
     assert first.state.outcome == "agent_remedy_applied"
     for view in later:
         assert view.state.outcome == "agent_remedy_already_applied" and view.state.money_moved_fen == 0
@@ -189,11 +177,11 @@ async def test_a_second_open_complaint_is_linked_to_the_first_and_not_blocked(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     async with engine(time_skipping_env, deps) as client:
-        first = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
-        await wait_for(client, first.complaint_id, _waiting_for_approval, "an approval")
-        second = await client.file(intake(Category.BILL_DISCREPANCY, sd.BILL_OVERCHARGE_CUSTOMER))
-        other_category = await client.file(intake(Category.BILLING_SPIKE, sd.BILL_OVERCHARGE_CUSTOMER))
-        await wait_for(client, second.complaint_id, _waiting_for_approval, "an approval")
+        first = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
+        await wait_until(client, first.complaint_id, _waiting_for_approval, "an approval")
+        second = await client.file(intake(Category.BILL_DISCREPANCY, BILL_OVERCHARGE_CUSTOMER))
+        other_category = await client.file(intake(Category.BILLING_SPIKE, BILL_OVERCHARGE_CUSTOMER))
+        await wait_until(client, second.complaint_id, _waiting_for_approval, "an approval")
         view = await client.view(second.complaint_id)
         for case in (first, second, other_category):
             with contextlib.suppress(RPCError):

@@ -17,8 +17,8 @@ from domain.errors import InvalidCommand
 from domain.policy import Policy
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.identity import TEST_KEYS, signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput

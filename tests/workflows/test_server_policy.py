@@ -3,7 +3,6 @@ policy version it was filed under (time-skipping server, real event store and sa
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -21,11 +20,11 @@ from domain.intake import ComplaintIntake, parse_intake
 from domain.policy import Policy
 from domain.sla import policy_for
 from runtime.settings import Settings
-from sandboxes.seed_data import TARIFF_CUSTOMER
+from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
 from tests.domain.factories import intake_data
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from tests.identity import signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -66,15 +65,6 @@ def tariff_intake() -> ComplaintIntake:
             partner_msisdn=None,
         )
     )
-
-
-async def wait_until(client: Any, complaint_id: str, ready: Any, what: str) -> CaseView:
-    for _ in range(400):
-        view: CaseView = await client.view(complaint_id)
-        if ready(view):
-            return view
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never reached: {what}")
 
 
 def budgets(view: CaseView) -> dict[str, int]:
@@ -190,7 +180,7 @@ async def test_a_case_keeps_its_policy_version_after_the_deployment_publishes_a_
 
         # The first case, reopened under v2's reign, still runs under v1.
         reopened = await client.reopen(first.complaint_id, "calls go to the old number again", signed(CUSTOMER))
-        view = await wait_until(client, first.complaint_id, lambda v: v.state.is_open, "reopened")
+        view = await wait_until(client, first.complaint_id, lambda v: v.state.is_open, "reopened", closed_fails=False)
         await reopened.terminate("test over")
 
     assert second_view.state.policy is not None and second_view.state.policy.version == "v2"

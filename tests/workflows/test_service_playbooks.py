@@ -3,7 +3,6 @@ real event store, the BOSS sandbox in PostgreSQL and the partner sandbox, using 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -18,15 +17,16 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.billing import PostgresBillingSystem
 from client.api import ComplaintClient
 from domain.actors import Actor, Role
-from domain.cases import Status
 from domain.intake import ComplaintIntake, parse_intake
 from domain.playbooks.validity_shortened import follow_up_due_at
 from domain.state import Question
-from sandboxes.boss_seed import HOROSCOPE_SP, SPAM_SENDERS, WEATHER_SP, rearm_stories
-from sandboxes.seed_data import SPAM_SMS_CUSTOMER, TARIFF_CUSTOMER, VALIDITY_CUSTOMER
 from store.event_store import PostgresEventStore
+from stories.spam_sms import HOROSCOPE_SP, SPAM_SENDERS, SPAM_SMS_CUSTOMER, WEATHER_SP
+from stories.tariff_dispute import TARIFF_CUSTOMER
+from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
+from tests.helpers import reset_sandboxes, wait_for_question
 from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseOutcome, CaseView
@@ -41,10 +41,7 @@ CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
 
 @pytest.fixture(autouse=True)
 async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
-    async with aiohttp.ClientSession() as session, session.post(f"{partner_url}/admin/reset") as response:
-        response.raise_for_status()
-    async with pool.acquire() as conn:
-        await rearm_stories(conn)
+    await reset_sandboxes(partner_url, pool)
 
 
 def intake(category: str, prefix: str, who: Any) -> ComplaintIntake:
@@ -70,17 +67,6 @@ async def ledger(pool: asyncpg.Pool, complaint_id: str) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT * FROM boss.adjustment_ledger WHERE complaint_id = $1 ORDER BY id", complaint_id
     )
-
-
-async def wait_for_question(client: ComplaintClient, complaint_id: str, question_id: str) -> CaseView:
-    for _ in range(400):
-        view = await client.view(complaint_id)
-        pending = view.state.pending_question
-        if pending is not None and pending.question_id == question_id:
-            return view
-        assert view.state.status is not Status.CLOSED, f"{complaint_id} closed without asking {question_id}"
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{complaint_id} never asked {question_id}")
 
 
 async def run_case(

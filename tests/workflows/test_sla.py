@@ -9,14 +9,14 @@ from temporalio.testing import WorkflowEnvironment
 from domain.actors import Actor, Role
 from domain.cases import Status
 from tests.conftest import engine
-from tests.identity import signed
-from tests.workflows.helpers import (
+from tests.helpers import (
     forwarding_intake,
     minutes_after,
     reset_sandboxes,
     set_partner_faults,
     wait_for_question,
 )
+from tests.identity import signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -146,7 +146,7 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     from datetime import timedelta
 
     from domain.intake import ComplaintIntake
-    from sandboxes.seed_data import ARREARS_CUSTOMER
+    from stories.arrears_dispute import ARREARS_CUSTOMER
 
     intake = ComplaintIntake(
         complaint_id=f"ARREARS-{uuid.uuid4().hex[:10]}",

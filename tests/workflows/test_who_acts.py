@@ -19,10 +19,10 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category
 from domain.intake import ComplaintIntake
-from sandboxes import seed_data as sd
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.identity import prepare_logins, signed
-from tests.workflows.helpers import forwarding_intake, reset_sandboxes, wait_for_question
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
 from worker import Dependencies
@@ -43,8 +43,8 @@ async def test_the_filer_cannot_approve_under_another_spelling(
     case = ComplaintIntake(
         complaint_id=f"arrears-{uuid.uuid4().hex[:10]}",
         category=Category.ARREARS_DISPUTE,
-        msisdn=sd.ARREARS_CUSTOMER.msisdn,
-        customer_name=sd.ARREARS_CUSTOMER.name,
+        msisdn=ARREARS_CUSTOMER.msisdn,
+        customer_name=ARREARS_CUSTOMER.name,
         description="号码是女儿用的",
         filed_by=FILING_SUPERVISOR,
     )

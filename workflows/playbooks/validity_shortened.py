@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, MsisdnQuery
     from adapters.billing import BalanceChange, cite_balance_change
     from domain import events as ev
+    from domain.clock import local_day
     from domain.playbooks.validity_shortened import (
         EXTEND_IF_SUSPENDED,
         FOLLOW_UP_NAME,
@@ -25,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         ValidityCut,
         find_validity_cut,
         follow_up_due_at,
-        local_day,
     )
     from workflows.case import Case
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow

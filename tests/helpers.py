@@ -1,0 +1,77 @@
+"""The tests' shared helpers: sandboxes put back as seeded, partner faults, and waiting on a case.
+
+The resets are sandboxes/reset.py's, the ones the demo and the benchmarks use; `reset_sandboxes` here keeps
+the tests' argument order (partner URL first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from client.api import ComplaintClient
+from domain.cases import Status
+from domain.intake import ComplaintIntake, parse_intake
+from sandboxes.reset import reset_sandboxes as sandbox_reset
+from tests.domain.factories import intake_data
+from workflows.messages import CaseView
+
+POLL_SECONDS = 0.05
+
+
+def forwarding_intake(**overrides: Any) -> ComplaintIntake:
+    return parse_intake(intake_data(complaint_id=f"FWD-{uuid.uuid4().hex[:10]}", **overrides))
+
+
+async def reset_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
+    """Both sandboxes as seeded: the partner's memory, and the billing system's stories rearmed."""
+    await sandbox_reset(pool, partner_url)
+
+
+async def set_partner_faults(partner_url: str, **faults: Any) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{partner_url}/admin/faults", json=faults) as response:
+            response.raise_for_status()
+
+
+async def wait_until(
+    client: ComplaintClient,
+    complaint_id: str,
+    ready: Callable[[CaseView], bool],
+    what: str,
+    *,
+    attempts: int = 600,
+    closed_fails: bool = True,
+) -> CaseView:
+    """Poll the case (in real time) until `ready` holds; with `closed_fails`, a case closing first fails."""
+    for _ in range(attempts):
+        view = await client.view(complaint_id)
+        if ready(view):
+            return view
+        if closed_fails:
+            assert view.state.status is not Status.CLOSED, f"{complaint_id} closed before {what}"
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError(f"{complaint_id} never reached: {what}")
+
+
+async def wait_for_question(
+    client: ComplaintClient, complaint_id: str, question_id: str | None = None, attempts: int = 600
+) -> CaseView:
+    """Poll until the case asks the customer something (that question, if named)."""
+
+    def asked(view: CaseView) -> bool:
+        pending = view.state.pending_question
+        return pending is not None and question_id in (None, pending.question_id)
+
+    return await wait_until(
+        client, complaint_id, asked, f"asking {question_id or 'the customer'}", attempts=attempts
+    )
+
+
+def minutes_after(view: CaseView, event_type: str, start: Any) -> list[float]:
+    return [round((e.at - start).total_seconds() / 60, 2) for e in view.timeline if e.type == event_type]
