@@ -25,22 +25,23 @@ from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import audit_commands, supervisor_commands
+from cli import login as login_commands
 from cli.connect import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
+    EXIT_NOT_LOGGED_IN,
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
-    BadInput,
     CliError,
     EngineUnreachable,
-    complaint_client,
     no_worker_answered,
     require_worker,
     temporal_address,
     view_case,
 )
+from cli.login import acting_client, logged_in
 from cli.timeline import render_case
-from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused
+from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, NotAuthenticated, NotVisible
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.errors import DomainError, InvalidCommand
@@ -51,14 +52,6 @@ from runtime.settings import Settings, load_settings_or_exit
 from workflows.messages import ApprovalDecision, CustomerAnswer, ManualResolution, Note, Withdrawal
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
-
-
-def _actor(args: argparse.Namespace, default_id: str, default_role: Role) -> Actor:
-    try:
-        return Actor(id=args.actor or default_id, role=args.role or default_role, channel=ActorChannel.CLI)
-    except ValidationError:
-        # The role is checked by argparse already: what is left is the id.
-        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
 
 
 def new_complaint_id(now: datetime | None = None) -> str:
@@ -79,10 +72,11 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
             "channel": args.channel,
             "id_number": args.id_number,
             "partner_msisdn": args.partner_msisdn,
-            "filed_by": _actor(args, "agent", Role.AGENT).model_dump(),
+            # Replaced by the logged-in filer when filed; a placeholder for validating the rest first.
+            "filed_by": Actor(id="unknown", role=Role.AGENT, channel=ActorChannel.CLI).model_dump(),
         }
     )
-    client = await complaint_client(settings, needs_worker=False)  # a filed case waits for its worker
+    client, _ = await acting_client(settings, args, needs_worker=False)  # a filed case waits for its worker
     try:
         await require_worker(client.temporal, settings)
         no_worker: EngineUnreachable | None = None
@@ -109,15 +103,14 @@ def _checked(model: type[BaseModel], **fields: object) -> None:
 
 async def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
     # Staff relaying what the customer said must say so (--on-behalf); they may not answer as the customer.
-    actor = _actor(args, "agent", Role.AGENT) if args.on_behalf else _actor(args, "customer", Role.CUSTOMER)
     on_behalf_of = "customer" if args.on_behalf else None
-    _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment, actor=actor,
+    _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment,
              on_behalf_of=on_behalf_of)
-    client = await complaint_client(settings, case=args.complaint_id)
+    client, login = await acting_client(settings, args, case=args.complaint_id)
     answer = await client.answer(
-        args.complaint_id, args.question_id, args.answer, actor, comment=args.comment, on_behalf_of=on_behalf_of
+        args.complaint_id, args.question_id, args.answer, comment=args.comment, on_behalf_of=on_behalf_of
     )
-    relayed = f" on behalf of the customer, by {actor.id}" if args.on_behalf else ""
+    relayed = f" on behalf of the customer, by {login.actor.subject}" if args.on_behalf else ""
     print(f"{args.complaint_id}: answered {args.question_id!r} with {answer!r}{relayed}")
     return 0
 
@@ -129,41 +122,36 @@ async def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
-    if args.role is None or args.actor is None:
-        # No privileged role is ever assumed: the approver says who they are and in which role.
-        raise BadInput("approve needs --as ID and --role (store_manager, regional_support or supervisor); nothing sent")
-    actor = _actor(args, "supervisor", Role.SUPERVISOR)
+    # No privileged role is ever assumed: the approver's role is the one their login's token grants.
     approve = not args.refuse
-    _checked(ApprovalDecision, adjustment_id=args.adjustment_id, approve=approve, reason=args.reason, actor=actor)
-    client = await complaint_client(settings, case=args.complaint_id)
-    decision = await client.decide(args.complaint_id, args.adjustment_id, approve=approve, actor=actor,
-                                   reason=args.reason)
+    _checked(ApprovalDecision, adjustment_id=args.adjustment_id, approve=approve, reason=args.reason)
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    decision = await client.decide(args.complaint_id, args.adjustment_id, approve=approve, reason=args.reason)
     print(f"{args.complaint_id}: adjustment {args.adjustment_id} {decision}")
     return 0
 
 
 async def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
-    actor = _actor(args, "agent", Role.AGENT)
-    _checked(Note, text=args.text, actor=actor)
-    client = await complaint_client(settings, case=args.complaint_id)
-    seq = await client.note(args.complaint_id, args.text, actor)
+    _checked(Note, text=args.text)
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    seq = await client.note(args.complaint_id, args.text)
     print(f"{args.complaint_id}: note recorded as event {seq}")
     return 0
 
 
 async def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    actor = _actor(args, "customer", Role.CUSTOMER)
-    _checked(Withdrawal, reason=args.reason, actor=actor)
-    client = await complaint_client(settings, case=args.complaint_id)
-    await client.withdraw(args.complaint_id, args.reason, actor)
+    _checked(Withdrawal, reason=args.reason)
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    await client.withdraw(args.complaint_id, args.reason)
     print(f"{args.complaint_id}: withdrawn")
     return 0
 
 
 async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.as_of is not None:
-        return await audit_commands.show_as_of(settings, args.complaint_id, args.as_of, as_json=args.json)
-    client = await complaint_client(settings)
+        return await audit_commands.show_as_of(settings, args.complaint_id, args.as_of, as_json=args.json,
+                                               reader=(await logged_in(settings, args.actor)).actor)
+    client, _ = await acting_client(settings, args)
     view = await view_case(client, settings, args.complaint_id)
     if args.json:
         print(view.model_dump_json(indent=2))
@@ -173,19 +161,17 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
-    actor = _actor(args, "agent", Role.AGENT)
-    _checked(ManualResolution, outcome=args.outcome, summary=args.summary, actor=actor)
-    client = await complaint_client(settings, case=args.complaint_id)
-    outcome = await client.resolve(args.complaint_id, args.outcome, args.summary, actor)
+    _checked(ManualResolution, outcome=args.outcome, summary=args.summary)
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    outcome = await client.resolve(args.complaint_id, args.outcome, args.summary)
     print(f"{args.complaint_id}: resolved as {outcome}; the customer is asked to confirm")
     return 0
 
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
-    actor = _actor(args, "customer", Role.CUSTOMER)
-    _checked(Withdrawal, reason=args.reason, actor=actor)  # a reason as a withdrawal's: 1-500 characters
-    client = await complaint_client(settings, case=args.complaint_id)
-    handle = await client.reopen(args.complaint_id, args.reason, actor)
+    _checked(Withdrawal, reason=args.reason)  # a reason as a withdrawal's: 1-500 characters
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    handle = await client.reopen(args.complaint_id, args.reason)
     print(f"{args.complaint_id}: reopened, run {handle.result_run_id}; a person resolves it (`resolve`)")
     return 0
 
@@ -208,10 +194,10 @@ def _up_to(model: type[BaseModel], field: str) -> str:
 
 
 def _actor_options(parser: argparse.ArgumentParser, role_help: str) -> None:
+    """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins. The role is the
+    token's: no option declares one."""
     parser.add_argument("--as", dest="actor", metavar="ID",
-                        help="who is acting (recorded in the case's events; 1-64 characters, no spaces)")
-    parser.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE",
-                        help=f"their role: {', '.join(r.value for r in Role)} ({role_help})")
+                        help=f"act with the cached login of ID (default: the last `starter login`; {role_help})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     file.add_argument("--partner-msisdn",
                       help="the other carrier's number holding the forwarding "
                       "(forwarding_cancel; written like --msisdn)")
-    _actor_options(file, "default: agent")
+    _actor_options(file, "recorded as the filer")
 
     answer = command("answer", cmd_answer, "answer a question the case asked the customer")
     answer.add_argument("complaint_id")
@@ -258,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
     answer.add_argument("--on-behalf", action="store_true",
                         help="staff relaying the customer's answer (recorded as on behalf of the customer)")
-    _actor_options(answer, "default: customer; with --on-behalf: agent")
+    _actor_options(answer, "a customer answers; staff add --on-behalf")
 
     confirm = command("confirm", cmd_confirm, "the customer confirms the resolution (or says it is not solved)")
     confirm.add_argument("complaint_id")
@@ -266,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--comment", default="", help=f"what the customer added ({_up_to(CustomerAnswer, 'comment')})")
     confirm.add_argument("--on-behalf", action="store_true",
                          help="staff relaying the customer's answer (recorded as on behalf of the customer)")
-    _actor_options(confirm, "default: customer; with --on-behalf: agent")
+    _actor_options(confirm, "a customer confirms; staff add --on-behalf")
 
     approve = command("approve", cmd_approve, "approve (or --refuse) an adjustment waiting for a supervisor")
     approve.add_argument("complaint_id")
@@ -274,12 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--refuse", action="store_true", help="refuse instead of approving (needs --reason)")
     approve.add_argument("--reason", default="",
                          help=f"why; told to the customer when refused ({_up_to(ApprovalDecision, 'reason')})")
-    _actor_options(approve, "required: no role is assumed; the filer may not approve")
+    _actor_options(approve, "the login needs a supervisor, store_manager or regional_support role; "
+                   "the filer may not approve")
 
     note = command("note", cmd_note, "add a note to a case's timeline")
     note.add_argument("complaint_id")
     note.add_argument("text", help=f"the note ({_up_to(Note, 'text')})")
-    _actor_options(note, "default: agent")
+    _actor_options(note, "anyone logged in")
 
     resolve = command("resolve", cmd_resolve,
                       "a person resolves the case (e.g. a reopened one); the customer is then asked to confirm")
@@ -289,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                          f"{_up_to(ManualResolution, 'outcome')})")
     resolve.add_argument("--summary", required=True,
                          help=f"what was done, told to the customer ({_up_to(ManualResolution, 'summary')})")
-    _actor_options(resolve, "default: agent")
+    _actor_options(resolve, "staff")
 
     reopen = command("reopen", cmd_reopen,
                      "reopen a case closed within REOPEN_WINDOW_DAYS (default 7): its clock runs again and a "
@@ -297,22 +284,24 @@ def build_parser() -> argparse.ArgumentParser:
     reopen.add_argument("complaint_id")
     reopen.add_argument("--reason", required=True,
                         help=f"why it is reopened, e.g. what the customer says now ({_up_to(Withdrawal, 'reason')})")
-    _actor_options(reopen, "default: customer")
+    _actor_options(reopen, "the customer or staff")
 
     withdraw = command("withdraw", cmd_withdraw, "the customer withdraws the complaint")
     withdraw.add_argument("complaint_id")
     withdraw.add_argument("--reason", required=True, help=f"why ({_up_to(Withdrawal, 'reason')})")
-    _actor_options(withdraw, "default: customer")
+    _actor_options(withdraw, "the customer or staff")
 
     show = command("show", cmd_show,
                    "print a case's state, its open question (with when the customer is reminded and when the case "
                    "closes unconfirmed), its adjustments and its timeline")
     show.add_argument("complaint_id")
+    _actor_options(show, "a customer's login sees only that customer's cases")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.add_argument("--as-of", type=audit_commands.parse_time, metavar="TIME",
                       help="the case as it stood then (ISO time; without a zone it is Asia/Shanghai), "
                       "folded from its events in PostgreSQL")
 
+    login_commands.register(command)
     supervisor_commands.register(command)
     audit_commands.register(command)
     return parser
@@ -356,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except (CaseAlreadyFiled, CaseNotFound, CommandRefused, InvalidCommand) as error:
+    except NotAuthenticated as error:
+        print(f"error: not logged in: {error}", file=sys.stderr)
+        return EXIT_NOT_LOGGED_IN
+    except (CaseAlreadyFiled, CaseNotFound, CommandRefused, InvalidCommand, NotVisible) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except DomainError as error:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
@@ -32,6 +35,9 @@ from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
+from auth import trust
+from auth.sources import keep_trusted_keys_fresh
+from auth.tokens import TrustedKeys
 from client.api import connect_temporal
 from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
@@ -48,6 +54,13 @@ from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconc
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
+
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("cryptography", "jwt")
+)
+"""The workflow sandbox, with the token libraries passed through: an update validator verifies signatures
+(auth.trust), and cryptography's native module cannot be imported a second time inside the sandbox (its
+first refused signature would abort the process)."""
 
 
 @dataclass
@@ -97,12 +110,17 @@ def build_worker(
     task_queue: str,
     *,
     policy: Callable[[], Policy] | None = None,
+    trusted_keys: TrustedKeys | None = None,
     **worker_options: object,
 ) -> Worker:
     """The worker with every workflow and activity of the engine registered.
 
     `policy` gives the case policy new cases get (default: domain.policy's defaults under a settings version).
+    `trusted_keys`, when given, are installed as the keys the update validators verify actors against
+    (auth.trust; `run` installs and refreshes them itself). The set is per process, shared by its workers.
     """
+    if trusted_keys is not None:
+        trust.install(trusted_keys)
     default_policy = PolicySource(Settings()).current
     policies = PolicyActivities(policy or default_policy)
     reconcile = ReconcileActivities(client, deps.pool, deps.vault)
@@ -128,7 +146,7 @@ def build_worker(
             *billing.all(),
             *archive.all(),
         ],
-        **worker_options,  # type: ignore[arg-type]
+        **{"workflow_runner": WORKFLOW_RUNNER, **worker_options},  # type: ignore[arg-type]
     )
 
 
@@ -143,6 +161,11 @@ async def start_reconciler(client: Client, task_queue: str, interval_seconds: in
     )
 
 
+def worker_identity(task_queue: str) -> str:
+    """The engine's own Temporal identity: what it starts and records is the engine's, not a person's."""
+    return f"engine worker {task_queue} {os.getpid()}@{socket.gethostname()}"
+
+
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
@@ -153,8 +176,11 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with EmbeddedRuntime(settings) as runtime:
-        client = await connect_temporal(runtime.temporal_address, settings.temporal_namespace, keys=keys)
+    async with EmbeddedRuntime(settings) as runtime, keep_trusted_keys_fresh(settings):
+        client = await connect_temporal(
+            runtime.temporal_address, settings.temporal_namespace, keys=keys,
+            identity=worker_identity(settings.task_queue),
+        )
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):

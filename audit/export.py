@@ -3,7 +3,8 @@ Temporal history, the chain head and the result of verifying them.
 
 Each event comes twice: `stored`, exactly as the event store holds it (personal values sealed under
 the customer's key), which is what the hash chain covers, and `event`, the same with those values
-opened: in clear, or masked (`personal_data="masked"`, for readers without the right to see them), or
+opened: in clear, or masked (`personal_data="masked"`: `starter export --masked`, or a reader whose
+token lacks the `pii:read` scope), or
 `[erased]` once the customer's key is destroyed. Everything in it can be re-checked without our code:
 the rules are written into the bundle itself.
 """

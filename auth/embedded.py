@@ -33,7 +33,7 @@ EMBEDDED_ISSUER = "complaints-embedded"
 AUDIENCE = "complaints"
 DEFAULT_TTL = timedelta(hours=1)
 PII_READ = "pii:read"
-"""The scope an auditor's token needs for an export with personal data in clear."""
+"""The scope an auditor's token needs for an export with personal data in clear (audit.visibility)."""
 
 DEV_MODE_WARNING = (
     "warning: DEV-ONLY login: the embedded user directory has no password for {user}; anyone on this machine "
@@ -197,6 +197,11 @@ class EmbeddedIssuer:
         dropped = set(kids)
         self.keys = [k for k in self.keys if k.kid not in dropped] or self.keys[-1:]
         self._save_keys()
+
+    def save(self) -> None:
+        """Write the keys and the directory (both created on first use by `open`)."""
+        self._save_keys()
+        self._save_users()
 
     def _save_keys(self) -> None:
         _write_private(self._keys_file, json.dumps({"keys": [

@@ -11,6 +11,7 @@ import contextlib
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from auth.embedded import EmbeddedIssuer
 from runtime.local_postgres import reachable_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -304,3 +306,9 @@ class Stopwatch:
 def progress(message: str) -> None:
     """A progress line on stderr, so stdout keeps only the tables."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def bench_issuer() -> EmbeddedIssuer:
+    """The benchmarks' embedded issuer (a key and the demo's directory in a temp folder of this user), shared
+    by the driver, which logs the stories' people in, and the worker subprocesses, which trust its keys."""
+    return EmbeddedIssuer.open(Path(tempfile.gettempdir()) / f"complaints-bench-auth-{os.getuid()}")

@@ -17,6 +17,8 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
 from bench.bare import BareComplaintWorkflow, BareInput, BareMessage
+from bench.common import bench_issuer
+from cli.demo import StoryLogins
 from client.api import ComplaintClient
 from domain.state import ComplaintState
 from stories.people import CUSTOMER, SUPERVISOR
@@ -87,6 +89,7 @@ class EngineDriver:
     def __init__(self, client: ComplaintClient, pool: asyncpg.Pool, *, mode: str, poll_seconds: float,
                  timeout: float) -> None:
         self.client = client
+        self.logins = StoryLogins.from_issuer(bench_issuer())
         self.pool = pool
         self.mode = mode
         self.poll = poll_seconds
@@ -143,14 +146,16 @@ class EngineDriver:
             drive.done.add(("q", f"{question.question_id}@{question.asked_at}"))
             answer = drive.story.answer(question.question_id, question.options)
             drive.tasks.append(asyncio.create_task(self._send(
-                drive, self.client.answer(complaint_id, question.question_id, answer, CUSTOMER))))
+                drive, self.client.answer(complaint_id, question.question_id, answer,
+                                          self.logins.token(CUSTOMER)))))
         for adjustment in state.adjustments.values():
             key = ("a", adjustment.adjustment_id)
             if adjustment.needs_approval and adjustment.status == "proposed" and key not in drive.done:
                 drive.done.add(key)
                 approve, reason = drive.story.decision(adjustment.kind)
                 drive.tasks.append(asyncio.create_task(self._send(drive, self.client.decide(
-                    complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason))))
+                    complaint_id, adjustment.adjustment_id, approve=approve,
+                    credential=self.logins.token(SUPERVISOR), reason=reason))))
 
     @staticmethod
     async def _send(drive: _Drive, command: Any) -> None:

@@ -88,13 +88,14 @@ async def _build(
         )
 
     from adapters.partner_carriers import HttpPartnerCarriers
+    from bench.common import bench_issuer
     from worker import Dependencies, build_worker
 
     if not args.partner_url:
         sys.exit("--partner-url is required for --kind engine")
     partners = await stack.enter_async_context(HttpPartnerCarriers(args.partner_url))
     return build_worker(client, Dependencies(pool=pool, partners=partners), args.task_queue,  # type: ignore[arg-type]
-                        **options)  # type: ignore[arg-type]
+                        trusted_keys=bench_issuer().trusted_keys(), **options)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> None:

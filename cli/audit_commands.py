@@ -25,8 +25,12 @@ from audit.export import build_bundle
 from audit.reconcile import reconcile
 from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
+from audit.visibility import PII_READ
+from auth.tokens import VerifiedActor
 from cli.connect import BadInput, CliError, EngineUnreachable, database
+from cli.login import as_option, logged_in
 from cli.timeline import render_state, render_timeline
+from client.api import NotVisible, check_visible
 from codec.aes_gcm import KeyRing
 from domain import events as ev
 from domain.actors import Actor, ActorChannel, Role
@@ -117,7 +121,19 @@ def render_history(events: Iterable[ev.Event]) -> str:
 # --- handlers --------------------------------------------------------------------------------
 
 
+def _check_reader(reader: VerifiedActor, complaint_id: str, events: list[ev.Event]) -> None:
+    """A customer's login reads only that customer's cases (client.api.check_visible)."""
+    filed = events[0] if events else None
+    if isinstance(filed, ev.ComplaintFiled):
+        check_visible(reader, complaint_id, filed.msisdn)
+    elif reader.role is Role.CUSTOMER:
+        raise NotVisible(f"case {complaint_id} is not a case of {reader.subject}")
+
+
 async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    reader = (await logged_in(settings, args.actor)).actor
+    if args.raw and reader.role is Role.CUSTOMER:
+        raise NotVisible("the raw Temporal history is for staff and auditors")
     async with _audit_database(settings) as pool:
         if args.raw:
             runs = await PostgresArchiveStore(pool).runs(args.complaint_id, with_history=True)
@@ -136,6 +152,7 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         events = await PostgresEventStore(pool, vault).load(args.complaint_id)
         if not events:
             raise CliError(f"no case {args.complaint_id} in the event store")
+        _check_reader(reader, args.complaint_id, list(events))
         report = await verify_case(pool, args.complaint_id, vault=vault, keys=_payload_keys(settings))
         runs = await PostgresArchiveStore(pool).runs(args.complaint_id)
     state = fold(events)
@@ -175,11 +192,16 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    reader = (await logged_in(settings, args.actor)).actor
+    if reader.role is Role.CUSTOMER:
+        raise NotVisible("an audit export is for staff and auditors")
+    # Personal data in clear only for a token with the scope for it; everyone else gets it masked.
+    clear = reader.has_scope(PII_READ) and not args.masked
     async with _audit_database(settings) as pool:
         try:
             bundle = await build_bundle(
                 pool, args.complaint_id, exported_at=datetime.now(UTC), vault=_vault(settings),
-                personal_data="masked" if args.masked else "clear", keys=_payload_keys(settings),
+                personal_data="clear" if clear else "masked", keys=_payload_keys(settings),
             )
         except UnknownCase as error:
             raise CliError(str(error)) from None
@@ -196,6 +218,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         f"exported case {args.complaint_id} to {path}: {len(bundle['events'])} events, "
         f"{len(runs)} Temporal run(s) ({sum(run['history_length'] for run in runs)} history events), "
         f"chain head event {head['seq']} {head['hash']}"
+        + ("" if clear else f"; personal data masked (the login of {reader.subject} lacks the {PII_READ} scope)")
         + ("" if bundle["verification"]["intact"] else "  [VERIFICATION FAILED: see the bundle]")
     )
     return 0
@@ -320,11 +343,14 @@ async def cmd_rebuild_projections(args: argparse.Namespace, settings: Settings) 
     return 0
 
 
-async def show_as_of(settings: Settings, complaint_id: str, as_of: datetime, *, as_json: bool = False) -> int:
+async def show_as_of(
+    settings: Settings, complaint_id: str, as_of: datetime, *, reader: VerifiedActor, as_json: bool = False
+) -> int:
     """Print the case as it stood at `as_of`: its state and timeline folded from the events up to then."""
     async with _audit_database(settings) as pool:
         store = PostgresEventStore(pool, _vault(settings))
         events = await store.load(complaint_id, until=as_of)
+        _check_reader(reader, complaint_id, list(events))
         total = await pool.fetchval("SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id)
     if not events:
         if total:
@@ -411,14 +437,16 @@ def register(command: Any) -> None:
                          help="print the archived Temporal history of every run (event id, time, type, detail)")
     history.add_argument("--json", action="store_true",
                          help="machine-readable: state, events, hash-chain check and archived runs")
+    as_option(history)
 
     export = command("export", cmd_export,
                      "one JSON bundle for auditors: events with their hash chain, archived Temporal histories, "
-                     "chain head (holds personal data)")
+                     "chain head; personal data in clear only for a login with the pii:read scope, masked otherwise")
     export.add_argument("complaint_id")
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the bundle here (default: stdout)")
     export.add_argument("--masked", action="store_true",
-                        help="show personal values masked (136****8765) instead of in clear")
+                        help="show personal values masked (136****8765) even for a login with the pii:read scope")
+    as_option(export)
 
     verify = command("verify", cmd_verify,
                      "recompute hash chains and archive digests; exit 1 naming the first broken link of each case")

@@ -1,7 +1,8 @@
 """Connections for the command line: Temporal and PostgreSQL, with errors that say what to do.
 
 Exit statuses (documented in `starter.py --help` and the README): 0 done, 1 refused by the engine,
-2 bad input or configuration, 3 engine unreachable. The exception classes here carry them.
+2 bad input or configuration, 3 engine unreachable, 4 not logged in (no login, or an expired or untrusted
+one). The exception classes here carry them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from auth.tokens import TrustedKeys
 from client.api import ClientOptions, ComplaintClient, connect_temporal
+from domain.actors import ActorChannel
 from runtime.settings import ConfigError, Settings
 from workflows.messages import CaseView
 
@@ -26,12 +29,14 @@ EXIT_DONE = 0
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNREACHABLE = 3
+EXIT_NOT_LOGGED_IN = 4
 
 EXIT_CODES_HELP = """exit status:
   0  done
   1  refused by the engine (unknown case, a command the case does not accept, a broken hash chain)
   2  bad input or configuration (nothing was sent)
-  3  engine unreachable (Temporal, a worker or PostgreSQL); start it with `./run up`"""
+  3  engine unreachable (Temporal, a worker or PostgreSQL); start it with `./run up`
+  4  not logged in: no cached login, or it expired or is not signed by a trusted key (`starter login --as ID`)"""
 
 START_COMMAND = "./run up"
 
@@ -66,6 +71,12 @@ class EngineUnreachable(CliError):
     exit_code = EXIT_UNREACHABLE
 
 
+class NotLoggedIn(CliError):
+    """No usable login: a person must log in (again) before the command can act. Nothing was sent."""
+
+    exit_code = EXIT_NOT_LOGGED_IN
+
+
 def temporal_address(settings: Settings) -> str:
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
@@ -81,7 +92,8 @@ def client_options(settings: Settings) -> ClientOptions:
     return ClientOptions(task_queue=settings.task_queue)
 
 
-async def temporal(settings: Settings, address: str | None = None) -> Client:
+async def temporal(settings: Settings, address: str | None = None, *, credential: str | None = None) -> Client:
+    """A Temporal client whose identity names the logged-in user (see client.api.identity_for)."""
     address = address or temporal_address(settings)
     try:
         keys = settings.payload_key_ring()
@@ -89,7 +101,8 @@ async def temporal(settings: Settings, address: str | None = None) -> Client:
         raise BadInput(str(error)) from None
     try:
         return await asyncio.wait_for(
-            connect_temporal(address, settings.temporal_namespace, keys=keys), CONNECT_TIMEOUT.total_seconds()
+            connect_temporal(address, settings.temporal_namespace, keys=keys, credential=credential),
+            CONNECT_TIMEOUT.total_seconds(),
         )
     except (RuntimeError, TimeoutError, OSError):
         # The raw error is a page of gRPC internals; what the user needs is where and what to start.
@@ -144,14 +157,21 @@ async def view_case(client: ComplaintClient, settings: Settings, complaint_id: s
 
 
 async def complaint_client(
-    settings: Settings, address: str | None = None, *, needs_worker: bool = True, case: str | None = None
+    settings: Settings,
+    address: str | None = None,
+    *,
+    needs_worker: bool = True,
+    case: str | None = None,
+    token: str | None = None,
+    trusted_keys: TrustedKeys | None = None,
 ) -> ComplaintClient:
-    """A client for the CLI; with `needs_worker`, only once a worker is there to answer.
+    """A client for the CLI acting with `token` (a verified login); with `needs_worker`, only once a worker is
+    there to answer.
 
     With `case`, the case's workflow must answer a query first: an update sent to a case no worker
     serves would wait, and might still apply much later, after the user was told it failed.
     """
-    client = await temporal(settings, address)
+    client = await temporal(settings, address, credential=token)
     if needs_worker:
         await require_worker(client, settings)
     complaints = ComplaintClient(
@@ -160,6 +180,9 @@ async def complaint_client(
         token_key=settings.msisdn_token_key,
         query_timeout=QUERY_TIMEOUT,
         update_timeout=UPDATE_TIMEOUT,
+        credential=token,
+        channel=ActorChannel.CLI,
+        trusted_keys=trusted_keys,
     )
     if case is not None:
         await view_case(complaints, settings, case)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from auth.embedded import EmbeddedIssuer
 from cli.timeline import render_state, render_timeline
 from client.api import ComplaintClient
+from domain.actors import Actor
 from domain.cases import Status
 from domain.money import format_yuan
 from stories.people import CUSTOMER, SUPERVISOR
@@ -21,6 +25,33 @@ from workflows.messages import CaseView
 POLL_SECONDS = 0.2
 
 
+class StoryLogins:
+    """The stories' people log in like anyone else: a token each, from `token_for` (one login per person)."""
+
+    def __init__(self, token_for: Callable[[Actor], str]) -> None:
+        self._token_for = token_for
+        self._tokens: dict[str, str] = {}
+
+    @classmethod
+    def from_issuer(cls, issuer: EmbeddedIssuer) -> StoryLogins:
+        """Logins from the embedded issuer's directory, where the demo's people are (auth.embedded)."""
+
+        def login(actor: Actor) -> str:
+            # Long enough for the slowest story.
+            token, _dev_warning = issuer.login(actor.id, datetime.now(UTC), ttl=timedelta(hours=2))
+            return token
+
+        return cls(login)
+
+    def token(self, actor: Actor) -> str:
+        if actor.id not in self._tokens:
+            self._tokens[actor.id] = self._token_for(actor)
+        return self._tokens[actor.id]
+
+    def client_for(self, client: ComplaintClient, actor: Actor) -> ComplaintClient:
+        return client.acting_as(self.token(actor), channel=actor.channel)
+
+
 @dataclass(frozen=True)
 class StoryResult:
     story: Story
@@ -28,11 +59,15 @@ class StoryResult:
     seconds: float
 
 
-async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -> StoryResult:
-    """File the story's complaint and answer for its people until the case closes."""
+async def drive(
+    client: ComplaintClient, story: Story, logins: StoryLogins, timeout: float = 120.0
+) -> StoryResult:
+    """File the story's complaint and answer for its people until the case closes, each with their login."""
     started = time.monotonic()
     complaint_id = story.intake.complaint_id
-    await client.file(story.intake)
+    await logins.client_for(client, story.intake.filed_by).file(story.intake)
+    customer = logins.client_for(client, CUSTOMER)
+    supervisor = logins.client_for(client, SUPERVISOR)
     while True:
         view = await client.view(complaint_id)
         state = view.state
@@ -43,14 +78,12 @@ async def drive(client: ComplaintClient, story: Story, timeout: float = 120.0) -
         question = state.pending_question
         if question is not None:
             answer = story.answer(question.question_id, question.options)
-            await client.answer(complaint_id, question.question_id, answer, CUSTOMER)
+            await customer.answer(complaint_id, question.question_id, answer)
             continue
         for adjustment in state.adjustments.values():
             if adjustment.needs_approval and adjustment.status == "proposed":
                 approve, reason = story.decision(adjustment.kind)
-                await client.decide(
-                    complaint_id, adjustment.adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason
-                )
+                await supervisor.decide(complaint_id, adjustment.adjustment_id, approve=approve, reason=reason)
         await asyncio.sleep(POLL_SECONDS)
 
 

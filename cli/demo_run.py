@@ -7,8 +7,9 @@ import asyncio
 import structlog
 from temporalio.client import Client, WorkflowFailureError
 
+from auth.embedded import EmbeddedIssuer
 from cli.connect import BadInput, client_options
-from cli.demo import StoryResult, drive, render_results
+from cli.demo import StoryLogins, StoryResult, drive, render_results
 from client.api import ComplaintClient, connect_temporal
 from runtime.embedded import EmbeddedRuntime
 from runtime.policy import PolicySource
@@ -54,7 +55,12 @@ async def run_demo(settings: Settings, timeout: float) -> int:
     except ConfigError as bad_key:
         raise BadInput(str(bad_key)) from None
     async with EmbeddedRuntime(settings) as runtime:
-        temporal = await connect_temporal(runtime.temporal_address, settings.temporal_namespace, keys=keys)
+        # One connection for every story's people: its identity says so; each act's actor is its token's.
+        temporal = await connect_temporal(
+            runtime.temporal_address, settings.temporal_namespace, keys=keys, identity="demo driver (story logins)"
+        )
+        issuer = EmbeddedIssuer.open(settings.data_dir)
+        logins = StoryLogins.from_issuer(issuer)
         # The demo tells the seed's stories, so it seeds them, whichever database it was given.
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=True) as deps:
             await reset_sandboxes(deps.pool, runtime.partner_url)
@@ -63,9 +69,10 @@ async def run_demo(settings: Settings, timeout: float) -> int:
             )
             stories = seed_stories()
             log.info("filing the seed's stories", count=len(stories))
-            async with build_worker(temporal, deps, settings.task_queue, policy=PolicySource(settings).current):
+            async with build_worker(temporal, deps, settings.task_queue, policy=PolicySource(settings).current,
+                                    trusted_keys=issuer.trusted_keys()):
                 outcomes = await asyncio.gather(
-                    *(drive(complaints, story, timeout) for story in stories), return_exceptions=True
+                    *(drive(complaints, story, logins, timeout) for story in stories), return_exceptions=True
                 )
                 closed = [outcome for outcome in outcomes if isinstance(outcome, StoryResult)]
                 await wait_for_archives(temporal, [result.view.state.complaint_id for result in closed])

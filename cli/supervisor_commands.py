@@ -9,11 +9,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cli.connect import BadInput, complaint_client
+from cli.connect import BadInput
+from cli.login import acting_client, as_option
 from client.api import CaseSummary
 from client.queries import CaseFilter
 from client.tokens import msisdn_token
-from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
 from domain.clock import format_local
 from domain.errors import InvalidMsisdn
@@ -92,7 +92,8 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         msisdn_token=token,
         at_risk_window=timedelta(minutes=args.within),
     )
-    client = await complaint_client(settings, needs_worker=False)  # visibility answers without a worker
+    # visibility answers without a worker; a customer's login lists only that customer's cases
+    client, _ = await acting_client(settings, args, needs_worker=False)
     rows = await client.list_cases(case_filter, now=now, limit=args.limit)
     if args.json:
         print(json.dumps([_as_json(row) for row in rows], ensure_ascii=False, indent=2))
@@ -104,13 +105,9 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        actor = Actor(id=args.actor or "agent", role=args.role or Role.AGENT, channel=ActorChannel.CLI)
-    except ValueError:
-        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
-    Reassignment(to_assignee=args.to, reason=args.reason, actor=actor)  # bad input exits 2 before anything is sent
-    client = await complaint_client(settings, case=args.complaint_id)
-    to = await client.reassign(args.complaint_id, args.to, actor, reason=args.reason)
+    Reassignment(to_assignee=args.to, reason=args.reason)  # bad input exits 2 before anything is sent
+    client, _ = await acting_client(settings, args, case=args.complaint_id)
+    to = await client.reassign(args.complaint_id, args.to, reason=args.reason)
     print(f"{args.complaint_id}: now assigned to {to}")
     return 0
 
@@ -133,11 +130,10 @@ def register(command: Any) -> None:
     listing.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument("--csv", action="store_true", help="CSV with a header row (times in UTC)")
+    as_option(listing)
 
     reassign = command("reassign", cmd_reassign, "move a case (and its SLA clock owner) to another person")
     reassign.add_argument("complaint_id")
     reassign.add_argument("--to", required=True, help="the new assignee (up to 64 characters)")
     reassign.add_argument("--reason", default="", help="why (up to 500 characters)")
-    reassign.add_argument("--as", dest="actor", metavar="ID", help="who reassigns (default: agent)")
-    reassign.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE",
-                          help="their role (default: agent: no privileged role is assumed)")
+    as_option(reassign)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import dataclasses
+import os
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -22,10 +25,11 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, read_verified_claims, verify_token
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from codec.aes_gcm import KeyRing, encrypted_data_converter
-from domain.actors import Actor
+from domain.actors import Actor, ActorChannel, Role
 from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.msisdn import parse_msisdn
@@ -121,6 +125,35 @@ class CommandRefused(ValueError):
     """The case refused an answer, approval, note, ...; the message says why."""
 
 
+class NotAuthenticated(PermissionError):
+    """No usable credential: none given, or expired, or not signed by a trusted key. Log in (again)."""
+
+
+class NotVisible(PermissionError):
+    """The credential's holder may not see this case (a customer asking for another customer's case)."""
+
+
+Credential = str | Callable[[], str]
+"""A signed token (JWT), or a function returning the current one (a token provider that refreshes)."""
+
+
+def token_of(credential: Credential) -> str:
+    return credential() if callable(credential) else credential
+
+
+def identity_for(credential: Credential | None) -> str:
+    """The Temporal client identity naming the acting user, so Temporal's own request records (who started,
+    updated, terminated a workflow) agree with the events: `sup-zhang (supervisor) 1234@host`."""
+    where = f"{os.getpid()}@{socket.gethostname()}"
+    if credential is None:
+        return f"anonymous {where}"
+    try:
+        claims = read_verified_claims(token_of(credential))
+    except (TokenRefused, ValueError):
+        return f"unauthenticated {where}"
+    return f"{claims.subject} ({claims.role.value}) {where}"
+
+
 STOPPED_RUNS: dict[WorkflowExecutionStatus, str] = {
     WorkflowExecutionStatus.TERMINATED: "terminated",
     WorkflowExecutionStatus.CANCELED: "canceled",
@@ -143,10 +176,26 @@ def _command(model: type[M], **fields: Any) -> M:
         raise CommandRefused(describe(error)) from None
 
 
-async def connect_temporal(address: str, namespace: str = "default", *, keys: KeyRing) -> Client:
-    """A Temporal client with the project's one data converter: pydantic JSON, encrypted under `keys`
-    (runtime.settings.Settings.payload_key_ring), so no payload reaches Temporal in clear."""
-    return await Client.connect(address, namespace=namespace, data_converter=encrypted_data_converter(keys))
+async def connect_temporal(
+    address: str,
+    namespace: str = "default",
+    *,
+    keys: KeyRing,
+    credential: Credential | None = None,
+    identity: str | None = None,
+) -> Client:
+    """A Temporal client with the project's one data converter and the acting user's identity.
+
+    The converter is pydantic JSON encrypted under `keys` (runtime.settings.Settings.payload_key_ring), so no
+    payload reaches Temporal in clear; the identity names the logged-in user (identity_for), so Temporal's own
+    request records agree with the events.
+    """
+    return await Client.connect(
+        address,
+        namespace=namespace,
+        data_converter=encrypted_data_converter(keys),
+        identity=identity or (identity_for(credential) if credential is not None else None),
+    )
 
 
 class ComplaintClient:
@@ -158,14 +207,62 @@ class ComplaintClient:
         token_key: str,
         query_timeout: timedelta | None = None,
         update_timeout: timedelta | None = None,
+        credential: Credential | None = None,
+        channel: ActorChannel = ActorChannel.API,
+        trusted_keys: TrustedKeys | None = None,
     ) -> None:
         """The timeouts bound each query and update call (default: the SDK's, which waits); a person at
-        a terminal wants an absent worker said in seconds, a script may prefer to wait."""
+        a terminal wants an absent worker said in seconds, a script may prefer to wait.
+
+        `credential` proves who acts: every update carries its token, and the workflow refuses the update
+        unless a key the worker trusts signed it (see auth.trust). Each acting method also takes a
+        credential of its own, for a script acting for several people. `channel` is recorded with each act.
+        `trusted_keys`, when given, lets this client check a credential itself before it reads for its
+        holder (`view`, `list_cases`: a customer sees only their own cases); without them the claims are
+        read as given, and only the workflow's check of acts is a security boundary.
+        """
         self.temporal = client
         self.options = options
         self._token_key = token_key
         self._query_timeout = query_timeout
         self._update_timeout = update_timeout
+        self._credential = credential
+        self._channel = channel
+        self._trusted_keys = trusted_keys
+
+    def acting_as(self, credential: Credential, channel: ActorChannel | None = None) -> ComplaintClient:
+        """The same client acting with another credential (a script driving several people's acts).
+
+        The Temporal connection, and so its identity, is shared: connect per person (`connect_temporal(...,
+        credential=...)`) where Temporal's request records must name each one.
+        """
+        return ComplaintClient(
+            self.temporal, options=self.options, token_key=self._token_key, query_timeout=self._query_timeout,
+            update_timeout=self._update_timeout, credential=credential, channel=channel or self._channel,
+            trusted_keys=self._trusted_keys,
+        )
+
+    def _token(self, credential: Credential | None) -> str:
+        chosen = credential if credential is not None else self._credential
+        if chosen is None:
+            raise NotAuthenticated("no credential: log in first (starter login --as ID) or pass a token")
+        return token_of(chosen)
+
+    def whoami(self, credential: Credential | None = None) -> VerifiedActor:
+        """The claims of the credential, verified when this client holds trusted keys."""
+        token = self._token(credential)
+        try:
+            if self._trusted_keys is not None:
+                return verify_token(token, self._trusted_keys, datetime.now(UTC))
+            return read_verified_claims(token)
+        except TokenRefused as refusal:
+            raise NotAuthenticated(str(refusal)) from None
+        except ValueError as error:  # not a JWT at all
+            raise NotAuthenticated(f"the credential is not a token: {error}") from None
+
+    def _reader(self) -> VerifiedActor | None:
+        """Who reads: None when this client reads without a credential (a trusted back-office script)."""
+        return self.whoami() if self._credential is not None else None
 
     def msisdn_token(self, msisdn: str) -> str:
         """The search token of a phone number (validated first), to find its cases with `CaseFilter`."""
@@ -179,6 +276,9 @@ class ComplaintClient:
         Then wait up to `wait_for_links` seconds (0: not at all) for the case to look up the open cases
         of the same number and category, and return them in the receipt. Filing is never blocked by them.
         """
+        if self._credential is not None:
+            # The filer is whoever the credential names, whatever the intake says.
+            intake = intake.model_copy(update={"filed_by": self.whoami().actor(self._channel)})
         handle = await self._start(intake)
         linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
         return FilingReceipt(self.temporal, handle, linked)
@@ -223,10 +323,13 @@ class ComplaintClient:
         A run that is still opening (reading its policy or its stored events) has no state yet for a moment:
         asked again until it has.
         """
+        reader = self._reader()
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
         for attempt in range(OPENING_ATTEMPTS):
             try:
-                return await handle.query(ComplaintWorkflow.view, rpc_timeout=self._query_timeout)
+                view: CaseView = await handle.query(ComplaintWorkflow.view, rpc_timeout=self._query_timeout)
+                check_visible(reader, complaint_id, view.state.msisdn)
+                return view
             except WorkflowQueryFailedError as error:
                 if STILL_OPENING not in str(error) or attempt == OPENING_ATTEMPTS - 1:
                     raise
@@ -241,6 +344,12 @@ class ComplaintClient:
         self, case_filter: CaseFilter, *, now: datetime | None = None, limit: int = 500
     ) -> list[CaseSummary]:
         """Cases matching the filter, the soonest deadline first (those without one last)."""
+        reader = self._reader()
+        if reader is not None and reader.role is Role.CUSTOMER:
+            # A customer lists their own number's cases, found through its search token, and nothing else.
+            if reader.msisdn is None:
+                raise NotVisible(f"{reader.subject}'s token names no phone number: it lists no cases")
+            case_filter = dataclasses.replace(case_filter, msisdn_token=self.msisdn_token(reader.msisdn))
         query = visibility_query(case_filter, now or datetime.now(UTC))
         rows: list[CaseSummary] = []
         async for execution in self.temporal.list_workflows(query, limit=limit):
@@ -269,7 +378,7 @@ class ComplaintClient:
         complaint_id: str,
         question_id: str,
         answer: str,
-        actor: Actor,
+        credential: Credential | None = None,
         comment: str = "",
         *,
         on_behalf_of: str | None = None,
@@ -280,36 +389,45 @@ class ComplaintClient:
             question_id=question_id,
             answer=answer,
             comment=comment,
-            actor=actor,
             on_behalf_of=on_behalf_of,
+            **self._act(credential),
         )
         return await self._update(complaint_id, ComplaintWorkflow.answer, request)
 
     async def decide(
-        self, complaint_id: str, adjustment_id: str, *, approve: bool, actor: Actor, reason: str = ""
+        self, complaint_id: str, adjustment_id: str, *, approve: bool, credential: Credential | None = None,
+        reason: str = "",
     ) -> str:
-        request = _command(ApprovalDecision, adjustment_id=adjustment_id, approve=approve, reason=reason, actor=actor)
+        request = _command(
+            ApprovalDecision, adjustment_id=adjustment_id, approve=approve, reason=reason, **self._act(credential)
+        )
         return await self._update(complaint_id, ComplaintWorkflow.decide_adjustment, request)
 
-    async def note(self, complaint_id: str, text: str, actor: Actor) -> int:
-        return await self._update(complaint_id, ComplaintWorkflow.add_note, _command(Note, text=text, actor=actor))
+    async def note(self, complaint_id: str, text: str, credential: Credential | None = None) -> int:
+        request = _command(Note, text=text, **self._act(credential))
+        return await self._update(complaint_id, ComplaintWorkflow.add_note, request)
 
-    async def reassign(self, complaint_id: str, to_assignee: str, actor: Actor, reason: str = "") -> str:
-        request = _command(Reassignment, to_assignee=to_assignee, reason=reason, actor=actor)
+    async def reassign(
+        self, complaint_id: str, to_assignee: str, credential: Credential | None = None, reason: str = ""
+    ) -> str:
+        request = _command(Reassignment, to_assignee=to_assignee, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
 
-    async def resolve(self, complaint_id: str, outcome: str, summary: str, actor: Actor) -> str:
+    async def resolve(
+        self, complaint_id: str, outcome: str, summary: str, credential: Credential | None = None
+    ) -> str:
         """A person resolves the case; the customer is then asked to confirm."""
-        request = _command(ManualResolution, outcome=outcome, summary=summary, actor=actor)
+        request = _command(ManualResolution, outcome=outcome, summary=summary, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.resolve_manually, request)
 
     async def reopen(
-        self, complaint_id: str, reason: str, actor: Actor, *, now: datetime | None = None
+        self, complaint_id: str, reason: str, credential: Credential | None = None, *, now: datetime | None = None
     ) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
         """Start a new run of a case closed within the reopen window; it continues the same event stream.
 
         The window is the case's own policy; the new run checks it again and reads the events itself.
         """
+        actor = self.whoami(credential).actor(self._channel)
         view = await self.view(complaint_id)
         if await self._latest_run_status(complaint_id) not in STOPPED_RUNS:
             check_reopen(view.state, now or datetime.now(UTC), view.state.rules.reopen_window)
@@ -352,9 +470,13 @@ class ComplaintClient:
         )
         return WorkflowExecutionStatus(response.workflow_execution_info.status)
 
-    async def withdraw(self, complaint_id: str, reason: str, actor: Actor) -> str:
-        request = _command(Withdrawal, reason=reason, actor=actor)
+    async def withdraw(self, complaint_id: str, reason: str, credential: Credential | None = None) -> str:
+        request = _command(Withdrawal, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.withdraw, request)
+
+    def _act(self, credential: Credential | None) -> dict[str, Any]:
+        """The proof of who acts, attached to every update: the token and the channel it came through."""
+        return {"token": self._token(credential), "channel": self._channel}
 
     async def _update(self, complaint_id: str, update: Any, request: Any) -> Any:
         handle = self.temporal.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
@@ -367,3 +489,18 @@ class ComplaintClient:
             if error.status is RPCStatusCode.NOT_FOUND:
                 raise CaseNotFound(f"no open case {complaint_id}") from None
             raise
+
+
+def check_visible(reader: VerifiedActor | None, complaint_id: str, msisdn: str) -> None:
+    """A customer's token reads only the cases of the number it names; staff and auditors read every case."""
+    if reader is None or reader.role is not Role.CUSTOMER:
+        return
+    if reader.msisdn is None or not _same_number(reader.msisdn, msisdn):
+        raise NotVisible(f"case {complaint_id} is not a case of {reader.subject}: a customer sees only their own")
+
+
+def _same_number(claimed: str, recorded: str) -> bool:
+    try:
+        return parse_msisdn(claimed) == parse_msisdn(recorded)
+    except ValueError:
+        return False

@@ -55,6 +55,12 @@ ENV_VARS: dict[str, str] = {
     "PAYLOAD_KEYS_FILE": "payload_keys_file",
     "CODEC_PORT": "codec_port",
     "CODEC_CORS_ORIGINS": "codec_cors_origins",
+    "OIDC_ISSUER": "oidc_issuer",
+    "OIDC_AUDIENCE": "oidc_audience",
+    "OIDC_JWKS_URL": "oidc_jwks_url",
+    "OIDC_ROLES_CLAIM": "oidc_roles_claim",
+    "JWKS_REFRESH_SECONDS": "jwks_refresh_seconds",
+    "LOGIN_TTL_MINUTES": "login_ttl_minutes",
 }
 """Environment variable -> Settings field, for every variable the project reads."""
 
@@ -89,6 +95,12 @@ ENV_HELP: dict[str, str] = {
     "PAYLOAD_KEYS_FILE": "JSON key file instead of PAYLOAD_KEYS (as <data dir>/payload-keys.json)",
     "CODEC_PORT": "port of the embedded codec server for the Web UI and CLI (default 8234)",
     "CODEC_CORS_ORIGINS": "Web UI origins the codec server answers, comma-separated (default: the embedded UI)",
+    "OIDC_ISSUER": "issuer (iss) of the OIDC provider whose tokens are trusted; unset: the embedded issuer",
+    "OIDC_AUDIENCE": "audience (aud) the provider's tokens must carry for this engine (with OIDC_ISSUER)",
+    "OIDC_JWKS_URL": "https://... of the provider's JWKS (its public signing keys, with OIDC_ISSUER)",
+    "OIDC_ROLES_CLAIM": "claim of the token that lists the user's roles (default roles)",
+    "JWKS_REFRESH_SECONDS": "how often the worker reloads the trusted keys, for rotation (default 300)",
+    "LOGIN_TTL_MINUTES": "lifetime of a token from `starter login` with the embedded issuer (default 60)",
 }
 """One line per variable, for --help texts."""
 
@@ -128,6 +140,18 @@ class Settings(BaseModel):
     payload_keys_file: Path | None = None
     codec_port: int = Field(default=8234, ge=1, le=65535)
     codec_cors_origins: tuple[str, ...] | None = None
+    # Who proves identities: an OIDC provider when these are set, else the embedded issuer in data_dir/auth.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_roles_claim: str = "roles"
+    jwks_refresh_seconds: int = Field(default=300, ge=5, le=86400)
+    login_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    @property
+    def uses_embedded_issuer(self) -> bool:
+        """True when no OIDC_ISSUER is given: tokens come from the embedded issuer in data_dir/auth."""
+        return self.oidc_issuer is None
 
     @property
     def uses_embedded_temporal(self) -> bool:
@@ -189,6 +213,7 @@ class Settings(BaseModel):
         settings = cls.model_validate(values)
         _check_ports_distinct(settings)
         _check_payload_keys(settings)
+        _check_oidc_complete(settings)
         return settings
 
 
@@ -408,6 +433,14 @@ def _check_payload_keys(settings: Settings) -> None:
         )
 
 
+def _issuer(variable: str, raw: str) -> str:
+    # An OIDC issuer is an https URL in production; any non-blank string without spaces is accepted, since
+    # `iss` is compared exactly, character for character.
+    if any(c.isspace() for c in raw) or len(raw) > 512:
+        raise ConfigError(f"{variable}={raw!r} must be the issuer exactly as the tokens' iss claim says it")
+    return raw
+
+
 _PORT = _int_in(1, 65535, "a TCP port number from 1 to 65535")
 
 _PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -434,6 +467,12 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "PAYLOAD_KEYS_FILE": _file_path,
     "CODEC_PORT": _PORT,
     "CODEC_CORS_ORIGINS": _origins,
+    "OIDC_ISSUER": _issuer,
+    "OIDC_AUDIENCE": _identifier("token audience"),
+    "OIDC_JWKS_URL": _http_url,
+    "OIDC_ROLES_CLAIM": _identifier("claim name"),
+    "JWKS_REFRESH_SECONDS": _int_in(5, 86400, "a whole number of seconds from 5 to 86400 (e.g. 300)"),
+    "LOGIN_TTL_MINUTES": _int_in(1, 1440, "a whole number of minutes from 1 to 1440 (e.g. 60)"),
 }
 assert _PARSERS.keys() == ENV_VARS.keys()
 
@@ -455,3 +494,12 @@ def _check_ports_distinct(settings: Settings) -> None:
                 f"{variable}={port} must differ from {claimed[port]}={port}: each service needs its own port"
             )
         claimed[port] = variable
+
+
+def _check_oidc_complete(settings: Settings) -> None:
+    """An OIDC issuer needs its audience and its JWKS URL; either without the issuer means nothing."""
+    given = {"OIDC_ISSUER": settings.oidc_issuer, "OIDC_AUDIENCE": settings.oidc_audience,
+             "OIDC_JWKS_URL": settings.oidc_jwks_url}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise ConfigError(f"{missing} must be set too: OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together")

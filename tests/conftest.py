@@ -30,6 +30,7 @@ from runtime.local_postgres import reachable_postgres
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
+from tests.identity import TEST_KEYS
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -137,6 +138,6 @@ async def engine(
     """A worker on a task queue of its own, with `policy` as its case policy, and a client filing onto it."""
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
     current = (lambda: policy) if isinstance(policy, Policy) else policy
-    worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current)
+    worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current, trusted_keys=TEST_KEYS)
     async with worker:
         yield ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)

@@ -1,7 +1,10 @@
 """ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
 
 File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
-beside it; people act on it through updates that validate before anything is recorded.
+beside it; people act on it through updates that validate before anything is recorded. Each update proves
+its actor with a signed token: the validator verifies it against the keys the worker trusts at
+`workflow.now()`, and the handler records the actor it names (auth.trust says how the keys arrive and rotate,
+and why this stays deterministic on replay).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from auth import trust
+    from auth.tokens import TokenRefused
     from domain import events as ev
-    from domain.actors import Role
+    from domain.actors import Actor, ActorChannel, Role
     from domain.approval import check_answerer, check_approver
     from domain.cases import Category, Status
     from domain.errors import InvalidCommand
@@ -29,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
     from workflows.case import Case
     from workflows.messages import (
+        Act,
         ApprovalDecision,
         CaseOutcome,
         CaseView,
@@ -244,11 +250,29 @@ class ComplaintWorkflow:
 
     # --- updates: validated before they touch history ------------------------------------------
 
+    # Every update below proves its actor with a signed token. The validator verifies it against the keys the
+    # worker trusts (auth.trust explains how they arrive and rotate); the handler records the actor it names.
+
+    def _verified(self, request: Act) -> Actor:
+        """In validators only: the actor the request's token proves, or a refusal saying why not."""
+        try:
+            verified = trust.verify(request.token, workflow.now())
+        except TokenRefused as refusal:
+            raise InvalidCommand(f"refused, the actor is not proven: {refusal}") from None
+        if request.channel is ActorChannel.ENGINE:
+            raise InvalidCommand("refused: the engine channel is the engine's own; a person acts through another")
+        return verified.actor(request.channel)
+
+    @staticmethod
+    def _recorded(request: Act) -> Actor:
+        """In handlers: the actor of a token its validator verified (validators do not run on replay)."""
+        return trust.claims_of_verified(request.token).actor(request.channel)
+
     @workflow.update
     async def answer(self, request: CustomerAnswer) -> str:
         self.case.record(
             ev.CustomerAnswered,
-            actor=request.actor,
+            actor=self._recorded(request),
             question_id=request.question_id,
             answer=request.answer,
             comment=request.comment,
@@ -259,7 +283,7 @@ class ComplaintWorkflow:
 
     @answer.validator
     def _validate_answer(self, request: CustomerAnswer) -> None:
-        check_answerer(request.actor, request.on_behalf_of)
+        check_answerer(self._verified(request), request.on_behalf_of)
         pending = self.case.current.pending_question
         if pending is None or pending.question_id != request.question_id:
             asked = f"the open question is {pending.question_id!r}" if pending else "no question is open"
@@ -271,38 +295,39 @@ class ComplaintWorkflow:
     async def decide_adjustment(self, request: ApprovalDecision) -> str:
         if request.approve:
             self.case.record(
-                ev.AdjustmentApproved, actor=request.actor, adjustment_id=request.adjustment_id,
+                ev.AdjustmentApproved, actor=self._recorded(request), adjustment_id=request.adjustment_id,
                 comment=request.reason,
             )
             await self.case.save()
             return "approved"
         self.case.record(
-            ev.AdjustmentRefused, actor=request.actor, adjustment_id=request.adjustment_id,
+            ev.AdjustmentRefused, actor=self._recorded(request), adjustment_id=request.adjustment_id,
             reason=request.reason or "refused",
         )
         return "refused"
 
     @decide_adjustment.validator
     def _validate_decision(self, request: ApprovalDecision) -> None:
-        check_approver(self.case.current, request.adjustment_id, request.actor)
+        check_approver(self.case.current, request.adjustment_id, self._verified(request))
         if not request.approve and not request.reason.strip():
             raise InvalidCommand("a refusal needs a reason the customer can be told")
 
     @workflow.update
     async def add_note(self, request: Note) -> int:
-        self.case.record(ev.NoteAdded, actor=request.actor, text=request.text)
+        self.case.record(ev.NoteAdded, actor=self._recorded(request), text=request.text)
         await self.case.save()
         return self.case.current.last_seq
 
     @add_note.validator
     def _validate_note(self, request: Note) -> None:
+        self._verified(request)
         self._require_open()
 
     @workflow.update
     async def reassign(self, request: Reassignment) -> str:
         self.case.record(
             ev.CaseReassigned,
-            actor=request.actor,
+            actor=self._recorded(request),
             from_assignee=self.case.current.assignee,
             to_assignee=request.to_assignee,
             reason=request.reason,
@@ -312,16 +337,17 @@ class ComplaintWorkflow:
 
     @reassign.validator
     def _validate_reassign(self, request: Reassignment) -> None:
+        actor = self._verified(request)
         self._require_open()
-        if request.actor.role is Role.CUSTOMER:
-            raise InvalidCommand("a customer cannot reassign a case")
+        if actor.role in (Role.CUSTOMER, Role.AUDITOR):
+            raise InvalidCommand(f"a {actor.role.value} cannot reassign a case")
         if request.to_assignee == self.case.current.assignee:
             raise InvalidCommand(f"case {self.case.complaint_id} is already assigned to {request.to_assignee}")
 
     @workflow.update
     async def resolve_manually(self, request: ManualResolution) -> str:
         self.case.record(
-            ev.ComplaintResolved, actor=request.actor, outcome=request.outcome, summary=request.summary
+            ev.ComplaintResolved, actor=self._recorded(request), outcome=request.outcome, summary=request.summary
         )
         self._resolved_by_hand = True
         await self.case.save()
@@ -329,22 +355,26 @@ class ComplaintWorkflow:
 
     @resolve_manually.validator
     def _validate_manual_resolution(self, request: ManualResolution) -> None:
+        actor = self._verified(request)
         self._require_open()
         if self.case.current.status is Status.RESOLVED:
             raise InvalidCommand(f"case {self.case.complaint_id} is already resolved")
-        if request.actor.role in (Role.CUSTOMER, Role.SYSTEM, Role.AUDITOR):
-            raise InvalidCommand(f"a {request.actor.role.value} cannot resolve a case")
+        if actor.role in (Role.CUSTOMER, Role.SYSTEM, Role.AUDITOR):
+            raise InvalidCommand(f"a {actor.role.value} cannot resolve a case")
 
     @workflow.update
     async def withdraw(self, request: Withdrawal) -> str:
-        self.case.record(ev.ComplaintWithdrawn, actor=request.actor, reason=request.reason)
-        self.case.record(ev.ComplaintClosed, actor=request.actor, reason="withdrawn")
+        self.case.record(ev.ComplaintWithdrawn, actor=self._recorded(request), reason=request.reason)
+        self.case.record(ev.ComplaintClosed, actor=self._recorded(request), reason="withdrawn")
         await self.case.save()
         return "withdrawn"
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdrawal) -> None:
+        actor = self._verified(request)
         self._require_open()
+        if actor.role is Role.AUDITOR:
+            raise InvalidCommand("an auditor reads cases and cannot withdraw one")
         if self.case.current.status is Status.RESOLVED:
             raise InvalidCommand("the case is already resolved: answer the confirmation question instead")
 

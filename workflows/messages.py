@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from domain.actors import Actor
+from domain.actors import Actor, ActorChannel
 from domain.events import AnyEvent
 from domain.intake import ComplaintIntake
 from domain.state import ComplaintState
@@ -26,6 +26,18 @@ Text = Annotated[str, AfterValidator(_printable)]
 
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class Act(_Message):
+    """An act of a person: who acts is proven by `token`, a JWT signed by an issuer the worker trusts.
+
+    The update's validator verifies it (auth.trust); the handler records the actor the token names, with
+    the channel the act came through. A caller-declared actor (an old client's `actor` field) is ignored.
+    Tokens can be long (an OIDC provider's RS256 JWT with claims): 8 KiB is ample.
+    """
+
+    token: str = Field(default="", max_length=8192, repr=False)
+    channel: ActorChannel = ActorChannel.API
 
 
 class ComplaintInput(_Message):
@@ -53,44 +65,38 @@ class CaseOutcome(_Message):
     events: int
 
 
-class CustomerAnswer(_Message):
+class CustomerAnswer(Act):
     question_id: str
     answer: Text
     comment: Text = Field(default="", max_length=2000)
-    actor: Actor
     # Staff relaying what the customer said name whom they speak for ("customer"); the customer leaves it unset.
     on_behalf_of: str | None = Field(default=None, max_length=32)
 
 
-class ApprovalDecision(_Message):
+class ApprovalDecision(Act):
     adjustment_id: str
     approve: bool
     reason: Text = Field(default="", max_length=2000)
-    actor: Actor
 
 
-class Note(_Message):
+class Note(Act):
     text: Text = Field(min_length=1, max_length=4000)
-    actor: Actor
 
 
-class Reassignment(_Message):
+class Reassignment(Act):
     to_assignee: Text = Field(min_length=1, max_length=64)
     reason: Text = Field(default="", max_length=500)
-    actor: Actor
 
 
-class ManualResolution(_Message):
+class ManualResolution(Act):
     """A person resolves the case (a reopened case is worked by hand, never re-run automatically)."""
 
     outcome: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     summary: Text = Field(min_length=1, max_length=2000)
-    actor: Actor
 
 
-class Withdrawal(_Message):
+class Withdrawal(Act):
     reason: Text = Field(min_length=1, max_length=500)
-    actor: Actor
 
 
 class CaseView(_Message):

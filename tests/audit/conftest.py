@@ -20,6 +20,7 @@ import runtime.logging as runtime_logging
 import starter
 from store.db import connect_pool
 from tests.conftest import _with_database
+from tests.identity import prepare_logins
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def cli(
 ) -> Iterator[Callable[[str], Cli]]:
     """`await cli(database_url)(*args)` runs `starter.py args` against that database, Temporal unset."""
     monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
+    # Auditors read with a login; this one may see personal data (tests/cli/test_visibility.py masks it).
+    prepare_logins(tmp_path / "data", current="auditor-pii")
     # Nothing may reach for Temporal: point it at a port where nothing listens.
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
 

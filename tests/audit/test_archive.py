@@ -31,6 +31,7 @@ from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import AuditDb, preserved_logging
 from tests.conftest import TEST_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
+from tests.identity import signed
 from worker import Dependencies
 from workflows import search_attributes as sa
 from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
@@ -58,7 +59,7 @@ def captured_logs() -> Iterator[io.StringIO]:
 async def run_to_close(client: ComplaintClient, handle: WorkflowHandle) -> str:
     """Answer the confirmation question; the closed run's id."""
     await wait_for_question(client, handle.id)
-    await client.answer(handle.id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(handle.id, "confirm-resolution", "yes", signed(CUSTOMER))
     return await closed_run(handle)
 
 
@@ -143,7 +144,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
             )
             await wait_until(client, case_id, lambda view: view.state.is_open, "reopened", closed_fails=False)
             # A reopened case is worked by hand; here the customer withdraws it, which closes it too.
-            await client.withdraw(case_id, "the calls reach me again after all", CUSTOMER)
+            await client.withdraw(case_id, "the calls reach me again after all", signed(CUSTOMER))
             second_run = await closed_run(second)
             assert await archived(temporal, case_id, second_run) == 1
 

@@ -29,6 +29,7 @@ from tests.audit.conftest import AuditDb
 from tests.conftest import engine
 from tests.domain.factories import Stream, intake_data
 from tests.helpers import wait_for_question
+from tests.identity import signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -37,7 +38,7 @@ CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
 async def _run_to_close(client: ComplaintClient, intake: ComplaintIntake) -> None:
     filed = await client.file(intake)
     await wait_for_question(client, intake.complaint_id)
-    await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
 
 

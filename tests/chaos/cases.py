@@ -27,6 +27,7 @@ from domain.intake import ComplaintIntake, parse_intake
 from store.event_store import PostgresEventStore
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.validity_shortened import VALIDITY_CUSTOMER
+from tests.identity import signed
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)
 AGENT = Actor(id="agent-chaos", role=Role.AGENT, channel=ActorChannel.STORE)
@@ -93,7 +94,7 @@ async def answer_when_asked(
         return pending is not None and pending.question_id == question_id
 
     await eventually(asked, timeout=timeout, what=f"{complaint_id} never asked {question_id!r}", every=0.2)
-    await client.answer(complaint_id, question_id, answer, CUSTOMER)
+    await client.answer(complaint_id, question_id, answer, signed(CUSTOMER))
 
 
 async def started_activity(handle: WorkflowHandle[Any, Any], activity_type: str) -> bool:

@@ -27,6 +27,8 @@ from store.db import connect_pool
 from tests.chaos.partner import ChaosPartner, start_chaos_partner
 from tests.chaos.processes import DevServer, EmbeddedPostgres, WorkerProcess, worker_env
 from tests.conftest import DATA_CONVERTER, TOKEN_KEY, _with_database
+from tests.conftest import TOKEN_KEY, _with_database
+from tests.identity import prepare_logins
 
 CHAOS_DIR = Path(__file__).resolve().parent
 
@@ -114,6 +116,8 @@ async def spawn_worker(
     async def spawn(
         *, database_url: str | None = None, name: str = "worker", log_level: str = "INFO"
     ) -> WorkerProcess:
+        # The worker trusts its data folder's embedded issuer: make that the tests' key (tests/identity.py).
+        prepare_logins(tmp_path / "data")
         env = worker_env(
             temporal_address=temporal_server.address,
             database_url=database_url or chaos_database_url,

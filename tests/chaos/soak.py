@@ -46,6 +46,7 @@ from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER
 from stories.people import STRANGER_ID_NUMBER, SUPERVISOR
 from tests.chaos.cases import CONFIRM, CUSTOMER, forwarding_intake
 from tests.chaos.partner import ChaosPartner, unicom_number
+from tests.identity import signed
 
 CLOSE_REASONS = {"yes": "confirmed", "no": "not_satisfied"}
 STALE_SECONDS = 20.0  # no new event for this long: look whether the workflow is still running
@@ -385,16 +386,16 @@ class SoakDriver:
             if pending is None or pending.question_id != question:
                 return
             answer = pending.options[0]
-        await self._client.answer(complaint_id, question, answer, CUSTOMER)
+        await self._client.answer(complaint_id, question, answer, signed(CUSTOMER))
         self.log.answers += 1
 
     async def _withdraw(self, complaint_id: str) -> None:
-        await self._client.withdraw(complaint_id, "the customer no longer wants it handled", CUSTOMER)
+        await self._client.withdraw(complaint_id, "the customer no longer wants it handled", signed(CUSTOMER))
         self.log.withdrawals += 1
 
     async def _decide(self, complaint_id: str, adjustment_id: str, approve: bool, reason: str) -> None:
         await self._client.decide(
-            complaint_id, adjustment_id, approve=approve, actor=SUPERVISOR, reason=reason
+            complaint_id, adjustment_id, approve=approve, credential=signed(SUPERVISOR), reason=reason
         )
         self.log.approvals += 1
 

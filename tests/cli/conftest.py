@@ -22,6 +22,7 @@ from store.db import connect_pool
 from tests.cli.starter_process import starter_env
 from tests.conftest import TOKEN_KEY, _with_database, engine
 from tests.helpers import reset_sandboxes
+from tests.identity import prepare_logins
 from worker import Dependencies
 
 
@@ -48,13 +49,15 @@ async def cli_engine(
         await reset_sandboxes(partner_url, pool)
         async with HttpPartnerCarriers(partner_url) as partners:
             async with engine(dev_env, Dependencies(pool=pool, partners=partners)) as client:
+                data_dir = Path(tmp_path_factory.mktemp("cli-data"))
+                prepare_logins(data_dir)
                 env = starter_env(
                     TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
                     COMPLAINTS_TASK_QUEUE=client.options.task_queue,
                     MSISDN_TOKEN_KEY=TOKEN_KEY,
                     DATABASE_URL=url,
                     PARTNER_URL=partner_url,
-                    COMPLAINTS_DATA_DIR=str(Path(tmp_path_factory.mktemp("cli-data"))),
+                    COMPLAINTS_DATA_DIR=str(data_dir),
                 )
                 yield CliEngine(client, env, pool, client.options.task_queue)
     finally:

@@ -48,7 +48,7 @@ async def test_show_list_and_a_refused_approve_exit_with_their_own_status_every_
 
     # Refused by the case: it has no adjustment adj-1.
     approvals = await run_many(
-        ["approve", case, "adj-1", "--as", "sup-zhang", "--role", "supervisor"], cli_engine.env
+        ["approve", case, "adj-1", "--as", "sup-zhang"], cli_engine.env
     )
     check_all(approvals, 1)
     assert all("has no adjustment 'adj-1'" in done.stderr for done in approvals)

@@ -7,13 +7,16 @@ import csv
 import io
 import json
 import uuid
+from pathlib import Path
 
+from domain.actors import Actor, Role
 from domain.cases import Category, Status
 from stories import seed_stories
 from tests.cli.conftest import CliEngine
 from tests.cli.starter_process import run_starter
 from tests.cli.test_readme import view_until
 from tests.helpers import wait_for_question
+from tests.identity import cache_login
 
 
 async def test_show_prints_the_open_question_its_deadlines_and_the_adjustments(cli_engine: CliEngine) -> None:
@@ -30,7 +33,7 @@ async def test_show_prints_the_open_question_its_deadlines_and_the_adjustments(c
     assert "waits for a supervisor" in waiting.stdout
 
     approved = await run_starter(
-        ["approve", case, "adj-1", "--as", "sup-zhang", "--role", "supervisor"], cli_engine.env
+        ["approve", case, "adj-1", "--as", "sup-zhang"], cli_engine.env
     )
     assert approved.returncode == 0, str(approved)
     await wait_for_question(cli_engine.client, case)
@@ -76,9 +79,13 @@ async def test_resolve_by_hand_then_reopen_a_closed_case(cli_engine: CliEngine) 
     case = f"CLI-{uuid.uuid4().hex[:8]}-arrears"
     await cli_engine.client.file(story.intake.model_copy(update={"complaint_id": case}))
     await wait_for_question(cli_engine.client, case)
+    # The customer's own login: their token names their number, so they see (and confirm) their case.
+    cache_login(Path(cli_engine.env["COMPLAINTS_DATA_DIR"]), Actor(id="customer-arrears", role=Role.CUSTOMER),
+                msisdn=story.intake.msisdn)
 
-    customer = await run_starter(["resolve", case, "--outcome", "waived", "--summary", "s", "--role", "customer"],
-                                 cli_engine.env)
+    customer = await run_starter(
+        ["resolve", case, "--outcome", "waived", "--summary", "s", "--as", "customer-arrears"], cli_engine.env
+    )
     assert customer.returncode == 1 and "a customer cannot resolve a case" in customer.stderr, str(customer)
     resolved = await run_starter(
         ["resolve", case, "--outcome", "waiver_agreed", "--summary", "the store waives it", "--as", "agent-li"],
@@ -89,7 +96,7 @@ async def test_resolve_by_hand_then_reopen_a_closed_case(cli_engine: CliEngine) 
     assert open_again.returncode == 1 and "still open" in open_again.stderr, str(open_again)
 
     await view_until(cli_engine.client, case, lambda v: v.state.pending_question is not None, "confirmation")
-    assert (await run_starter(["confirm", case], cli_engine.env)).returncode == 0
+    assert (await run_starter(["confirm", case, "--as", "customer-arrears"], cli_engine.env)).returncode == 0
     await view_until(cli_engine.client, case, lambda v: v.state.status is Status.CLOSED, "closed")
     reopened = await run_starter(["reopen", case, "--reason", "the bill came again"], cli_engine.env)
     assert reopened.returncode == 0 and "reopened, run" in reopened.stdout, str(reopened)

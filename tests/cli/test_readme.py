@@ -95,6 +95,8 @@ async def test_every_command_of_using_it_runs_as_written(cli_engine: CliEngine, 
 
     # command -> (the case its placeholder stands for, what must hold before it runs, what it must print)
     expectations: dict[str, tuple[CaseOf, Before, Printed]] = {
+        "login": (None, nothing, lambda done: done.stdout.startswith("logged in as ") and "DEV-ONLY" in done.stderr),
+        "whoami": (None, nothing, lambda done: done.stdout.startswith("logged in as ")),
         "file": (None, nothing, lambda done: bool(re.search(r"^filed \S+ \(forwarding_cancel\)", done.stdout, re.M))),
         "show": (forwarding, nothing, lambda done: f"Case {forwarding()}" in done.stdout or "As of " in done.stdout),
         "confirm": (forwarding, confirm_asked, lambda done: "answered 'confirm-resolution' with 'yes'" in done.stdout),

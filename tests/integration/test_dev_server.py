@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,6 +21,7 @@ from domain.sla import policy_for
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, set_partner_faults, wait_for_question
+from tests.identity import prepare_logins, signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -36,7 +39,7 @@ async def test_forwarding_case_end_to_end_with_events_read_back_from_postgres(
     async with engine(dev_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
 
@@ -82,6 +85,9 @@ async def test_list_finds_the_stalled_cases(
 
             monkeypatch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
             monkeypatch.setenv("MSISDN_TOKEN_KEY", TOKEN_KEY)
+            logged_in = Path(tempfile.mkdtemp(prefix="complaints-cli-"))  # `list` needs a login
+            prepare_logins(logged_in)
+            monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(logged_in))
             capsys.readouterr()  # only what the command prints from here on
             assert await asyncio.to_thread(starter.main, ["list", "--stalled", "--json"]) == 0
             listed = {row["complaint_id"]: row for row in json.loads(capsys.readouterr().out)}

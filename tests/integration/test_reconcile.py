@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -25,6 +27,7 @@ from domain.state import fold
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
+from tests.identity import prepare_logins, signed
 from worker import Dependencies, start_reconciler
 from workflows.reconciler import reconciler_id
 
@@ -97,6 +100,9 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
 
         monkeypatch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
         monkeypatch.setenv("MSISDN_TOKEN_KEY", TOKEN_KEY)
+        logged_in = Path(tempfile.mkdtemp(prefix="complaints-cli-"))  # `list` needs a login
+        prepare_logins(logged_in)
+        monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(logged_in))
         monkeypatch.setenv("COMPLAINTS_TASK_QUEUE", queue)
         capsys.readouterr()
         assert await asyncio.to_thread(starter.main, ["list", "--stalled", "--json"]) == 0
@@ -105,9 +111,11 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         cli_all = {row["complaint_id"]: row["status"] for row in json.loads(capsys.readouterr().out)}
 
         # The terminated case can be taken up again: a reopened run continues its stream after the reconciliation.
-        reopened = await client.reopen(terminated.complaint_id, "the customer still cannot receive calls", CUSTOMER)
+        reopened = await client.reopen(
+            terminated.complaint_id, "the customer still cannot receive calls", signed(CUSTOMER)
+        )
         after_reopen = await client.view(terminated.complaint_id)
-        await client.withdraw(terminated.complaint_id, "solved at the counter", CUSTOMER)
+        await client.withdraw(terminated.complaint_id, "solved at the counter", signed(CUSTOMER))
         await reopened.result()
 
         # The stopped runs' histories are archived for the auditors, as a closed case's are.

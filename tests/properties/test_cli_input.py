@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from codec.aes_gcm import key_ring_env
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.conftest import TEST_KEYS
+from tests.identity import prepare_logins
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INVALID = b"\xff\xfe\xc3\x28"  # not UTF-8 in any reading
@@ -30,10 +32,21 @@ VALID: dict[str, bytes] = {
 }
 
 
+def _logged_in_data_dir() -> str:
+    """A data folder with the tests' cached logins: `file` acts as the logged-in agent."""
+    folder = Path(tempfile.mkdtemp(prefix="complaints-cli-input-"))
+    prepare_logins(folder)
+    return str(folder)
+
+
+_DATA_DIR = _logged_in_data_dir()
+
+
 def _starter(
     env: WorkflowEnvironment, task_queue: str, *args: bytes | str
 ) -> subprocess.CompletedProcess[str]:
     environment = {
+        "COMPLAINTS_DATA_DIR": _DATA_DIR,
         "PATH": os.environ.get("PATH", "/usr/bin"),
         "PYTHONPATH": str(PROJECT_ROOT),
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,

@@ -30,6 +30,7 @@ from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from tests.helpers import reset_sandboxes, wait_until
+from tests.identity import signed
 from tests.properties.strategies import free_text
 from worker import Dependencies
 from workflows.complaint import ComplaintWorkflow
@@ -92,7 +93,7 @@ async def awaiting_approval(
     async with engine(time_skipping_env, deps) as client:
         await client.file(intake)
         await _wait(client, intake.complaint_id, lambda s: s.pending_question is not None, "never asked")
-        await client.answer(intake.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(intake.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
 
         def waiting(state: object) -> bool:
             adjustment = state.adjustments.get("adj-1")  # type: ignore[attr-defined]
@@ -127,7 +128,7 @@ async def test_an_answer_to_a_question_not_asked_or_not_an_option_is_refused(
     assume(not (question_id == CONFIRM and answer in ("yes", "no")))
     case = awaiting_confirmation
     with pytest.raises(CommandRefused):
-        await case.client.answer(case.complaint_id, question_id, answer, CUSTOMER)
+        await case.client.answer(case.complaint_id, question_id, answer, signed(CUSTOMER))
     await case.unchanged()
 
 
@@ -163,7 +164,7 @@ async def test_an_approval_by_the_wrong_person_or_for_the_wrong_adjustment_is_re
             adjustment_id,
             approve=approve,
             reason=reason,
-            actor=Actor(id=approver_id, role=role),
+            credential=signed(Actor(id=approver_id, role=role)),
         )
     await case.unchanged()
 
@@ -184,7 +185,7 @@ async def test_the_approval_rules_hold_inside_the_workflow_not_only_in_the_cli(
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
                 ComplaintWorkflow.decide_adjustment,
-                ApprovalDecision(adjustment_id="adj-1", approve=True, reason="", actor=approver),
+                ApprovalDecision(adjustment_id="adj-1", approve=True, reason="", token=signed(approver)),
             )
         assert why in str(refused.value.cause), refused.value.cause
     await case.unchanged()
@@ -198,7 +199,7 @@ async def test_the_approval_rules_hold_inside_the_workflow_not_only_in_the_cli(
     # The control: a manager who did not file the case may approve, and the waiver is applied once.
     await handle.execute_update(
         ComplaintWorkflow.decide_adjustment,
-        ApprovalDecision(adjustment_id="adj-1", approve=True, reason="checked", actor=MANAGER),
+        ApprovalDecision(adjustment_id="adj-1", approve=True, reason="checked", token=signed(MANAGER)),
     )
     await _wait(
         case.client, case.complaint_id, lambda s: s.adjustments["adj-1"].status == "applied", "not applied"
@@ -220,7 +221,7 @@ async def test_a_note_is_stored_exactly_as_written(
     awaiting_confirmation: OpenCase, pool: asyncpg.Pool, text: str
 ) -> None:
     case = awaiting_confirmation
-    seq = await case.client.note(case.complaint_id, text, MANAGER)
+    seq = await case.client.note(case.complaint_id, text, signed(MANAGER))
     stored = (await PostgresEventStore(pool).load(case.complaint_id))[seq - 1]
     assert stored.type == "NoteAdded" and stored.text == text  # type: ignore[attr-defined]
     case.last_seq = seq
@@ -232,7 +233,7 @@ async def test_a_note_with_a_nul_character_is_refused_and_leaves_the_case_workin
     case = awaiting_confirmation
     try:
         with pytest.raises(CommandRefused):
-            await asyncio.wait_for(case.client.note(case.complaint_id, "before\x00after", MANAGER), 5)
+            await asyncio.wait_for(case.client.note(case.complaint_id, "before\x00after", signed(MANAGER)), 5)
         await case.unchanged()
     finally:
         await case.client.temporal.get_workflow_handle(case.complaint_id).terminate("wedged by the NUL test")

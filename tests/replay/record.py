@@ -35,7 +35,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.partner_carriers import HttpPartnerCarriers
-from cli.demo import drive
+from cli.demo import StoryLogins, drive
 from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
@@ -53,6 +53,7 @@ from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.helpers import set_partner_faults
 from tests.replay.keys import REPLAY_DATA_CONVERTER
+from tests.identity import TEST_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -70,6 +71,7 @@ DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TOKEN_KEY = "replay-recording-token-key-0123"
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER, channel=ActorChannel.STORE)
 MANAGER = Actor(id="store-manager-wang", role=Role.STORE_MANAGER, channel=ActorChannel.STORE)
+LOGINS = StoryLogins(signed)  # the people act with tokens of the tests' issuer, which the recorder's worker trusts
 
 
 @dataclass
@@ -223,7 +225,7 @@ def _register_stories() -> None:
         async def record(recorder: Recorder, story: Story = story, suffix: str = suffix) -> None:
             await recorder.reset()
             told = _renamed(story, suffix)
-            result = await drive(recorder.client, told, timeout=120)
+            result = await drive(recorder.client, told, LOGINS, timeout=120)
             run_id = await _run_id(recorder, told.intake.complaint_id)
             await recorder.save(f"{told.intake.category.value}--story-{suffix}", told.intake.complaint_id)
             if told.intake.category is Category.FORWARDING_CANCEL and not recorder.env.supports_time_skipping:
@@ -252,7 +254,7 @@ async def _run_id(recorder: Recorder, workflow_id: str) -> str:
 async def _identity_rejected(recorder: Recorder) -> None:
     await recorder.reset()
     intake = _forwarding("idrejected", id_number=STRANGER_ID_NUMBER)
-    await drive(recorder.client, Story("wrong ID number", intake, {"confirm-resolution": "no"}))
+    await drive(recorder.client, Story("wrong ID number", intake, {"confirm-resolution": "no"}), LOGINS)
     await recorder.save("forwarding_cancel--identity-rejected", intake.complaint_id)
 
 
@@ -269,7 +271,7 @@ async def _partner_refused(recorder: Recorder) -> None:
         },
     )
     intake = _forwarding("refused")
-    await drive(recorder.client, Story("the partner refuses", intake, {"confirm-resolution": "yes"}))
+    await drive(recorder.client, Story("the partner refuses", intake, {"confirm-resolution": "yes"}), LOGINS)
     await recorder.save("forwarding_cancel--partner-refused", intake.complaint_id)
 
 
@@ -283,7 +285,7 @@ async def _sla_escalated(recorder: Recorder) -> None:
     await recorder.reset()
     await recorder.skip(timedelta(minutes=1))  # the next retry of the cancel, in skipped time
     await recorder.wait_for(intake.complaint_id, lambda s: s.pending_question is not None, "never asked")
-    await recorder.client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await recorder.client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await recorder.save("forwarding_cancel--sla-escalated", intake.complaint_id)
     await recorder.stop_archiver(intake.complaint_id)
 
@@ -293,22 +295,22 @@ async def _reopened(recorder: Recorder) -> None:
     """Closed as not solved, reopened by the store manager, resolved by hand, confirmed."""
     await recorder.reset()
     intake = _forwarding("reopened")
-    first = await drive(recorder.client, Story("not solved", intake, {"confirm-resolution": "no"}))
+    first = await drive(recorder.client, Story("not solved", intake, {"confirm-resolution": "no"}), LOGINS)
     assert first.view.state.status is Status.CLOSED
     await recorder.env.client.get_workflow_handle(intake.complaint_id).result()  # the run has ended
     first_run = await _run_id(recorder, intake.complaint_id)
-    second = await recorder.client.reopen(intake.complaint_id, "calls still do not arrive", MANAGER)
+    second = await recorder.client.reopen(intake.complaint_id, "calls still do not arrive", signed(MANAGER))
     await recorder.wait_for(intake.complaint_id, lambda s: s.reopened == 1 and s.is_open, "never reopened")
     await recorder.client.resolve(
         intake.complaint_id,
         "forwarding_cancelled_by_hand",
         "10010 cancelled it on the phone with us",
-        MANAGER,
+        signed(MANAGER),
     )
     await recorder.wait_for(
         intake.complaint_id, lambda s: s.pending_question is not None, "never asked again"
     )
-    await recorder.client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await recorder.client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await recorder.save("forwarding_cancel--reopened-first-run", intake.complaint_id, first_run)
     await recorder.save("forwarding_cancel--reopened-second-run", intake.complaint_id, second.result_run_id)
 
@@ -318,7 +320,7 @@ async def _validity_restore(recorder: Recorder) -> None:
     await recorder.reset()
     story = _renamed(_story(Category.VALIDITY_SHORTENED), "restore")
     story.answers["validity-remedy"] = "restore-now"
-    await drive(recorder.client, story)
+    await drive(recorder.client, story, LOGINS)
     await recorder.save("validity_shortened--restore-now", story.intake.complaint_id)
 
 
@@ -329,7 +331,7 @@ async def _validity_withdrawn(recorder: Recorder) -> None:
     complaint_id = story.intake.complaint_id
     await recorder.client.file(story.intake)
     await recorder.wait_for(complaint_id, lambda s: s.pending_question is not None, "never asked")
-    await recorder.client.withdraw(complaint_id, "the customer will recharge instead", CUSTOMER)
+    await recorder.client.withdraw(complaint_id, "the customer will recharge instead", signed(CUSTOMER))
     await recorder.save("validity_shortened--withdrawn", complaint_id)
 
 
@@ -339,7 +341,7 @@ async def _validity_extended(recorder: Recorder) -> None:
     await recorder.reset()
     story = _renamed(_story(Category.VALIDITY_SHORTENED), "suspended")
     story.answers["validity-remedy"] = "extend-if-suspended"
-    await drive(recorder.client, story)
+    await drive(recorder.client, story, LOGINS)
     await recorder.pool.execute(
         "UPDATE boss.customers SET status = 'suspended' WHERE msisdn = $1", VALIDITY_CUSTOMER.msisdn
     )
@@ -378,7 +380,7 @@ def _register_variants() -> None:
             story = _renamed(_story(category), suffix)
             story.answers.update(answers)
             story.approvals.update(approvals)
-            await drive(recorder.client, story)
+            await drive(recorder.client, story, LOGINS)
             await recorder.save(name, story.intake.complaint_id)
 
         RECORDINGS[name] = record
@@ -453,7 +455,7 @@ async def recording_environment(
         async with HttpPartnerCarriers(sandbox.url) as partners:
             options = ClientOptions(task_queue=f"replay-{uuid.uuid4().hex[:8]}")
             async with build_worker(
-                env.client, Dependencies(pool=pool, partners=partners), options.task_queue
+                env.client, Dependencies(pool=pool, partners=partners), options.task_queue, trusted_keys=TEST_KEYS
             ):
                 client = ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
                 yield Recorder(env=env, client=client, pool=pool, partner_url=sandbox.url, out=out)

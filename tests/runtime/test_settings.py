@@ -62,6 +62,12 @@ def test_every_variable_is_read() -> None:
         "PAYLOAD_ACTIVE_KEY": "new",
         "CODEC_PORT": "18234",
         "CODEC_CORS_ORIGINS": "https://temporal-ui.internal, http://127.0.0.1:8080/",
+        "OIDC_ISSUER": "https://sso.carrier.example",
+        "OIDC_AUDIENCE": "complaints-engine",
+        "OIDC_JWKS_URL": "https://sso.carrier.example/jwks.json",
+        "OIDC_ROLES_CLAIM": "groups",
+        "JWKS_REFRESH_SECONDS": "600",
+        "LOGIN_TTL_MINUTES": "15",
     }
     # PAYLOAD_KEYS_FILE replaces PAYLOAD_KEYS: read in its own test below.
     assert env.keys() | {"PAYLOAD_KEYS_FILE"} == ENV_VARS.keys()
@@ -89,6 +95,11 @@ def test_every_variable_is_read() -> None:
     assert not settings.uses_embedded_temporal
     assert not settings.uses_embedded_postgres
     assert not settings.uses_embedded_partner
+    assert not settings.uses_embedded_issuer
+    assert (settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url, settings.oidc_roles_claim) == (
+        "https://sso.carrier.example", "complaints-engine", "https://sso.carrier.example/jwks.json", "groups"
+    )
+    assert (settings.jwks_refresh_seconds, settings.login_ttl_minutes) == (600, 15)
 
 
 OLD_KEY, NEW_KEY = new_key(), new_key()
@@ -157,7 +168,19 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("PAYLOAD_KEYS_FILE", "bad\x00file", "must be a file path"),
     ("CODEC_PORT", "0", "must be a TCP port number"),
     ("CODEC_CORS_ORIGINS", "http://ui:8080/path", "must be Web UI origins like http://127.0.0.1:8233"),
+    ("OIDC_ISSUER", "https://sso example", "must be the issuer exactly as the tokens' iss claim says it"),
+    ("OIDC_AUDIENCE", "complaints engine", "must be a token audience"),
+    ("OIDC_JWKS_URL", "sso.carrier.example/jwks.json", "must be an http(s) URL"),
+    ("OIDC_ROLES_CLAIM", "realm roles", "must be a claim name"),
+    ("JWKS_REFRESH_SECONDS", "1", "must be a whole number of seconds from 5 to 86400"),
+    ("LOGIN_TTL_MINUTES", "0", "must be a whole number of minutes from 1 to 1440"),
 ]
+
+
+def test_an_oidc_issuer_needs_its_audience_and_keys() -> None:
+    with pytest.raises(ConfigError, match=r"^OIDC_AUDIENCE, OIDC_JWKS_URL must be set too"):
+        Settings.from_env({"OIDC_ISSUER": "https://sso.carrier.example"})
+    assert Settings.from_env({}).uses_embedded_issuer
 
 
 @pytest.mark.parametrize(("variable", "value", "expected"), BAD_VALUES)

@@ -25,8 +25,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from auth.embedded import EmbeddedIssuer
 from cli.connect import client_options
-from cli.demo import drive
+from cli.demo import StoryLogins, drive
 from client.api import ComplaintClient, connect_temporal
 from domain.masking import mask_msisdn
 from runtime.logging import MAX_CONSOLE_LINE
@@ -91,8 +92,9 @@ async def test_the_console_log_of_a_real_worker(data_dir: Path) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{partner}/admin/faults", json={"fail_next": 1}) as response:
             response.raise_for_status()
+    logins = StoryLogins.from_issuer(EmbeddedIssuer.open(data_dir))  # the issuer whose keys the worker trusts
     for told in (forwarding, refused, approved):  # one at a time: the overcharge stories share a customer
-        await drive(client, told, timeout=60)
+        await drive(client, told, logins, timeout=60)
 
     # Temporal goes away under the worker: the SDK's core warns about the calls it retries.
     claim = json.loads((data_dir / "run" / "temporal.json").read_text())

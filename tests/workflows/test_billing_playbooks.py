@@ -28,6 +28,7 @@ from stories.billing_spike import BILLING_SPIKE_CUSTOMER
 from stories.people import StoryCustomer
 from tests.conftest import engine
 from tests.helpers import reset_sandboxes, wait_for_question, wait_until
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -66,12 +67,14 @@ async def refuse_the_adjustment(client: ComplaintClient, complaint_id: str, reas
     """The supervisor refuses the one adjustment waiting for approval."""
     waiting = await wait_for_approval(client, complaint_id)
     (adjustment,) = waiting.state.adjustments.values()
-    await client.decide(complaint_id, adjustment.adjustment_id, approve=False, actor=SUPERVISOR, reason=reason)
+    await client.decide(
+        complaint_id, adjustment.adjustment_id, approve=False, credential=signed(SUPERVISOR), reason=reason
+    )
 
 
 async def confirm_and_finish(client: ComplaintClient, complaint_id: str, handle: object) -> CaseView:
     await wait_for_question(client, complaint_id, "confirm-resolution")
-    await client.answer(complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await handle.result()  # type: ignore[attr-defined]
     return await client.view(complaint_id)
 
@@ -114,7 +117,7 @@ async def test_billing_spike_flags_58_20_of_long_calls_and_the_other_partys_reco
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "compare-with-other-party")
-        await client.answer(case.complaint_id, "compare-with-other-party", "yes", CUSTOMER)
+        await client.answer(case.complaint_id, "compare-with-other-party", "yes", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     bills, calls = asked.state.evidence["monthly-bills"], asked.state.evidence["call-records"]
@@ -199,7 +202,7 @@ async def test_billing_spike_refunds_what_the_other_partys_records_do_not_show(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "compare-with-other-party")
-        await client.answer(case.complaint_id, "compare-with-other-party", "yes", CUSTOMER)
+        await client.answer(case.complaint_id, "compare-with-other-party", "yes", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     assert view.state.evidence["call-records"]["flagged_fen"] == 2880
@@ -221,7 +224,7 @@ async def test_arrears_are_explained_and_paid(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         asked = await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "pay", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "pay", signed(CUSTOMER))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     evidence = asked.state.evidence
@@ -250,14 +253,14 @@ async def test_a_disputed_arrears_waiver_needs_another_persons_approval(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         with pytest.raises(CommandRefused, match="may not approve"):
-            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=MANAGER)
+            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(MANAGER))
         unchanged = await client.view(case.complaint_id)
         await client.decide(
-            case.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR, reason="ok"
+            case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR), reason="ok"
         )
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
@@ -280,7 +283,7 @@ async def test_a_refused_waiver_is_a_recorded_decision_and_the_arrears_stand(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question(client, case.complaint_id, "settle-arrears")
-        await client.answer(case.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(case.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         await refuse_the_adjustment(client, case.complaint_id, "the last call is on record: the usage is genuine")
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
@@ -341,8 +344,8 @@ async def test_an_overcharge_is_refunded_twice_over_once_after_approval(
         waiting = await wait_for_approval(client, case.complaint_id)
         (adjustment,) = waiting.state.adjustments.values()
         with pytest.raises(CommandRefused, match="approvals need one of"):
-            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=AGENT)
-        await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
+            await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(AGENT))
+        await client.decide(case.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
         view = await confirm_and_finish(client, case.complaint_id, handle)
 
     assert (adjustment.kind, adjustment.amount_fen) == ("double_refund", 2 * OVERCHARGE_FEN)

@@ -24,6 +24,7 @@ from domain.intake import ComplaintIntake
 from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -38,7 +39,7 @@ async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
     await wait_for_question(client, filed.complaint_id, "confirm-resolution")
-    await client.answer(filed.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(filed.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
     return await client.view(filed.complaint_id)
 
@@ -66,7 +67,7 @@ async def test_two_arrears_cases_paid_at_once_record_one_payment_and_one_already
         for case in filed:
             await wait_for_question(client, case.complaint_id, "settle-arrears")
         await asyncio.gather(
-            *(client.answer(case.complaint_id, "settle-arrears", "pay", CUSTOMER) for case in filed)
+            *(client.answer(case.complaint_id, "settle-arrears", "pay", signed(CUSTOMER)) for case in filed)
         )
         views = [await confirm_and_close(client, case) for case in filed]
 

@@ -18,6 +18,7 @@ from stories.people import STRANGER_ID_NUMBER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from tests.helpers import reset_sandboxes, wait_for_question
+from tests.identity import signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -44,7 +45,7 @@ async def test_forwarding_is_cancelled_and_the_case_closes_on_confirmation(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
 
@@ -70,7 +71,7 @@ async def test_a_wrong_id_number_stops_the_cancel_and_says_why(
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
         view = await client.view(intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "no", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "no", signed(CUSTOMER))
         outcome = await handle.result()
 
     rejected = [e for e in view.timeline if e.type == "IdentityRejected"]

@@ -20,6 +20,7 @@ from store.event_store import PostgresEventStore
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -68,11 +69,13 @@ async def test_an_unknown_partner_carrier_needs_attention_and_a_person_resolves_
         assert await read_model_status(deps.pool, intake.complaint_id) == "needs_attention"
 
         # A person acts on it: notes and reassignment are accepted, then a manager resolves it by hand.
-        await client.note(intake.complaint_id, "called Broadnet's desk, they cancelled it by phone", AGENT)
-        await client.reassign(intake.complaint_id, "manager-wang", AGENT, reason="needs a manager")
-        await client.resolve(intake.complaint_id, "forwarding_cancelled_by_hand", "Broadnet cancelled it", MANAGER)
+        await client.note(intake.complaint_id, "called Broadnet's desk, they cancelled it by phone", signed(AGENT))
+        await client.reassign(intake.complaint_id, "manager-wang", signed(AGENT), reason="needs a manager")
+        await client.resolve(
+            intake.complaint_id, "forwarding_cancelled_by_hand", "Broadnet cancelled it", signed(MANAGER)
+        )
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         final = await client.view(intake.complaint_id)
 
@@ -116,7 +119,7 @@ async def test_a_number_the_billing_system_does_not_know_needs_attention_and_the
         await time_skipping_env.sleep(5 * 3600)
         later = await client.view(intake.complaint_id)
         assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
-        await client.withdraw(intake.complaint_id, "the customer changed numbers", CUSTOMER)
+        await client.withdraw(intake.complaint_id, "the customer changed numbers", signed(CUSTOMER))
         outcome = await handle.result()
 
     [attention] = [e for e in view.timeline if isinstance(e, ev.CaseNeedsAttention)]

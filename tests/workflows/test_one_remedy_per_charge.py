@@ -27,6 +27,7 @@ from stories.people import StoryCustomer
 from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import engine
 from tests.helpers import reset_sandboxes, wait_until
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -64,13 +65,13 @@ async def approve_and_close(client: ComplaintClient, filed: FilingReceipt) -> Ca
     """Approve the case's one adjustment, let the customer confirm, and return the closed case."""
     view = await wait_until(client, filed.complaint_id, _waiting_for_approval, "an approval")
     (adjustment,) = view.state.adjustments.values()
-    await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, actor=SUPERVISOR)
+    await client.decide(filed.complaint_id, adjustment.adjustment_id, approve=True, credential=signed(SUPERVISOR))
     return await confirm_and_close(client, filed)
 
 
 async def confirm_and_close(client: ComplaintClient, filed: FilingReceipt) -> CaseView:
     await wait_until(client, filed.complaint_id, _asked_to_confirm, "the confirmation question")
-    await client.answer(filed.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+    await client.answer(filed.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await filed.result()
     return await client.view(filed.complaint_id)
 

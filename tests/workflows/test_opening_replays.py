@@ -18,6 +18,7 @@ from domain.policy import Policy
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.identity import TEST_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput
@@ -35,15 +36,16 @@ async def test_every_workflow_task_replays_to_the_saved_events(
 ) -> None:
     """No workflow cache: each workflow task replays the history from the start, filing and reopening too."""
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
-    async with build_worker(time_skipping_env.client, deps, options.task_queue, max_cached_workflows=0):
+    async with build_worker(time_skipping_env.client, deps, options.task_queue, max_cached_workflows=0,
+                            trusted_keys=TEST_KEYS):
         client = ComplaintClient(time_skipping_env.client, options=options, token_key=TOKEN_KEY)
         intake = forwarding_intake()
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
-        reopened = await client.reopen(intake.complaint_id, "forwarded again", CUSTOMER)
-        await client.withdraw(intake.complaint_id, "fixed by itself", CUSTOMER)
+        reopened = await client.reopen(intake.complaint_id, "forwarded again", signed(CUSTOMER))
+        await client.withdraw(intake.complaint_id, "fixed by itself", signed(CUSTOMER))
         outcome = await reopened.result()
         view = await client.view(intake.complaint_id)
 
@@ -78,10 +80,10 @@ async def test_a_raw_reopen_past_the_cases_window_is_refused_by_the_case_itself(
     async with engine(time_skipping_env, deps, policy=no_reopening) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
         with pytest.raises(InvalidCommand, match="more than 0 days ago"):
-            await client.reopen(intake.complaint_id, "again", CUSTOMER)
+            await client.reopen(intake.complaint_id, "again", signed(CUSTOMER))
         again = await time_skipping_env.client.start_workflow(
             ComplaintWorkflow.run,
             ComplaintInput(intake=intake, msisdn_token="t", reopen_reason="again", reopened_by=CUSTOMER),

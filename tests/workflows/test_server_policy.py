@@ -24,6 +24,7 @@ from stories.tariff_dispute import TARIFF_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
 from tests.domain.factories import intake_data
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
@@ -113,7 +114,7 @@ async def test_a_filers_environment_does_not_change_the_rules(
 
 
 def _fixed_client(env: WorkflowEnvironment) -> Any:
-    async def temporal(settings: Settings, address: str | None = None) -> Any:
+    async def temporal(settings: Settings, address: str | None = None, **_: Any) -> Any:
         return env.client
 
     return temporal
@@ -168,7 +169,7 @@ async def test_a_case_keeps_its_policy_version_after_the_deployment_publishes_a_
         first = forwarding_intake()
         handle = await client.file(first)
         await wait_for_question(client, first.complaint_id)
-        await client.answer(first.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(first.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
 
         moving.policy = v2  # the deployment publishes version 2
@@ -178,7 +179,7 @@ async def test_a_case_keeps_its_policy_version_after_the_deployment_publishes_a_
         await handle2.terminate("test over")
 
         # The first case, reopened under v2's reign, still runs under v1.
-        reopened = await client.reopen(first.complaint_id, "calls go to the old number again", CUSTOMER)
+        reopened = await client.reopen(first.complaint_id, "calls go to the old number again", signed(CUSTOMER))
         view = await wait_until(client, first.complaint_id, lambda v: v.state.is_open, "reopened", closed_fails=False)
         await reopened.terminate("test over")
 

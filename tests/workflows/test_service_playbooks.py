@@ -27,6 +27,7 @@ from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.conftest import engine
 from tests.domain.factories import intake_data
 from tests.helpers import reset_sandboxes, wait_for_question
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseOutcome, CaseView
 from workflows.validity_follow_up import (
@@ -78,7 +79,7 @@ async def run_case(
         view = await wait_for_question(client, case.complaint_id, question_id)
         assert view.state.pending_question is not None
         asked[question_id] = view.state.pending_question
-        await client.answer(case.complaint_id, question_id, answer, CUSTOMER)
+        await client.answer(case.complaint_id, question_id, answer, signed(CUSTOMER))
     outcome = await handle.result()
     return outcome, await client.view(case.complaint_id), asked
 

@@ -16,6 +16,7 @@ from tests.helpers import (
     set_partner_faults,
     wait_for_question,
 )
+from tests.identity import signed
 from worker import Dependencies
 
 CUSTOMER = Actor(id="customer", role=Role.CUSTOMER)
@@ -75,16 +76,16 @@ async def test_a_case_reopened_within_the_window_runs_its_clock_again(
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         await handle.result()
 
-        reopened = await client.reopen(intake.complaint_id, "calls are forwarded again", CUSTOMER)
+        reopened = await client.reopen(intake.complaint_id, "calls are forwarded again", signed(CUSTOMER))
         view = await client.view(intake.complaint_id)
         assert view.state.status is Status.INVESTIGATING and view.state.reopened == 1
         assert view.state.sla_due_at is not None
-        await client.resolve(intake.complaint_id, "forwarding_cancelled_again", "cancelled by phone", MANAGER)
+        await client.resolve(intake.complaint_id, "forwarding_cancelled_again", "cancelled by phone", signed(MANAGER))
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await reopened.result()
         view = await client.view(intake.complaint_id)
 
@@ -106,7 +107,7 @@ async def test_reopening_an_open_case_is_refused(
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
         with pytest.raises(InvalidCommand, match="still open"):
-            await client.reopen(intake.complaint_id, "again", CUSTOMER)
+            await client.reopen(intake.complaint_id, "again", signed(CUSTOMER))
         await handle.terminate("test over")
 
 
@@ -117,7 +118,7 @@ async def test_reassign_moves_the_case_and_its_warnings(
     intake = forwarding_intake()
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
-        await client.reassign(intake.complaint_id, "agent-zhou", MANAGER, reason="li is off today")
+        await client.reassign(intake.complaint_id, "agent-zhou", signed(MANAGER), reason="li is off today")
         await time_skipping_env.sleep(25 * 60)
         view = await client.view(intake.complaint_id)
         await handle.terminate("test over")
@@ -160,7 +161,7 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
         asked = await wait_for_question(client, intake.complaint_id)
         assert asked.state.sla_due_at is None  # paused: not running while we wait
         await time_skipping_env.sleep(2 * 60 * 60)
-        await client.answer(intake.complaint_id, "settle-arrears", "dispute", CUSTOMER)
+        await client.answer(intake.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
         await time_skipping_env.sleep(25 * 60 * 60)
         view = await client.view(intake.complaint_id)
         await handle.terminate("test over")
