@@ -2,7 +2,7 @@
 
 Its script is read off a real engine case's history: the same activities, updates and signals in
 the same order, and the same child workflows at the end, each running as many activities as the
-engine's child did (the archiver). What the engine adds on top (its events,
+engine's child did. What the engine adds on top (its events,
 folds, saves, the PostgreSQL work) is the overhead the benchmark measures.
 
 `footprint` mode goes further and also copies what the engine asks of Temporal beyond that: its
@@ -29,7 +29,7 @@ Step = Literal["activity", "update", "signal", "upsert", "timer"]
 
 
 class BareChild(BaseModel):
-    """A child workflow's script: the activities it runs (the engine's archiver runs two)."""
+    """A child workflow's script: the activities it runs."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -134,7 +134,7 @@ async def _probe(driver: EngineDriver, categories: dict[Category, list[Story]], 
     """One case per candidate category: those that close join the mix, with their shape."""
     probes = {category: f"PROBE-{run_id}-{category.value.replace('_', '-')}" for category in categories}
     runs = await asyncio.gather(*(driver.run(categories[c][0], cid) for c, cid in probes.items()))
-    await drain(driver.client.temporal, f"archive-PROBE-{run_id}-", 60)
+    await archived(driver.pool, f"PROBE-{run_id}-", 60)
     ok: list[Category] = []
     excluded: dict[str, str] = {}
     shapes: dict[str, Shape] = {}
@@ -217,15 +217,18 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
         per_round = [plan[r::rounds] for r in range(rounds)]
         profile: dict[str, Any] | None = None
 
-        async def timed(side: str, jobs: list[Any], worker: WorkerProcess, children: str,
+        async def timed(side: str, jobs: list[Any], worker: WorkerProcess, prefix: str,
                         spy: PySpy | None = None) -> list[CaseRun]:
-            """Run one side's cases; its time runs until their child workflows are done too."""
+            """Run one side's cases; its time runs until their child workflows are done too, and for the
+            engine until the archiver has archived them."""
             meter = CpuMeter({"temporal server": fixed(server.pid), "worker": fixed(worker.pid), "postgres": pg_pids})
             await meter.start()
             async with spy or contextlib.nullcontext():
                 watch = Stopwatch()
                 runs = await bounded(concurrency, jobs)
-                await drain(temporal, children, timeout)
+                await drain(temporal, prefix, timeout)
+                if side == "engine":
+                    await archived(pool, prefix, timeout)
                 seconds = watch.seconds
             totals[side].add(runs, seconds, await meter.stop())
             return runs
@@ -236,7 +239,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             progress(f"throughput: round {r + 1}/{rounds}, engine, {len(round_plan)} cases")
             spy = PySpy(engine_worker.pid, profile_dir / f"engine-worker-round{r + 1}.txt") if profile_dir else None
             jobs = [(lambda s=story, c=cid: driver.run(s, c)) for story, cid in zip(round_plan, ids, strict=True)]
-            runs = await timed("engine", jobs, engine_worker, f"archive-TP-{run_id}-{r}-", spy)
+            runs = await timed("engine", jobs, engine_worker, f"TP-{run_id}-{r}-", spy)
             if spy and spy.error:
                 section.notes.append(f"profile: {spy.error}")
             elif spy and profile is None:
@@ -258,6 +261,18 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
                 sample = [wid for wid, run in zip(bare_ids, bare_runs, strict=True) if run.ok][:5]
                 totals[side].shapes += [await shape_of(temporal, wid) for wid in sample]
         _report(section, totals, mix, probe_shapes, driver, profile)
+
+
+async def archived(pool: asyncpg.Pool, prefix: str, timeout: float) -> int:
+    """Wait until the engine's archiver has taken every queued run of the cases whose ids start with
+    `prefix` (their histories are in temporal_run_archive); how many were still queued at the end."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        queued = int(await pool.fetchval("SELECT count(*) FROM archive_queue WHERE starts_with(complaint_id, $1)",
+                                         prefix))
+        if not queued or asyncio.get_running_loop().time() > deadline:
+            return queued
+        await asyncio.sleep(0.1)
 
 
 def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category], probe_shapes: dict[str, Shape],
@@ -328,7 +343,7 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
         section.notes.append(
             f"per engine case: {per['activity']} activities (event-store saves included), {per['update']} updates, "
             f"{per['signal']} signals, {per['child_workflows']} child workflows running {per['child_activities']} "
-            "activities (the archiver): bare does the same; plain leaves out the saves, upserts and archiver; "
+            "activities: bare does the same; plain leaves out the saves and the upserts; "
             f"bare+footprint also does the engine's {per['upsert']} search-attribute upserts, {per['timer']} timers "
             f"and {per['activity_input_bytes']:,} bytes of activity input")
     if profile:

@@ -13,6 +13,8 @@ import asyncpg
 from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from domain.state import ComplaintState, apply, fold
+from store import archive_queue
+from store.archive_queue import ArchiveTicket
 from store.projections import UPSERT_PROJECTION, projection_args
 
 
@@ -64,8 +66,12 @@ class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def append(self, complaint_id: str, events: Sequence[Event]) -> AppendResult:
+    async def append(
+        self, complaint_id: str, events: Sequence[Event], *, archive: ArchiveTicket | None = None
+    ) -> AppendResult:
         """Append `events` (consecutive seqs) to the case's stream in one transaction.
+
+        With `archive`, events that end the case also queue its run for the archiver, in the same transaction.
 
         Events already stored with the same content are skipped, so a retried append is a no-op;
         the same seq with different content raises EventConflict and nothing is written.
@@ -118,6 +124,8 @@ class PostgresEventStore:
             await conn.executemany(_INSERT_EVENT, rows)
             assert state is not None
             await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash))
+            if archive is not None and not state.is_open:
+                await archive_queue.enqueue(conn, complaint_id, archive)
             return AppendResult(len(fresh), len(stored), state.last_seq, last_hash)
 
     async def _check_already_stored(

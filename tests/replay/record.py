@@ -139,22 +139,6 @@ class Recorder:
                     await self.env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
         raise TimeoutError(f"the test server's clock would not move by {duration}")
 
-    async def stop_archiver(self, complaint_id: str) -> None:
-        """Terminate the case's archiver if it still runs: on the test server it cannot describe runs,
-        and its retries would churn through every day a recording skips."""
-        run_id = await _run_id(self, complaint_id)
-        archiver = self.env.client.get_workflow_handle(f"archive-{complaint_id}-{run_id}")
-        for _ in range(50):
-            try:
-                history = await archiver.fetch_history()
-            except RPCError:
-                await asyncio.sleep(0.1)  # not started yet: the case is still finishing
-                continue
-            if history.events[-1].event_type not in CLOSE_EVENTS:
-                with contextlib.suppress(RPCError):
-                    await archiver.terminate("the archiver is not recorded on the time-skipping server")
-            return
-
     async def wait_for(
         self, complaint_id: str, condition: Callable[[ComplaintState], bool], what: str
     ) -> None:
@@ -224,15 +208,8 @@ def _register_stories() -> None:
             await recorder.reset()
             told = _renamed(story, suffix)
             result = await drive(recorder.client, told, timeout=120)
-            run_id = await _run_id(recorder, told.intake.complaint_id)
             await recorder.save(f"{told.intake.category.value}--story-{suffix}", told.intake.complaint_id)
-            if told.intake.category is Category.FORWARDING_CANCEL and not recorder.env.supports_time_skipping:
-                # One archive run is enough: the archiver does the same for every case.
-                await recorder.save(
-                    "archive--after-forwarding-story", f"archive-{told.intake.complaint_id}-{run_id}"
-                )
             if result.view.state.follow_ups:
-                await recorder.stop_archiver(told.intake.complaint_id)
                 await recorder.save(
                     f"validity_follow_up--story-{suffix}",
                     f"validity-follow-up-{told.intake.complaint_id}",
