@@ -210,6 +210,8 @@ class ComplaintClient:
                 id=intake.complaint_id,
                 task_queue=self.options.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.at_filing(intake.category.value, intake.priority.value,
+                                               msisdn_token(self._token_key, intake.msisdn)),
             )
         except WorkflowAlreadyStartedError:
             raise CaseAlreadyFiled(f"case {intake.complaint_id} is already filed") from None
