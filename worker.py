@@ -48,7 +48,7 @@ from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault
-from workflows.archive import ArchiveCaseWorkflow
+from workflows.archiver import ArchiverInput, CaseArchiverWorkflow, archiver_id
 from workflows.complaint import ComplaintWorkflow
 from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconciler_id
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
@@ -133,7 +133,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, ArchiveCaseWorkflow, CaseReconcilerWorkflow],
+        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, CaseArchiverWorkflow, CaseReconcilerWorkflow],
         activities=[
             event_store.append_events,
             event_store.load_events,
@@ -166,6 +166,18 @@ def worker_identity(task_queue: str) -> str:
     return f"engine worker {task_queue} {os.getpid()}@{socket.gethostname()}"
 
 
+async def start_archiver(client: Client, task_queue: str, interval_seconds: int = 2) -> None:
+    """Start the task queue's archiver unless it runs already: it copies closed cases' histories into
+    PostgreSQL in batches (workflows/archiver.py)."""
+    await client.start_workflow(
+        CaseArchiverWorkflow.run,
+        ArchiverInput(task_queue=task_queue, interval_seconds=interval_seconds),
+        id=archiver_id(task_queue),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the worker and whatever the runtime started."""
     policy = PolicySource(settings)  # a bad policy file stops the worker before anything starts
@@ -185,6 +197,7 @@ async def run(settings: Settings) -> None:
             deps.vault = vault
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
+                await start_archiver(client, settings.task_queue)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
                          web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url)
                 await stop.wait()

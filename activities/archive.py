@@ -1,17 +1,19 @@
 """Archiving closed cases' Temporal histories into PostgreSQL, so they outlive Temporal's retention.
 
-Two activities: one waits until the case's run has closed (by failing, retryably, while it still
-runs), the other copies the complete history of every closed run of the case's workflow id into
-the archive table. Archiving is idempotent per (case, run): a run archived before is skipped
-without fetching its history again.
+One activity, run by the task queue's archiver (workflows/archiver.py): it takes a batch of runs from
+the archive queue (written with the events that ended each case, see store/archive_queue.py) and
+copies the complete history of every closed run of each case's workflow id into the archive table.
+A run still open (it ends moments after its last save) stays queued for the next round. Archiving
+is idempotent per (case, run): a run archived before is skipped without fetching its history again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,16 +22,20 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from domain.intake import check_complaint_id
+from store import archive_queue
+from store.archive_queue import QueuedRun
 
-# Error types the archiver workflow's retry policies refer to.
-RUN_STILL_RUNNING = "RunStillRunning"
-RUN_NOT_FOUND = "RunNotFound"
 INVALID_CASE_ID = "InvalidCaseId"
+# A queued run still open, or one Temporal or PostgreSQL failed on, is looked at again after this
+# (times its attempts so far, at most 10 minutes).
+LOOK_AGAIN_AFTER = timedelta(seconds=1)
+# Runs archived at once within a batch: each is a few Temporal calls and one insert.
+PARALLEL_RUNS = 8
 
 
 class ArchiveTarget(BaseModel):
@@ -52,6 +58,24 @@ class ArchiveResult(BaseModel):
     """Runs of the same workflow id still open (a reopened case): archived when they close."""
 
 
+class ArchiveBatchRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    task_queue: str
+    limit: int
+
+
+class ArchiveBatchResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    taken: int
+    """Queued runs due this round."""
+    archived: int
+    """Runs done with and off the queue (archived now, or before)."""
+    waiting: int
+    """Runs still open, or that failed this time: queued for a later round."""
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """What the archive needs to know of a run before copying it."""
@@ -65,32 +89,46 @@ class RunInfo:
 class ArchiveActivities:
     def __init__(self, client: Client, pool: asyncpg.Pool) -> None:
         self._client = client
+        self._pool = pool
         self._archive = PostgresArchiveStore(pool)
 
     def all(self) -> list[Any]:
         """The activity methods to register on a worker."""
-        return [self.wait_until_closed, self.archive_runs]
+        return [self.archive_queued]
 
     @activity.defn
-    async def wait_until_closed(self, target: ArchiveTarget) -> str:
-        """The run's final status; fails retryably while the run is still open."""
-        description = await self._describe(target.complaint_id, target.run_id)
-        if description is None:
-            raise ApplicationError(
-                f"case {target.complaint_id} has no run {target.run_id} in Temporal",
-                type=RUN_NOT_FOUND,
-                non_retryable=True,
-            )
-        if description.status is WorkflowExecutionStatus.RUNNING:
-            # Expected once per case (the parent returns just after starting us): not worth a warning.
-            raise ApplicationError(
-                f"run {target.run_id} of case {target.complaint_id} is still running",
-                type=RUN_STILL_RUNNING,
-                category=ApplicationErrorCategory.BENIGN,
-            )
-        return _status_name(description.status)
+    async def archive_queued(self, request: ArchiveBatchRequest) -> ArchiveBatchResult:
+        """Archive up to `limit` queued closed runs of the task queue; those still open wait for the next round."""
+        runs = await archive_queue.due(self._pool, request.task_queue, request.limit)
+        gate = asyncio.Semaphore(PARALLEL_RUNS)
 
-    @activity.defn
+        async def one(run: QueuedRun) -> bool:
+            async with gate:
+                return await self._archive_queued_run(run)
+
+        outcomes = await asyncio.gather(*(one(run) for run in runs))
+        finished = [run for run, ok in zip(runs, outcomes, strict=True) if ok]
+        waiting = [run for run, ok in zip(runs, outcomes, strict=True) if not ok]
+        await archive_queue.done(self._pool, finished)
+        await archive_queue.later(self._pool, waiting, LOOK_AGAIN_AFTER)
+        return ArchiveBatchResult(taken=len(runs), archived=len(finished), waiting=len(waiting))
+
+    async def _archive_queued_run(self, run: QueuedRun) -> bool:
+        """True when the run is archived (or gone from Temporal); False to look again later."""
+        try:
+            description = await self._describe(run.complaint_id, run.run_id)
+            if description is not None and description.status is WorkflowExecutionStatus.RUNNING:
+                return False  # its last save committed; the run itself returns moments later
+            await self.archive_runs(ArchiveTarget(complaint_id=run.complaint_id, run_id=run.run_id))
+        except ApplicationError as error:  # an id no case can have: nothing to archive, ever
+            activity.logger.error("queued run cannot be archived: %s", error, extra={"complaint_id": run.complaint_id})
+        except (RPCError, asyncpg.PostgresError, OSError) as error:
+            # Temporal or PostgreSQL unavailable for a moment: the row stays queued, with a backoff.
+            activity.logger.warning("archive failed, will retry: %s", error, extra={"complaint_id": run.complaint_id})
+            return False
+        activity.heartbeat(run.complaint_id)
+        return True
+
     async def archive_runs(self, target: ArchiveTarget) -> ArchiveResult:
         """Archive the complete history of every closed run of the case's workflow id."""
         try:

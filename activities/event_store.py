@@ -7,6 +7,7 @@ from temporalio import activity
 
 from activities.logging import case_log, log_events_of_note
 from domain.events import AnyEvent
+from store.archive_queue import ArchiveTicket
 from store.event_store import PostgresEventStore
 
 
@@ -30,7 +31,7 @@ class EventStoreActivities:
     @activity.defn
     async def append_events(self, request: AppendEventsInput) -> int:
         """Append the events; idempotent by seq, so a retry after a lost reply writes nothing twice."""
-        result = await self._store.append(request.complaint_id, request.events)
+        result = await self._store.append(request.complaint_id, request.events, archive=_archive_ticket(request))
         log = case_log(request.complaint_id)
         log.debug("events saved", appended=result.appended, last_seq=result.last_seq)
         # Each event of note is logged here, once: after its commit, and only by the call that wrote
@@ -45,3 +46,12 @@ class EventStoreActivities:
     async def load_events(self, request: LoadEventsInput) -> list[AnyEvent]:
         """The case's events in order, as stored: what a reopened run continues from."""
         return await self._store.load(request.complaint_id)  # type: ignore[return-value]
+
+
+def _archive_ticket(request: AppendEventsInput) -> ArchiveTicket | None:
+    """The calling run, when it is the case's own workflow: should these events end the case, the store
+    queues that run for the task queue's archiver in the same transaction."""
+    info = activity.info()
+    if info.workflow_id != request.complaint_id or not info.workflow_run_id:
+        return None
+    return ArchiveTicket(run_id=info.workflow_run_id, task_queue=info.task_queue)

@@ -22,6 +22,7 @@ from activities.logging import activity_log
 from activities.notifications import Notification, NotificationActivities
 from domain import events as ev
 from domain.actors import Actor, ActorChannel, Role
+from store.archive_queue import ArchiveTicket
 from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault
 
@@ -115,11 +116,11 @@ class ReconcileActivities:
             activity.heartbeat(execution.id)
             if execution.close_time is not None and (checked_until is None or execution.close_time > checked_until):
                 checked_until = execution.close_time
-            if await self._reconcile(execution):
+            if await self._reconcile(execution, request.task_queue):
                 reconciled.append(ReconciledRun(complaint_id=execution.id, run_id=execution.run_id))
         return ReconcileResult(reconciled=reconciled, checked_until=checked_until)
 
-    async def _reconcile(self, execution: WorkflowExecution) -> bool:
+    async def _reconcile(self, execution: WorkflowExecution, task_queue: str) -> bool:
         stopped = STOPPED.get(execution.status)  # type: ignore[arg-type]
         if stopped is None:
             return False
@@ -142,7 +143,8 @@ class ReconcileActivities:
             reason=reason,
             stopped_at=when,
         )
-        await self._store.append(execution.id, [event])
+        # The event ends the stream: the same transaction queues the stopped run for the archiver.
+        await self._store.append(execution.id, [event], archive=ArchiveTicket(execution.run_id, task_queue))
         who = f" by {identity}" if identity else ""
         await self._notifications.notify(
             Notification(

@@ -2,7 +2,7 @@
 
 Its script is read off a real engine case's history: the same activities, updates and signals in
 the same order, and the same child workflows at the end, each running as many activities as the
-engine's child did (the archiver). What the engine adds on top (its events,
+engine's child did. What the engine adds on top (its events,
 folds, saves, the PostgreSQL work) is the overhead the benchmark measures.
 
 `footprint` mode goes further and also copies what the engine asks of Temporal beyond that: its
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from temporalio import activity, workflow
 from temporalio.workflow import ParentClosePolicy
 
@@ -28,7 +29,7 @@ Step = Literal["activity", "update", "signal", "upsert", "timer"]
 
 
 class BareChild(BaseModel):
-    """A child workflow's script: the activities it runs (the engine's archiver runs two)."""
+    """A child workflow's script: the activities it runs."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -131,6 +132,38 @@ class BareComplaintWorkflow:
         return self._waiting
 
 
+class BareTimerInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-BARE_WORKFLOWS = [BareComplaintWorkflow, BareChildWorkflow]
+    due_at: AwareDatetime
+    warn_percent: int
+
+
+class BareTimerResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    due_at: AwareDatetime  # the clock's start plus its whole-second budget, as the engine's clock
+    fired_at: AwareDatetime  # the time of the workflow task the deadline's timer woke
+    warn_due_at: AwareDatetime
+    warned_at: AwareDatetime
+
+
+@workflow.defn
+class BareTimerWorkflow:
+    """The timers benchmark's bare side: the engine's two SLA timers (warning at warn_percent of the
+    budget, then the deadline) placed exactly as `bench.sla_workflow` places them, and nothing else."""
+
+    @workflow.run
+    async def run(self, start: BareTimerInput) -> BareTimerResult:
+        started = workflow.now()
+        budget = max(math.ceil((start.due_at - started).total_seconds()), 1)
+        due = started + timedelta(seconds=budget)
+        warn_due = started + timedelta(seconds=budget * start.warn_percent // 100)
+        await asyncio.sleep(max((warn_due - workflow.now()).total_seconds(), 0))
+        warned = workflow.now()
+        await asyncio.sleep(max((due - workflow.now()).total_seconds(), 0))
+        return BareTimerResult(due_at=due, fired_at=workflow.now(), warn_due_at=warn_due, warned_at=warned)
+
+
+BARE_WORKFLOWS = [BareComplaintWorkflow, BareChildWorkflow, BareTimerWorkflow]
 BARE_ACTIVITIES = [bare_step]

@@ -1,10 +1,14 @@
-"""End-to-end throughput: complaints filed and driven to closed by the engine, against a bare
-Temporal workflow doing the same activities, updates, signals and child workflows with no-op bodies,
-on the same dev server in the same run.
+"""End-to-end throughput: complaints filed and driven to closed by the engine, against Temporal
+workflows with no-op bodies on the same dev server in the same run:
 
-Rounds alternate engine and bare (ABAB), and each bare round replays the exact shapes the engine
-round before it produced (read off the engine cases' histories), so both sides do the same Temporal
-work and drift on a shared machine hits both alike.
+- plain: what a team would write with Temporal alone: the engine's business activities, updates,
+  signals and child workflows, without event-store saves, search attributes or an archive child;
+- bare: the same activities as the engine, event-store saves included, updates, signals and children;
+- bare+footprint: bare plus the engine's upserts, timers and activity input sizes.
+
+Rounds alternate engine, plain, bare, bare+footprint, and each round after the engine's replays the
+exact shapes the engine round before it produced (read off the engine cases' histories), so drift on
+a shared machine hits every side alike.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
 from stories.story import Story
 
-SIDES = ("engine", "bare", "bare+footprint")
+SIDES = ("engine", "plain", "bare", "bare+footprint")
 
 
 # --- which categories can run -----------------------------------------------------------------------
@@ -130,7 +134,7 @@ async def _probe(driver: EngineDriver, categories: dict[Category, list[Story]], 
     """One case per candidate category: those that close join the mix, with their shape."""
     probes = {category: f"PROBE-{run_id}-{category.value.replace('_', '-')}" for category in categories}
     runs = await asyncio.gather(*(driver.run(categories[c][0], cid) for c, cid in probes.items()))
-    await drain(driver.client.temporal, f"archive-PROBE-{run_id}-", 60)
+    await archived(driver.pool, f"PROBE-{run_id}-", 60)
     ok: list[Category] = []
     excluded: dict[str, str] = {}
     shapes: dict[str, Shape] = {}
@@ -146,7 +150,7 @@ async def _probe(driver: EngineDriver, categories: dict[Category, list[Story]], 
 
 
 async def run(cfg: dict[str, Any], server_url: str, *, profile_dir: Path | None = None) -> Section:
-    section = Section("throughput", "End-to-end throughput: engine vs bare Temporal workflow")
+    section = Section("throughput", "End-to-end throughput: engine vs plain and bare Temporal workflows")
     cases, concurrency, rounds = cfg["cases"], cfg["concurrency"], cfg["rounds"]
     mode, poll, timeout = cfg.get("driver", "readmodel"), cfg.get("poll_ms", 20) / 1000, cfg.get("timeout", 180)
     section.params = {"cases_per_side": cases, "concurrency": concurrency, "rounds": rounds, "driver": mode,
@@ -213,15 +217,18 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
         per_round = [plan[r::rounds] for r in range(rounds)]
         profile: dict[str, Any] | None = None
 
-        async def timed(side: str, jobs: list[Any], worker: WorkerProcess, children: str,
+        async def timed(side: str, jobs: list[Any], worker: WorkerProcess, prefix: str,
                         spy: PySpy | None = None) -> list[CaseRun]:
-            """Run one side's cases; its time runs until their child workflows are done too."""
+            """Run one side's cases; its time runs until their child workflows are done too, and for the
+            engine until the archiver has archived them."""
             meter = CpuMeter({"temporal server": fixed(server.pid), "worker": fixed(worker.pid), "postgres": pg_pids})
             await meter.start()
             async with spy or contextlib.nullcontext():
                 watch = Stopwatch()
                 runs = await bounded(concurrency, jobs)
-                await drain(temporal, children, timeout)
+                await drain(temporal, prefix, timeout)
+                if side == "engine":
+                    await archived(pool, prefix, timeout)
                 seconds = watch.seconds
             totals[side].add(runs, seconds, await meter.stop())
             return runs
@@ -232,7 +239,7 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             progress(f"throughput: round {r + 1}/{rounds}, engine, {len(round_plan)} cases")
             spy = PySpy(engine_worker.pid, profile_dir / f"engine-worker-round{r + 1}.txt") if profile_dir else None
             jobs = [(lambda s=story, c=cid: driver.run(s, c)) for story, cid in zip(round_plan, ids, strict=True)]
-            runs = await timed("engine", jobs, engine_worker, f"archive-TP-{run_id}-{r}-", spy)
+            runs = await timed("engine", jobs, engine_worker, f"TP-{run_id}-{r}-", spy)
             if spy and spy.error:
                 section.notes.append(f"profile: {spy.error}")
             elif spy and profile is None:
@@ -242,11 +249,12 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
             finished = [cid for cid, run in zip(ids, runs, strict=True) if run.finished]
             shapes = list(await bounded(20, [(lambda c=c: shape_of(temporal, c)) for c in finished]))
             totals["engine"].shapes += shapes
-            for side, footprint in (("bare", False), ("bare+footprint", True)):
+            for side in SIDES[1:]:
                 progress(f"throughput: round {r + 1}/{rounds}, {side}, {len(shapes)} workflows")
                 prefix = f"{side.upper().replace('+', '-')}-{run_id}-{r}-"
                 bare_ids = [f"{prefix}{i:05d}" for i in range(len(shapes))]
-                inputs = [shape.bare_input(footprint) for shape in shapes]
+                inputs = [shape.plain_input() if side == "plain" else shape.bare_input(footprint=side != "bare")
+                          for shape in shapes]
                 bare_runs = await timed(side, [
                     (lambda s=start, w=wid: run_bare(temporal, bare_worker.task_queue, s, w, timeout))
                     for start, wid in zip(inputs, bare_ids, strict=True)], bare_worker, prefix)
@@ -255,10 +263,23 @@ async def _run(section: Section, cfg: dict[str, Any], server: DevServer, pool: a
         _report(section, totals, mix, probe_shapes, driver, profile)
 
 
+async def archived(pool: asyncpg.Pool, prefix: str, timeout: float) -> int:
+    """Wait until the engine's archiver has taken every queued run of the cases whose ids start with
+    `prefix` (their histories are in temporal_run_archive); how many were still queued at the end."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        queued = int(await pool.fetchval("SELECT count(*) FROM archive_queue WHERE starts_with(complaint_id, $1)",
+                                         prefix))
+        if not queued or asyncio.get_running_loop().time() > deadline:
+            return queued
+        await asyncio.sleep(0.1)
+
+
 def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category], probe_shapes: dict[str, Shape],
             driver: EngineDriver, profile: dict[str, Any] | None) -> None:
-    engine, bare, footprint = (totals[side] for side in SIDES)
-    ratio = engine.rate / bare.rate if bare.rate else None
+    engine, plain, bare, footprint = (totals[side] for side in SIDES)
+    ratio = engine.rate / plain.rate if plain.rate else None
+    to_bare = engine.rate / bare.rate if bare.rate else None
     section.headers = ["side", "cases", "closed", "failed", "unfinished", "seconds", "finished/s", "closed/s",
                        "p50 s", "p95 s", "worker ms/case", "temporal ms/case", "postgres ms/case",
                        "history events/case", "history KB/case"]
@@ -284,7 +305,8 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
             "history_kb_per_case": history_kb, "failures_sample": side.failures,
             "failure_reasons": dict(side.reasons),
         }
-    metrics["ratio_engine_to_bare"] = round(ratio, 3) if ratio else None
+    metrics["ratio_engine_to_plain"] = round(ratio, 3) if ratio else None
+    metrics["ratio_engine_to_bare"] = round(to_bare, 3) if to_bare else None
     metrics["ratio_engine_to_bare_footprint"] = round(engine.rate / footprint.rate, 3) if footprint.rate else None
     if engine.shapes:
         n = len(engine.shapes)
@@ -306,13 +328,13 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
     if profile:
         metrics["engine_worker_profile"] = profile
     section.metrics = metrics
-    section.target = "engine >= 0.8x the bare workflow's complaints/s"
+    section.target = "engine >= 0.8x the plain Temporal workflow's finished cases/s"
     section.target_met = None if ratio is None else ratio >= 0.8
-    if ratio:
+    if ratio and to_bare:
         section.notes.append(
-            f"ratio engine/bare = {ratio:.2f}; engine/bare+footprint = {metrics['ratio_engine_to_bare_footprint']:.2f} "
-            "(finished cases per second; the bare sides replay every finished engine case's shape, failed ones "
-            "included, so they do the same Temporal work)")
+            f"ratio engine/plain = {ratio:.2f}; engine/bare = {to_bare:.2f}; engine/bare+footprint = "
+            f"{metrics['ratio_engine_to_bare_footprint']:.2f} (finished cases per second; the other sides replay "
+            "every finished engine case's shape, failed ones included)")
     section.notes.append("mix: " + ", ".join(c.value for c in mix))
     for category, reason in section.params.get("excluded", {}).items():
         section.notes.append(f"not in the mix: {category}: {reason}")
@@ -321,7 +343,7 @@ def _report(section: Section, totals: dict[str, SideTotals], mix: list[Category]
         section.notes.append(
             f"per engine case: {per['activity']} activities (event-store saves included), {per['update']} updates, "
             f"{per['signal']} signals, {per['child_workflows']} child workflows running {per['child_activities']} "
-            "activities (the archiver): bare does the same; "
+            "activities: bare does the same; plain leaves out the saves and the upserts; "
             f"bare+footprint also does the engine's {per['upsert']} search-attribute upserts, {per['timer']} timers "
             f"and {per['activity_input_bytes']:,} bytes of activity input")
     if profile:

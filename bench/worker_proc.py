@@ -50,6 +50,11 @@ async def _serve(args: argparse.Namespace) -> None:
 
         watchdog = asyncio.create_task(orphaned())
         async with worker:
+            if args.kind == "engine":
+                # As worker.py does: closed cases' histories are archived in batches by one archiver.
+                from worker import start_archiver
+
+                await start_archiver(client, args.task_queue, interval_seconds=1)
             print("READY", flush=True)
             await stop.wait()
         watchdog.cancel()

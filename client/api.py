@@ -29,7 +29,7 @@ from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, read_verified_
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from codec.aes_gcm import KeyRing, encrypted_data_converter
-from domain.actors import Actor, ActorChannel, Role
+from domain.actors import ActorChannel, Role
 from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.msisdn import parse_msisdn
@@ -311,6 +311,8 @@ class ComplaintClient:
                 id=intake.complaint_id,
                 task_queue=self.options.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.at_filing(intake.category.value, intake.priority.value,
+                                               msisdn_token(self._token_key, intake.msisdn)),
             )
         except WorkflowAlreadyStartedError:
             raise CaseAlreadyFiled(f"case {intake.complaint_id} is already filed") from None

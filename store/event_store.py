@@ -20,6 +20,8 @@ from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from domain.personal_data import same_or_erased
 from domain.state import ComplaintState, apply, fold
+from store import archive_queue
+from store.archive_queue import ArchiveTicket
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
 
@@ -86,16 +88,27 @@ class PostgresEventStore:
     def pool(self) -> asyncpg.Pool:
         return self._pool
 
-    async def append(self, complaint_id: str, events: Sequence[Event]) -> AppendResult:
+    async def append(
+        self, complaint_id: str, events: Sequence[Event], *, archive: ArchiveTicket | None = None
+    ) -> AppendResult:
         """Append `events` (consecutive seqs) to the case's stream in one transaction.
+
+        With `archive`, events that end the case also queue its run for the archiver, in the same transaction.
 
         Events already stored with the same content are skipped, so a retried append is a no-op;
         the same seq with different content raises EventConflict and nothing is written.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            return await self.append_in(conn, complaint_id, events)
+            return await self.append_in(conn, complaint_id, events, archive=archive)
 
-    async def append_in(self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event]) -> AppendResult:
+    async def append_in(
+        self,
+        conn: asyncpg.Connection,
+        complaint_id: str,
+        events: Sequence[Event],
+        *,
+        archive: ArchiveTicket | None = None,
+    ) -> AppendResult:
         """`append` inside the caller's transaction (erasure appends its events with the key change)."""
         events = sorted(events, key=lambda event: event.seq)
         for event in events:
@@ -148,6 +161,8 @@ class PostgresEventStore:
         await conn.executemany(_INSERT_EVENT, rows)
         assert state is not None
         await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash, key))
+        if archive is not None and not state.is_open:
+            await archive_queue.enqueue(conn, complaint_id, archive)
         return AppendResult(len(fresh), len(stored), state.last_seq, last_hash)
 
     async def _case_key(

@@ -74,7 +74,8 @@ class Case:
         self.state: ComplaintState | None = None
         self._unsaved: list[ev.Event] = []
         self._save_lock = asyncio.Lock()
-        self._published: dict[str, Any] = {}
+        # What visibility holds already: the client sets the filing's attributes with the start.
+        self._published: dict[str, Any] = sa.published_at_start(workflow.info().typed_search_attributes)
         # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
         self.clock_version = 0
         # Set while the case opens (see `opening`): the time its first events carry.

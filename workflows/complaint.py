@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, FailureError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from auth import trust
@@ -31,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import CasePolicy
     from domain.reopening import check_reopen
     from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, escalation_role
-    from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
     from workflows.case import Case
     from workflows.messages import (
         Act,
@@ -118,7 +116,6 @@ class ComplaintWorkflow:
             await self._confirm_and_close(policy)
         await case.save()
         await sla
-        await self._archive_when_closed()
         return self._outcome()
 
     def _outcome(self) -> CaseOutcome:
@@ -163,20 +160,6 @@ class ComplaintWorkflow:
     def _interrupted(self) -> bool:
         """Withdrawn, or resolved by a person, while the playbook was still working."""
         return not self.case.current.is_open or self._resolved_by_hand
-
-    async def _archive_when_closed(self) -> None:
-        """Hand the full Temporal history to the archiver, which waits for this run to end first.
-
-        A child that outlives its parent (ABANDON), so the archive holds the completed history.
-        """
-        info = workflow.info()
-        await workflow.start_child_workflow(
-            ArchiveCaseWorkflow.run,
-            ArchiveRequest(complaint_id=self.case.complaint_id, run_id=info.run_id),
-            id=f"archive-{self.case.complaint_id}-{info.run_id}",
-            task_queue=info.task_queue,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
 
     def _file(self, start: ComplaintInput, policy: CasePolicy) -> None:
         intake = start.intake

@@ -7,18 +7,14 @@ continues as new so its history stays short. Each round is one activity (see act
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.reconcile import ReconcileActivities, ReconciledRun, ReconcileRequest
-    from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
+    from activities.reconcile import ReconcileActivities, ReconcileRequest
 
 # Rounds per run before continuing as new: keeps each run's history to a few hundred events.
 ROUNDS_PER_RUN = 100
@@ -50,20 +46,10 @@ class CaseReconcilerWorkflow:
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
             )
             closed_after = result.checked_until
+            # Each reconciled run was queued for the archiver with its CaseReconciled event.
             for run in result.reconciled:
                 workflow.logger.warning("case reconciled: %s", run.complaint_id)
-                await self._archive(run)
             await workflow.sleep(timedelta(seconds=start.interval_seconds))
             if workflow.info().is_continue_as_new_suggested():
                 break
         workflow.continue_as_new(start.model_copy(update={"closed_after": closed_after}))
-
-    async def _archive(self, run: ReconciledRun) -> None:
-        """A stopped run never started its archiver: start it here, so auditors get its history too."""
-        with contextlib.suppress(WorkflowAlreadyStartedError):  # archived, or being archived, already
-            await workflow.start_child_workflow(
-                ArchiveCaseWorkflow.run,
-                ArchiveRequest(complaint_id=run.complaint_id, run_id=run.run_id),
-                id=f"archive-{run.complaint_id}-{run.run_id}",
-                parent_close_policy=ParentClosePolicy.ABANDON,
-            )

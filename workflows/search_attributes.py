@@ -5,7 +5,9 @@ No phone number is ever stored here in clear: `MsisdnToken` is a keyed hash of i
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 CATEGORY = SearchAttributeKey.for_keyword("ComplaintCategory")
 STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
@@ -37,3 +39,21 @@ def dev_server_flags() -> list[str]:
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={type_names[key.indexed_value_type.name]}"]
     return flags
+
+
+def at_filing(category: str, priority: str, token: str) -> TypedSearchAttributes:
+    """What is known when a case is filed, set by the client with the workflow's start: the case is in
+    visibility at once, and the workflow's first upsert carries only what its first save changed."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(CATEGORY, category),
+        SearchAttributePair(PRIORITY, priority),
+        SearchAttributePair(MSISDN_TOKEN, token),
+        SearchAttributePair(ESCALATION_LEVEL, 0),
+    ]
+    return TypedSearchAttributes(pairs)
+
+
+def published_at_start(attributes: TypedSearchAttributes) -> dict[str, Any]:
+    """Every attribute's value as the run started: what it was given, None (unset) for the rest."""
+    given = {pair.key.name: pair.value for pair in attributes}
+    return {key.name: given.get(key.name) for key in ALL}

@@ -1,5 +1,6 @@
-"""The archive on the real dev server: a closed case's every run lands in PostgreSQL, and history,
-export and verify read it back after Temporal has forgotten the case."""
+"""The archive on the real dev server: a closed case's every run lands in PostgreSQL through the archive
+queue and the task queue's batch archiver, and history, export and verify read it back after Temporal
+has forgotten the case."""
 
 from __future__ import annotations
 
@@ -27,14 +28,16 @@ from client.api import ComplaintClient
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
+from store import archive_queue
+from store.archive_queue import ArchiveTicket
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import AuditDb, preserved_logging
-from tests.conftest import TEST_KEYS, TOKEN_KEY, engine
+from tests.conftest import TEST_PAYLOAD_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from tests.identity import signed
-from worker import Dependencies
+from worker import Dependencies, start_archiver
 from workflows import search_attributes as sa
-from workflows.archive import ArchiveCaseWorkflow, ArchiveRequest
+from workflows.archiver import archiver_id
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput
 
@@ -70,10 +73,15 @@ async def closed_run(handle: WorkflowHandle) -> str:
     return handle.result_run_id
 
 
-async def archived(temporal: Client, complaint_id: str, run_id: str) -> int:
-    """Wait for the archiver the case's run started; the number of runs it stored."""
-    handle = temporal.get_workflow_handle_for(ArchiveCaseWorkflow.run, f"archive-{complaint_id}-{run_id}")
-    return await asyncio.wait_for(handle.result(), 60)
+async def archived(pool: asyncpg.Pool, complaint_id: str, run_id: str) -> list[str]:
+    """Wait until the archiver has stored the run and emptied the case's queue; the case's archived runs."""
+    archive = PostgresArchiveStore(pool)
+    for _ in range(600):
+        done = run_id in await archive.archived_run_ids(complaint_id)
+        if done and not await archive_queue.queued(pool, complaint_id):
+            return [run.run_id for run in await archive.runs(complaint_id)]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"run {run_id} of {complaint_id} was never archived")
 
 
 async def delete_from_temporal(temporal: Client, complaint_id: str, run_id: str) -> None:
@@ -105,11 +113,14 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
 
     with captured_logs() as logs:
         async with engine(dev_env, deps) as client:
+            queue = client.options.task_queue
+            await start_archiver(temporal, queue, interval_seconds=1)
+            await start_archiver(temporal, queue, interval_seconds=1)  # idempotent: the running one is kept
             first = await client.file(intake)
             await wait_for_question(client, case_id)
             description = await temporal.get_workflow_handle(case_id).describe()
             first_run = await run_to_close(client, first)
-            assert await archived(temporal, case_id, first_run) == 1
+            assert await archived(deps.pool, case_id, first_run) == [first_run]
 
             # Archived the complete history: the same events Temporal returns, close event included.
             runs = await archive.runs(case_id, with_history=True)
@@ -119,14 +130,10 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
             assert runs[0].history_sha256 == history_digest(runs[0].history)
             assert runs[0].history["events"][-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
 
-            # Archiving the same run again is a no-op.
-            again = await temporal.execute_workflow(
-                ArchiveCaseWorkflow.run,
-                ArchiveRequest(complaint_id=case_id, run_id=first_run),
-                id=f"archive-again-{case_id}",
-                task_queue=client.options.task_queue,
-            )
-            assert again == 0
+            # Archiving the same run again is a no-op: queued once more, taken, and nothing stored twice.
+            async with deps.pool.acquire() as conn:
+                await archive_queue.enqueue(conn, case_id, ArchiveTicket(first_run, queue))
+            assert await archived(deps.pool, case_id, first_run) == [first_run]
             assert await archive.runs(case_id) == [replace(r, history=None) for r in runs]  # archived_at too
 
             # The customer comes back: a new run of the same workflow id, archived with the first.
@@ -146,7 +153,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
             # A reopened case is worked by hand; here the customer withdraws it, which closes it too.
             await client.withdraw(case_id, "the calls reach me again after all", signed(CUSTOMER))
             second_run = await closed_run(second)
-            assert await archived(temporal, case_id, second_run) == 1
+            assert await archived(deps.pool, case_id, second_run) == [first_run, second_run]
 
     stored_runs = await archive.runs(case_id)
     assert [r.run_id for r in stored_runs] == [first_run, second_run]
@@ -177,7 +184,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     assert raw.out.count("\nRun ") == 2
     assert "WorkflowExecutionStarted" in raw.out and "ComplaintWorkflow on task queue" in raw.out
     assert "append_events (activity" in raw.out and "cancel_forwarding" in raw.out
-    assert f"ArchiveCaseWorkflow archive-{case_id}-{first_run}" in raw.out
+    assert "StartChildWorkflowExecutionInitiated" not in raw.out  # no archiver child per case any more
     assert "update answer" in raw.out and "WorkflowExecutionCompleted" in raw.out
 
     bundle_path = tmp_path / "bundle.json"
@@ -203,7 +210,9 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     with_history = await archive.runs(case_id, with_history=True)
     with pytest.raises(EncryptedHistory):
         list(saved_domain_events(with_history[0]))
-    saved = {data["seq"] for archived_run in with_history for data in saved_domain_events(archived_run, TEST_KEYS)}
+    saved = {
+        data["seq"] for archived_run in with_history for data in saved_domain_events(archived_run, TEST_PAYLOAD_KEYS)
+    }
     assert saved == {e["seq"] for e in events}
 
     # What the workflow stored holds no personal value in clear: only sealed, opened on read (above).
@@ -253,8 +262,11 @@ async def test_the_archive_works_without_visibility_on_the_time_skipping_server(
     """The test server has no visibility store: the triggering run is archived all the same."""
     intake = forwarding_intake()
     async with engine(time_skipping_env, deps) as client:
+        await start_archiver(time_skipping_env.client, client.options.task_queue, interval_seconds=1)
         handle = await client.file(intake)
         run_id = await run_to_close(client, handle)
-        assert await archived(time_skipping_env.client, intake.complaint_id, run_id) == 1
+        assert await archived(deps.pool, intake.complaint_id, run_id) == [run_id]
+        await time_skipping_env.client.get_workflow_handle(archiver_id(client.options.task_queue)).terminate(
+            "test over")
     runs = await PostgresArchiveStore(deps.pool).runs(intake.complaint_id)
     assert [(run.run_id, run.status) for run in runs] == [(run_id, "completed")]

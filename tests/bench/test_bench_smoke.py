@@ -25,12 +25,14 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     assert engine["cases"] == sizes["throughput"]["cases"]
     assert engine["unfinished"] == 0
     finished = engine["closed"] + engine["failed"]
-    # Both bare sides replay exactly the engine cases that finished, and all of theirs close.
-    for side in ("bare", "bare+footprint"):
+    # The plain and both bare sides replay exactly the engine cases that finished, and all of theirs close.
+    for side in ("plain", "bare", "bare+footprint"):
         assert throughput[side]["cases"] == throughput[side]["closed"] == finished
     per_case = throughput["per_engine_case"]
-    assert per_case["activity"] >= 5 and per_case["update"] >= 1 and per_case["child_workflows"] >= 1
-    assert throughput["ratio_engine_to_bare"] > 0
+    assert per_case["activity"] >= 5 and per_case["update"] >= 1
+    assert throughput["ratio_engine_to_plain"] > 0 and throughput["ratio_engine_to_bare"] > 0
+    # Plain does the business work without the event store: fewer history events than bare.
+    assert throughput["plain"]["history_events_per_case"] < throughput["bare"]["history_events_per_case"]
 
     store = sections["event_store"].metrics["configs"]
     streams = sizes["event_store"]["streams"]
@@ -56,6 +58,10 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     assert timers["errors"] == 0 and timers["started_late"] == 0
     assert timers["fired_late"]["n"] == timers["stored_late"]["n"] == timers["notified_late"]["n"] == timers["cases"]
     assert timers["fired_late"]["p50_ms"] >= 0  # an escalation never fires before its deadline
+    bare_timers = timers["bare"]
+    assert bare_timers["cases"] == bare_timers["fired"] == timers["cases"] and bare_timers["errors"] == 0
+    assert bare_timers["fired_late"]["n"] == timers["cases"] and bare_timers["fired_late"]["p50_ms"] >= 0
+    assert timers["fired_p99_ratio_to_bare"] is not None
 
     memory = sections["memory"].metrics
     for worker in ("engine", "bare"):

@@ -28,7 +28,8 @@ from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, set_partner_faults
 from tests.identity import prepare_logins, signed
-from worker import Dependencies, start_reconciler
+from worker import Dependencies, start_archiver, start_reconciler
+from workflows.archiver import archiver_id
 from workflows.reconciler import reconciler_id
 
 TERMINATE_REASON = "operator: filed twice, see the other case"
@@ -81,6 +82,7 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         await dev_env.client.get_workflow_handle(cancelled.complaint_id).cancel()
         await start_reconciler(dev_env.client, queue, interval_seconds=1)
         await start_reconciler(dev_env.client, queue, interval_seconds=1)  # idempotent: the same one keeps running
+        await start_archiver(dev_env.client, queue, interval_seconds=1)
 
         async def reconciled() -> bool:
             states = [await store.state(cid) for cid in ours]
@@ -118,7 +120,8 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         await client.withdraw(terminated.complaint_id, "solved at the counter", signed(CUSTOMER))
         await reopened.result()
 
-        # The stopped runs' histories are archived for the auditors, as a closed case's are.
+        # The stopped runs' histories are archived for the auditors, as a closed case's are: the reconciler's
+        # event queued each for the archiver.
         async def archived() -> bool:
             rows = await deps.pool.fetch(
                 "SELECT complaint_id, run_id FROM temporal_run_archive WHERE complaint_id = ANY($1::text[])",
@@ -131,6 +134,7 @@ async def test_a_terminated_and_a_cancelled_case_are_reconciled(
         reconciler = dev_env.client.get_workflow_handle(reconciler_id(queue))
         runs = [wf async for wf in dev_env.client.list_workflows(f"WorkflowId = '{reconciler_id(queue)}'")]
         await reconciler.terminate("test over")
+        await dev_env.client.get_workflow_handle(archiver_id(queue)).terminate("test over")
 
     assert len(runs) == 1  # started twice, one reconciler
     assert not ours & stalled_now and not ours & open_now and not ours & cli_stalled

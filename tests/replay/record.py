@@ -52,8 +52,8 @@ from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.helpers import set_partner_faults
+from tests.identity import TEST_TRUSTED_KEYS, signed
 from tests.replay.keys import REPLAY_DATA_CONVERTER
-from tests.identity import TEST_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -141,22 +141,6 @@ class Recorder:
                     await self.env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
         raise TimeoutError(f"the test server's clock would not move by {duration}")
 
-    async def stop_archiver(self, complaint_id: str) -> None:
-        """Terminate the case's archiver if it still runs: on the test server it cannot describe runs,
-        and its retries would churn through every day a recording skips."""
-        run_id = await _run_id(self, complaint_id)
-        archiver = self.env.client.get_workflow_handle(f"archive-{complaint_id}-{run_id}")
-        for _ in range(50):
-            try:
-                history = await archiver.fetch_history()
-            except RPCError:
-                await asyncio.sleep(0.1)  # not started yet: the case is still finishing
-                continue
-            if history.events[-1].event_type not in CLOSE_EVENTS:
-                with contextlib.suppress(RPCError):
-                    await archiver.terminate("the archiver is not recorded on the time-skipping server")
-            return
-
     async def wait_for(
         self, complaint_id: str, condition: Callable[[ComplaintState], bool], what: str
     ) -> None:
@@ -226,15 +210,8 @@ def _register_stories() -> None:
             await recorder.reset()
             told = _renamed(story, suffix)
             result = await drive(recorder.client, told, LOGINS, timeout=120)
-            run_id = await _run_id(recorder, told.intake.complaint_id)
             await recorder.save(f"{told.intake.category.value}--story-{suffix}", told.intake.complaint_id)
-            if told.intake.category is Category.FORWARDING_CANCEL and not recorder.env.supports_time_skipping:
-                # One archive run is enough: the archiver does the same for every case.
-                await recorder.save(
-                    "archive--after-forwarding-story", f"archive-{told.intake.complaint_id}-{run_id}"
-                )
             if result.view.state.follow_ups:
-                await recorder.stop_archiver(told.intake.complaint_id)
                 await recorder.save(
                     f"validity_follow_up--story-{suffix}",
                     f"validity-follow-up-{told.intake.complaint_id}",
@@ -287,7 +264,6 @@ async def _sla_escalated(recorder: Recorder) -> None:
     await recorder.wait_for(intake.complaint_id, lambda s: s.pending_question is not None, "never asked")
     await recorder.client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
     await recorder.save("forwarding_cancel--sla-escalated", intake.complaint_id)
-    await recorder.stop_archiver(intake.complaint_id)
 
 
 @recording("forwarding_cancel--reopened")
@@ -345,7 +321,6 @@ async def _validity_extended(recorder: Recorder) -> None:
     await recorder.pool.execute(
         "UPDATE boss.customers SET status = 'suspended' WHERE msisdn = $1", VALIDITY_CUSTOMER.msisdn
     )
-    await recorder.stop_archiver(story.intake.complaint_id)
     await recorder.save(
         "validity_follow_up--extended", f"validity-follow-up-{story.intake.complaint_id}", skip=FOLLOW_UP_SKIP
     )
@@ -455,7 +430,10 @@ async def recording_environment(
         async with HttpPartnerCarriers(sandbox.url) as partners:
             options = ClientOptions(task_queue=f"replay-{uuid.uuid4().hex[:8]}")
             async with build_worker(
-                env.client, Dependencies(pool=pool, partners=partners), options.task_queue, trusted_keys=TEST_KEYS
+                env.client,
+                Dependencies(pool=pool, partners=partners),
+                options.task_queue,
+                trusted_keys=TEST_TRUSTED_KEYS,
             ):
                 client = ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
                 yield Recorder(env=env, client=client, pool=pool, partner_url=sandbox.url, out=out)

@@ -170,7 +170,10 @@ async def test_a_case_keeps_its_policy_version_after_the_deployment_publishes_a_
         handle = await client.file(first)
         await wait_for_question(client, first.complaint_id)
         await client.answer(first.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
-        await handle.result()
+        # Closed by the answer: waiting without time skipping keeps the test server's clock from running on,
+        # once nothing is left to run, past the reopen window.
+        with time_skipping_env.auto_time_skipping_disabled():
+            await handle.result()
 
         moving.policy = v2  # the deployment publishes version 2
         second = forwarding_intake()
