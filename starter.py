@@ -48,7 +48,7 @@ from domain.errors import DomainError, InvalidCommand
 from domain.intake import MAX_DESCRIPTION_CHARS, ComplaintIntake, parse_intake
 from domain.validation import describe
 from runtime.logging import configure_logging
-from runtime.settings import Settings, load_settings_or_exit
+from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from workflows.messages import ApprovalDecision, CustomerAnswer, ManualResolution, Note, Withdrawal
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -340,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, "WARNING" if args.command != "demo" else settings.log_level)
+    try:
+        settings.payload_key_ring()  # a bad key is bad configuration (exit 2), said before any login is asked for
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         return asyncio.run(args.handler(args, settings))
     except CliError as error:

@@ -29,7 +29,7 @@ from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, read_verified_
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from codec.aes_gcm import KeyRing, encrypted_data_converter
-from domain.actors import Actor, ActorChannel, Role
+from domain.actors import ActorChannel, Role
 from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.msisdn import parse_msisdn

@@ -30,7 +30,7 @@ from runtime.local_postgres import reachable_postgres
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
-from tests.identity import TEST_KEYS
+from tests.identity import TEST_TRUSTED_KEYS
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -41,10 +41,10 @@ TOKEN_KEY = "test-token-key-0123456789abcdef"
 TEST_PII_MASTER_KEY = "dGVzdC1vbmx5LXBpaS1tYXN0ZXIta2V5LTMyLWJ5dGU="
 os.environ.setdefault("PII_MASTER_KEY", TEST_PII_MASTER_KEY)
 # A generated payload key ring per test session: every test client and worker encrypts as production does.
-TEST_KEYS = KeyRing.generate("test-session")
-DATA_CONVERTER = encrypted_data_converter(TEST_KEYS)
+TEST_PAYLOAD_KEYS = KeyRing.generate("test-session")
+DATA_CONVERTER = encrypted_data_converter(TEST_PAYLOAD_KEYS)
 # The CLI commands and worker processes the tests run read their keys from the environment, as in production.
-os.environ.update(key_ring_env(TEST_KEYS))
+os.environ.update(key_ring_env(TEST_PAYLOAD_KEYS))
 
 
 def _with_database(url: str, database: str) -> str:
@@ -138,6 +138,6 @@ async def engine(
     """A worker on a task queue of its own, with `policy` as its case policy, and a client filing onto it."""
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
     current = (lambda: policy) if isinstance(policy, Policy) else policy
-    worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current, trusted_keys=TEST_KEYS)
+    worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current, trusted_keys=TEST_TRUSTED_KEYS)
     async with worker:
         yield ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)

@@ -20,7 +20,7 @@ from domain.actors import Actor, Role
 TEST_ISSUER = EMBEDDED_ISSUER
 TEST_AUDIENCE = AUDIENCE
 TEST_SIGNING_KEY = SigningKey.generate("test-key-1")
-TEST_KEYS = TrustedKeys.from_jwks(
+TEST_TRUSTED_KEYS = TrustedKeys.from_jwks(
     {"keys": [TEST_SIGNING_KEY.public_jwk()]}, issuer=TEST_ISSUER, audience=TEST_AUDIENCE
 )
 LONG_LIVED = timedelta(days=3650)

@@ -29,7 +29,7 @@ from domain.actors import Actor, ActorChannel, Role
 from runtime.logging import configure_logging
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.audit.conftest import AuditDb, preserved_logging
-from tests.conftest import TEST_KEYS, TOKEN_KEY, engine
+from tests.conftest import TEST_PAYLOAD_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question, wait_until
 from tests.identity import signed
 from worker import Dependencies
@@ -203,7 +203,9 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     with_history = await archive.runs(case_id, with_history=True)
     with pytest.raises(EncryptedHistory):
         list(saved_domain_events(with_history[0]))
-    saved = {data["seq"] for archived_run in with_history for data in saved_domain_events(archived_run, TEST_KEYS)}
+    saved = {
+        data["seq"] for archived_run in with_history for data in saved_domain_events(archived_run, TEST_PAYLOAD_KEYS)
+    }
     assert saved == {e["seq"] for e in events}
 
     # What the workflow stored holds no personal value in clear: only sealed, opened on read (above).

@@ -27,7 +27,7 @@ from domain import events as ev
 from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
 from tests.audit.cases import forwarding_case, store_case
 from tests.audit.conftest import AuditDb
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_PAYLOAD_KEYS
 from tests.domain.factories import T0
 
 
@@ -138,8 +138,8 @@ async def test_an_encrypted_archived_history_is_compared_with_the_payload_keys_a
     audit_db: AuditDb,
 ) -> None:
     events = await store_case(audit_db.pool, "CASE-A")
-    await PostgresArchiveStore(audit_db.pool).save(archived_run("CASE-A", events, keys=TEST_KEYS))
-    assert (await verify_case(audit_db.pool, "CASE-A", keys=TEST_KEYS)).ok
+    await PostgresArchiveStore(audit_db.pool).save(archived_run("CASE-A", events, keys=TEST_PAYLOAD_KEYS))
+    assert (await verify_case(audit_db.pool, "CASE-A", keys=TEST_PAYLOAD_KEYS)).ok
     without = await verify_case(audit_db.pool, "CASE-A")
     assert [p.problem for p in without.archive_problems] == [
         "its history cannot be read: run run-1's archived history is encrypted: reading it needs the payload "
@@ -154,7 +154,7 @@ async def test_an_encrypted_archived_history_is_compared_with_the_payload_keys_a
         "WHERE complaint_id = 'CASE-A' AND seq = 5"
     )
     await conn.close()
-    report = await verify_case(audit_db.pool, "CASE-A", keys=TEST_KEYS)
+    report = await verify_case(audit_db.pool, "CASE-A", keys=TEST_PAYLOAD_KEYS)
     assert "event 5 in the event store differs from what this run saved" in [
         p.problem for p in report.archive_problems
     ]

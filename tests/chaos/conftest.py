@@ -27,7 +27,6 @@ from store.db import connect_pool
 from tests.chaos.partner import ChaosPartner, start_chaos_partner
 from tests.chaos.processes import DevServer, EmbeddedPostgres, WorkerProcess, worker_env
 from tests.conftest import DATA_CONVERTER, TOKEN_KEY, _with_database
-from tests.conftest import TOKEN_KEY, _with_database
 from tests.identity import prepare_logins
 
 CHAOS_DIR = Path(__file__).resolve().parent

@@ -26,7 +26,7 @@ from temporalio.client import Client
 from codec.aes_gcm import key_ring_env
 from runtime.binaries import temporal_cli_path
 from runtime.embedded import ensure_search_attributes, free_port
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_PAYLOAD_KEYS
 from workflows.search_attributes import dev_server_flags
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -244,7 +244,7 @@ def worker_env(
             "LOG_LEVEL": log_level,
         }
     )
-    env.update(key_ring_env(TEST_KEYS))  # the payload keys of the test's clients
+    env.update(key_ring_env(TEST_PAYLOAD_KEYS))  # the payload keys of the test's clients
     return env
 
 

@@ -23,8 +23,9 @@ from client.api import ClientOptions, ComplaintClient
 from codec.aes_gcm import ENCODING, KEY_ID_METADATA, KeyRing, decrypt_payload, encrypted_data_converter
 from domain.actors import Actor, Role
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
-from tests.conftest import TEST_KEYS, TOKEN_KEY, engine
+from tests.conftest import TEST_PAYLOAD_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.identity import TEST_TRUSTED_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
 
@@ -86,7 +87,7 @@ async def test_a_case_history_holds_no_personal_data_in_clear(
     async with engine(dev_env, deps) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
-        await client.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         archiver = dev_env.client.get_workflow_handle(f"archive-{intake.complaint_id}-{handle.result_run_id}")
         await archiver.result()
@@ -104,12 +105,12 @@ async def test_a_case_history_holds_no_personal_data_in_clear(
                  if p.metadata.get("encoding") != ENCODING]
         assert plain == [], "every payload the workflow or a client wrote is encrypted"
         assert {p.metadata[KEY_ID_METADATA] for e in history.events for p in _user_payloads(e)} == {
-            TEST_KEYS.active.encode()
+            TEST_PAYLOAD_KEYS.active.encode()
         }
 
     # The control: decoded with the key ring, the case's history does hold all of it.
     history = await handle.fetch_history()
-    decoded = b"".join(decrypt_payload(TEST_KEYS, p).data for event in history.events for p in _payloads(event))
+    decoded = b"".join(decrypt_payload(TEST_PAYLOAD_KEYS, p).data for event in history.events for p in _payloads(event))
     assert _personal_data_in(decoded) == list(PERSONAL)
 
     # And so does the archive the auditors read years later: it keeps the encrypted payloads.
@@ -137,17 +138,17 @@ async def test_a_history_written_under_key_a_reads_after_key_b_becomes_active(
     intake = forwarding_intake()
 
     temporal_a = _client_with(dev_env.client, under_a)
-    async with build_worker(temporal_a, deps, options.task_queue):
+    async with build_worker(temporal_a, deps, options.task_queue, trusted_keys=TEST_TRUSTED_KEYS):
         client_a = ComplaintClient(temporal_a, options=options, token_key=TOKEN_KEY)
         handle = await client_a.file(intake)
         await wait_for_question(client_a, intake.complaint_id)
 
     temporal_b = _client_with(dev_env.client, rotated)
-    async with build_worker(temporal_b, deps, options.task_queue):
+    async with build_worker(temporal_b, deps, options.task_queue, trusted_keys=TEST_TRUSTED_KEYS):
         client_b = ComplaintClient(temporal_b, options=options, token_key=TOKEN_KEY)
         view = await client_b.view(intake.complaint_id)  # a query answered by replaying A's history
         assert view.state.pending_question is not None
-        await client_b.answer(intake.complaint_id, "confirm-resolution", "yes", CUSTOMER)
+        await client_b.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await temporal_b.get_workflow_handle_for(
             ComplaintWorkflow.run, intake.complaint_id, run_id=handle.run_id
         ).result()

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from codec.aes_gcm import key_ring_env
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_PAYLOAD_KEYS
 from tests.identity import prepare_logins
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def _starter(
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
         "COMPLAINTS_TASK_QUEUE": task_queue,
         "LANG": "C.UTF-8",
-        **key_ring_env(TEST_KEYS),
+        **key_ring_env(TEST_PAYLOAD_KEYS),
     }
     argv: list[bytes | str] = [sys.executable, "starter.py", *args]
     done = subprocess.run(

@@ -52,8 +52,8 @@ from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.helpers import set_partner_faults
+from tests.identity import TEST_TRUSTED_KEYS, signed
 from tests.replay.keys import REPLAY_DATA_CONVERTER
-from tests.identity import TEST_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -455,7 +455,10 @@ async def recording_environment(
         async with HttpPartnerCarriers(sandbox.url) as partners:
             options = ClientOptions(task_queue=f"replay-{uuid.uuid4().hex[:8]}")
             async with build_worker(
-                env.client, Dependencies(pool=pool, partners=partners), options.task_queue, trusted_keys=TEST_KEYS
+                env.client,
+                Dependencies(pool=pool, partners=partners),
+                options.task_queue,
+                trusted_keys=TEST_TRUSTED_KEYS,
             ):
                 client = ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
                 yield Recorder(env=env, client=client, pool=pool, partner_url=sandbox.url, out=out)

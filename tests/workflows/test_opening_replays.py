@@ -18,7 +18,7 @@ from domain.policy import Policy
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
-from tests.identity import TEST_KEYS, signed
+from tests.identity import TEST_TRUSTED_KEYS, signed
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput
@@ -37,7 +37,7 @@ async def test_every_workflow_task_replays_to_the_saved_events(
     """No workflow cache: each workflow task replays the history from the start, filing and reopening too."""
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
     async with build_worker(time_skipping_env.client, deps, options.task_queue, max_cached_workflows=0,
-                            trusted_keys=TEST_KEYS):
+                            trusted_keys=TEST_TRUSTED_KEYS):
         client = ComplaintClient(time_skipping_env.client, options=options, token_key=TOKEN_KEY)
         intake = forwarding_intake()
         handle = await client.file(intake)
