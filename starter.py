@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,7 +46,8 @@ from domain.errors import DomainError, InvalidCommand
 from domain.intake import MAX_DESCRIPTION_CHARS, ComplaintIntake, parse_intake
 from domain.validation import describe
 from runtime.logging import configure_logging
-from runtime.settings import Settings, load_settings_or_exit
+from runtime.process_exit import exit_without_finalizing
+from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from workflows.messages import ApprovalDecision, CustomerAnswer, ManualResolution, Note, Withdrawal
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -341,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, "WARNING" if args.command != "demo" else settings.log_level)
     try:
+        settings.payload_key_ring()  # a bad key is bad configuration (exit 2), said before any login is asked for
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
         return asyncio.run(args.handler(args, settings))
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -363,37 +367,6 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except KeyboardInterrupt:
         return 130
-
-
-def exit_without_finalizing(run: Callable[[], int]) -> None:
-    """Run the command, flush what it printed, and leave with os._exit.
-
-    The temporalio client runs on a Rust (tokio) runtime whose threads outlive asyncio.run and are never
-    shut down. When they wake during CPython's finalization (a gRPC connection or a future being
-    dropped), they take the GIL from a thread the dying interpreter no longer knows, and CPython aborts
-    with `Fatal Python error: PyGILState_Release ...`, exit status 134, after the command's work and
-    output are done (temporalio/sdk-python#300). About one call in ten did. Nothing is left to clean
-    up at this point (asyncio.run has closed the loop, connections and pools), so skipping
-    finalization loses nothing and makes the exit status the command's own.
-    """
-    try:
-        code = run()
-    except BrokenPipeError:
-        # `starter.py show ... | head`: the reader left early. Every command prints after its work, so the
-        # work is done; what is left unprinted was not wanted.
-        code = 0
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except SystemExit as exit_:  # argparse (2) and the settings check (2) leave this way
-        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_BAD_INPUT)
-        if isinstance(exit_.code, str):
-            print(exit_.code, file=sys.stderr)
-    try:
-        logging.shutdown()  # flushes every log handler, files included: os._exit skips atexit
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass
-    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
+from runtime.process_exit import exit_without_finalizing
 from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
@@ -204,7 +205,7 @@ async def run(settings: Settings) -> None:
                 log.info("stopping")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -219,8 +220,9 @@ def main() -> None:
             asyncio.run(run(settings))
         except ConfigError as error:
             print(f"config error: {error}", file=sys.stderr)
-            raise SystemExit(2) from None
+            return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    exit_without_finalizing(main)

@@ -24,7 +24,7 @@ from domain.cases import Category
 from domain.intake import ComplaintIntake
 from runtime.binaries import temporal_cli_path
 from stories.arrears_dispute import ARREARS_CUSTOMER
-from tests.conftest import TOKEN_KEY, engine
+from tests.conftest import TEST_PAYLOAD_KEYS, TOKEN_KEY, engine
 from tests.helpers import reset_sandboxes
 from tests.identity import TEST_SIGNING_KEY, signed
 from tests.workflows.test_billing_playbooks import wait_for_approval
@@ -98,7 +98,9 @@ async def test_forged_approvals_are_refused_and_temporal_records_the_real_approv
 
         # The control: the real supervisor, on a connection whose Temporal identity names them.
         token = signed(SUPERVISOR)
-        own = await connect_temporal(dev_env.client.service_client.config.target_host, credential=token)
+        own = await connect_temporal(
+            dev_env.client.service_client.config.target_host, keys=TEST_PAYLOAD_KEYS, credential=token
+        )
         assert own.identity.startswith("sup-wang (supervisor) ")
         supervisor = ComplaintClient(own, options=ClientOptions(task_queue=client.options.task_queue),
                                      token_key=TOKEN_KEY, credential=token)
