@@ -33,7 +33,7 @@ from cli.timeline import render_state, render_timeline
 from client.api import NotVisible, check_visible
 from codec.aes_gcm import KeyRing
 from domain import events as ev
-from domain.actors import Actor, ActorChannel, Role
+from domain.actors import ActorChannel, Role
 from domain.clock import SHANGHAI, format_local
 from domain.errors import InvalidMsisdn
 from domain.masking import mask_msisdn, scrub
@@ -389,15 +389,15 @@ async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
         msisdn = parse_msisdn(args.msisdn)
     except InvalidMsisdn as error:
         raise BadInput(f"msisdn: {error}") from None
-    if args.role not in ERASING_ROLES:
-        raise BadInput(f"--role: erasure is a {' or '.join(ERASING_ROLES)}'s act, not {args.role.value}'s")
-    try:
-        actor = Actor(id=args.actor, role=args.role, channel=ActorChannel.CLI)
-    except ValueError:
-        raise BadInput("--as: an actor id is 1-64 characters without spaces or control characters") from None
     reason = args.reason.strip()
     if not reason or len(reason) > 500:
         raise BadInput("--reason: say in 1-500 characters why (e.g. \"the customer's request of 2026-12-01\")")
+    # Who erases is who logged in: the role is the token's, never a flag.
+    eraser = (await logged_in(settings, args.actor)).actor
+    if eraser.role not in ERASING_ROLES:
+        allowed = " or ".join(role.value for role in ERASING_ROLES)
+        raise CliError(f"erasure is a {allowed}'s act; {eraser.subject} is {eraser.role.value}: nothing was erased")
+    actor = eraser.actor(ActorChannel.CLI)
     shown = mask_msisdn(msisdn)
     async with _audit_database(settings) as pool:
         store = PostgresEventStore(pool, _vault(settings))
@@ -468,9 +468,7 @@ def register(command: Any) -> None:
     erase.add_argument("--msisdn", required=True, help="the customer's number, as they write it")
     erase.add_argument("--reason", default=DEFAULT_ERASE_REASON,
                        help=f"why, e.g. the customer's request and its date (default: {DEFAULT_ERASE_REASON!r})")
-    erase.add_argument("--as", dest="actor", required=True, metavar="ID", help="who erases")
-    erase.add_argument("--role", type=Role, choices=list(Role), metavar="ROLE", required=True,
-                       help="their role: supervisor")
+    as_option(erase)
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")

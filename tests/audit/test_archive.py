@@ -231,7 +231,7 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
     await copy_case(deps.pool, audit_db.pool, case_id)
     erase = cli(audit_db.url)
     erased = await erase("erase", "--msisdn", FORWARDING_CUSTOMER.msisdn, "--reason", "the customer asked",
-                         "--as", "sup-li", "--role", "supervisor")
+                         "--as", "sup-zhang")
     assert erased.code == 0, erased.err
     assert f"on 1 case(s): {case_id} (event {len(events) + 1})" in erased.out
     after = await erase("verify", case_id)

@@ -21,7 +21,7 @@ from tests.domain.factories import Stream
 from tests.store.cases import CALLED, QIAN, ZHAO, Customer, closed_case
 
 ERASE_ZHAO = ("erase", "--msisdn", "+86 139 0571 0001", "--reason", "the customer's request of 2026-12-01",
-              "--as", "sup-li", "--role", "supervisor")
+              "--as", "sup-zhang")
 
 
 async def store_case(pool: asyncpg.Pool, complaint_id: str, customer: Customer, *, close: bool = True) -> None:
@@ -111,7 +111,7 @@ async def test_erase_shreds_one_customer_and_keeps_every_chain(audit_db: AuditDb
     assert timeline[4]["citations"][0]["record_id"] == ERASED and timeline[4]["amount_fen"] == 2400
     last = timeline[-1]
     assert (last["type"], last["actor"]["id"], last["reason"]) == (
-        "PersonalDataErased", "sup-li", "the customer's request of 2026-12-01")
+        "PersonalDataErased", "sup-zhang", "the customer's request of 2026-12-01")
     assert shown["verification"]["intact"]
 
     other = json.loads((await run("history", "CASE-B", "--json")).out)
@@ -153,13 +153,13 @@ async def test_erase_shreds_one_customer_and_keeps_every_chain(audit_db: AuditDb
     assert (rows["CASE-A"]["msisdn_masked"], rows["CASE-A"]["customer_ref"]) == (ERASED, None)
     assert rows["CASE-B"]["msisdn_masked"] == "136****8765" and rows["CASE-B"]["customer_ref"] is not None
     assert await audit_db.pool.fetchval(
-        "SELECT count(*) FROM customer_keys WHERE wrapped_key IS NULL AND erased_by = 'sup-li'") == 1
+        "SELECT count(*) FROM customer_keys WHERE wrapped_key IS NULL AND erased_by = 'sup-zhang'") == 1
 
     # A retry changes nothing and says so.
     before = await counts(audit_db.pool)
     retried = await run(*ERASE_ZHAO)
     assert retried.code == 0, retried.err
-    assert "was already erased on" in retried.out and "by sup-li: nothing changed" in retried.out
+    assert "was already erased on" in retried.out and "by sup-zhang: nothing changed" in retried.out
     assert await counts(audit_db.pool) == before
 
 
@@ -168,8 +168,7 @@ async def test_erase_refuses_an_unknown_number_an_open_case_and_bad_input(audit_
     await store_case(audit_db.pool, "CASE-A", ZHAO, close=False)
     before = await counts(audit_db.pool)
 
-    unknown = await run("erase", "--msisdn", "13700000000", "--reason", "asked", "--as", "sup-li",
-                        "--role", "supervisor")
+    unknown = await run("erase", "--msisdn", "13700000000", "--reason", "asked", "--as", "sup-zhang")
     assert unknown.code == 1
     assert unknown.err.strip().splitlines() == [
         "error: no stored case has the number 137****0000: nothing to erase, nothing changed"]
@@ -178,12 +177,10 @@ async def test_erase_refuses_an_unknown_number_an_open_case_and_bad_input(audit_
     assert still_open.code == 1
     assert "139****0001 still has open case(s) CASE-A" in still_open.err and "nothing was erased" in still_open.err
 
-    malformed = await run("erase", "--msisdn", "1390571000", "--reason", "asked", "--as", "sup-li",
-                          "--role", "supervisor")
+    malformed = await run("erase", "--msisdn", "1390571000", "--reason", "asked", "--as", "sup-zhang")
     assert malformed.code == 2 and "11 digits" in malformed.err
-    not_supervisor = await run("erase", "--msisdn", ZHAO.msisdn, "--reason", "asked", "--as", "agent-1",
-                               "--role", "agent")
-    assert not_supervisor.code == 2 and "--role" in not_supervisor.err
+    not_supervisor = await run("erase", "--msisdn", ZHAO.msisdn, "--reason", "asked", "--as", "agent")
+    assert not_supervisor.code == 1 and "erasure is a supervisor's act; agent is agent" in not_supervisor.err
 
     assert await counts(audit_db.pool) == before
     assert ZHAO.msisdn not in unknown.err + still_open.err
@@ -230,7 +227,7 @@ async def test_erase_names_a_follow_up_still_to_run(audit_db: AuditDb, cli) -> N
     ]
     await PostgresEventStore(audit_db.pool).append("CASE-F", events)
 
-    erased = await cli(audit_db.url)("erase", "--msisdn", ZHAO.msisdn, "--as", "sup-li", "--role", "supervisor")
+    erased = await cli(audit_db.url)("erase", "--msisdn", ZHAO.msisdn, "--as", "sup-zhang")
 
     assert erased.code == 0, erased.err
     assert "on 1 case(s): CASE-F (event 10)" in erased.out
