@@ -35,6 +35,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, verify_token
 from codec.aes_gcm import KeyRing, PayloadDecryptionError, decrypt_payload, encrypt_payload
 from domain.actors import Role
+from runtime.serving import serve_app
 
 log = structlog.get_logger("codec-server")
 
@@ -251,15 +252,5 @@ class RunningCodecServer:
 
 async def start_codec_server(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningCodecServer:
     """Serve `app` on host:port (0 picks a free port)."""
-    # No access log: the handler's own lines say who asked for what, which is what an audit needs.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    bound_port = int(runner.addresses[0][1])
-    url_host = f"[{host}]" if ":" in host else host
-    return RunningCodecServer(url=f"http://{url_host}:{bound_port}", port=bound_port, runner=runner)
+    url, bound_port, runner = await serve_app(app, host, port)
+    return RunningCodecServer(url=url, port=bound_port, runner=runner)

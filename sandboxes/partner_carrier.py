@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from runtime.serving import serve_app
 from sandboxes.partner_endpoints import make_app
 
 __all__ = ["RunningSandbox", "main", "make_app", "start_partner_sandbox"]
@@ -49,18 +50,8 @@ class RunningSandbox:
 
 async def start_partner_sandbox(host: str = "127.0.0.1", port: int = 0, *, seed: int = 0) -> RunningSandbox:
     """Start the sandbox on host:port (0 picks a free port) and return where it listens."""
-    # No access log: its paths carry phone numbers in clear.
-    runner = web.AppRunner(make_app(seed=seed), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    bound_port = int(runner.addresses[0][1])
-    url_host = f"[{host}]" if ":" in host else host
-    return RunningSandbox(url=f"http://{url_host}:{bound_port}", port=bound_port, runner=runner)
+    url, bound_port, runner = await serve_app(make_app(seed=seed), host, port)
+    return RunningSandbox(url=url, port=bound_port, runner=runner)
 
 
 def _parser() -> argparse.ArgumentParser:
