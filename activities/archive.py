@@ -116,18 +116,18 @@ class ArchiveActivities:
     async def _archive_queued_run(self, run: QueuedRun) -> bool:
         """True when the run is archived (or gone from Temporal); False to look again later."""
         try:
-            description = await self._describe(run.complaint_id, run.run_id)
-            if description is not None and description.status is WorkflowExecutionStatus.RUNNING:
-                return False  # its last save committed; the run itself returns moments later
-            await self.archive_runs(ArchiveTarget(complaint_id=run.complaint_id, run_id=run.run_id))
+            # archive_runs describes each run once and leaves an open one alone: no describe of our own here.
+            result = await self.archive_runs(ArchiveTarget(complaint_id=run.complaint_id, run_id=run.run_id))
         except ApplicationError as error:  # an id no case can have: nothing to archive, ever
             activity.logger.error("queued run cannot be archived: %s", error, extra={"complaint_id": run.complaint_id})
+            return True
         except (RPCError, asyncpg.PostgresError, OSError) as error:
             # Temporal or PostgreSQL unavailable for a moment: the row stays queued, with a backoff.
             activity.logger.warning("archive failed, will retry: %s", error, extra={"complaint_id": run.complaint_id})
             return False
         activity.heartbeat(run.complaint_id)
-        return True
+        # Still open: its last save committed and the run itself returns moments later.
+        return run.run_id not in result.still_running
 
     async def archive_runs(self, target: ArchiveTarget) -> ArchiveResult:
         """Archive the complete history of every closed run of the case's workflow id."""

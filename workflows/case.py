@@ -47,6 +47,7 @@ ACTIVITY_RETRY = RetryPolicy(
     non_retryable_error_types=["IdentityMismatch", "UnknownNumber", "UnknownCustomer", "ValueError"],
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+SAVE_TIMEOUT = timedelta(seconds=20)
 
 
 async def call_activity(
@@ -62,7 +63,6 @@ async def call_activity(
         start_to_close_timeout=timeout,
         retry_policy=retry,
     )
-SAVE_TIMEOUT = timedelta(seconds=20)
 
 
 class Case:
