@@ -38,12 +38,17 @@ def installed() -> TrustedKeys | None:
     return _installed
 
 
-def verify(token: str, now: datetime) -> VerifiedActor:
-    """For validators: the token verified against the installed keys at the workflow's `now`."""
+def require_installed() -> TrustedKeys:
+    """The installed keys, for an edge that verifies per request (the codec server); refuses when there are none."""
     keys = _installed
     if keys is None:
-        raise TokenRefused("this worker trusts no signing key: it cannot accept any act (see worker.py)")
-    return verify_token(token, keys, now)
+        raise TokenRefused("this process trusts no signing key yet: it cannot accept any token")
+    return keys
+
+
+def verify(token: str, now: datetime) -> VerifiedActor:
+    """For validators: the token verified against the installed keys at the workflow's `now`."""
+    return verify_token(token, require_installed(), now)
 
 
 def claims_of_verified(token: str) -> VerifiedActor:

@@ -15,12 +15,12 @@ import contextlib
 import signal
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import structlog
+from aiohttp import web
 
-from auth.embedded import EmbeddedIssuer
-from auth.tokens import TrustedKeys
+from auth import trust
+from auth.sources import keep_trusted_keys_fresh
 from codec.aes_gcm import KEY_ID, encode_key, new_key
 from codec.key_file import rotate_key_file
 from codec.server import codec_app, start_codec_server
@@ -56,23 +56,24 @@ def _rotate(settings: Settings) -> int:
     return 0
 
 
-def _embedded_trust(data_dir: Path) -> TrustedKeys:
-    # The embedded issuer's keys. An OIDC deployment passes the provider's keys (auth.sources) instead.
-    return EmbeddedIssuer.open(data_dir).trusted_keys()
-
-
 async def _serve(settings: Settings, host: str) -> int:
     keys = settings.payload_key_ring()
-    data_dir = settings.data_dir.expanduser().resolve()
-    app = codec_app(
-        keys,
-        trusted_keys=lambda: _embedded_trust(data_dir),
-        namespaces={settings.temporal_namespace},
-        cors_origins=settings.cors_origins,
-    )
+    # The deployment's issuer, as the worker trusts it: the OIDC provider's JWKS or the embedded issuer's
+    # keys, refreshed in the background so a rotation reaches the codec server without a restart.
+    async with keep_trusted_keys_fresh(settings):
+        app = codec_app(
+            keys,
+            trusted_keys=trust.require_installed,
+            namespaces={settings.temporal_namespace},
+            cors_origins=settings.cors_origins,
+        )
+        return await _serve_until_stopped(app, host, settings, keys.active)
+
+
+async def _serve_until_stopped(app: web.Application, host: str, settings: Settings, active_key: str) -> int:
     server = await start_codec_server(app, host, settings.codec_port)
     log.info("codec server ready", url=server.url, namespace=settings.temporal_namespace,
-             cors_origins=list(settings.cors_origins), active_key=keys.active)
+             cors_origins=list(settings.cors_origins), active_key=active_key)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -44,6 +44,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from auth import trust
 from auth.embedded import EmbeddedIssuer
 from auth.tokens import TrustedKeys
 from codec.aes_gcm import KeyRing
@@ -340,7 +341,9 @@ class EmbeddedRuntime:
             )
         app = codec_app(
             self.key_ring,
-            trusted_keys=_EmbeddedTrust(self._data_dir),
+            # With an OIDC issuer: the provider's keys, as the worker installs and refreshes them
+            # (auth.sources); until it has, every token gets a 401 that says so.
+            trusted_keys=_EmbeddedTrust(self._data_dir) if settings.uses_embedded_issuer else trust.require_installed,
             namespaces={settings.temporal_namespace},
             cors_origins=settings.cors_origins,
         )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import jwt
 import pytest
 import pytest_asyncio
@@ -15,6 +19,7 @@ from auth.embedded import EmbeddedIssuer
 from auth.sources import load_trusted_keys
 from auth.tokens import SigningKey, TokenRefused, issue_token, verify_token
 from domain.actors import Role
+from runtime.embedded import free_port
 from runtime.settings import ConfigError, Settings
 
 PROVIDER_KEY = SigningKey.generate("provider-2026-12")
@@ -71,3 +76,48 @@ async def test_an_unreachable_jwks_stops_the_start_with_one_line(tmp_path: Path)
 async def test_the_embedded_issuer_is_the_default(tmp_path: Path) -> None:
     keys = await load_trusted_keys(Settings.from_env({"COMPLAINTS_DATA_DIR": str(tmp_path)}))
     assert keys.kids == (EmbeddedIssuer.open(tmp_path).signing_key.kid,)
+
+
+async def test_the_codec_server_trusts_the_oidc_provider_s_keys(provider: str, tmp_path: Path) -> None:
+    """`python -m codec serve` (docker-compose's codec server) verifies tokens against the provider's JWKS."""
+    port = free_port()
+    env = {**os.environ, "COMPLAINTS_DATA_DIR": str(tmp_path), "CODEC_PORT": str(port),
+           "OIDC_ISSUER": "https://sso.carrier.example", "OIDC_AUDIENCE": "complaints-engine",
+           "OIDC_JWKS_URL": f"{provider}/.well-known/jwks.json"}
+    server = await asyncio.create_subprocess_exec(sys.executable, "-m", "codec", "serve", env=env,
+                                                  stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    now = datetime.now(UTC)
+    claims = {"iss": "https://sso.carrier.example", "aud": "complaints-engine", "sub": "sup-zhang",
+              "roles": ["supervisor"], "exp": int((now + timedelta(minutes=5)).timestamp())}
+    provider_token = jwt.encode(claims, PROVIDER_KEY.private_key, algorithm="EdDSA",
+                                headers={"kid": PROVIDER_KEY.kid})
+    other = SigningKey.generate(PROVIDER_KEY.kid)  # the provider's kid, another key: a forger's guess
+    forged = jwt.encode(claims, other.private_key, algorithm="EdDSA", headers={"kid": other.kid})
+
+    async def decode_status(token: str) -> int:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://127.0.0.1:{port}/decode", json={"payloads": []},
+                                    headers={"Authorization": f"Bearer {token}"}) as response:
+                return response.status
+
+    try:
+        for _ in range(300):
+            if await _port_answers(port):
+                break
+            assert server.returncode is None, (await server.stderr.read()).decode()  # type: ignore[union-attr]
+            await asyncio.sleep(0.1)
+        assert await decode_status(provider_token) == 200
+        assert await decode_status(forged) == 401
+    finally:
+        server.terminate()
+        await server.wait()
+    assert not (tmp_path / "auth").exists()  # it made no embedded issuer of its own
+
+
+async def _port_answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    return True
