@@ -107,6 +107,16 @@ _INSERTS: tuple[tuple[str, str], ...] = (
         """INSERT INTO boss.received_sms (msisdn, sender, source_kind, sp_code, received_at, text)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
     ),
+    (
+        "batches",
+        """INSERT INTO boss.batch_adjustments (batch_id, applied_at, amount_fen, reason, description)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+    ),
+    (
+        "batch_rows",
+        """INSERT INTO boss.batch_adjustment_rows (batch_id, msisdn, at)
+           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+    ),
 )
 
 
@@ -132,11 +142,18 @@ async def seed_boss(conn: asyncpg.Connection, today: date) -> None:
         )
         anchor = await _anchor(conn)
         assert anchor is not None
-        seed = build_seed(anchor)
-        for field_name, sql in _INSERTS:
-            rows = getattr(seed, field_name)
-            if rows:
-                await conn.executemany(sql, rows)
+        await write_rows(conn, build_seed(anchor))
+
+
+async def write_rows(conn: asyncpg.Connection, rows: BossRows) -> None:
+    """Insert `rows` table by table, in an order the foreign keys accept; rows already there stay as they are.
+
+    The seeder's one writer; tests use it too, to add a small batch of their own (sandboxes/batch_population.py).
+    """
+    for field_name, sql in _INSERTS:
+        table_rows = getattr(rows, field_name)
+        if table_rows:
+            await conn.executemany(sql, table_rows)
 
 
 async def rearm_stories(conn: asyncpg.Connection) -> None:
