@@ -8,6 +8,7 @@ and opens nothing new.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -15,10 +16,13 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from adapters.batches import Batch, BatchMember, PostgresBatches
+from auth import trust
+from auth.tokens import TokenRefused
 from client.tokens import msisdn_token
+from domain.actors import Actor, ActorChannel, Role
 from domain.intake import ComplaintIntake
 from domain.remediation import RemediationLink
 from workflows import search_attributes as sa
@@ -55,6 +59,17 @@ class OpenedCase(BaseModel):
     opened: bool  # False: the case was filed already (a retry, a rerun, or a person filed it)
 
 
+class StarterCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    channel: ActorChannel = ActorChannel.CLI
+
+
+# Who may start, pause or resume a campaign: it opens cases for thousands of customers.
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONAL_SUPPORT})
+
+
 class RemediationActivities:
     """Needs the database pool, a Temporal client to start cases with, and the key of the number tokens
     search attributes carry (the same as the clients', MSISDN_TOKEN_KEY)."""
@@ -65,7 +80,24 @@ class RemediationActivities:
         self._token_key = token_key
 
     def all(self) -> list[Any]:
-        return [self.batch_page, self.open_remediation_case]
+        return [self.verify_starter, self.batch_page, self.open_remediation_case]
+
+    @activity.defn
+    async def verify_starter(self, request: StarterCheck) -> Actor:
+        """The supervisor who starts the campaign, proved by their token against the keys this worker trusts.
+
+        An activity, not workflow code: its answer is recorded, so a replay after the keys rotated still
+        sees the same starter. A refusal fails the campaign before it opens anything.
+        """
+        try:
+            actor = trust.verify(request.token, datetime.now(UTC)).actor(request.channel)
+        except TokenRefused as refusal:
+            raise ApplicationError(f"refused, the starter is not proven: {refusal}", type="NotAuthenticated",
+                                   non_retryable=True) from None
+        if actor.role not in SUPERVISING_ROLES:
+            raise ApplicationError(f"a {actor.role.value} cannot start a remediation campaign: a supervisor can",
+                                   type="NotAllowed", non_retryable=True)
+        return actor
 
     @activity.defn
     async def batch_page(self, request: BatchPageRequest) -> BatchPage:

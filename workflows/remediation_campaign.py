@@ -27,11 +27,13 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.remediation import (
+        SUPERVISING_ROLES,
         BatchPage,
         BatchPageRequest,
         OpenCaseRequest,
         OpenedCase,
         RemediationActivities,
+        StarterCheck,
     )
     from adapters.batches import BatchMember
     from auth import trust
@@ -52,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
 
 # Who files the campaign's cases: the engine's campaign, on the supervisor's order (see started_by).
 CAMPAIGN_FILER = Actor(id="remediation-campaign", role=Role.SYSTEM, channel=ActorChannel.ENGINE)
-SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONAL_SUPPORT})
 
 
 class CampaignProgress(BaseModel):
@@ -61,6 +62,7 @@ class CampaignProgress(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     batch_id: str
+    started_by: str | None = None  # the supervisor the starting token proved
     numbers: int | None = None  # how many the batch touched (known after the first page)
     assessed: int = 0
     harmed: int = 0
@@ -83,7 +85,8 @@ class CampaignInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     batch_id: str
-    started_by: str  # the supervisor's login subject, for the record
+    # The starting supervisor's token, verified by the first activity; dropped when continuing as new.
+    token: str = Field(default="", max_length=8192, repr=False)
     case_task_queue: str  # where the cases run (the engine's task queue)
     cases_per_minute: int = Field(default=600, ge=1, le=60_000)
     page_size: int = Field(default=50, ge=1, le=500)
@@ -112,6 +115,15 @@ class RemediationCampaignWorkflow:
     @workflow.run
     async def run(self, start: CampaignInput) -> CampaignProgress:
         pages = 0
+        if self.progress.started_by is None:
+            starter: Actor = await workflow.execute_activity_method(
+                RemediationActivities.verify_starter,
+                StarterCheck(token=start.token),
+                start_to_close_timeout=_PAGE_TIMEOUT,
+                retry_policy=_RETRY,
+            )
+            self._update(started_by=starter.id)
+            workflow.logger.info("campaign of batch %s started by %s", start.batch_id, starter.id)
         while not self.progress.done:
             await workflow.wait_condition(lambda: not self.progress.paused)
             page: BatchPage = await workflow.execute_activity_method(
@@ -133,7 +145,7 @@ class RemediationCampaignWorkflow:
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = self.progress.model_copy(update={"runs": self.progress.runs + 1})
-                workflow.continue_as_new(start.model_copy(update={"progress": carried}))
+                workflow.continue_as_new(start.model_copy(update={"progress": carried, "token": ""}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.progress
 

@@ -1,0 +1,137 @@
+"""The remediation campaign on the time-skipping server with a real PostgreSQL: one linked case per harmed
+number, nothing new on a rerun, paged and continued as new, paused and resumed only by a supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+
+from client.api import CommandRefused, ComplaintClient
+from client.remediation import RemediationClient, batch_plan, case_counts
+from domain import events as ev
+from domain.actors import Actor, Role
+from domain.cases import Category
+from domain.clock import local_day
+from domain.remediation import remediation_case_id
+from tests.conftest import TOKEN_KEY, engine
+from tests.identity import signed
+from tests.remediation.batches import HARMED_OF_20, small_batch
+from worker import Dependencies
+
+SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
+AGENT = Actor(id="agent-li", role=Role.AGENT)
+
+
+@pytest.fixture
+async def engine_client(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> AsyncIterator[tuple[ComplaintClient, RemediationClient]]:
+    # The cases' search tokens under the same key as the test clients'.
+    async with engine(time_skipping_env, dataclasses.replace(deps, msisdn_token_key=TOKEN_KEY)) as client:
+        yield client, RemediationClient(client.temporal, task_queue=client.options.task_queue)
+
+
+async def _cases_saved(pool: asyncpg.Pool, batch_id: str, count: int) -> dict[str, int]:
+    for _ in range(600):
+        counts = await case_counts(pool, batch_id)
+        if sum(counts.values()) >= count:
+            return counts
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the cases of {batch_id} never reached {count}: {counts}")
+
+
+async def test_dry_run_plans_one_remedy_per_harmed_number(pool: asyncpg.Pool) -> None:
+    batch_id = await small_batch(pool)
+    summary = await batch_plan(pool, batch_id, local_day(datetime.now(UTC)))
+    assert (summary.numbers, summary.harmed) == (20, HARMED_OF_20)
+    assert summary.by_harm == {"shortened": 12, "suspended": 4, "already_past": 2, "topped_up": 2}
+    assert summary.by_remedy == {"restore_validity": 12, "restore_validity_and_reactivate": 4}
+    assert summary.clawed_back_fen == HARMED_OF_20 * 1000 and summary.refund_fen == 0
+    assert (await case_counts(pool, batch_id)) == {}  # a dry run opens nothing
+
+
+async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_opens_nothing(
+    pool: asyncpg.Pool, engine_client: tuple[ComplaintClient, RemediationClient]
+) -> None:
+    cases, campaigns = engine_client
+    batch_id = await small_batch(pool)
+    # Pages of 6, two pages per run: four pages, so the campaign continues as new once.
+    handle = await campaigns.start(batch_id, signed(SUPERVISOR), cases_per_minute=60, page_size=6, pages_per_run=2)
+    progress = await handle.result()
+    assert progress.done and progress.started_by == "sup-wang"
+    assert (progress.numbers, progress.assessed, progress.harmed) == (20, 20, HARMED_OF_20)
+    assert (progress.opened, progress.already_open) == (HARMED_OF_20, 0)
+    assert progress.unaffected == {"already_past": 2, "topped_up": 2}
+    assert progress.runs == 2  # continued as new, the counts carried
+
+    await _cases_saved(pool, batch_id, HARMED_OF_20)
+    view = await cases.view(remediation_case_id(batch_id, 1))  # position 1: a shortened number
+    filed = view.timeline[0]
+    assert isinstance(filed, ev.ComplaintFiled)
+    assert (filed.category, filed.description) == (Category.VALIDITY_SHORTENED, f"remediation of batch {batch_id}")
+    evidence = next(e for e in view.timeline if isinstance(e, ev.EvidenceRecorded) and e.step == "remediation")
+    assert evidence.facts["batch_id"] == batch_id and evidence.facts["harm"] == "shortened"
+    (citation,) = evidence.facts["citations"]
+    assert citation["kind"] == "balance_change" and citation["record_id"].endswith("/batch_adjustment")
+    # Position 9 is already past validity, 10 topped up since: no case for either.
+    for unharmed in (9, 10):
+        assert not await pool.fetchval("SELECT count(*) FROM complaints WHERE complaint_id = $1",
+                                        remediation_case_id(batch_id, unharmed))
+
+    again = await (await campaigns.start(batch_id, signed(SUPERVISOR), page_size=50)).result()
+    assert (again.opened, again.already_open, again.harmed) == (0, HARMED_OF_20, HARMED_OF_20)
+    assert sum((await case_counts(pool, batch_id)).values()) == HARMED_OF_20
+
+
+async def test_only_a_supervisor_pauses_and_resumes_and_a_paused_campaign_opens_nothing(
+    pool: asyncpg.Pool,
+    engine_client: tuple[ComplaintClient, RemediationClient],
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    _, campaigns = engine_client
+    batch_id = await small_batch(pool)
+    # One case a minute, pages of two: after its first page the campaign waits two (skippable) minutes.
+    handle = await campaigns.start(batch_id, signed(SUPERVISOR), cases_per_minute=1, page_size=2)
+    for _ in range(600):
+        if (await campaigns.status(batch_id)).assessed:
+            break
+        await asyncio.sleep(0.05)
+    with pytest.raises(CommandRefused, match="agent cannot pause"):
+        await campaigns.pause(batch_id, signed(AGENT))
+    with pytest.raises(CommandRefused, match="not proven"):
+        await campaigns.pause(batch_id, "not-a-token")
+    with pytest.raises(CommandRefused, match="not paused"):
+        await campaigns.resume(batch_id, signed(SUPERVISOR))
+    paused = await campaigns.pause(batch_id, signed(SUPERVISOR), reason="billing system maintenance")
+    assert paused.paused and paused.paused_by == "sup-wang"
+
+    await time_skipping_env.sleep(timedelta(hours=2))  # far past every page's wait: still it holds
+    held = await campaigns.status(batch_id)
+    assert held.paused and not held.done and held.assessed <= 4
+    with pytest.raises(CommandRefused, match="already paused"):
+        await campaigns.pause(batch_id, signed(SUPERVISOR))
+
+    await campaigns.resume(batch_id, signed(SUPERVISOR))
+    progress = await handle.result()
+    assert progress.done and progress.opened == HARMED_OF_20 and not progress.paused
+
+
+async def test_an_agent_cannot_start_a_campaign_nor_anyone_an_unknown_batch(
+    pool: asyncpg.Pool, engine_client: tuple[ComplaintClient, RemediationClient]
+) -> None:
+    _, campaigns = engine_client
+    batch_id = await small_batch(pool)
+    with pytest.raises(WorkflowFailureError) as refused:
+        await (await campaigns.start(batch_id, signed(AGENT))).result()
+    assert "cannot start a remediation campaign" in str(refused.value.cause.cause)
+    assert (await case_counts(pool, batch_id)) == {}
+    with pytest.raises(WorkflowFailureError) as unknown:
+        await (await campaigns.start("NO-SUCH-BATCH", signed(SUPERVISOR))).result()
+    assert "no batch NO-SUCH-BATCH" in str(unknown.value.cause)
