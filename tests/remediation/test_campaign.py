@@ -19,6 +19,7 @@ from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category
 from domain.clock import local_day
+from domain.intake import ComplaintIntake
 from domain.remediation import remediation_case_id
 from tests.conftest import TOKEN_KEY, engine
 from tests.identity import signed
@@ -88,6 +89,15 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
     again = await (await campaigns.start(batch_id, signed(SUPERVISOR), page_size=50)).result()
     assert (again.opened, again.already_open, again.harmed) == (0, HARMED_OF_20, HARMED_OF_20)
     assert sum((await case_counts(pool, batch_id)).values()) == HARMED_OF_20
+
+
+    # The customer of position 1 walks in about the same batch: the new case is linked to the campaign's.
+    msisdn = view.state.msisdn
+    walk_in = await cases.file(ComplaintIntake(
+        complaint_id=f"WALK-{batch_id}", category=Category.VALIDITY_SHORTENED, msisdn=msisdn,
+        customer_name="王先生", description="my validity was cut", filed_by=AGENT,
+    ))
+    assert walk_in.linked_case_ids == [remediation_case_id(batch_id, 1)]
 
 
 async def test_only_a_supervisor_pauses_and_resumes_and_a_paused_campaign_opens_nothing(
