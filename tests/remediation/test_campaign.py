@@ -71,6 +71,12 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
     assert (progress.opened, progress.already_open) == (HARMED_OF_20, 0)
     assert progress.unaffected == {"already_past": 2, "topped_up": 2}
     assert progress.runs == 2  # continued as new, the counts carried
+    # The bounded rate, as the first run's history holds it: after each page a timer of 60 s per case opened
+    # at 60 a minute. Page one (positions 1-6) opened six, page two four (9 and 10 are unharmed).
+    first_run = campaigns.temporal.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    timers = [e.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()
+              async for e in first_run.fetch_history_events() if e.HasField("timer_started_event_attributes")]
+    assert timers == [6, 4]
 
     await _cases_saved(pool, batch_id, HARMED_OF_20)
     view = await cases.view(remediation_case_id(batch_id, 1))  # position 1: a shortened number
