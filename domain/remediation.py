@@ -6,7 +6,7 @@ depends on where its validity stands now, which the billing system's rows tell:
 
 - the batch moved no validity earlier (a credit, a usage correction): no harm;
 - the validity had already run out before the batch came: it took no day of service, no harm;
-- a recharge since moved the validity past where it was before the batch: the harm is healed;
+- a recharge since (or an earlier remedy) moved the validity past where it was before the batch: healed;
 - a cancelled number has no validity to give back: a person looks at it, the campaign does not;
 - otherwise the validity ends `days_lost` days early (shortened); if it has since run out and the
   number is suspended, the number is suspended because of the batch (suspended).
@@ -41,7 +41,7 @@ class Harm(StrEnum):
     SUSPENDED = "suspended"  # shortened validity has run out since, and the number is suspended
     NOT_CUT = "not_cut"  # the batch moved no validity earlier
     ALREADY_PAST = "already_past"  # validity had run out before the batch came
-    TOPPED_UP = "topped_up"  # a later recharge moved the validity past where it was
+    TOPPED_UP = "topped_up"  # the validity now runs past where it was: a recharge since, or a remedy
     CANCELLED = "cancelled"  # the number is cancelled: no validity to give back
 
     @property
@@ -126,7 +126,8 @@ def assess(line: BatchLine, today: date) -> Assessment:
         return unharmed(Harm.CANCELLED, "the number is cancelled: no validity to give back")
     now = line.validity_until
     if now is not None and now >= before:
-        return unharmed(Harm.TOPPED_UP, f"a recharge since moved the validity to {now}, past the {before} it had")
+        return unharmed(Harm.TOPPED_UP, f"the validity now runs to {now}, past the {before} it had before the "
+                        "batch: topped up since, or already remedied")
     current = now or after
     days = (before - current).days
     lapsed = current < today

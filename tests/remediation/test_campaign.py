@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from temporalio.client import WorkflowFailureError
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.remediation import OpenCaseRequest, OpenedCase, RemediationActivities
+from adapters.batches import PostgresBatches
 from client.api import CommandRefused, ComplaintClient
 from client.remediation import RemediationClient, batch_plan, case_counts
 from domain import events as ev
@@ -20,11 +22,13 @@ from domain.actors import Actor, Role
 from domain.cases import Category
 from domain.clock import local_day
 from domain.intake import ComplaintIntake
-from domain.remediation import remediation_case_id
+from domain.remediation import RemediationLink, assess, remediation_case_id
 from tests.conftest import TOKEN_KEY, engine
+from tests.helpers import wait_for_question
 from tests.identity import signed
 from tests.remediation.batches import HARMED_OF_20, small_batch
 from worker import Dependencies
+from workflows.remediation_campaign import CAMPAIGN_FILER
 
 SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 AGENT = Actor(id="agent-li", role=Role.AGENT)
@@ -79,6 +83,20 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
     assert timers == [6, 4]
 
     await _cases_saved(pool, batch_id, HARMED_OF_20)
+    # Each case runs the playbook with the campaign's remedy: the validity restored (and a number suspended
+    # by the lapse reactivated), then the customer is asked to confirm.
+    shortened = await wait_for_question(cases, remediation_case_id(batch_id, 1), "confirm-resolution")
+    suspended = await wait_for_question(cases, remediation_case_id(batch_id, 7), "confirm-resolution")
+    for done in (shortened, suspended):
+        assert done.state.outcome == "validity_restored"
+        (adjustment,) = done.state.adjustments.values()
+        assert (adjustment.kind, adjustment.amount_fen, adjustment.status) == ("validity_extension", 0, "applied")
+    assert any(isinstance(e, ev.BillingActionApplied) and e.action == "reactivate" for e in suspended.timeline)
+    assert not any(isinstance(e, ev.BillingActionApplied) for e in shortened.timeline)
+    restored = await pool.fetchrow("SELECT status, validity_until FROM boss.customers WHERE msisdn = $1",
+                                   suspended.state.msisdn)
+    assert restored["status"] == "active" and restored["validity_until"] == suspended.state.adjustments[
+        "adj-1"].validity_until
     view = await cases.view(remediation_case_id(batch_id, 1))  # position 1: a shortened number
     filed = view.timeline[0]
     assert isinstance(filed, ev.ComplaintFiled)
@@ -92,9 +110,25 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
         assert not await pool.fetchval("SELECT count(*) FROM complaints WHERE complaint_id = $1",
                                         remediation_case_id(batch_id, unharmed))
 
+    # A rerun opens nothing: every remedied number now runs past its old validity, so none is harmed any more.
     again = await (await campaigns.start(batch_id, signed(SUPERVISOR), page_size=50)).result()
-    assert (again.opened, again.already_open, again.harmed) == (0, HARMED_OF_20, HARMED_OF_20)
+    assert (again.opened, again.already_open, again.harmed) == (0, 0, 0)
+    assert again.unaffected == {"already_past": 2, "topped_up": 2 + HARMED_OF_20}
     assert sum((await case_counts(pool, batch_id)).values()) == HARMED_OF_20
+    # And a case start repeated (a retry, or a rerun before the remedies landed) finds its case filed.
+    activities = RemediationActivities(pool, campaigns.temporal, TOKEN_KEY)
+    (member,) = await PostgresBatches(pool).members(batch_id, 0, 1)
+    repeat = OpenCaseRequest(
+        intake=ComplaintIntake(complaint_id=remediation_case_id(batch_id, 1), category=Category.VALIDITY_SHORTENED,
+                               msisdn=member.line.msisdn, customer_name=member.customer_name,
+                               description=f"remediation of batch {batch_id}", filed_by=CAMPAIGN_FILER),
+        remediation=RemediationLink(batch_id=batch_id, campaign_id=handle.id,
+                                    assessment=assess(member.line, local_day(datetime.now(UTC))),
+                                    citations=[member.citation]),
+        task_queue=cases.options.task_queue,
+    )
+    assert await ActivityEnvironment().run(activities.open_remediation_case, repeat) == OpenedCase(
+        complaint_id=remediation_case_id(batch_id, 1), opened=False)
 
 
     # The customer of position 1 walks in about the same batch: the new case is linked to the campaign's.

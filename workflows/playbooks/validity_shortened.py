@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities, MsisdnQuery
+    from activities.billing import BillingActivities, MsisdnQuery, StatusCommand
     from adapters.billing import BalanceChange, cite_balance_change
     from domain import events as ev
     from domain.clock import local_day
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         find_validity_cut,
         follow_up_due_at,
     )
+    from domain.remediation import Remedy
     from workflows.case import Case
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
 
@@ -70,6 +71,14 @@ async def run(case: Case) -> None:
     )
     await case.save()
 
+    remediation = case.input.remediation
+    if remediation is not None:
+        # Opened by a remediation campaign: its rule decided the remedy (the customer did nothing wrong and
+        # loses nothing by it), so the customer is told, not asked; they still confirm at the end.
+        reactivate = remediation.assessment.remedy is Remedy.RESTORE_AND_REACTIVATE
+        await _restore_now(case, cut, history, decided_by=remediation.summary(), reactivate=reactivate)
+        return
+
     question = (
         f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
         f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
@@ -104,11 +113,15 @@ def _nothing_to_restore(case: Case) -> None:
     )
 
 
-async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange]) -> None:
+async def _restore_now(
+    case: Case, cut: ValidityCut, history: list[BalanceChange], *, decided_by: str | None = None,
+    reactivate: bool = False,
+) -> None:
+    chose = decided_by or f"the customer chose {RESTORE_NOW}"
     case.record(
         ev.DecisionRecorded,
         decision="restore the validity now",
-        reason=f"the customer chose {RESTORE_NOW}: set the validity back to {cut.validity_before.isoformat()}",
+        reason=f"{chose}: set the validity back to {cut.validity_before.isoformat()}",
         evidence_steps=[HISTORY_STEP],
     )
     adjustment = await case.adjust(
@@ -129,10 +142,13 @@ async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange
             summary=f"The restoration was {adjustment.status}; the validity stays {cut.validity_after.isoformat()}.",
         )
         return
+    if reactivate:
+        await _reactivate(case)
+    again = " The number is active again." if reactivate else ""
     case.record(
         ev.ComplaintResolved,
         outcome="validity_restored",
-        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).",
+        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).{again}",
     )
 
 
@@ -171,4 +187,19 @@ async def _extend_if_suspended(case: Case, cut: ValidityCut) -> None:
         outcome="extension_promised",
         summary=f"If the number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
         f"it is extended to {cut.validity_before.isoformat()} then ({workflow_id}).",
+    )
+
+
+async def _reactivate(case: Case) -> None:
+    """A number suspended because the shortened validity ran out: active again, now that it is restored."""
+    key = case.key("reactivate")
+    receipt = await case.call(
+        BillingActivities.set_status, StatusCommand(msisdn=case.current.msisdn, status="active", idempotency_key=key)
+    )
+    case.record(
+        ev.BillingActionApplied,
+        action="reactivate",
+        idempotency_key=key,
+        effective=receipt.effective,
+        details={"reference": receipt.reference, **receipt.details},
     )
