@@ -14,8 +14,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+
 from activities.remediation import SUPERVISING_ROLES
-from cli.connect import BadInput, CliError, client_options, database
+from cli.connect import QUERY_TIMEOUT, BadInput, CliError, client_options, database
 from cli.login import acting_client, as_option
 from client.remediation import RemediationClient, UnknownBatch, batch_plan, case_counts, progress_bar
 from domain.actors import ActorChannel
@@ -53,7 +55,7 @@ async def cmd_remediate(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     client, login = await acting_client(settings, args, needs_worker=args.status is None)
     campaigns = RemediationClient(client.temporal, task_queue=client_options(settings).task_queue,
-                                  channel=ActorChannel.CLI)
+                                  channel=ActorChannel.CLI, query_timeout=QUERY_TIMEOUT)
     if args.status is not None:
         progress = await campaigns.status(batch_id)
         await _print_status(settings, batch_id, progress)
@@ -71,25 +73,36 @@ async def cmd_remediate(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{handle.id}: running (run {handle.result_run_id}), at most {args.rate} cases a minute")
     if args.no_wait:
         return 0
-    await _watch(campaigns, batch_id)
+    await _watch(campaigns, batch_id, handle)
     return 0
 
 
-async def _watch(campaigns: RemediationClient, batch_id: str) -> None:
-    """A progress bar until the campaign is done (Ctrl-C stops watching, not the campaign)."""
+async def _watch(
+    campaigns: RemediationClient, batch_id: str, handle: WorkflowHandle[Any, CampaignProgress]
+) -> None:
+    """A progress bar until the campaign ends (Ctrl-C stops watching, not the campaign)."""
     tty = sys.stdout.isatty()
     last = ""
-    while True:
-        progress = await campaigns.status(batch_id)
-        line = progress_bar(progress)
-        if line != last:
-            print(f"\r{line}", end="", flush=True) if tty else print(line, flush=True)
-            last = line
-        if progress.done:
-            break
-        await asyncio.sleep(WATCH_SECONDS)
-    if tty:
-        print()
+    ended = asyncio.ensure_future(handle.result())
+    try:
+        while not ended.done():
+            line = progress_bar(await campaigns.status(batch_id))
+            if line != last:
+                print(f"\r{line}", end="", flush=True) if tty else print(line, flush=True)
+                last = line
+            await asyncio.wait([ended], timeout=WATCH_SECONDS)
+        try:
+            progress = ended.result()
+        except WorkflowFailureError as failure:
+            cause = failure.cause
+            while cause.__cause__ is not None:  # the activity's own refusal, under its ActivityError
+                cause = cause.__cause__  # type: ignore[assignment]
+            raise CliError(f"the campaign of batch {batch_id} stopped: {getattr(cause, 'message', cause)}") from None
+    finally:
+        ended.cancel()
+        if tty:
+            print()
+    print(progress_bar(progress))
     print(f"opened {progress.opened} case(s), {progress.already_open} found open already")
 
 

@@ -7,7 +7,7 @@ campaign would do today; a real run starts the campaign workflow, once per batch
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import asyncpg
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -67,10 +67,19 @@ def progress_bar(progress: CampaignProgress, width: int = 30) -> str:
 
 
 class RemediationClient:
-    def __init__(self, client: Client, *, task_queue: str, channel: ActorChannel = ActorChannel.API) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str,
+        channel: ActorChannel = ActorChannel.API,
+        query_timeout: timedelta | None = None,
+    ) -> None:
+        """`query_timeout` bounds the status query (default: the SDK's, which waits for a worker)."""
         self.temporal = client
         self._task_queue = task_queue
         self._channel = channel
+        self._query_timeout = query_timeout
 
     async def start(
         self,
@@ -106,7 +115,7 @@ class RemediationClient:
     async def status(self, batch_id: str) -> CampaignProgress:
         try:
             progress: CampaignProgress = await self._handle(check_batch_id(batch_id)).query(
-                RemediationCampaignWorkflow.status
+                RemediationCampaignWorkflow.status, rpc_timeout=self._query_timeout
             )
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:

@@ -46,3 +46,6 @@ async def test_remediate_refuses_bad_input_before_sending_anything(cli_engine: C
     assert unknown.returncode == 2 and "no batch NO-SUCH-BATCH" in unknown.stderr, unknown
     nothing = await run_starter(["remediate", "--pause", "--as", "agent"], cli_engine.env)
     assert nothing.returncode == 2 and "name the batch" in nothing.stderr, nothing
+    # A real run of a batch the billing system does not hold: the campaign stops at once, and says why.
+    stopped = await run_starter(["remediate", "--batch", "NO-SUCH-BATCH", "--as", "sup-zhang"], cli_engine.env)
+    assert stopped.returncode == 1 and "stopped: no batch NO-SUCH-BATCH" in stopped.stderr, stopped
