@@ -138,6 +138,11 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
         customer_name="王先生", description="my validity was cut", filed_by=AGENT,
     ))
     assert walk_in.linked_case_ids == [remediation_case_id(batch_id, 1)]
+    # Told where it stands, and nothing restored twice: the campaign's case already gave the validity back.
+    told = await wait_for_question(cases, walk_in.complaint_id, "confirm-resolution")
+    assert told.state.outcome == "validity_already_restored" and not told.state.adjustments
+    resolved = next(e for e in told.timeline if isinstance(e, ev.ComplaintResolved))
+    assert f"Case {remediation_case_id(batch_id, 1)} is about the same" in resolved.summary
 
 
 async def test_only_a_supervisor_pauses_and_resumes_and_a_paused_campaign_opens_nothing(

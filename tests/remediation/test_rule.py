@@ -9,6 +9,7 @@ import pytest
 
 from domain.clock import at_local
 from domain.errors import InvalidCommand
+from domain.playbooks.validity_shortened import ValidityCut, already_restored
 from domain.remediation import (
     BatchLine,
     Harm,
@@ -123,3 +124,12 @@ def test_case_ids_are_stable_and_hold_no_phone_number() -> None:
     assert check_batch_id("B-DRINKS-CLAWBACK") == "B-DRINKS-CLAWBACK"
     with pytest.raises(InvalidCommand):
         check_batch_id("b; drop table")
+
+
+def test_a_walk_in_finds_nothing_to_restore_once_the_validity_runs_where_it_did() -> None:
+    cut = ValidityCut(at=BATCH_AT, kind="batch_adjustment", amount_fen=-1000, reason="充值送饮料多返充",
+                      validity_before=TODAY + timedelta(days=575), validity_after=TODAY + timedelta(days=30))
+    assert not already_restored(cut, TODAY + timedelta(days=30))
+    assert not already_restored(cut, None)
+    assert already_restored(cut, TODAY + timedelta(days=575))
+    assert already_restored(cut, TODAY + timedelta(days=600))

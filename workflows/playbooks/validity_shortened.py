@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RESTORE_NOW,
         VALIDITY_REMEDY_QUESTION,
         ValidityCut,
+        already_restored,
         find_validity_cut,
         follow_up_due_at,
     )
@@ -36,7 +37,7 @@ HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
-    await case.link_open_duplicates()
+    linked = await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(
@@ -62,6 +63,9 @@ async def run(case: Case) -> None:
     )
     if cut is None:
         _nothing_to_restore(case)
+        return
+    if already_restored(cut, customer.validity_until):
+        _restored_already(case, cut, linked)
         return
     case.record(
         ev.DecisionRecorded,
@@ -110,6 +114,24 @@ def _nothing_to_restore(case: Case) -> None:
         ev.ComplaintResolved,
         outcome="explanation_given",
         summary="The balance history shows no change that shortened the validity: it follows the recharges.",
+    )
+
+
+def _restored_already(case: Case, cut: ValidityCut, linked: list[str]) -> None:
+    """The validity runs where it was before the cut again (a campaign's case, say): nothing is restored twice."""
+    where = f" Case {', '.join(linked)} is about the same." if linked else ""
+    case.record(
+        ev.DecisionRecorded,
+        decision="the validity is already restored",
+        reason=f"{cut.explanation()} The validity runs to {cut.validity_before.isoformat()} or later again: "
+        f"nothing to restore.{where}",
+        evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="validity_already_restored",
+        summary=f"{cut.explanation()} It has since been restored: the validity runs to "
+        f"{cut.validity_before.isoformat()} or later.{where}",
     )
 
 
