@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.remediation import OpenCaseRequest, OpenedCase, RemediationActivities
 from adapters.batches import PostgresBatches
@@ -23,12 +24,12 @@ from domain.cases import Category
 from domain.clock import local_day
 from domain.intake import ComplaintIntake
 from domain.remediation import RemediationLink, assess, remediation_case_id
-from tests.conftest import TOKEN_KEY, engine
+from tests.conftest import DATA_CONVERTER, TOKEN_KEY, engine
 from tests.helpers import wait_for_question
 from tests.identity import signed
 from tests.remediation.batches import HARMED_OF_20, small_batch
-from worker import Dependencies
-from workflows.remediation_campaign import CAMPAIGN_FILER
+from worker import WORKFLOW_RUNNER, Dependencies
+from workflows.remediation_campaign import CAMPAIGN_FILER, RemediationCampaignWorkflow
 
 SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 AGENT = Actor(id="agent-li", role=Role.AGENT)
@@ -81,6 +82,12 @@ async def test_campaign_opens_one_linked_case_per_harmed_number_and_a_rerun_open
     timers = [e.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()
               async for e in first_run.fetch_history_events() if e.HasField("timer_started_event_attributes")]
     assert timers == [6, 4]
+    # Both runs replay against the code as it is: the campaign is deterministic, pause and rate included.
+    replayer = Replayer(workflows=[RemediationCampaignWorkflow], data_converter=DATA_CONVERTER,
+                        workflow_runner=WORKFLOW_RUNNER)
+    for run_id in (handle.first_execution_run_id, None):
+        history = await campaigns.temporal.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        await replayer.replay_workflow(history)
 
     await _cases_saved(pool, batch_id, HARMED_OF_20)
     # Each case runs the playbook with the campaign's remedy: the validity restored (and a number suspended
@@ -176,6 +183,13 @@ async def test_only_a_supervisor_pauses_and_resumes_and_a_paused_campaign_opens_
     await campaigns.resume(batch_id, signed(SUPERVISOR))
     progress = await handle.result()
     assert progress.done and progress.opened == HARMED_OF_20 and not progress.paused
+    # The accepted pause and resume are in its history (the refused ones never reached it), and it replays.
+    history = await handle.fetch_history()
+    updates = [e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+               for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert updates == ["pause", "resume"]
+    await Replayer(workflows=[RemediationCampaignWorkflow], data_converter=DATA_CONVERTER,
+                   workflow_runner=WORKFLOW_RUNNER).replay_workflow(history)
 
 
 async def test_an_agent_cannot_start_a_campaign_nor_anyone_an_unknown_batch(
