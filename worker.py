@@ -33,6 +33,7 @@ from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
 from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
+from activities.remediation import RemediationActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
 from auth import trust
@@ -44,7 +45,7 @@ from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
 from runtime.process_exit import exit_without_finalizing
-from runtime.settings import ConfigError, Settings, load_settings_or_exit
+from runtime.settings import DEV_MSISDN_TOKEN_KEY, ConfigError, Settings, load_settings_or_exit
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
@@ -52,6 +53,7 @@ from store.pii import PersonalDataVault
 from workflows.archiver import ArchiverInput, CaseArchiverWorkflow, archiver_id
 from workflows.complaint import ComplaintWorkflow
 from workflows.reconciler import CaseReconcilerWorkflow, ReconcilerInput, reconciler_id
+from workflows.remediation_campaign import RemediationCampaignWorkflow
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
@@ -72,6 +74,8 @@ class Dependencies:
     pool: asyncpg.Pool
     partners: HttpPartnerCarriers
     vault: PersonalDataVault | None = None
+    # The key of the number tokens in search attributes (MSISDN_TOKEN_KEY): a campaign's cases carry them.
+    msisdn_token_key: str = DEV_MSISDN_TOKEN_KEY
 
 
 def seeds_sandbox(settings: Settings) -> bool:
@@ -131,10 +135,17 @@ def build_worker(
     notifications = NotificationActivities(deps.pool, deps.vault)
     archive = ArchiveActivities(client, deps.pool)
     cases = CaseLookupActivities(deps.pool, deps.vault)
+    remediation = RemediationActivities(deps.pool, client, deps.msisdn_token_key)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow, CaseArchiverWorkflow, CaseReconcilerWorkflow],
+        workflows=[
+            ComplaintWorkflow,
+            ValidityFollowUpWorkflow,
+            CaseArchiverWorkflow,
+            CaseReconcilerWorkflow,
+            RemediationCampaignWorkflow,
+        ],
         activities=[
             event_store.append_events,
             event_store.load_events,
@@ -146,6 +157,7 @@ def build_worker(
             cases.open_cases_like,
             *billing.all(),
             *archive.all(),
+            *remediation.all(),
         ],
         **{"workflow_runner": WORKFLOW_RUNNER, **worker_options},  # type: ignore[arg-type]
     )
@@ -196,6 +208,7 @@ async def run(settings: Settings) -> None:
         )
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
+            deps.msisdn_token_key = settings.msisdn_token_key
             async with build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 await start_archiver(client, settings.task_queue)

@@ -103,6 +103,24 @@ class BalanceRow(NamedTuple):
     reason: str
 
 
+class BatchRow(NamedTuple):
+    """A batch adjustment (批量调整): one operation applied to many numbers (boss.batch_adjustments)."""
+
+    batch_id: str
+    applied_at: datetime
+    amount_fen: int
+    reason: str
+    description: str
+
+
+class BatchMemberRow(NamedTuple):
+    """The balance_history row a batch wrote for one number (boss.batch_adjustment_rows)."""
+
+    batch_id: str
+    msisdn: str
+    at: datetime
+
+
 class SubscriptionRow(NamedTuple):
     msisdn: str
     sp_code: str
@@ -140,6 +158,8 @@ class BossRows:
     balance_changes: tuple[BalanceRow, ...] = ()
     subscriptions: tuple[SubscriptionRow, ...] = ()
     sms: tuple[SmsRow, ...] = ()
+    batches: tuple[BatchRow, ...] = ()
+    batch_rows: tuple[BatchMemberRow, ...] = ()
 
     def __add__(self, other: BossRows) -> BossRows:
         return BossRows(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

@@ -13,6 +13,7 @@ embedded PostgreSQL (see worker.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,6 +39,7 @@ def story_msisdns() -> dict[str, str]:
     return {module.CATEGORY: module.CUSTOMER.msisdn for module in story_modules()}
 
 
+@functools.lru_cache(maxsize=4)  # pure and immutable; rearming (every test) would build 2,000 numbers again
 def build_seed(anchor: date) -> BossSeed:
     """Every row of the sandbox for stories anchored to `anchor`: pure, the same for the same date."""
     rows = BossRows(plans=PLANS)
@@ -107,6 +109,16 @@ _INSERTS: tuple[tuple[str, str], ...] = (
         """INSERT INTO boss.received_sms (msisdn, sender, source_kind, sp_code, received_at, text)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
     ),
+    (
+        "batches",
+        """INSERT INTO boss.batch_adjustments (batch_id, applied_at, amount_fen, reason, description)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+    ),
+    (
+        "batch_rows",
+        """INSERT INTO boss.batch_adjustment_rows (batch_id, msisdn, at)
+           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+    ),
 )
 
 
@@ -132,11 +144,18 @@ async def seed_boss(conn: asyncpg.Connection, today: date) -> None:
         )
         anchor = await _anchor(conn)
         assert anchor is not None
-        seed = build_seed(anchor)
-        for field_name, sql in _INSERTS:
-            rows = getattr(seed, field_name)
-            if rows:
-                await conn.executemany(sql, rows)
+        await write_rows(conn, build_seed(anchor))
+
+
+async def write_rows(conn: asyncpg.Connection, rows: BossRows) -> None:
+    """Insert `rows` table by table, in an order the foreign keys accept; rows already there stay as they are.
+
+    The seeder's one writer; tests use it too, to add a small batch of their own (sandboxes/batch_population.py).
+    """
+    for field_name, sql in _INSERTS:
+        table_rows = getattr(rows, field_name)
+        if table_rows:
+            await conn.executemany(sql, table_rows)
 
 
 async def rearm_stories(conn: asyncpg.Connection) -> None:
@@ -154,23 +173,25 @@ async def rearm_stories(conn: asyncpg.Connection) -> None:
         if anchor is None:
             raise RuntimeError("the billing sandbox has not been seeded: run seed_boss first")
         seed = build_seed(anchor)
-        await conn.executemany(
-            """UPDATE boss.customers
-                  SET status = $2, plan_code = $3, balance_fen = $4, validity_until = $5,
-                      cancelled_at = $6, arrears_fen = $7
-                WHERE msisdn = $1""",
-            [
-                (
-                    c.msisdn,
-                    c.status,
-                    c.plan_code,
-                    c.balance_fen,
-                    c.validity_until,
-                    c.cancelled_at,
-                    c.arrears_fen,
-                )
-                for c in seed.customers
-            ],
+        # One statement for every customer (the seed's batch alone has 2,000), touching only those changed.
+        await conn.execute(
+            """UPDATE boss.customers c
+                  SET status = s.status, plan_code = s.plan_code, balance_fen = s.balance_fen,
+                      validity_until = s.validity_until, cancelled_at = s.cancelled_at, arrears_fen = s.arrears_fen
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::date[], $6::timestamptz[],
+                             $7::bigint[])
+                      AS s (msisdn, status, plan_code, balance_fen, validity_until, cancelled_at, arrears_fen)
+                WHERE c.msisdn = s.msisdn
+                  AND (c.status, c.plan_code, c.balance_fen, c.validity_until, c.cancelled_at, c.arrears_fen)
+                      IS DISTINCT FROM
+                      (s.status, s.plan_code, s.balance_fen, s.validity_until, s.cancelled_at, s.arrears_fen)""",
+            [c.msisdn for c in seed.customers],
+            [c.status for c in seed.customers],
+            [c.plan_code for c in seed.customers],
+            [c.balance_fen for c in seed.customers],
+            [c.validity_until for c in seed.customers],
+            [c.cancelled_at for c in seed.customers],
+            [c.arrears_fen for c in seed.customers],
         )
         # Deactivate first so re-activating the seeded notice never meets the one-active-notice index.
         msisdns = [c.msisdn for c in seed.customers]

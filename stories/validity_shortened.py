@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 
 from domain.cases import Category
 from domain.clock import at_local
-from sandboxes.boss_rows import BalanceRow, BossRows, customer_row, static_bills
+from sandboxes.batch_population import clawback_batch, population
+from sandboxes.boss_rows import BalanceRow, BatchMemberRow, BatchRow, BossRows, customer_row, static_bills
 from stories.people import StoryCustomer
 from stories.story import Story, filed_at_store
 
@@ -25,6 +26,13 @@ BATCH_ADJUSTMENT_REASON = "充值送饮料多返充"
 VALIDITY_AFTER_DAYS = 30  # validity now ends anchor + 30 days (the seed's 2008-11-26)
 VALIDITY_SHORTENED_BY_DAYS = 545  # from 2010-05-25 to 2008-11-26
 VALIDITY_BEFORE_DAYS = VALIDITY_AFTER_DAYS + VALIDITY_SHORTENED_BY_DAYS  # the seed's 2010-05-25
+
+# The batch behind the story: the same clawback went to 2,000 numbers, 王先生's among them (issue 18).
+CLAWBACK_BATCH_ID = "B-DRINKS-CLAWBACK"
+CREDIT_BATCH_ID = "B-GOODWILL-CREDIT"  # a harmless batch, for contrast: a credit that moved no validity
+BATCH_NUMBERS = 2000
+BATCH_FIRST_MSISDN = 13820900000  # the generated numbers: 13820900000 and up, nobody else's
+BATCH_DAYS_AGO = 5
 
 
 def boss_rows(anchor: date) -> BossRows:
@@ -57,7 +65,7 @@ def boss_rows(anchor: date) -> BossRows:
         (at_local(day(-60), 23, 59), "usage", -2700, None, None, "月度消费"),
         (at_local(day(-30), 23, 59), "usage", -2900, None, None, "月度消费"),
         (
-            at_local(day(-5), 9, 0),
+            batch_applied_at(anchor),
             "batch_adjustment",
             -BATCH_ADJUSTMENT_FEN,
             day(VALIDITY_BEFORE_DAYS),
@@ -81,7 +89,24 @@ def boss_rows(anchor: date) -> BossRows:
         validity_until=validity,
     )
     bills = static_bills(who.msisdn, anchor, (2800, 2700, 2900, 1350))
-    return BossRows(customers=(customer,), bills=tuple(bills), balance_changes=tuple(history))
+    story = BossRows(
+        customers=(customer,),
+        bills=tuple(bills),
+        balance_changes=tuple(history),
+        batch_rows=(BatchMemberRow(CLAWBACK_BATCH_ID, who.msisdn, batch_applied_at(anchor)),),
+    )
+    # The batches themselves first: the story customer's row references the clawback.
+    return population(anchor, seed_batch(anchor), size=BATCH_NUMBERS - 1, first_msisdn=BATCH_FIRST_MSISDN,
+                      credit_batch_id=CREDIT_BATCH_ID) + story
+
+
+def batch_applied_at(anchor: date) -> datetime:
+    return at_local(anchor - timedelta(days=BATCH_DAYS_AGO), 9, 0)
+
+
+def seed_batch(anchor: date) -> BatchRow:
+    """The seed's clawback: -10 yuan from each of 2,000 numbers, five days before the customer came in."""
+    return clawback_batch(CLAWBACK_BATCH_ID, batch_applied_at(anchor), -BATCH_ADJUSTMENT_FEN, BATCH_ADJUSTMENT_REASON)
 
 
 def stories(now: datetime | None = None) -> list[Story]:

@@ -66,6 +66,7 @@ PLAYBOOKS: dict[Category, Playbook] = {
 }
 
 CONFIRM_QUESTION = "confirm-resolution"
+REMEDIATION_STEP = "remediation"
 # What the view query says while a run has no state yet (its opening local activity is running).
 STILL_OPENING = "is still being opened"
 
@@ -182,6 +183,9 @@ class ComplaintWorkflow:
         self._start_clock(RESOLVE, policy.sla.resolve_within)
         filer = intake.filed_by
         assignee = filer.id if filer.role in (Role.AGENT, Role.STORE_MANAGER) else "store-desk"
+        if start.remediation is not None:  # opened by a campaign: the batch rows it rests on, first
+            case.record(ev.EvidenceRecorded, step=REMEDIATION_STEP, summary=start.remediation.summary(),
+                        facts=start.remediation.facts())
         case.record(
             ev.ComplaintAcknowledged, assignee=assignee, message=ACKNOWLEDGEMENTS[intake.category]
         )

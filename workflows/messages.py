@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from domain.actors import Actor, ActorChannel
 from domain.events import AnyEvent
 from domain.intake import ComplaintIntake
+from domain.remediation import RemediationLink
 from domain.state import ComplaintState
 
 
@@ -50,6 +51,9 @@ class ComplaintInput(_Message):
     # it keeps) from the event store itself, never from the caller.
     reopen_reason: str | None = None
     reopened_by: Actor | None = None
+    # Set when a remediation campaign opened the case (workflows/remediation_campaign.py): the batch, the
+    # harm and the cited batch rows, recorded as the case's first evidence.
+    remediation: RemediationLink | None = None
 
     @property
     def is_reopening(self) -> bool:

@@ -112,6 +112,12 @@ def find_validity_cut(history: Sequence[BalanceLine]) -> ValidityCut | None:
     )
 
 
+def already_restored(cut: ValidityCut, validity_until: date | None) -> bool:
+    """Whether the validity already runs to where it was before the cut (a remediation campaign, an
+    earlier case or a recharge gave it back): then there is nothing to restore, twice or at all."""
+    return validity_until is not None and validity_until >= cut.validity_before
+
+
 def follow_up_due_at(validity_until: date) -> datetime:
     """When a validity runs out: the end of its last day in Asia/Shanghai (next midnight), in UTC."""
     return local_midnight(validity_until + timedelta(days=1))

@@ -68,6 +68,12 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
         assert [p["cases"] for p in memory[worker]["points"]] == [0, 3, 6]
         assert all(p["rss_bytes"] > 10 * 2**20 for p in memory[worker]["points"])
 
+    remediation = sections["remediation"].metrics
+    # A batch of 20 of the seed's kind: 16 harmed, each opened once, in one campaign run.
+    assert remediation["numbers"] == sizes["remediation"]["numbers"] == 20
+    assert remediation["opened"] == remediation["harmed"] == 16 and remediation["already_open"] == 0
+    assert remediation["worker_rss_peak_bytes"] >= remediation["worker_rss_start_bytes"] > 10 * 2**20
+
     path = write_results(sections, size="smoke", argv=["--smoke"], started=datetime.now(UTC), results_dir=tmp_path)
     document = json.loads(path.read_text())
     assert document["machine"]["nproc"] >= 1

@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities, MsisdnQuery
+    from activities.billing import BillingActivities, MsisdnQuery, StatusCommand
     from adapters.billing import BalanceChange, cite_balance_change
     from domain import events as ev
     from domain.clock import local_day
@@ -24,9 +24,11 @@ with workflow.unsafe.imports_passed_through():
         RESTORE_NOW,
         VALIDITY_REMEDY_QUESTION,
         ValidityCut,
+        already_restored,
         find_validity_cut,
         follow_up_due_at,
     )
+    from domain.remediation import Remedy
     from workflows.case import Case
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
 
@@ -35,7 +37,7 @@ HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
-    await case.link_open_duplicates()
+    linked = await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
     case.record(
@@ -62,6 +64,9 @@ async def run(case: Case) -> None:
     if cut is None:
         _nothing_to_restore(case)
         return
+    if already_restored(cut, customer.validity_until):
+        _restored_already(case, cut, linked)
+        return
     case.record(
         ev.DecisionRecorded,
         decision="explain the validity cut",
@@ -69,6 +74,14 @@ async def run(case: Case) -> None:
         evidence_steps=[HISTORY_STEP],
     )
     await case.save()
+
+    remediation = case.input.remediation
+    if remediation is not None:
+        # Opened by a remediation campaign: its rule decided the remedy (the customer did nothing wrong and
+        # loses nothing by it), so the customer is told, not asked; they still confirm at the end.
+        reactivate = remediation.assessment.remedy is Remedy.RESTORE_AND_REACTIVATE
+        await _restore_now(case, cut, history, decided_by=remediation.summary(), reactivate=reactivate)
+        return
 
     question = (
         f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
@@ -104,11 +117,33 @@ def _nothing_to_restore(case: Case) -> None:
     )
 
 
-async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange]) -> None:
+def _restored_already(case: Case, cut: ValidityCut, linked: list[str]) -> None:
+    """The validity runs where it was before the cut again (a campaign's case, say): nothing is restored twice."""
+    where = f" Case {', '.join(linked)} is about the same." if linked else ""
+    case.record(
+        ev.DecisionRecorded,
+        decision="the validity is already restored",
+        reason=f"{cut.explanation()} The validity runs to {cut.validity_before.isoformat()} or later again: "
+        f"nothing to restore.{where}",
+        evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
+    )
+    case.record(
+        ev.ComplaintResolved,
+        outcome="validity_already_restored",
+        summary=f"{cut.explanation()} It has since been restored: the validity runs to "
+        f"{cut.validity_before.isoformat()} or later.{where}",
+    )
+
+
+async def _restore_now(
+    case: Case, cut: ValidityCut, history: list[BalanceChange], *, decided_by: str | None = None,
+    reactivate: bool = False,
+) -> None:
+    chose = decided_by or f"the customer chose {RESTORE_NOW}"
     case.record(
         ev.DecisionRecorded,
         decision="restore the validity now",
-        reason=f"the customer chose {RESTORE_NOW}: set the validity back to {cut.validity_before.isoformat()}",
+        reason=f"{chose}: set the validity back to {cut.validity_before.isoformat()}",
         evidence_steps=[HISTORY_STEP],
     )
     adjustment = await case.adjust(
@@ -129,10 +164,13 @@ async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange
             summary=f"The restoration was {adjustment.status}; the validity stays {cut.validity_after.isoformat()}.",
         )
         return
+    if reactivate:
+        await _reactivate(case)
+    again = " The number is active again." if reactivate else ""
     case.record(
         ev.ComplaintResolved,
         outcome="validity_restored",
-        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).",
+        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).{again}",
     )
 
 
@@ -171,4 +209,19 @@ async def _extend_if_suspended(case: Case, cut: ValidityCut) -> None:
         outcome="extension_promised",
         summary=f"If the number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
         f"it is extended to {cut.validity_before.isoformat()} then ({workflow_id}).",
+    )
+
+
+async def _reactivate(case: Case) -> None:
+    """A number suspended because the shortened validity ran out: active again, now that it is restored."""
+    key = case.key("reactivate")
+    receipt = await case.call(
+        BillingActivities.set_status, StatusCommand(msisdn=case.current.msisdn, status="active", idempotency_key=key)
+    )
+    case.record(
+        ev.BillingActionApplied,
+        action="reactivate",
+        idempotency_key=key,
+        effective=receipt.effective,
+        details={"reference": receipt.reference, **receipt.details},
     )

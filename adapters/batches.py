@@ -1,0 +1,105 @@
+"""Batch adjustments in the billing-system sandbox (boss.batch_adjustments and their rows), read side.
+
+A remediation campaign pages through the numbers a batch touched, in number order, each with the
+balance-history row the batch wrote for it (cited by its content hash, as every adjustment cites its
+records) and the number as the billing system holds it now. Kept apart from adapters/billing.py so the
+campaign's reads do not grow that module; the citation is built by its helper, so it hashes the row
+exactly as a walk-in case's playbook does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from adapters.billing import BalanceChange, cite_balance_change
+from domain.citations import Citation
+from domain.remediation import BatchLine
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str
+    applied_at: datetime
+    amount_fen: int
+    reason: str
+    description: str
+    numbers: int
+
+
+class BatchMember(BaseModel):
+    """One number of a batch: its position (1-based, in number order), the customer's name, the batch's
+    row with the number as it stands now, and the citation of that row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ordinal: int
+    customer_name: str
+    line: BatchLine
+    citation: Citation
+
+
+_MEMBERS = """
+    SELECT * FROM (
+        SELECT row_number() OVER (ORDER BY r.msisdn) AS ordinal, r.msisdn, c.name, c.status,
+               c.validity_until, c.arrears_fen, h.at, h.kind, h.amount_fen, h.balance_after_fen,
+               h.validity_before, h.validity_after, h.reason
+          FROM boss.batch_adjustment_rows r
+          JOIN boss.balance_history h ON (h.msisdn, h.at, h.kind) = (r.msisdn, r.at, r.kind)
+          JOIN boss.customers c ON c.msisdn = r.msisdn
+         WHERE r.batch_id = $1
+    ) numbered
+    WHERE ordinal > $2 ORDER BY ordinal LIMIT $3"""
+
+
+class PostgresBatches:
+    """The batches of the billing system's PostgreSQL schema."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def batch(self, batch_id: str) -> Batch | None:
+        row = await self._pool.fetchrow(
+            """SELECT b.batch_id, b.applied_at, b.amount_fen, b.reason, b.description,
+                      (SELECT count(*) FROM boss.batch_adjustment_rows r WHERE r.batch_id = b.batch_id) AS numbers
+                 FROM boss.batch_adjustments b WHERE b.batch_id = $1""",
+            batch_id,
+        )
+        return Batch(**dict(row)) if row else None
+
+    async def members(self, batch_id: str, after_ordinal: int, limit: int) -> list[BatchMember]:
+        """Up to `limit` numbers of the batch after position `after_ordinal`, in number order."""
+        rows = await self._pool.fetch(_MEMBERS, batch_id, after_ordinal, limit)
+        return [_member(row) for row in rows]
+
+
+def _member(row: asyncpg.Record) -> BatchMember:
+    change = BalanceChange(
+        at=row["at"],
+        kind=row["kind"],
+        amount_fen=row["amount_fen"],
+        balance_after_fen=row["balance_after_fen"],
+        validity_before=row["validity_before"],
+        validity_after=row["validity_after"],
+        reason=row["reason"],
+    )
+    line = BatchLine(
+        msisdn=row["msisdn"],
+        at=row["at"],
+        amount_fen=row["amount_fen"],
+        reason=row["reason"],
+        validity_before=row["validity_before"],
+        validity_after=row["validity_after"],
+        status=row["status"],
+        validity_until=row["validity_until"],
+        arrears_fen=row["arrears_fen"],
+    )
+    return BatchMember(
+        ordinal=row["ordinal"],
+        customer_name=row["name"],
+        line=line,
+        citation=cite_balance_change(row["msisdn"], change),
+    )
