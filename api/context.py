@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import asyncpg
 from fastapi import Request
 
+from auth.embedded import EmbeddedIssuer
 from auth.tokens import TrustedKeys
 from client.api import ComplaintClient
+from codec.aes_gcm import KeyRing
 from store.event_store import PostgresEventStore
 
 
@@ -32,6 +34,10 @@ class ApiContext:
     store: PostgresEventStore
     trusted_keys: Callable[[], TrustedKeys]
     clock: Callable[[], datetime] = field(default=_now)
+    # The console's login form (console/): the embedded user directory, None with an OIDC provider (then
+    # it takes a token); the payload keys let its chain check read the archived runs.
+    issuer: EmbeddedIssuer | None = None
+    payload_keys: KeyRing | None = None
 
 
 def context_of(request: Request) -> ApiContext:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 import asyncpg
@@ -15,6 +16,9 @@ from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, verify_token
 from client.api import ComplaintClient
 from codec.aes_gcm import KeyRing
 from domain.actors import APPROVER_ROLES, RELAY_ROLES, ActorChannel, Role
+
+if TYPE_CHECKING:
+    from api.context import ApiContext
 
 SESSION_COOKIE = "console_session"
 # Who may use the console at all: staff and auditors. A customer has the web and the hotline.
@@ -39,6 +43,12 @@ class ConsoleContext:
     at_risk_window: timedelta = timedelta(hours=4)
     login_ttl: timedelta = timedelta(hours=8)
     refresh_seconds: int = 15
+
+    @classmethod
+    def from_api(cls, api: ApiContext) -> ConsoleContext:
+        """The console over the API service's engine: the same client, pool and trusted keys."""
+        return cls(client=api.complaints, pool=api.pool, trusted_keys=api.trusted_keys, issuer=api.issuer,
+                   payload_keys=api.payload_keys)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ SELECT status, count(*) AS n FROM complaints WHERE status IS DISTINCT FROM 'clos
 
 # Money that really moved: an applied adjustment that took effect (a repeat of the same is not money).
 _MONEY_BY_KIND = """
-SELECT payload->>'kind' AS kind, count(*) AS n, sum((payload->>'amount_fen')::bigint) AS fen
+SELECT payload->>'kind' AS kind, count(*) AS n, sum((payload->>'amount_fen')::bigint)::bigint AS fen
 FROM complaint_events WHERE type = 'AdjustmentApplied' AND (payload->>'effective')::boolean
 GROUP BY kind ORDER BY kind
 """

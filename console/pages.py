@@ -3,7 +3,7 @@ parts of them (the queue table on a timer, a case after an act) when the browser
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +105,16 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/queue", response_class=HTMLResponse, response_model=None)
     async def queue_page(request: Request, tab: str = "open", category: str = "", status: str = "",
-                         assignee: str = "", phone: str = "") -> Response:
+                         assignee: str = "", phone: str = "", within: float = 0) -> Response:
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
             return to_login(str(needed))
         client = acting_client(context, session)
         now = datetime.now(UTC)
-        all_tabs = queue.tabs(context.at_risk_window)
+        # "At risk" is due within N hours: the supervisor's N, else the deployment's.
+        window = timedelta(hours=within) if 0 < within <= 24 * 30 else context.at_risk_window
+        all_tabs = queue.tabs(window)
         chosen = next((t for t in all_tabs if t.key == tab), all_tabs[0])
         filters = queue.Filters(category=category, status=status, assignee=assignee, phone=phone)
         error = None
@@ -124,7 +126,8 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
         values: dict[str, Any] = dict(
             session=session, tabs=all_tabs, chosen=chosen, counts=counts, filters=filters, error=error,
             categories=[c.value for c in Category], statuses=[s.value for s in Status if s.is_open],
-            rows=[(row, views.queue_badge(row, now, context.at_risk_window), views.due_in(row, now)) for row in rows],
+            rows=[(row, views.queue_badge(row, now, window), views.due_in(row, now)) for row in rows],
+            within=round(window.total_seconds() / 3600, 2),
             refresh_seconds=context.refresh_seconds, now=now,
         )
         # htmx's timed refresh asks for the tabs and the table only, not the page around them.
