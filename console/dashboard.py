@@ -63,8 +63,8 @@ class SlaWeek:
 class Figures:
     sla: list[SlaWeek]
     resolved_cases: int
-    mean_resolve_hours: float | None
-    p90_resolve_hours: float | None
+    mean_resolve: str | None  # "2 h 5 min"
+    p90_resolve: str | None
     open_by_status: dict[str, int]
     money_by_kind: list[tuple[str, int, str]]  # kind, how many, yuan
 
@@ -78,11 +78,24 @@ async def figures(pool: asyncpg.Pool) -> Figures:
     return Figures(
         sla=sla,
         resolved_cases=len(seconds),
-        mean_resolve_hours=round(sum(seconds) / len(seconds) / 3600, 2) if seconds else None,
-        p90_resolve_hours=round(nearest_rank(seconds, 90) / 3600, 2) if seconds else None,
+        mean_resolve=span(sum(seconds) / len(seconds)) if seconds else None,
+        p90_resolve=span(nearest_rank(seconds, 90)) if seconds else None,
         open_by_status=by_status,
         money_by_kind=money,
     )
+
+
+def span(seconds: float) -> str:
+    """A duration the way a supervisor says it: '3 d 4 h', '2 h 5 min', '40 s'."""
+    whole = round(seconds)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def nearest_rank(ordered: list[float], percent: int) -> float:

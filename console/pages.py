@@ -128,7 +128,7 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
             categories=[c.value for c in Category], statuses=[s.value for s in Status if s.is_open],
             rows=[(row, views.queue_badge(row, now, window), views.due_in(row, now)) for row in rows],
             within=round(window.total_seconds() / 3600, 2),
-            refresh_seconds=context.refresh_seconds, now=now,
+            refresh_seconds=context.refresh_seconds, refreshed=format_local(now)[11:],
         )
         # htmx's timed refresh asks for the tabs and the table only, not the page around them.
         name = "queue_body.html" if request.headers.get("hx-target") == "queue-body" else "queue.html"

@@ -190,8 +190,16 @@ def _facts(event: ev.Event) -> list[str]:
 
 
 def _fact_value(name: str, value: Any) -> str:
-    if name.endswith("_fen") and isinstance(value, int):
+    """A fact as words: amounts in fen shown in yuan however deep they sit, long lists cut short."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int) and name.endswith("_fen"):
         return format_yuan(value)
-    if isinstance(value, list) and len(value) > 6:
-        return ", ".join(map(str, value[:6])) + f", ... ({len(value)} in all)"
+    if isinstance(value, dict):
+        # {"billing": 7311, ...} under totals_fen: every amount in it is fen.
+        inner = name if name.endswith("_fen") else ""
+        return "{" + ", ".join(f"{k}: {_fact_value(inner or str(k), v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        shown = [_fact_value(name if name.endswith("_fen") else "", v) for v in value[:6]]
+        return "[" + ", ".join(shown) + (f", ... ({len(value)} in all)" if len(value) > 6 else "") + "]"
     return str(value)

@@ -78,6 +78,7 @@ async def test_a_supervisor_approves_a_double_refund_and_an_agent_cannot(
     await supervisor.screenshot(path=SCREENSHOTS / "queue.png", full_page=True)
     await row.get_by_role("link", name=complaint_id).click()
     await expect(supervisor).to_have_url(case_url)
+    await expect(supervisor.locator("h1")).to_have_text(f"Case {complaint_id}")  # a page, not one inside the queue
     await expect(supervisor.get_by_text(DESCRIPTION).first).to_be_visible()  # Chinese text on the page
     await expect(supervisor.locator("#chain")).to_contain_text("chain verified")
     await supervisor.get_by_role("button", name="Approve adj-1").click()
