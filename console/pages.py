@@ -19,6 +19,7 @@ from auth.tokens import TokenRefused, verify_token
 from client.api import CaseNotFound, NotVisible
 from console import dashboard, queue, views
 from console.context import (
+    CONSOLE_ROLES,
     SESSION_COOKIE,
     ConsoleContext,
     LoginNeeded,
@@ -85,7 +86,9 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
                     log.warning("console_dev_login", user=normalise_actor_id(fields["user"]))
             else:
                 raise LoginRefused("give a user id (and password) or a token")
-            verify_token(token, context.trusted_keys(), now)
+            actor = verify_token(token, context.trusted_keys(), now)
+            if not actor.has_role(*CONSOLE_ROLES):
+                raise LoginRefused(f"{actor.subject} is {actor.role.value}: the console is for staff and auditors")
             response = RedirectResponse("/console/queue", status_code=303)
             response.set_cookie(
                 SESSION_COOKIE, token, httponly=True, samesite="strict", path="/console",
