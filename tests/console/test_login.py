@@ -38,3 +38,14 @@ async def test_a_post_from_another_site_is_refused(console: RunningConsole) -> N
         answer = await http.post("/console/cases/ANY/note", data={"text": "hello"},
                                  headers={"Origin": "https://evil.example"})
         assert answer.status_code == 403 and "cross-site" in answer.text
+
+
+async def test_the_timed_refresh_gets_the_table_alone_and_a_bad_number_is_said(console: RunningConsole) -> None:
+    async with httpx.AsyncClient(base_url=console.url, cookies={"console_session": signed(SUPERVISOR)}) as http:
+        page = await http.get("/console/queue", params={"tab": "stalled"})
+        assert page.status_code == 200 and "<html" in page.text and 'hx-trigger="every 15s"' in page.text
+        fragment = await http.get("/console/queue", params={"tab": "stalled"}, headers={"HX-Target": "queue-body"})
+        assert "<html" not in fragment.text
+        assert 'aria-current="page" class="current" data-tab="stalled"' in fragment.text
+        bad = await http.get("/console/queue", params={"phone": "1390571"})
+        assert bad.status_code == 200 and "filter not understood" in bad.text and "11 digits" in bad.text
