@@ -154,7 +154,7 @@ class TroubleTicketCreate(_Tmf):
     related_party: list[RelatedParty] = tmf("relatedParty", min_length=1)
     customer_id_number: str | None = tmf("customerIdNumber", default=None)
     partner_number: str | None = tmf("partnerNumber", default=None)
-    type_: str | None = tmf("@type", default=None)
+    type_: str = tmf("@type", default=OUR_TICKET_TYPE)
 
 
 class TroubleTicketPatch(_Tmf):
