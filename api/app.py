@@ -16,7 +16,7 @@ from api.errors import install_error_handlers
 from api.tasks import router as task_router
 from api.tickets import BASE_PATH
 from api.tickets import router as ticket_router
-from console import ConsoleContext, console_router
+from console import console_router
 
 TITLE = "Complaint engine: TMF621 Trouble Ticket"
 VERSION = "5.0.1"
@@ -39,7 +39,7 @@ def create_app(context: ApiContext, *, routers: Iterable[APIRouter] = ()) -> Fas
     install_error_handlers(app)
     app.include_router(ticket_router, prefix=BASE_PATH)
     app.include_router(task_router, prefix=BASE_PATH)
-    app.include_router(console_router(ConsoleContext.from_api(context)))
+    app.include_router(console_router())
     for router in routers:
         app.include_router(router)
 

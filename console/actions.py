@@ -73,9 +73,10 @@ ACTS: dict[str, Act] = {
 }
 
 
-def add_actions(router: APIRouter, context: ConsoleContext) -> None:
+def add_actions(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
     @router.post("/cases/{complaint_id}/{act}", response_model=None)
     async def act(request: Request, complaint_id: str, act: str) -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
@@ -99,6 +100,7 @@ def add_actions(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/cases/{complaint_id}/export.json", response_model=None)
     async def export_json(request: Request, complaint_id: str) -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
@@ -114,6 +116,7 @@ def add_actions(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/cases/{complaint_id}/export.csv", response_model=None)
     async def export_csv(request: Request, complaint_id: str) -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:

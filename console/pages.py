@@ -3,6 +3,7 @@ parts of them (the queue table on a timer, a case after an act) when the browser
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def to_login(reason: str) -> RedirectResponse:
     return RedirectResponse("/console/login", status_code=303)
 
 
-def add_pages(router: APIRouter, context: ConsoleContext) -> None:
+def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
     @router.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
         if name not in STATIC_FILES:
@@ -69,10 +70,12 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request) -> HTMLResponse:
+        context = context_of(request)
         return render(request, "login.html", embedded=context.issuer is not None, error=None)
 
     @router.post("/login", response_model=None)
     async def login(request: Request) -> Response:
+        context = context_of(request)
         fields = await form_fields(request)
         now = datetime.now(UTC)
         try:
@@ -109,6 +112,7 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
     @router.get("/queue", response_class=HTMLResponse, response_model=None)
     async def queue_page(request: Request, tab: str = "open", category: str = "", status: str = "",
                          assignee: str = "", phone: str = "", within: float = 0) -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
@@ -139,6 +143,7 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/cases/{complaint_id}", response_class=HTMLResponse, response_model=None)
     async def case_page(request: Request, complaint_id: str, done: str = "") -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
@@ -147,6 +152,7 @@ def add_pages(router: APIRouter, context: ConsoleContext) -> None:
 
     @router.get("/dashboard", response_class=HTMLResponse, response_model=None)
     async def dashboard_page(request: Request) -> Response:
+        context = context_of(request)
         try:
             session = session_of(request, context)
         except LoginNeeded as needed:
