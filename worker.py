@@ -171,6 +171,7 @@ async def start_reconciler(client: Client, task_queue: str, interval_seconds: in
         id=reconciler_id(task_queue),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Reconciler of the complaints on task queue {task_queue} (not a complaint)",
     )
 
 
@@ -188,6 +189,7 @@ async def start_archiver(client: Client, task_queue: str, interval_seconds: int 
         id=archiver_id(task_queue),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Archiver of closed complaints' runs on task queue {task_queue} (not a complaint)",
     )
 
 

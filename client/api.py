@@ -34,6 +34,7 @@ from domain.events import ComplaintFiled, LinkedToCase
 from domain.intake import ComplaintIntake
 from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
+from domain.ui_metadata import case_static_details, case_summary
 from domain.validation import describe
 from workflows import search_attributes as sa
 from workflows.complaint import STILL_OPENING, ComplaintWorkflow
@@ -313,6 +314,8 @@ class ComplaintClient:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=sa.at_filing(intake.category.value, intake.priority.value,
                                                msisdn_token(self._token_key, intake.msisdn)),
+                static_summary=case_summary(intake),
+                static_details=case_static_details(intake),
             )
         except WorkflowAlreadyStartedError:
             raise CaseAlreadyFiled(f"case {intake.complaint_id} is already filed") from None
@@ -460,6 +463,8 @@ class ComplaintClient:
             id=complaint_id,
             task_queue=self.options.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=case_summary(intake),
+            static_details=case_static_details(intake, reopen_reason=reason),
         )
 
     async def _latest_run_status(self, complaint_id: str) -> WorkflowExecutionStatus:

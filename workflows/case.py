@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
+    from domain.ui_metadata import case_current_details
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
 
@@ -165,6 +166,8 @@ class Case:
     def _fold(self, event: ev.Event) -> None:
         self.state = apply(self.state, event)
         self.timeline.append(event)
+        # The Web UI's "current details", as the case moves (kept in memory, not in history: replay-safe).
+        workflow.set_current_details(case_current_details(self.state, workflow.now()))
 
     async def save(self) -> None:
         """Write the queued events to PostgreSQL in order, then publish the search attributes."""

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         follow_up_due_at,
     )
     from domain.remediation import Remedy
+    from domain.ui_metadata import helper_summary
     from workflows.case import Case
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
 
@@ -199,6 +200,7 @@ async def _extend_if_suspended(case: Case, cut: ValidityCut) -> None:
             id=workflow_id,
             task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=helper_summary("Validity follow-up", case.complaint_id),
         )
     except WorkflowAlreadyStartedError:
         # A reopened case: the promise made in the first run is still being kept.
