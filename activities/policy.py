@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
@@ -17,6 +18,8 @@ class PolicyRequest(BaseModel):
 
     category: Category
     priority: Priority
+    # The store's day of filing: the case's calendars carry that year's days and the next's.
+    filed_on: date | None = None
 
 
 class PolicyActivities:
@@ -28,6 +31,16 @@ class PolicyActivities:
     @activity.defn
     async def current_policy(self, request: PolicyRequest) -> CasePolicy:
         """The rules a new case of this category and priority runs under, from the worker's configuration."""
-        policy = self._current().for_case(request.category, request.priority)
-        activity_log().debug("policy assigned", policy_version=policy.version)
+        policy = self._current().for_case(request.category, request.priority, request.filed_on)
+        log = activity_log()
+        log.debug("policy assigned", policy_version=policy.version)
+        if policy.calendar_fallback_years:
+            # Not an error: the deadlines are computed on plain weekdays for those years, and the case
+            # records the calendar it got (known_years) in its first event.
+            log.warning(
+                "calendar falls back to weekdays",
+                calendar=policy.sla.calendar,
+                years=policy.calendar_fallback_years,
+                policy_version=policy.version,
+            )
         return policy

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
     from domain.citations import Citation
+    from domain.clock import local_day
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
@@ -124,7 +125,7 @@ class Case:
         intake = self.input.intake
         return await workflow.execute_local_activity_method(
             PolicyActivities.current_policy,
-            PolicyRequest(category=intake.category, priority=intake.priority),
+            PolicyRequest(category=intake.category, priority=intake.priority, filed_on=local_day(self.now())),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
 
@@ -438,8 +439,8 @@ class Case:
                 continue
             if not clock.warned and clock.breaches == 0 and clock.warn_at is not None:
                 marks.append(clock.warn_at)
-            elif self._may_escalate():
-                marks.append(due + policy.re_escalate_after * clock.breaches)
+            elif self._may_escalate() and (escalate_at := clock.escalate_at(policy.re_escalate_after)) is not None:
+                marks.append(escalate_at)
         return min(marks) if marks else None
 
     def _may_escalate(self) -> bool:
@@ -461,7 +462,7 @@ class Case:
                     f"Case {self.complaint_id}: {clock.clock} deadline at {due:%H:%M} UTC",
                     "The deadline is close.",
                 )
-            elif self._may_escalate() and now >= due + policy.re_escalate_after * clock.breaches:
+            elif self._may_escalate() and now >= (clock.escalate_at(policy.re_escalate_after) or now):
                 level = self.current.escalation_level + 1
                 role = escalation_role(level)
                 self.record(ev.SlaBreached, clock=clock.clock, due_at=due)
