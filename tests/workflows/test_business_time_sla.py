@@ -1,0 +1,123 @@
+"""SLA timers in business time on the time-skipping server: a case filed at 17:50 before a holiday is not
+breached during it, a make-up Saturday counts as a workday, and the warning lands at 80% of business time.
+
+The holidays are entered as the deployment's own days (a notice the holiday library does not have yet),
+next to the filing date the test server's clock allows (it cannot go back to a past National Day; the
+library's real National Days are covered by tests/domain/test_calendars.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from client.api import ComplaintClient
+from domain import events as ev
+from domain.actors import Actor, Role
+from domain.calendars import CalendarDays
+from domain.cases import Category
+from domain.clock import at_local, local_day
+from domain.intake import ComplaintIntake
+from domain.policy import Policy
+from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER
+from tests.conftest import engine
+from tests.helpers import reset_sandboxes, wait_until
+from worker import Dependencies
+from workflows.messages import CaseView
+
+AGENT = Actor(id="agent-li", role=Role.AGENT)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
+    await reset_sandboxes(partner_url, pool)
+
+
+def overcharge_intake() -> ComplaintIntake:
+    """A bill discrepancy whose double refund waits for a supervisor: the case stays open on store hours."""
+    return ComplaintIntake(
+        complaint_id=f"bill-discrepancy-{uuid.uuid4().hex[:10]}",
+        category=Category.BILL_DISCREPANCY,
+        msisdn=BILL_OVERCHARGE_CUSTOMER.msisdn,
+        customer_name=BILL_OVERCHARGE_CUSTOMER.name,
+        description="系统扣费比网站多",
+        filed_by=AGENT,
+    )
+
+
+async def next_thursday(env: WorkflowEnvironment) -> date:
+    today = local_day(await env.get_current_time())
+    return today + timedelta(days=(3 - today.weekday()) % 7 or 7)
+
+
+async def file_at(
+    env: WorkflowEnvironment, client: ComplaintClient, when: datetime, case: ComplaintIntake
+) -> CaseView:
+    """Let the server's clock run to `when`, file there, and wait until the double refund awaits approval."""
+    await env.sleep(when - await env.get_current_time())
+    await client.file(case)
+
+    def awaiting_approval(view: CaseView) -> bool:
+        return any(a.needs_approval and a.status == "proposed" for a in view.state.adjustments.values())
+
+    return await wait_until(client, case.complaint_id, awaiting_approval, "a double refund awaiting approval")
+
+
+def minute(instant: datetime | None) -> datetime | None:
+    """To the minute: filing lands a few milliseconds after the instant the test's clock ran to."""
+    return None if instant is None else instant.replace(second=0, microsecond=0)
+
+
+def instants(view: CaseView, event_type: type[ev.Event]) -> list[datetime | None]:
+    return [minute(event.at) for event in view.timeline if isinstance(event, event_type)]
+
+
+async def test_a_case_filed_at_17_50_before_a_holiday_is_due_on_the_first_workday_after_it(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    thursday = await next_thursday(time_skipping_env)
+    friday, monday, tuesday = (thursday + timedelta(days=n) for n in (1, 4, 5))
+    holidays = CalendarDays(days={friday: "holiday", monday: "holiday"}, note="a late notice: Fri and Mon off")
+    policy = Policy(version="holiday-notice", calendar_days=holidays)
+    case = overcharge_intake()
+    async with engine(time_skipping_env, deps, policy=policy) as client:
+        filed = await file_at(time_skipping_env, client, at_local(thursday, 17, 50), case)
+        # Into the long weekend: nothing warns or breaches while the store is closed.
+        await time_skipping_env.sleep(at_local(tuesday, 9, 0) - await time_skipping_env.get_current_time())
+        during = await client.view(case.complaint_id)
+        await time_skipping_env.sleep(at_local(tuesday, 18, 0) - await time_skipping_env.get_current_time())
+        after = await client.view(case.complaint_id)
+
+    assert minute(filed.state.filed_at) == at_local(thursday, 17, 50)
+    resolve = filed.state.clocks["resolve"]
+    assert resolve.calendar is not None and resolve.calendar.name == "store-hours"
+    # 8 store hours: 10 minutes on Thursday, 7 h 50 on Tuesday (09:00-12:00, 13:00-17:50).
+    assert minute(filed.state.sla_due_at) == at_local(tuesday, 17, 50)
+    assert instants(during, ev.SlaWarned) == [] and instants(during, ev.SlaBreached) == []
+    # The warning at 80%: 6 h 24 of business time, 10 minutes on Thursday and 6 h 14 on Tuesday.
+    assert instants(after, ev.SlaWarned) == [at_local(tuesday, 16, 14)]
+    assert instants(after, ev.SlaBreached) == [at_local(tuesday, 17, 50)]
+    # The case records what it runs under: the policy version and the deployment's days.
+    assert after.state.rules.version == "holiday-notice"
+    assert after.state.rules.calendar is not None and friday in after.state.rules.calendar.holidays
+
+
+async def test_a_make_up_saturday_counts_as_a_workday(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    thursday = await next_thursday(time_skipping_env)
+    friday, saturday = thursday + timedelta(days=1), thursday + timedelta(days=2)
+    swap = CalendarDays(days={friday: "holiday", saturday: "workday"}, note="Friday off, worked on Saturday")
+    case = overcharge_intake()
+    async with engine(time_skipping_env, deps, policy=Policy(version="make-up-day", calendar_days=swap)) as client:
+        filed = await file_at(time_skipping_env, client, at_local(thursday, 17, 50), case)
+        await time_skipping_env.sleep(at_local(saturday, 18, 0) - await time_skipping_env.get_current_time())
+        after = await client.view(case.complaint_id)
+
+    assert minute(filed.state.sla_due_at) == at_local(saturday, 17, 50)
+    assert instants(after, ev.SlaWarned) == [at_local(saturday, 16, 14)]
+    assert instants(after, ev.SlaBreached) == [at_local(saturday, 17, 50)]
