@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.business_calendar import BusinessCalendar
 from domain.calendars import REGULATOR_DAYS, CalendarDays, build_calendar, case_years
 from domain.cases import Category, Priority
+from domain.regulatory import RegulatoryRules
 from domain.sla import SlaPolicy, policy_for
 
 # The policy's defaults, the one home of these figures (runtime/settings.py reads them from here).
@@ -43,6 +44,7 @@ class CasePolicy(BaseModel):
     calendar: BusinessCalendar | None = None
     # The workdays the regulator's day counts use (where a deadline may fall).
     regulator_calendar: BusinessCalendar | None = None
+    regulatory: RegulatoryRules = Field(default_factory=RegulatoryRules)
 
     @property
     def calendar_fallback_years(self) -> list[int]:
@@ -72,6 +74,7 @@ class Policy(BaseModel):
     sla_overrides: dict[Category, dict[Priority, SlaPolicy]] = Field(default_factory=dict)
     # The deployment's days over the holiday library's (a notice not released yet, a late correction).
     calendar_days: CalendarDays = Field(default_factory=CalendarDays)
+    regulatory: RegulatoryRules = Field(default_factory=RegulatoryRules)
 
     def for_case(self, category: Category, priority: Priority, filed_on: date | None = None) -> CasePolicy:
         """The rules a case of this category and priority runs under.
@@ -93,6 +96,7 @@ class Policy(BaseModel):
             sla=sla,
             calendar=calendar,
             regulator_calendar=regulator,
+            regulatory=self.regulatory,
         )
 
 

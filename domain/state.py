@@ -15,6 +15,7 @@ from domain.cases import Category, IntakeChannel, Priority, Status
 from domain.citations import Citation
 from domain.personal_data import ERASED
 from domain.policy import LEGACY_POLICY, CasePolicy
+from domain.regulatory import miit_answer_due
 
 
 class _Frozen(BaseModel):
@@ -147,6 +148,12 @@ class ComplaintState(_Frozen):
     def rules(self) -> CasePolicy:
         """The policy this case runs under: the one recorded at filing, or the legacy defaults."""
         return self.policy or LEGACY_POLICY.for_case(self.category, self.priority)
+
+    @property
+    def miit_answer_due(self) -> datetime | None:
+        """The regulator's answer deadline (domain.regulatory); None for cases filed before calendars."""
+        workdays = self.rules.regulator_calendar
+        return None if workdays is None else miit_answer_due(self.filed_at, workdays, self.rules.regulatory)
 
     @property
     def money_moved_fen(self) -> int:

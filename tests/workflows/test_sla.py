@@ -144,9 +144,12 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     """arrears_dispute: two hours of silence on the settle question, then a waiver that waits for a
-    supervisor nobody sends. The 24-hour clock warns and breaches exactly two hours later than unpaused."""
+    supervisor nobody sends. The clock (one working day, 8 store hours) warns and breaches later than
+    unpaused by exactly the business part of the wait: none of it if the store was closed."""
     import uuid
     from datetime import timedelta
+
+    from domain.business_calendar import add_business, business_between
 
     from domain.intake import ComplaintIntake
     from stories.arrears_dispute import ARREARS_CUSTOMER
@@ -165,7 +168,8 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
         assert asked.state.sla_due_at is None  # paused: not running while we wait
         await time_skipping_env.sleep(2 * 60 * 60)
         await client.answer(intake.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
-        await time_skipping_env.sleep(25 * 60 * 60)
+        # Long enough for 8 store hours to pass over a weekend and a holiday.
+        await time_skipping_env.sleep(6 * 24 * 60 * 60)
         view = await client.view(intake.complaint_id)
         await handle.terminate("test over")
 
@@ -175,11 +179,17 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     pause = timedelta(milliseconds=resumed.paused_ms)
     assert pause == resumed.at - paused.at
     assert pause >= timedelta(hours=2)
+    calendar = resolve.calendar
+    assert calendar is not None and calendar.name == "store-hours"
+    business_pause = business_between(calendar, paused.at, resumed.at)
+    assert resolve.paused_ms == business_pause // timedelta(milliseconds=1)
     warned = next(e for e in view.timeline if e.type == "SlaWarned" and e.clock == "resolve")
     breached = next(e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve")
-    assert warned.due_at == breached.due_at == resolve.started_at + timedelta(hours=24) + pause
+    budget = timedelta(hours=8)
+    assert warned.due_at == breached.due_at == add_business(calendar, resolve.started_at, budget + business_pause)
     # The events carry the time the timer fired at, a few milliseconds after the mark it was set for.
-    warn_mark = resolve.started_at + timedelta(hours=24) * 80 / 100 + pause
+    warn_mark = add_business(calendar, resolve.started_at, budget * 80 / 100 + business_pause)
     assert timedelta(0) <= warned.at - warn_mark < timedelta(seconds=1)
     assert timedelta(0) <= breached.at - breached.due_at < timedelta(seconds=1)
-    assert view.state.escalation_level == 1
+    first = next(e for e in view.timeline if e.type == "CaseEscalated")
+    assert (first.level, first.to_role) == (1, Role.STORE_MANAGER)
