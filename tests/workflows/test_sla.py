@@ -150,7 +150,6 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     from datetime import timedelta
 
     from domain.business_calendar import add_business, business_between
-
     from domain.intake import ComplaintIntake
     from stories.arrears_dispute import ARREARS_CUSTOMER
 
