@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
 from activities.logging import activity_log
+from domain.calendars import CalendarDays
 from domain.cases import Category, Priority
 from domain.policy import CasePolicy, Policy
 
@@ -20,6 +21,15 @@ class PolicyRequest(BaseModel):
     priority: Priority
     # The store's day of filing: the case's calendars carry that year's days and the next's.
     filed_on: date | None = None
+
+
+class CalendarDaysAnswer(BaseModel):
+    """The deployment's calendar days now, and the policy version they belong to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy_version: str
+    days: CalendarDays
 
 
 class PolicyActivities:
@@ -44,3 +54,9 @@ class PolicyActivities:
                 policy_version=policy.version,
             )
         return policy
+
+    @activity.defn
+    async def current_calendar_days(self) -> CalendarDaysAnswer:
+        """The deployment's own calendar days, for an SLA repair: the server's, never the caller's."""
+        policy = self._current()
+        return CalendarDaysAnswer(policy_version=policy.version, days=policy.calendar_days)

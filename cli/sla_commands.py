@@ -1,7 +1,8 @@
-"""`starter sla policies | what-if | report`: read-only views of the SLA over the stored event histories.
+"""`starter sla policies | what-if | repair | report`: the SLA over the stored event histories.
 
-Nothing here writes: what-if replays the histories under another policy in memory (domain/sla_replay.py),
-the report folds them as recorded. Both are for staff (a supervisor trying ideas, an auditor).
+Only `repair --apply` changes anything, and only through each case's workflow (an `SlaRecalculated`
+event with the reason and the actor). What-if replays histories under another policy in memory
+(domain/sla_replay.py); the report folds them as recorded. For staff (supervisors, managers, auditors).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from typing import Any
 import asyncpg
 
 from cli.connect import BadInput, CliError, database
-from cli.login import as_option, logged_in
+from cli.login import acting_client, as_option, logged_in
 from client.api import NotVisible
 from domain.actors import Role
 from domain.cases import Category
-from domain.clock import local_midnight
+from domain.clock import format_local, local_midnight
 from domain.policy import Policy
-from domain.sla_replay import replay, what_if
+from domain.sla_repair import recalculation
+from domain.sla_replay import fold_sla, replay, what_if
 from domain.sla_report import compliance
-from runtime.policy import read_policy_file
+from runtime.policy import PolicySource, read_policy_file
 from runtime.settings import ConfigError, Settings
 from store.pii import PersonalDataVault
 from store.sla_history import load_sla_histories
@@ -155,8 +157,35 @@ async def cmd_sla_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_sla_repair(args: argparse.Namespace, settings: Settings) -> int:
+    """List (--dry-run) or have each open case record (--apply) the deadlines the corrected days give."""
+    if args.apply == args.dry_run:
+        raise BadInput("say --dry-run or --apply")
+    if args.apply and not args.reason.strip():
+        raise BadInput("--apply needs --reason: it is recorded on every case it changes")
+    await _check_reader(settings, args)
+    try:
+        days = PolicySource(settings).current().calendar_days
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    async with database(settings) as pool:
+        histories = await load_sla_histories(pool, _vault(settings))
+    changes = [
+        change for events in histories
+        if (state := fold_sla(events)) is not None and (change := recalculation(state, days)) is not None
+    ]
+    client = (await acting_client(settings, args))[0] if args.apply and changes else None
+    for change in changes:
+        before = format_local(change.due_before) if change.due_before else "-"
+        after = format_local(change.due_after) if change.due_after else "-"
+        outcome = await client.repair_sla(change.complaint_id, args.reason) if client else "would change"
+        print(f"{change.complaint_id}: due {before} -> {after} ({outcome})")
+    print(f"{len(changes)} open case(s) {'recalculated' if args.apply else 'would be recalculated'}")
+    return 0
+
+
 async def cmd_sla(args: argparse.Namespace, settings: Settings) -> int:
-    raise CliError("name an sla command: policies, what-if or report (see `starter sla --help`)")
+    raise CliError("name an sla command: policies, what-if, repair or report (see `starter sla --help`)")
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
@@ -169,7 +198,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def register(command: Any) -> None:
-    sla = command("sla", cmd_sla, "SLA policies in use, what-if under another policy, compliance report")
+    sla = command("sla", cmd_sla, "SLA policies in use, what-if under another policy, repair, compliance report")
     subcommands = sla.add_subparsers(dest="sla_command", metavar="SLA_COMMAND")
     policies = subcommands.add_parser("policies", help="policy versions and how many cases run under each")
     policies.set_defaults(handler=cmd_sla_policies)
@@ -179,6 +208,14 @@ def register(command: Any) -> None:
     whatif.set_defaults(handler=cmd_sla_what_if)
     whatif.add_argument("--policy", type=Path, required=True, metavar="FILE", help="a policy file (JSON)")
     _filters(whatif)
+    repair = subcommands.add_parser(
+        "repair", help="recompute open cases' deadlines on corrected calendar days (records SlaRecalculated)"
+    )
+    repair.set_defaults(handler=cmd_sla_repair)
+    repair.add_argument("--dry-run", action="store_true", help="list what would change; change nothing")
+    repair.add_argument("--apply", action="store_true", help="have each case record the change")
+    repair.add_argument("--reason", default="", help="why (recorded on each case; needed with --apply)")
+    as_option(repair)
     report = subcommands.add_parser("report", help="met and breached, and business time to resolve")
     report.set_defaults(handler=cmd_sla_report)
     report.add_argument("--by", choices=["category", "priority", "week"], default="category")

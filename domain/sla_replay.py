@@ -90,6 +90,16 @@ def _run(clock: SlaClock, stopped_at: datetime | None) -> ClockRun:
     return ClockRun(clock.clock, running.due_at, running.warn_at, stopped_at)
 
 
+def fold_sla(events: Sequence[ev.Event]) -> ComplaintState | None:
+    """The case's state from its SLA events alone (store/sla_history.py), renumbered as they come."""
+    state: ComplaintState | None = None
+    for event in events:
+        if state is not None and event.seq != state.last_seq + 1:
+            event = event.model_copy(update={"seq": state.last_seq + 1})
+        state = apply(state, event)
+    return state
+
+
 def replay(events: Sequence[ev.Event], policy: Policy | None = None) -> CaseOutcome | None:
     """The case's clocks under its recorded rules (policy None) or under `policy`; None without a filing."""
     if not events or not isinstance(events[0], ev.ComplaintFiled):

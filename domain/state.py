@@ -264,6 +264,15 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             # The event records the wall time waited; the clock counts its business part.
             total = (running.paused_ms + running.paused_business_ms(event.at, paused_ms)) if running else paused_ms
             return {"clocks": _replace_clock(state, name, paused_since=None, paused_ms=total)}
+        case ev.SlaRecalculated(calendar=calendar):
+            # The clocks keep their facts (start, budget, business time paused so far) on the corrected days.
+            corrected = {"calendar": calendar, "regulator_calendar": event.regulator_calendar}
+            rules = state.rules.model_copy(update=corrected)
+            clocks = {
+                name: clock.model_copy(update={"calendar": calendar}) if clock.calendar is not None else clock
+                for name, clock in state.clocks.items()
+            }
+            return {"policy": rules, "clocks": clocks}
         case ev.SlaWarned(clock=name):
             return {"clocks": _replace_clock(state, name, warned=True)}
         case ev.SlaBreached(clock=name):

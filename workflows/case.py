@@ -159,7 +159,7 @@ class Case:
         self._fold(event)
         self._unsaved.append(event)
         if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
-                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated)):
+                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated, ev.SlaRecalculated)):
             self.clock_version += 1
         return event
 

@@ -1,5 +1,6 @@
 """SLA timers in business time on the time-skipping server: a case filed at 17:50 before a holiday is not
-breached during it, a make-up Saturday counts as a workday, and the warning lands at 80% of business time.
+breached during it, a make-up Saturday counts as a workday, the warning lands at 80% of business time, and a
+holiday published late is repaired into an open case.
 
 The holidays are entered as the deployment's own days (a notice the holiday library does not have yet),
 next to the filing date the test server's clock allows (it cannot go back to a past National Day; the
@@ -26,10 +27,12 @@ from domain.policy import Policy
 from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER
 from tests.conftest import engine
 from tests.helpers import reset_sandboxes, wait_until
+from tests.identity import signed
 from worker import Dependencies
 from workflows.messages import CaseView
 
 AGENT = Actor(id="agent-li", role=Role.AGENT)
+SUPERVISOR = Actor(id="sup-wang", role=Role.SUPERVISOR)
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +124,30 @@ async def test_a_make_up_saturday_counts_as_a_workday(
     assert minute(filed.state.sla_due_at) == at_local(saturday, 17, 50)
     assert instants(after, ev.SlaWarned) == [at_local(saturday, 16, 14)]
     assert instants(after, ev.SlaBreached) == [at_local(saturday, 17, 50)]
+
+
+async def test_a_holiday_published_late_is_repaired_into_an_open_case_with_the_reason_and_the_actor(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    thursday = await next_thursday(time_skipping_env)
+    friday, monday = thursday + timedelta(days=1), thursday + timedelta(days=4)
+    published: list[Policy] = [Policy(version="v1")]
+    case = overcharge_intake()
+    async with engine(time_skipping_env, deps, policy=lambda: published[-1]) as client:
+        filed = await file_at(time_skipping_env, client, at_local(thursday, 17, 50), case)
+        assert minute(filed.state.sla_due_at) == at_local(friday, 17, 50)
+        # Before the deadline, the deployment corrects its days: Friday is a holiday after all.
+        published.append(Policy(version="v2", calendar_days=CalendarDays(days={friday: "holiday"})))
+        outcome = await client.repair_sla(case.complaint_id, "Friday declared a holiday", signed(SUPERVISOR))
+        again = await client.repair_sla(case.complaint_id, "once more", signed(SUPERVISOR))
+        repaired = await client.view(case.complaint_id)
+        await time_skipping_env.sleep(at_local(monday, 18, 0) - await time_skipping_env.get_current_time())
+        after = await client.view(case.complaint_id)
+
+    assert (outcome, again) == ("recalculated", "unchanged")
+    (event,) = [e for e in repaired.timeline if isinstance(e, ev.SlaRecalculated)]
+    assert (event.reason, event.actor.id, event.policy_version) == ("Friday declared a holiday", SUPERVISOR.id, "v2")
+    # The case keeps its policy version; only its days moved, and its deadline with them.
+    assert repaired.state.rules.version == "v1"
+    assert minute(repaired.state.sla_due_at) == at_local(monday, 17, 50)
+    assert instants(after, ev.SlaBreached) == [at_local(monday, 17, 50)]
