@@ -25,12 +25,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from adapters.billing import PriorRemedy
     from domain import events as ev
-    from domain.actors import ENGINE, Actor
+    from domain.actors import ENGINE, Actor, Role
     from domain.approval import needs_approval
     from domain.citations import Citation
     from domain.clock import local_day
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
+    from domain.regulatory_clocks import RegulatoryMark, next_regulatory_mark
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
@@ -419,6 +420,9 @@ class Case:
         while self.current.is_open:
             version = self.clock_version
             mark = self._next_sla_mark(policy)
+            regulatory = next_regulatory_mark(self.current, self.timeline)
+            if regulatory is not None and (mark is None or regulatory.at < mark):
+                mark = regulatory.at
             if mark is None:
                 await workflow.wait_condition(functools.partial(self._clock_changed, version))
                 continue
@@ -427,6 +431,26 @@ class Case:
                 await self._wait(functools.partial(self._clock_changed, version), delay)
                 continue
             await self._sla_mark_reached(policy)
+            if regulatory is not None and workflow.now() >= regulatory.at:
+                await self._regulatory_mark_reached(regulatory)
+
+    async def _regulatory_mark_reached(self, mark: RegulatoryMark) -> None:
+        """The regulator's deadline: warn the assignee, or escalate to regional support (not up the ladder)."""
+        if mark.kind == "warn":
+            self.record(ev.SlaWarned, clock=mark.clock, due_at=mark.due_at)
+            await self.save()
+            await self.notify(f"warn-{mark.clock}", "agent", self.current.assignee,
+                              f"Case {self.complaint_id}: MIIT answer due {mark.due_at.isoformat()}",
+                              "The regulator's answer deadline is close.")
+            return
+        level = self.current.escalation_level + 1
+        self.record(ev.SlaBreached, clock=mark.clock, due_at=mark.due_at)
+        self.record(ev.CaseEscalated, level=level, to_role=Role.REGIONAL_SUPPORT,
+                    reason=f"MIIT answer deadline {mark.due_at.isoformat()} passed")
+        await self.save()
+        await self.notify(f"escalate-{mark.clock}", Role.REGIONAL_SUPPORT.value, Role.REGIONAL_SUPPORT.value,
+                          f"Case {self.complaint_id}: MIIT answer deadline passed",
+                          f"The regulator's answer deadline passed at {mark.due_at.isoformat()}.")
 
     def _clock_changed(self, since_version: int) -> bool:
         return self.clock_version != since_version or not self.current.is_open

@@ -151,3 +151,28 @@ async def test_a_holiday_published_late_is_repaired_into_an_open_case_with_the_r
     assert repaired.state.rules.version == "v1"
     assert minute(repaired.state.sla_due_at) == at_local(monday, 17, 50)
     assert instants(after, ev.SlaBreached) == [at_local(monday, 17, 50)]
+
+
+async def test_the_miit_answer_deadline_warns_then_escalates_to_regional_support(
+    time_skipping_env: WorkflowEnvironment, deps: Dependencies
+) -> None:
+    thursday = await next_thursday(time_skipping_env)
+    case = overcharge_intake()
+    async with engine(time_skipping_env, deps, policy=Policy(version="v1")) as client:
+        filed = await file_at(time_skipping_env, client, at_local(thursday, 17, 50), case)
+        due = filed.state.miit_answer_due
+        assert due is not None
+        await time_skipping_env.sleep(due + timedelta(minutes=1) - await time_skipping_env.get_current_time())
+        after = await client.view(case.complaint_id)
+
+    # Day 1 is the day after filing; the deadline is the end of day 15, or of the first workday after it.
+    assert local_day(due - timedelta(microseconds=1)) >= thursday + timedelta(days=15)
+    assert due.astimezone(at_local(thursday, 0, 0).tzinfo).hour == 16  # local midnight is 16:00 UTC
+    warned = [e for e in after.timeline if isinstance(e, ev.SlaWarned) and e.clock == "miit_answer"]
+    breached = [e for e in after.timeline if isinstance(e, ev.SlaBreached) and e.clock == "miit_answer"]
+    assert [e.due_at for e in warned] == [due] and [e.due_at for e in breached] == [due]
+    filed_at = filed.state.filed_at
+    assert minute(warned[0].at) == minute(filed_at + (due - filed_at) * 80 / 100)
+    assert minute(breached[0].at) == minute(due)
+    escalation = next(e for e in after.timeline if isinstance(e, ev.CaseEscalated) and "MIIT" in e.reason)
+    assert escalation.to_role is Role.REGIONAL_SUPPORT
