@@ -13,6 +13,7 @@ bundled tables is pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 from importlib import metadata
@@ -76,11 +77,17 @@ def build_calendar(name: str, years: Iterable[int], extra: CalendarDays | None =
     Raises:
         KeyError: `name` is not one of CALENDAR_NAMES.
     """
+    # Memoised: every case filed in a year gets the same calendar, and what-if builds one per case.
+    return _build(name, tuple(sorted(set(years))), (extra or CalendarDays()).model_dump_json())
+
+
+@functools.lru_cache(maxsize=256)
+def _build(name: str, years: tuple[int, ...], extra_json: str) -> BusinessCalendar:
+    extra = CalendarDays.model_validate_json(extra_json)
     hours = _WEEKLY_HOURS[name]
     if name == ROUND_THE_CLOCK:
         return BusinessCalendar(name=name, hours=tuple(list(h) for h in hours), observes_holidays=False)  # type: ignore[arg-type]
     wanted = set(years)
-    extra = extra or CalendarDays()
     known = {year for year in wanted if year in library_years()} | (extra.known_years & wanted)
     holidays = {day for day in chinese_calendar.holidays if day.year in wanted}
     # The library's `workdays` table also lists ordinary weekdays; only weekend make-up days matter here.
