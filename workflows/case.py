@@ -435,22 +435,22 @@ class Case:
                 await self._regulatory_mark_reached(regulatory)
 
     async def _regulatory_mark_reached(self, mark: RegulatoryMark) -> None:
-        """The regulator's deadline: warn the assignee, or escalate to regional support (not up the ladder)."""
+        """A regulatory clock's warning, or its breach: told to whom the clock names (domain/regulatory_clocks.py)."""
         if mark.kind == "warn":
             self.record(ev.SlaWarned, clock=mark.clock, due_at=mark.due_at)
             await self.save()
             await self.notify(f"warn-{mark.clock}", "agent", self.current.assignee,
-                              f"Case {self.complaint_id}: MIIT answer due {mark.due_at.isoformat()}",
-                              "The regulator's answer deadline is close.")
+                              f"Case {self.complaint_id}: {mark.clock} due {mark.due_at.isoformat()}",
+                              "A regulatory deadline is close.")
             return
-        level = self.current.escalation_level + 1
         self.record(ev.SlaBreached, clock=mark.clock, due_at=mark.due_at)
-        self.record(ev.CaseEscalated, level=level, to_role=Role.REGIONAL_SUPPORT,
-                    reason=f"MIIT answer deadline {mark.due_at.isoformat()} passed")
+        if mark.escalate_to == Role.REGIONAL_SUPPORT.value:
+            self.record(ev.CaseEscalated, level=self.current.escalation_level + 1, to_role=Role.REGIONAL_SUPPORT,
+                        reason=f"MIIT answer deadline {mark.due_at.isoformat()} passed")
         await self.save()
-        await self.notify(f"escalate-{mark.clock}", Role.REGIONAL_SUPPORT.value, Role.REGIONAL_SUPPORT.value,
-                          f"Case {self.complaint_id}: MIIT answer deadline passed",
-                          f"The regulator's answer deadline passed at {mark.due_at.isoformat()}.")
+        await self.notify(f"escalate-{mark.clock}", mark.escalate_to, mark.escalate_to,
+                          f"Case {self.complaint_id}: {mark.clock} deadline passed",
+                          f"The {mark.clock} deadline passed at {mark.due_at.isoformat()}.")
 
     def _clock_changed(self, since_version: int) -> bool:
         return self.clock_version != since_version or not self.current.is_open

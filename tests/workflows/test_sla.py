@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -42,15 +44,20 @@ async def test_warning_breach_and_second_escalation_fire_on_time(
 
     filed = view.state.filed_at
     assert minutes_after(view, "SlaWarned", filed) == [24.0]
-    assert minutes_after(view, "SlaBreached", filed) == [30.0, 45.0]
+    resolve_breaches = [e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve"]
+    assert [round((e.at - filed).total_seconds() / 60, 2) for e in resolve_breaches] == [30.0, 45.0]
     escalations = [e for e in view.timeline if e.type == "CaseEscalated"]
     assert [(e.level, e.to_role) for e in escalations] == [(1, Role.STORE_MANAGER), (2, Role.REGIONAL_SUPPORT)]
     assert view.state.escalation_level == 2
+    # The unanswered partner request's own 30-minute window goes to the partner desk, not up our ladder.
+    (sent,) = [e for e in view.timeline if e.type == "PartnerRequestSent"]
+    (window,) = [e for e in view.timeline if e.type == "SlaBreached" and e.clock.startswith("partner_window:")]
+    assert window.clock == f"partner_window:{sent.request_key}" and window.due_at == sent.at + timedelta(minutes=30)
     async with deps.pool.acquire() as conn:
         outbox = await conn.fetch(
             "SELECT recipient_role FROM notification_outbox WHERE complaint_id = $1 ORDER BY id", intake.complaint_id
         )
-    assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "regional_support"]
+    assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "partner_desk", "regional_support"]
 
 
 async def test_a_silent_customer_is_reminded_then_the_case_closes_unconfirmed(
