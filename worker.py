@@ -150,6 +150,7 @@ def build_worker(
             event_store.append_events,
             event_store.load_events,
             policies.current_policy,
+            policies.current_calendar_days,
             reconcile.reconcile_stopped_cases,
             notifications.notify,
             partners.cancel_forwarding,

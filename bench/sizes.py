@@ -13,6 +13,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "timers": {"cases": [6], "lead_seconds": 6},
         "memory": {"cases": 6},
         "remediation": {"numbers": 20, "page_size": 10, "timeout": 120},
+        "what_if": {"cases": 200},
     },
     "quick": {
         "throughput": {"cases": 100, "concurrency": 50, "rounds": 2},
@@ -21,6 +22,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "timers": {"cases": [200, 500]},
         "memory": {"cases": 100},
         "remediation": {"numbers": 200, "page_size": 50, "timeout": 300},
+        "what_if": {"cases": 10_000},
     },
     "full": {
         "throughput": {"cases": 1000, "concurrency": 100, "rounds": 2},
@@ -31,5 +33,6 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "timers": {"cases": [1000, 5000]},
         "memory": {"cases": 1000},
         "remediation": {"numbers": 2000, "page_size": 50, "timeout": 1800},  # the seed's own batch
+        "what_if": {"cases": 100_000},
     },
 }

@@ -93,6 +93,9 @@ def describe(event: ev.Event) -> str:
             return f"SLA WARNING: '{event.clock}' deadline at {format_local(event.due_at)}"
         case ev.SlaBreached():
             return f"SLA BREACHED: '{event.clock}' deadline was {format_local(event.due_at)}"
+        case ev.SlaRecalculated():
+            days = f"{event.calendar.name} days of policy {event.policy_version}"
+            return f"SLA recalculated on the corrected {days}: {event.reason}"
         case ev.CaseEscalated():
             return f"Escalated to level {event.level} ({event.to_role.value}): {event.reason}"
         case ev.FollowUpScheduled():
@@ -167,8 +170,22 @@ def render_state(state: ComplaintState) -> str:
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
         + (f"\n  attention: {state.attention_reason}" if state.attention_reason else "")
         + (f"\n  policy {state.policy.version}" if state.policy else "")
+        + _render_calendar(state)
         + (f"\n  linked to open case(s) {', '.join(state.linked_cases)}" if state.linked_cases else "")
     )
+
+
+def _render_calendar(state: ComplaintState) -> str:
+    """The calendar the clocks run on, a weekday fallback if there is one, and the regulator's deadline."""
+    rules = state.rules
+    if rules.calendar is None:
+        return ""
+    fallback = rules.calendar_fallback_years
+    line = f"\n  calendar {rules.calendar.name}" + (
+        f" (weekdays stand in for {', '.join(map(str, fallback))}: no holiday notice yet)" if fallback else ""
+    )
+    miit = state.miit_answer_due
+    return line + (f"  MIIT answer due {format_local(miit)}" if miit else "")
 
 
 def _when(moment: datetime, now: datetime) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.actors import Actor, Role
+from domain.business_calendar import BusinessCalendar
 from domain.cases import Category, IntakeChannel, Priority
 from domain.citations import Citation
 from domain.money import Fen
@@ -257,6 +258,16 @@ class SlaClockResumed(Event):
     paused_ms: int = Field(ge=0)
 
 
+class SlaRecalculated(Event):
+    """The case's calendars were corrected (a holiday published late): its deadlines move, history stays."""
+
+    type: Literal["SlaRecalculated"] = "SlaRecalculated"
+    calendar: BusinessCalendar
+    regulator_calendar: BusinessCalendar | None = None
+    policy_version: str  # the deployment's policy the corrected days were taken from
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class FollowUpScheduled(Event):
     """A durable follow-up after the case itself is settled (e.g. extend validity if suspended then)."""
 
@@ -360,17 +371,9 @@ AnyEvent = Annotated[
     | CustomerAsked
     | CustomerAnswered
     | CustomerReminded
-    | AdjustmentProposed
-    | AdjustmentApproved
-    | AdjustmentRefused
-    | AdjustmentApplied
-    | SlaWarned
-    | SlaBreached
-    | CaseEscalated
-    | SlaClockStarted
-    | SlaClockStopped
-    | SlaClockPaused
-    | SlaClockResumed
+    | AdjustmentProposed | AdjustmentApproved | AdjustmentRefused | AdjustmentApplied
+    | SlaWarned | SlaBreached | CaseEscalated
+    | SlaClockStarted | SlaClockStopped | SlaClockPaused | SlaClockResumed | SlaRecalculated
     | FollowUpScheduled
     | ComplaintResolved
     | ComplaintClosed

@@ -10,11 +10,14 @@ version when the rules change.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.business_calendar import BusinessCalendar
+from domain.calendars import REGULATOR_DAYS, CalendarDays, build_calendar, case_years
 from domain.cases import Category, Priority
+from domain.regulatory import RegulatoryRules
 from domain.sla import SlaPolicy, policy_for
 
 # The policy's defaults, the one home of these figures (runtime/settings.py reads them from here).
@@ -36,6 +39,19 @@ class CasePolicy(BaseModel):
     warn_percent: int = Field(gt=0, lt=100)
     reopen_window_days: int = Field(ge=0, le=365)
     sla: SlaPolicy
+    # The calendar the SLA clocks run on, with the days of the filing year and the next; None: wall time
+    # (cases recorded before calendars, and policies handed out without a filing date).
+    calendar: BusinessCalendar | None = None
+    # The workdays the regulator's day counts use (where a deadline may fall).
+    regulator_calendar: BusinessCalendar | None = None
+    regulatory: RegulatoryRules = Field(default_factory=RegulatoryRules)
+
+    @property
+    def calendar_fallback_years(self) -> list[int]:
+        """Years of this case's calendar without the State Council's days: weekdays stand in for them."""
+        if self.calendar is None or not self.calendar.observes_holidays:
+            return []
+        return sorted(self.calendar.years - self.calendar.known_years)
 
     @property
     def reopen_window(self) -> timedelta:
@@ -56,17 +72,33 @@ class Policy(BaseModel):
     warn_percent: int = Field(default=DEFAULT_WARN_PERCENT, gt=0, lt=100)
     reopen_window_days: int = Field(default=DEFAULT_REOPEN_WINDOW_DAYS, ge=0, le=365)
     sla_overrides: dict[Category, dict[Priority, SlaPolicy]] = Field(default_factory=dict)
+    # The deployment's days over the holiday library's (a notice not released yet, a late correction).
+    calendar_days: CalendarDays = Field(default_factory=CalendarDays)
+    regulatory: RegulatoryRules = Field(default_factory=RegulatoryRules)
 
-    def for_case(self, category: Category, priority: Priority) -> CasePolicy:
-        """The rules a case of this category and priority runs under."""
+    def for_case(self, category: Category, priority: Priority, filed_on: date | None = None) -> CasePolicy:
+        """The rules a case of this category and priority runs under.
+
+        With `filed_on` (the store's day of filing) the rules carry the calendars of that year and the
+        next, so the case's deadlines never depend on what the deployment publishes later.
+        """
         sla = self.sla_overrides.get(category, {}).get(priority) or policy_for(category, priority)
+        calendar = regulator = None
+        if filed_on is not None:
+            years = case_years(filed_on)
+            calendar = build_calendar(sla.calendar, years, self.calendar_days)
+            regulator = build_calendar(REGULATOR_DAYS, years, self.calendar_days)
         return CasePolicy(
             version=self.version,
             approval_limit_fen=self.approval_limit_fen,
             warn_percent=self.warn_percent,
             reopen_window_days=self.reopen_window_days,
             sla=sla,
+            calendar=calendar,
+            regulator_calendar=regulator,
+            regulatory=self.regulatory,
         )
+
 
 
 def content_version(

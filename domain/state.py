@@ -10,10 +10,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain import events as ev
 from domain.actors import Actor
+from domain.business_calendar import BusinessCalendar, add_business, business_between
 from domain.cases import Category, IntakeChannel, Priority, Status
 from domain.citations import Citation
 from domain.personal_data import ERASED
 from domain.policy import LEGACY_POLICY, CasePolicy
+from domain.regulatory import miit_answer_due
 
 
 class _Frozen(BaseModel):
@@ -47,7 +49,12 @@ class Adjustment(_Frozen):
 
 
 class SlaClock(_Frozen):
-    """A deadline measured in unpaused time since `started_at`."""
+    """A deadline measured in unpaused business time since `started_at`, on the clock's calendar.
+
+    `paused_ms` is the business time spent paused, measured on the same calendar: a customer's wait
+    overnight, when the store is closed anyway, costs the deadline nothing. Without a calendar (cases
+    recorded before calendars) all of it is wall time, as it was then.
+    """
 
     clock: str
     started_at: AwareDatetime
@@ -58,20 +65,32 @@ class SlaClock(_Frozen):
     warned: bool = False
     breaches: int = 0
     stopped: bool = False
+    calendar: BusinessCalendar | None = None
+
+    def _after(self, business: timedelta) -> datetime | None:
+        """The instant `business` of running time after the start, or None while paused or stopped."""
+        if self.stopped or self.paused_since is not None:
+            return None
+        return add_business(self.calendar, self.started_at, business + timedelta(milliseconds=self.paused_ms))
 
     @property
     def due_at(self) -> datetime | None:
         """When the deadline falls, or None while paused or stopped (it is not running)."""
-        if self.stopped or self.paused_since is not None:
-            return None
-        return self.started_at + timedelta(seconds=self.budget_seconds, milliseconds=self.paused_ms)
+        return self._after(timedelta(seconds=self.budget_seconds))
 
     @property
     def warn_at(self) -> datetime | None:
-        if self.stopped or self.paused_since is not None:
-            return None
-        warn_after = self.budget_seconds * self.warn_percent // 100
-        return self.started_at + timedelta(seconds=warn_after, milliseconds=self.paused_ms)
+        return self._after(timedelta(seconds=self.budget_seconds * self.warn_percent // 100))
+
+    def escalate_at(self, re_escalate_after: timedelta) -> datetime | None:
+        """When a breached clock climbs the next rung: `re_escalate_after` of business time per breach so far."""
+        return self._after(timedelta(seconds=self.budget_seconds) + re_escalate_after * self.breaches)
+
+    def paused_business_ms(self, resumed_at: datetime, wall_ms: int) -> int:
+        """The business time of a pause ending at `resumed_at` (wall time without a calendar)."""
+        if self.calendar is None or self.paused_since is None:
+            return wall_ms
+        return business_between(self.calendar, self.paused_since, resumed_at) // timedelta(milliseconds=1)
 
 
 class ComplaintState(_Frozen):
@@ -129,6 +148,12 @@ class ComplaintState(_Frozen):
     def rules(self) -> CasePolicy:
         """The policy this case runs under: the one recorded at filing, or the legacy defaults."""
         return self.policy or LEGACY_POLICY.for_case(self.category, self.priority)
+
+    @property
+    def miit_answer_due(self) -> datetime | None:
+        """The regulator's answer deadline (domain.regulatory); None for cases filed before calendars."""
+        workdays = self.rules.regulator_calendar
+        return None if workdays is None else miit_answer_due(self.filed_at, workdays, self.rules.regulatory)
 
     @property
     def money_moved_fen(self) -> int:
@@ -227,6 +252,7 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
                 started_at=event.at,
                 budget_seconds=event.budget_seconds,
                 warn_percent=event.warn_percent,
+                calendar=state.rules.calendar,
             )
             return {"clocks": {**state.clocks, name: clock}}
         case ev.SlaClockStopped(clock=name):
@@ -235,8 +261,18 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"clocks": _replace_clock(state, name, paused_since=event.at)}
         case ev.SlaClockResumed(clock=name, paused_ms=paused_ms):
             running = state.clocks.get(name)
-            total = (running.paused_ms if running else 0) + paused_ms
+            # The event records the wall time waited; the clock counts its business part.
+            total = (running.paused_ms + running.paused_business_ms(event.at, paused_ms)) if running else paused_ms
             return {"clocks": _replace_clock(state, name, paused_since=None, paused_ms=total)}
+        case ev.SlaRecalculated(calendar=calendar):
+            # The clocks keep their facts (start, budget, business time paused so far) on the corrected days.
+            corrected = {"calendar": calendar, "regulator_calendar": event.regulator_calendar}
+            rules = state.rules.model_copy(update=corrected)
+            clocks = {
+                name: clock.model_copy(update={"calendar": calendar}) if clock.calendar is not None else clock
+                for name, clock in state.clocks.items()
+            }
+            return {"policy": rules, "clocks": clocks}
         case ev.SlaWarned(clock=name):
             return {"clocks": _replace_clock(state, name, warned=True)}
         case ev.SlaBreached(clock=name):

@@ -25,11 +25,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from adapters.billing import PriorRemedy
     from domain import events as ev
-    from domain.actors import ENGINE, Actor
+    from domain.actors import ENGINE, Actor, Role
     from domain.approval import needs_approval
     from domain.citations import Citation
+    from domain.clock import local_day
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
+    from domain.regulatory_clocks import RegulatoryMark, next_regulatory_mark
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
     from domain.ui_metadata import case_current_details
@@ -125,7 +127,7 @@ class Case:
         intake = self.input.intake
         return await workflow.execute_local_activity_method(
             PolicyActivities.current_policy,
-            PolicyRequest(category=intake.category, priority=intake.priority),
+            PolicyRequest(category=intake.category, priority=intake.priority, filed_on=local_day(self.now())),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
 
@@ -159,7 +161,7 @@ class Case:
         self._fold(event)
         self._unsaved.append(event)
         if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
-                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated)):
+                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated, ev.SlaRecalculated)):
             self.clock_version += 1
         return event
 
@@ -421,6 +423,9 @@ class Case:
         while self.current.is_open:
             version = self.clock_version
             mark = self._next_sla_mark(policy)
+            regulatory = next_regulatory_mark(self.current, self.timeline)
+            if regulatory is not None and (mark is None or regulatory.at < mark):
+                mark = regulatory.at
             if mark is None:
                 await workflow.wait_condition(functools.partial(self._clock_changed, version))
                 continue
@@ -429,6 +434,26 @@ class Case:
                 await self._wait(functools.partial(self._clock_changed, version), delay)
                 continue
             await self._sla_mark_reached(policy)
+            if regulatory is not None and workflow.now() >= regulatory.at:
+                await self._regulatory_mark_reached(regulatory)
+
+    async def _regulatory_mark_reached(self, mark: RegulatoryMark) -> None:
+        """A regulatory clock's warning, or its breach: told to whom the clock names (domain/regulatory_clocks.py)."""
+        if mark.kind == "warn":
+            self.record(ev.SlaWarned, clock=mark.clock, due_at=mark.due_at)
+            await self.save()
+            await self.notify(f"warn-{mark.clock}", "agent", self.current.assignee,
+                              f"Case {self.complaint_id}: {mark.clock} due {mark.due_at.isoformat()}",
+                              "A regulatory deadline is close.")
+            return
+        self.record(ev.SlaBreached, clock=mark.clock, due_at=mark.due_at)
+        if mark.escalate_to == Role.REGIONAL_SUPPORT.value:
+            self.record(ev.CaseEscalated, level=self.current.escalation_level + 1, to_role=Role.REGIONAL_SUPPORT,
+                        reason=f"MIIT answer deadline {mark.due_at.isoformat()} passed")
+        await self.save()
+        await self.notify(f"escalate-{mark.clock}", mark.escalate_to, mark.escalate_to,
+                          f"Case {self.complaint_id}: {mark.clock} deadline passed",
+                          f"The {mark.clock} deadline passed at {mark.due_at.isoformat()}.")
 
     def _clock_changed(self, since_version: int) -> bool:
         return self.clock_version != since_version or not self.current.is_open
@@ -441,8 +466,8 @@ class Case:
                 continue
             if not clock.warned and clock.breaches == 0 and clock.warn_at is not None:
                 marks.append(clock.warn_at)
-            elif self._may_escalate():
-                marks.append(due + policy.re_escalate_after * clock.breaches)
+            elif self._may_escalate() and (escalate_at := clock.escalate_at(policy.re_escalate_after)) is not None:
+                marks.append(escalate_at)
         return min(marks) if marks else None
 
     def _may_escalate(self) -> bool:
@@ -464,7 +489,7 @@ class Case:
                     f"Case {self.complaint_id}: {clock.clock} deadline at {due:%H:%M} UTC",
                     "The deadline is close.",
                 )
-            elif self._may_escalate() and now >= due + policy.re_escalate_after * clock.breaches:
+            elif self._may_escalate() and now >= (clock.escalate_at(policy.re_escalate_after) or now):
                 level = self.current.escalation_level + 1
                 role = escalation_role(level)
                 self.record(ev.SlaBreached, clock=clock.clock, due_at=due)

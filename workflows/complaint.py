@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         tariff_dispute,
         validity_shortened,
     )
+    from workflows.sla_repair import install_repair_sla
 
 Playbook = Callable[[Case], Coroutine[Any, Any, None]]
 
@@ -77,6 +78,7 @@ class ComplaintWorkflow:
     def __init__(self, start: ComplaintInput) -> None:
         self.case = Case(start)
         self._resolved_by_hand = False
+        install_repair_sla(self.case, self._verified, self._require_open)
 
     @workflow.run
     async def run(self, start: ComplaintInput) -> CaseOutcome:

@@ -103,6 +103,12 @@ class Withdrawal(Act):
     reason: Text = Field(min_length=1, max_length=500)
 
 
+class SlaRepair(Act):
+    """Recompute the case's deadlines on the deployment's corrected calendar days (`starter sla repair`)."""
+
+    reason: Text = Field(min_length=1, max_length=500)
+
+
 class CaseView(_Message):
     """What the `view` query returns: the state and the timeline."""
 

@@ -53,6 +53,10 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     assert queries["listing_rows"] == min(50, queries["stalled_cases"])
     assert all(read["n"] == sizes["queries"]["samples"] for read in queries["reads"].values())
 
+    what_if = sections["what_if"]
+    assert sum(row[1] for row in what_if.rows) == sizes["what_if"]["cases"]
+    assert what_if.metrics["flips"] > 0  # store hours move deadlines that wall time breached
+
     (timers,) = sections["timers"].metrics["sizes"]
     assert timers["cases"] == timers["escalated"] == sizes["timers"]["cases"][0]
     assert timers["errors"] == 0 and timers["started_late"] == 0

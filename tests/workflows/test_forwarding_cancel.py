@@ -99,7 +99,7 @@ async def test_the_sla_escalates_at_the_30_minute_deadline(
 
     filed_at = view.state.filed_at
     warned = [e for e in view.timeline if e.type == "SlaWarned" and e.clock == "resolve"]
-    breached = [e for e in view.timeline if e.type == "SlaBreached"]
+    breached = [e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve"]
     escalated = [e for e in view.timeline if e.type == "CaseEscalated"]
     assert len(warned) == 1 and round((warned[0].at - filed_at).total_seconds() / 60) == 24
     assert len(breached) == 1 and round((breached[0].at - filed_at).total_seconds() / 60) == 30

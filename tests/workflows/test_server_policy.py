@@ -16,6 +16,7 @@ from client.tokens import msisdn_token
 from domain import events as ev
 from domain.actors import Actor, Role
 from domain.cases import Category, Priority, Status
+from domain.clock import local_day
 from domain.intake import ComplaintIntake, parse_intake
 from domain.policy import Policy
 from domain.sla import policy_for
@@ -74,7 +75,7 @@ def budgets(view: CaseView) -> dict[str, int]:
 def assert_runs_under_strict(view: CaseView) -> None:
     filed = view.timeline[0]
     assert isinstance(filed, ev.ComplaintFiled)
-    assert filed.policy == STRICT.for_case(Category.TARIFF_DISPUTE, Priority.NORMAL)
+    assert filed.policy == STRICT.for_case(Category.TARIFF_DISPUTE, Priority.NORMAL, local_day(filed.at))
     default = policy_for(Category.TARIFF_DISPUTE, Priority.NORMAL)
     assert budgets(view) == {
         "acknowledge": int(default.acknowledge_within.total_seconds()),
@@ -189,7 +190,7 @@ async def test_a_case_keeps_its_policy_version_after_the_deployment_publishes_a_
     assert second_view.state.policy is not None and second_view.state.policy.version == "v2"
     assert budgets(second_view)["resolve"] == 20 * 60
     assert view.state.policy is not None and view.state.policy.version == "v1"
-    assert view.state.rules == v1.for_case(Category.FORWARDING_CANCEL, Priority.NORMAL)
+    assert view.state.rules == v1.for_case(Category.FORWARDING_CANCEL, Priority.NORMAL, local_day(view.state.filed_at))
     starts = [e for e in view.timeline if isinstance(e, ev.SlaClockStarted) and e.clock == "resolve"]
     assert [(e.budget_seconds, e.warn_percent) for e in starts] == [(30 * 60, 80), (30 * 60, 80)]
     assert view.state.reopened == 1

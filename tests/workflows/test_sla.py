@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -42,15 +44,20 @@ async def test_warning_breach_and_second_escalation_fire_on_time(
 
     filed = view.state.filed_at
     assert minutes_after(view, "SlaWarned", filed) == [24.0]
-    assert minutes_after(view, "SlaBreached", filed) == [30.0, 45.0]
+    resolve_breaches = [e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve"]
+    assert [round((e.at - filed).total_seconds() / 60, 2) for e in resolve_breaches] == [30.0, 45.0]
     escalations = [e for e in view.timeline if e.type == "CaseEscalated"]
     assert [(e.level, e.to_role) for e in escalations] == [(1, Role.STORE_MANAGER), (2, Role.REGIONAL_SUPPORT)]
     assert view.state.escalation_level == 2
+    # The unanswered partner request's own 30-minute window goes to the partner desk, not up our ladder.
+    (sent,) = [e for e in view.timeline if e.type == "PartnerRequestSent"]
+    (window,) = [e for e in view.timeline if e.type == "SlaBreached" and e.clock.startswith("partner_window:")]
+    assert window.clock == f"partner_window:{sent.request_key}" and window.due_at == sent.at + timedelta(minutes=30)
     async with deps.pool.acquire() as conn:
         outbox = await conn.fetch(
             "SELECT recipient_role FROM notification_outbox WHERE complaint_id = $1 ORDER BY id", intake.complaint_id
         )
-    assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "regional_support"]
+    assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "partner_desk", "regional_support"]
 
 
 async def test_a_silent_customer_is_reminded_then_the_case_closes_unconfirmed(
@@ -144,10 +151,12 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
     """arrears_dispute: two hours of silence on the settle question, then a waiver that waits for a
-    supervisor nobody sends. The 24-hour clock warns and breaches exactly two hours later than unpaused."""
+    supervisor nobody sends. The clock (one working day, 8 store hours) warns and breaches later than
+    unpaused by exactly the business part of the wait: none of it if the store was closed."""
     import uuid
     from datetime import timedelta
 
+    from domain.business_calendar import add_business, business_between
     from domain.intake import ComplaintIntake
     from stories.arrears_dispute import ARREARS_CUSTOMER
 
@@ -165,7 +174,8 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
         assert asked.state.sla_due_at is None  # paused: not running while we wait
         await time_skipping_env.sleep(2 * 60 * 60)
         await client.answer(intake.complaint_id, "settle-arrears", "dispute", signed(CUSTOMER))
-        await time_skipping_env.sleep(25 * 60 * 60)
+        # Long enough for 8 store hours to pass over a weekend and a holiday.
+        await time_skipping_env.sleep(6 * 24 * 60 * 60)
         view = await client.view(intake.complaint_id)
         await handle.terminate("test over")
 
@@ -175,11 +185,17 @@ async def test_waiting_on_the_customer_moves_the_deadline_by_exactly_the_wait(
     pause = timedelta(milliseconds=resumed.paused_ms)
     assert pause == resumed.at - paused.at
     assert pause >= timedelta(hours=2)
+    calendar = resolve.calendar
+    assert calendar is not None and calendar.name == "store-hours"
+    business_pause = business_between(calendar, paused.at, resumed.at)
+    assert resolve.paused_ms == business_pause // timedelta(milliseconds=1)
     warned = next(e for e in view.timeline if e.type == "SlaWarned" and e.clock == "resolve")
     breached = next(e for e in view.timeline if e.type == "SlaBreached" and e.clock == "resolve")
-    assert warned.due_at == breached.due_at == resolve.started_at + timedelta(hours=24) + pause
+    budget = timedelta(hours=8)
+    assert warned.due_at == breached.due_at == add_business(calendar, resolve.started_at, budget + business_pause)
     # The events carry the time the timer fired at, a few milliseconds after the mark it was set for.
-    warn_mark = resolve.started_at + timedelta(hours=24) * 80 / 100 + pause
+    warn_mark = add_business(calendar, resolve.started_at, budget * 80 / 100 + business_pause)
     assert timedelta(0) <= warned.at - warn_mark < timedelta(seconds=1)
     assert timedelta(0) <= breached.at - breached.due_at < timedelta(seconds=1)
-    assert view.state.escalation_level == 1
+    first = next(e for e in view.timeline if e.type == "CaseEscalated")
+    assert (first.level, first.to_role) == (1, Role.STORE_MANAGER)
