@@ -21,10 +21,10 @@ from typing import Any
 
 import asyncpg
 
-from adapters.billing import LedgerEntry
-from adapters.partner_carriers import PartnerRecord
 from domain.masking import scrub as mask
 from domain.money import format_yuan
+from ports.billing import LedgerEntry
+from ports.partners import PartnerRecord
 
 _FOLLOW_UP = ":follow-up:"
 

@@ -23,13 +23,14 @@ from typing import Any
 
 import asyncpg
 
-from adapters.billing import BillingSystem, PostgresBillingSystem
+from adapters.billing import PostgresBillingSystem
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from audit.temporal_history import EncryptedHistory, saved_domain_events
 from codec.aes_gcm import KeyRing, PayloadDecryptionError
 from domain.citations import Citation
 from domain.events import parse_event
 from domain.personal_data import ERASED, same_or_erased
+from ports.billing import BillingSystem
 from store.event_store import ChainBreak, find_chain_break
 from store.pii import PersonalDataVault, default_vault
 

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from adapters.billing import PostgresBillingSystem
-from adapters.partner_carriers import HttpPartnerCarriers, PartnerError
+from adapters.partner_carriers import HttpPartnerCarriers
 from audit.archive_store import ArchivedRun, PostgresArchiveStore
 from audit.export import build_bundle
 from audit.reconcile import reconcile
@@ -40,6 +40,7 @@ from domain.masking import mask_msisdn, scrub
 from domain.money import format_yuan
 from domain.msisdn import parse_msisdn
 from domain.state import fold
+from ports.partners import PartnerError
 from runtime.settings import ConfigError, Settings
 from store.erasure import OpenCasesRemain, UnknownCustomer, erase_customer
 from store.event_store import PostgresEventStore

@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
-    from adapters.billing import PriorRemedy
     from domain import events as ev
     from domain.actors import ENGINE, Actor
     from domain.approval import needs_approval
@@ -32,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
+    from ports.billing import PriorRemedy
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
 
