@@ -3,7 +3,7 @@
 Three records of a case are compared, each able to show a change the others would miss:
 - the event chain: each event's hash covers its content and the hash before it (a changed,
   removed or reordered event breaks it);
-- the chain head kept beside the case (`complaints.last_seq/last_hash`): events removed from the
+- the chain head kept apart from the read model (`chain_heads`): events removed from the
   end leave a valid but shorter chain, which only the head shows;
 - the archived Temporal histories: each has a digest, and the events the workflow saved are in
   them (the inputs of its `append_events` activities), so a chain forged end to end still
@@ -31,7 +31,7 @@ from domain.citations import Citation
 from domain.events import parse_event
 from domain.personal_data import ERASED, same_or_erased
 from ports.billing import BillingSystem
-from store.event_store import ChainBreak, find_chain_break
+from ports.event_store import ChainBreak, check_head, find_chain_break
 from store.pii import PersonalDataVault, default_vault
 
 
@@ -125,28 +125,6 @@ class UnknownCase(LookupError):
     """No events and no head for that case id."""
 
 
-def check_head(
-    complaint_id: str, rows: Sequence[asyncpg.Record | dict[str, Any]], head_seq: int | None, head_hash: str | None
-) -> ChainBreak | None:
-    """Compare the end of an intact chain with the head recorded beside the case."""
-    if head_seq is None:
-        return None
-    last_seq = rows[-1]["seq"] if rows else 0
-    last_hash = rows[-1]["hash"] if rows else None
-    if head_seq > last_seq:
-        missing = f"event {head_seq}" if head_seq == last_seq + 1 else f"events {last_seq + 1}-{head_seq}"
-        return ChainBreak(
-            complaint_id, last_seq + 1, f"{missing} missing: the chain ends at {last_seq}, its head at {head_seq}"
-        )
-    if head_seq < last_seq:
-        return ChainBreak(
-            complaint_id, head_seq + 1, f"the case's recorded head is event {head_seq}, the chain goes on to {last_seq}"
-        )
-    if head_seq and head_hash != last_hash:
-        return ChainBreak(complaint_id, last_seq, "its hash differs from the case's recorded head hash")
-    return None
-
-
 def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
     assert run.history is not None
     if history_digest(run.history) != run.history_sha256:
@@ -213,7 +191,7 @@ async def verify_case(
     async with pool.acquire() as conn:
         rows = await conn.fetch(_CASE_EVENTS, complaint_id)
         head = await conn.fetchrow(
-            "SELECT last_seq, last_hash FROM complaints WHERE complaint_id = $1", complaint_id
+            "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
         )
         opened = await vault.unseal(conn, [json.loads(row["payload"]) for row in rows])
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
@@ -287,7 +265,7 @@ async def verify_all(
         async for row in conn.cursor(
             """SELECT e.complaint_id, e.seq, e.payload::text AS payload, e.prev_hash, e.hash,
                       c.last_seq AS head_seq, c.last_hash AS head_hash
-               FROM complaint_events e LEFT JOIN complaints c ON c.complaint_id = e.complaint_id
+               FROM complaint_events e LEFT JOIN chain_heads c ON c.complaint_id = e.complaint_id
                ORDER BY e.complaint_id, e.seq""",
             prefetch=2000,
         ):
@@ -300,7 +278,7 @@ async def verify_all(
             close_case(current, rows)
         # A case whose every event is gone has no rows above; its head still says it existed.
         async for head in conn.cursor(
-            """SELECT c.complaint_id, c.last_seq FROM complaints c
+            """SELECT c.complaint_id, c.last_seq FROM chain_heads c
                WHERE c.last_seq > 0
                  AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.complaint_id)
                ORDER BY c.complaint_id"""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
@@ -17,50 +16,24 @@ import asyncpg
 
 from domain import events as ev
 from domain.events import Event, parse_event
-from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
+from domain.hashing import canonical_json, chain_hash
 from domain.personal_data import same_or_erased
 from domain.state import ComplaintState, apply, fold
+from ports.event_store import (
+    AppendResult,
+    ArchiveTicket,
+    ChainBreak,
+    ChainHead,
+    EventConflict,
+    EventGap,
+    EventStoreError,
+    StoredEvent,
+    check_head,
+    find_chain_break,
+)
 from store import archive_queue
-from store.archive_queue import ArchiveTicket
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
-
-
-class EventStoreError(Exception):
-    """An append the store refuses."""
-
-
-class EventConflict(EventStoreError):
-    """An event with a sequence number already taken by different content."""
-
-
-class EventGap(EventStoreError):
-    """Events that do not continue the stream where it ends."""
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    appended: int
-    already_stored: int
-    last_seq: int
-    last_hash: str
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    event: Event  # personal values opened, or `[erased]`
-    prev_hash: str
-    hash: str
-    recorded_at: datetime
-    stored: str = ""  # the payload as stored (personal values sealed): what the hash covers
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    complaint_id: str
-    seq: int
-    problem: str
-
 
 _INSERT_EVENT = """
 INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
@@ -114,24 +87,28 @@ class PostgresEventStore:
         for event in events:
             if event.complaint_id != complaint_id:
                 raise EventStoreError(f"event {event.seq} belongs to {event.complaint_id}, not {complaint_id}")
-        # The head row is created empty if missing, then locked: concurrent appends to one case
-        # queue here instead of racing for the next seq.
-        await conn.execute("INSERT INTO complaints (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
+        # The chain head is created empty if missing, then locked: concurrent appends to one case
+        # queue here instead of racing for the next seq. It lives in its own table (migration 0007),
+        # so rebuilding the read model never moves it.
+        await conn.execute("INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
         head = await conn.fetchrow(
-            "SELECT last_seq, last_hash, state::text AS state FROM complaints WHERE complaint_id = $1 FOR UPDATE",
-            complaint_id,
+            "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE", complaint_id
         )
         last_seq: int = head["last_seq"]
         last_hash: str = head["last_hash"]
+        # The fold snapshot the append continues from; locked too, so a read-model rebuild waits.
+        snapshot: str | None = await conn.fetchval(
+            "SELECT state::text FROM complaints WHERE complaint_id = $1 FOR UPDATE", complaint_id
+        )
         stored = [event for event in events if event.seq <= last_seq]
         fresh = [event for event in events if event.seq > last_seq]
-        key = await self._case_key(conn, complaint_id, events, head["state"])
+        key = await self._case_key(conn, complaint_id, events, snapshot)
         await self._check_already_stored(conn, complaint_id, stored, key)
         if not fresh:
             return AppendResult(0, len(stored), last_seq, last_hash)
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
-        state = load_head_state(head["state"], key)
+        state = load_head_state(snapshot, key)
         rows = []
         for event in fresh:
             before = state
@@ -160,6 +137,12 @@ class PostgresEventStore:
             last_hash = next_hash
         await conn.executemany(_INSERT_EVENT, rows)
         assert state is not None
+        await conn.execute(
+            "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",
+            complaint_id,
+            state.last_seq,
+            last_hash,
+        )
         await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash, key))
         if archive is not None and not state.is_open:
             await archive_queue.enqueue(conn, complaint_id, archive)
@@ -226,27 +209,37 @@ class PostgresEventStore:
         """The case as it stands now, or as it stood at `as_of`, folded from its events."""
         return fold(await self.load(complaint_id, until=as_of))
 
-    async def verify(self, complaint_id: str) -> ChainBreak | None:
-        """Recompute the case's hash chain from the stored content; the first broken link, if any."""
+    async def head(self, complaint_id: str) -> ChainHead | None:
+        """Where the case's chain ends, from chain_heads; None for a case never appended to."""
         async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+        return None if row is None else ChainHead(complaint_id, row["last_seq"], row["last_hash"])
+
+    async def verify(self, complaint_id: str) -> ChainBreak | None:
+        """Recompute the case's hash chain from the stored content and compare its end with the head."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
             rows = await conn.fetch(
                 """SELECT seq, payload::text AS payload, prev_hash, hash FROM complaint_events
                    WHERE complaint_id = $1 ORDER BY seq""",
                 complaint_id,
             )
-        return find_chain_break(complaint_id, rows)
+            head = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+        return find_chain_break(complaint_id, rows) or check_head(
+            complaint_id, rows, head["last_seq"] if head else None, head["last_hash"] if head else None
+        )
 
 
-def find_chain_break(complaint_id: str, rows: Sequence[asyncpg.Record | dict]) -> ChainBreak | None:
-    """Check rows (seq, payload text, prev_hash, hash) of one case, in seq order."""
-    expected_prev = GENESIS_HASH
-    for expected_seq, row in enumerate(rows, start=1):
-        seq = row["seq"]
-        if seq != expected_seq:
-            return ChainBreak(complaint_id, expected_seq, f"event {expected_seq} is missing")
-        if row["prev_hash"] != expected_prev:
-            return ChainBreak(complaint_id, seq, "does not link to the event before it")
-        if chain_hash(expected_prev, json.loads(row["payload"])) != row["hash"]:
-            return ChainBreak(complaint_id, seq, "stored content does not match its hash")
-        expected_prev = row["hash"]
-    return None
+__all__ = [
+    "AppendResult",
+    "ChainBreak",
+    "EventConflict",
+    "EventGap",
+    "EventStoreError",
+    "PostgresEventStore",
+    "StoredEvent",
+    "find_chain_break",
+]
