@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 
 import asyncpg
 import pytest
@@ -76,7 +77,7 @@ def note(stream: Stream, text: str) -> ev.Event:
 
 
 async def test_appended_events_load_back_in_order_with_their_head(subject: Subject) -> None:
-    stream, events = opening("CASE-C1")
+    _, events = opening("CASE-C1")
     result = await subject.store.append("CASE-C1", events)
     assert (result.appended, result.already_stored, result.last_seq) == (2, 0, 2)
     assert await subject.store.load("CASE-C1") == events
@@ -160,7 +161,7 @@ async def test_the_chain_links_every_event_and_verifies(subject: Subject) -> Non
     await subject.store.append("CASE-C7", [note(stream, "one more")])
     stored = await subject.store.load_stored("CASE-C7")
     assert stored[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(stored))
     head = await subject.store.head("CASE-C7")
     assert head is not None and head.last_hash == stored[-1].hash
     assert await subject.store.verify("CASE-C7") is None
