@@ -34,6 +34,7 @@ from activities.partners import PartnerActivities
 from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from adapters.billing import PostgresBillingSystem
+from adapters.notification_outbox import PostgresOutbox
 from adapters.partner_carriers import HttpPartnerCarriers
 from auth import trust
 from auth.sources import keep_trusted_keys_fresh
@@ -128,7 +129,7 @@ def build_worker(
     event_store = EventStoreActivities(PostgresEventStore(deps.pool, deps.vault))
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
-    notifications = NotificationActivities(deps.pool, deps.vault)
+    notifications = NotificationActivities(PostgresOutbox(deps.pool, deps.vault))
     archive = ArchiveActivities(client, deps.pool)
     cases = CaseLookupActivities(deps.pool, deps.vault)
     return Worker(
