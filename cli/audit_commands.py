@@ -319,7 +319,7 @@ async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     async with _audit_database(settings) as pool:
         ledger = await PostgresBillingSystem(pool).ledger()
-        report = await reconcile(pool, ledger, records)
+        report = await reconcile(PostgresEventStore(pool, _vault(settings)), ledger, records)
     lines = [m.line() for m in report.mismatches]
     if len(lines) > MAX_PROBLEMS_SHOWN:
         lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more"]
@@ -352,7 +352,7 @@ async def show_as_of(
         store = PostgresEventStore(pool, _vault(settings))
         events = await store.load(complaint_id, until=as_of)
         _check_reader(reader, complaint_id, list(events))
-        total = await pool.fetchval("SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id)
+        total = await store.event_count(complaint_id)
     if not events:
         if total:
             raise CliError(f"case {complaint_id} had not been filed yet at {_local(as_of)} (Asia/Shanghai)")

@@ -17,7 +17,7 @@ The rules every adapter keeps:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +25,12 @@ from typing import Any, Protocol
 from domain.events import Event
 from domain.hashing import GENESIS_HASH, chain_hash
 from domain.state import ComplaintState
+
+
+class RowLike(Protocol):
+    """A stored event read by column name: a database row, a dict, or a ChainLink."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
 
 
 class EventStoreError(Exception):
@@ -86,6 +92,36 @@ class ChainBreak:
     problem: str
 
 
+@dataclass(frozen=True)
+class ChainLink:
+    """One stored event as the auditors read it: its columns, the payload as stored, and opened."""
+
+    seq: int
+    type: str
+    version: int
+    occurred_at: datetime
+    actor_id: str
+    actor_role: str
+    payload: str  # as stored (personal values sealed): what the hash covers
+    prev_hash: str
+    hash: str
+    recorded_at: datetime
+    opened: dict[str, Any] | None = None  # personal values opened (or `[erased]`), when asked for
+
+    def __getitem__(self, name: str) -> Any:
+        """Read like a row (`link["seq"]`), so the chain checks take links and rows alike."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class StoredChain:
+    """A case's stored events, oldest first, and its chain head, read in one snapshot."""
+
+    complaint_id: str
+    links: list[ChainLink]
+    head: ChainHead | None
+
+
 class EventStore(Protocol):
     """What workflows' activities, audit/ and cli/ may ask of the event store."""
 
@@ -120,8 +156,29 @@ class EventStore(Protocol):
         """Recompute the chain from the stored content, and check it ends at the head; the first break."""
         ...
 
+    async def chain(self, complaint_id: str) -> StoredChain:
+        """The case's stored events with their payloads opened, and its head, in one snapshot."""
+        ...
 
-def find_chain_break(complaint_id: str, rows: Sequence[Mapping[str, Any]]) -> ChainBreak | None:
+    def chains(self) -> AsyncIterator[StoredChain]:
+        """Every case's stored chain (payloads not opened) and head, case by case, in one snapshot.
+
+        A case whose events are all gone still comes, with no links: its head says it existed.
+        """
+        ...
+
+    async def events_of_types(
+        self, types: Sequence[str], complaint_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, ChainLink]]:
+        """(case, stored event) of every event of these types, of these cases if given, by case and seq."""
+        ...
+
+    async def event_count(self, complaint_id: str) -> int:
+        """How many events the case has."""
+        ...
+
+
+def find_chain_break(complaint_id: str, rows: Sequence[RowLike]) -> ChainBreak | None:
     """Check the rows (seq, payload text as stored, prev_hash, hash) of one case, in seq order.
 
     Args:
@@ -145,7 +202,7 @@ def find_chain_break(complaint_id: str, rows: Sequence[Mapping[str, Any]]) -> Ch
 
 
 def check_head(
-    complaint_id: str, rows: Sequence[Mapping[str, Any]], head_seq: int | None, head_hash: str | None
+    complaint_id: str, rows: Sequence[RowLike], head_seq: int | None, head_hash: str | None
 ) -> ChainBreak | None:
     """Compare the chain's end with the head recorded for it: events removed from the end show here.
 

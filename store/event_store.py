@@ -8,7 +8,7 @@ destroyed; either way the chain still verifies.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from itertools import pairwise
 
@@ -24,9 +24,11 @@ from ports.event_store import (
     ArchiveTicket,
     ChainBreak,
     ChainHead,
+    ChainLink,
     EventConflict,
     EventGap,
     EventStoreError,
+    StoredChain,
     StoredEvent,
     check_head,
     find_chain_break,
@@ -231,6 +233,93 @@ class PostgresEventStore:
         return find_chain_break(complaint_id, rows) or check_head(
             complaint_id, rows, head["last_seq"] if head else None, head["last_hash"] if head else None
         )
+
+    # --- the auditors' reads: stored form, links and heads ----------------------------------------
+
+    async def chain(self, complaint_id: str) -> StoredChain:
+        """The case's stored events with their payloads opened, and its head, in one snapshot."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+            rows = await conn.fetch(f"{_LINKS} WHERE complaint_id = $1 ORDER BY seq", complaint_id)
+            head = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+            opened = await self._vault.unseal(conn, [json.loads(row["payload"]) for row in rows])
+        return StoredChain(
+            complaint_id,
+            [_link(row, data) for row, data in zip(rows, opened, strict=True)],
+            None if head is None else ChainHead(complaint_id, head["last_seq"], head["last_hash"]),
+        )
+
+    async def chains(self) -> AsyncIterator[StoredChain]:
+        """Every case's chain and head, streamed case by case from one snapshot (memory holds one case)."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+            current: str | None = None
+            links: list[ChainLink] = []
+            head: ChainHead | None = None
+            async for row in conn.cursor(
+                """SELECT e.complaint_id, e.seq, e.type, e.version, e.occurred_at, e.actor_id, e.actor_role,
+                           e.payload::text AS payload, e.prev_hash, e.hash, e.recorded_at,
+                           h.last_seq AS head_seq, h.last_hash AS head_hash
+                      FROM complaint_events e LEFT JOIN chain_heads h ON h.complaint_id = e.complaint_id
+                     ORDER BY e.complaint_id, e.seq""",
+                prefetch=2000,
+            ):
+                if row["complaint_id"] != current:
+                    if current is not None:
+                        yield StoredChain(current, links, head)
+                    current, links = row["complaint_id"], []
+                    head = None if row["head_seq"] is None else ChainHead(current, row["head_seq"], row["head_hash"])
+                links.append(_link(row, None))
+            if current is not None:
+                yield StoredChain(current, links, head)
+            async for row in conn.cursor(
+                """SELECT h.complaint_id, h.last_seq, h.last_hash FROM chain_heads h
+                    WHERE h.last_seq > 0
+                      AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = h.complaint_id)
+                    ORDER BY h.complaint_id"""
+            ):
+                yield StoredChain(
+                    row["complaint_id"], [], ChainHead(row["complaint_id"], row["last_seq"], row["last_hash"])
+                )
+
+    async def events_of_types(
+        self, types: Sequence[str], complaint_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, ChainLink]]:
+        """(case, stored event) of every event of these types, of these cases if given, by case and seq."""
+        rows = await self._pool.fetch(
+            f"""{_LINKS} WHERE type = ANY($1::text[]) AND ($2::text[] IS NULL OR complaint_id = ANY($2::text[]))
+                ORDER BY complaint_id, seq""",
+            list(types),
+            None if complaint_ids is None else list(complaint_ids),
+        )
+        return [(row["complaint_id"], _link(row, None)) for row in rows]
+
+    async def event_count(self, complaint_id: str) -> int:
+        """How many events the case has."""
+        count: int = await self._pool.fetchval(
+            "SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id
+        )
+        return count
+
+
+_LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
+                   prev_hash, hash, recorded_at FROM complaint_events"""
+
+
+def _link(row: asyncpg.Record, opened: object) -> ChainLink:
+    return ChainLink(
+        seq=row["seq"],
+        type=row["type"],
+        version=row["version"],
+        occurred_at=row["occurred_at"],
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        payload=row["payload"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+        recorded_at=row["recorded_at"],
+        opened=opened if isinstance(opened, dict) else None,
+    )
 
 
 __all__ = [

@@ -177,3 +177,20 @@ async def test_a_changed_stored_event_breaks_the_chain_at_its_seq(subject: Subje
     broken = await subject.store.verify("CASE-C8")
     assert broken is not None and (broken.complaint_id, broken.seq) == ("CASE-C8", 3)
     assert "does not match its hash" in broken.problem
+
+
+async def test_the_auditors_reads_give_the_stored_chain_and_its_head(subject: Subject) -> None:
+    stream, events = opening("CASE-C9")
+    await subject.store.append("CASE-C9", [*events, note(stream, "for the auditors")])
+    _, others = opening("CASE-C10")
+    await subject.store.append("CASE-C10", others)
+    chain = await subject.store.chain("CASE-C9")
+    assert [link.seq for link in chain.links] == [1, 2, 3]
+    assert chain.head is not None and chain.head.last_hash == chain.links[-1].hash
+    loaded = await subject.store.load("CASE-C9")
+    assert [link.opened["type"] for link in chain.links if link.opened] == [event.type for event in loaded]
+    every = {c.complaint_id: c async for c in subject.store.chains()}
+    assert {case: len(c.links) for case, c in every.items()} == {"CASE-C10": 2, "CASE-C9": 3}
+    notes = await subject.store.events_of_types(["NoteAdded"])
+    assert [(case, link.seq) for case, link in notes] == [("CASE-C9", 3)]
+    assert (await subject.store.event_count("CASE-C9"), await subject.store.event_count("CASE-NONE")) == (3, 0)

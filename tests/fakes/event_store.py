@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -16,9 +16,11 @@ from ports.event_store import (
     ArchiveTicket,
     ChainBreak,
     ChainHead,
+    ChainLink,
     EventConflict,
     EventGap,
     EventStoreError,
+    StoredChain,
     StoredEvent,
     check_head,
     find_chain_break,
@@ -118,6 +120,55 @@ class InMemoryEventStore:
         return find_chain_break(complaint_id, rows) or check_head(
             complaint_id, rows, head.last_seq if head else None, head.last_hash if head else None
         )
+
+    async def chain(self, complaint_id: str) -> StoredChain:
+        """The case's stored events (payloads opened: nothing is sealed here) and its head."""
+        return StoredChain(complaint_id, self._links(complaint_id, opened=True), self._heads.get(complaint_id))
+
+    async def chains(self) -> AsyncIterator[StoredChain]:
+        """Every case's chain and head, by case id."""
+        for complaint_id in sorted(self._heads):
+            yield StoredChain(complaint_id, self._links(complaint_id, opened=False), self._heads[complaint_id])
+
+    async def events_of_types(
+        self, types: Sequence[str], complaint_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, ChainLink]]:
+        """(case, stored event) of every event of these types, by case and seq."""
+        return [
+            (complaint_id, link)
+            for complaint_id in sorted(self._rows)
+            if complaint_ids is None or complaint_id in complaint_ids
+            for link in self._links(complaint_id, opened=False)
+            if link.type in types
+        ]
+
+    async def event_count(self, complaint_id: str) -> int:
+        """How many events the case has."""
+        return len(self._rows.get(complaint_id, []))
+
+    def _links(self, complaint_id: str, *, opened: bool) -> list[ChainLink]:
+        links = []
+        for row in self._rows.get(complaint_id, []):
+            payload = str(row["payload"])
+            event = parse_event(json.loads(payload))
+            recorded_at = row["recorded_at"]
+            assert isinstance(recorded_at, datetime)
+            links.append(
+                ChainLink(
+                    seq=event.seq,
+                    type=event.type,
+                    version=event.version,
+                    occurred_at=event.at,
+                    actor_id=event.actor.id,
+                    actor_role=event.actor.role.value,
+                    payload=payload,
+                    prev_hash=str(row["prev_hash"]),
+                    hash=str(row["hash"]),
+                    recorded_at=recorded_at,
+                    opened=json.loads(payload) if opened else None,
+                )
+            )
+        return links
 
     def tamper(self, complaint_id: str, seq: int, payload: dict[str, object]) -> None:
         """Change a stored payload behind the store's back, as someone with table access could."""
