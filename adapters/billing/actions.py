@@ -9,21 +9,19 @@ from typing import Any
 import asyncpg
 
 from adapters.billing.adjustments import _lock_key
-from adapters.billing.checks import (
-    CUSTOMER_STATUSES,
-    SENDER,
-    _channel,
-    _code,
-    _json,
-    _key,
-    _msisdn,
-    _Outcome,
-    _same_request,
-    _text,
-)
+from adapters.billing.recording import _json, _Outcome, _same_request
 from adapters.billing.rows import _end_subscription, _lock_customer, _require_customer
 from domain.billing_records import SPAM_CENTRE, Channel, CustomerStatus
 from domain.masking import scrub
+from ports.billing_checks import (
+    CUSTOMER_STATUSES,
+    SENDER,
+    valid_channel,
+    valid_code,
+    valid_key,
+    valid_msisdn,
+    valid_text,
+)
 from ports.billing_errors import BillingRefused, IdempotencyConflict, InvalidBillingRequest, UnknownTariffPlan
 from ports.billing_requests import ActionReceipt
 
@@ -35,7 +33,7 @@ class BillingActions:
 
     async def cancel_number_change_notice(self, msisdn: str, idempotency_key: str) -> ActionReceipt:
         """Cancel the active number-change notice (改号通知); not effective if none was active."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             await _lock_customer(conn, number)
@@ -60,8 +58,8 @@ class BillingActions:
 
     async def settle_arrears(self, msisdn: str, idempotency_key: str) -> ActionReceipt:
         """The customer pays the arrears in full: a payment row (PAY-...) and arrears back to zero."""
-        number = _msisdn(msisdn)
-        key = _key(idempotency_key)
+        number = valid_msisdn(msisdn)
+        key = valid_key(idempotency_key)
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             customer = await _lock_customer(conn, number)
@@ -82,8 +80,8 @@ class BillingActions:
 
     async def unsubscribe_sp(self, msisdn: str, sp_code: str, idempotency_key: str) -> ActionReceipt:
         """End an SP subscription; not effective if it had already ended."""
-        number = _msisdn(msisdn)
-        code = _code(sp_code, "SP code")
+        number = valid_msisdn(msisdn)
+        code = valid_code(sp_code, "SP code")
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             await _lock_customer(conn, number)
@@ -94,8 +92,8 @@ class BillingActions:
 
     async def block_web_sms(self, msisdn: str, idempotency_key: str) -> ActionReceipt:
         """Block web-originated SMS; this also stops services delivered that way (details['also_stops'])."""
-        number = _msisdn(msisdn)
-        key = _key(idempotency_key)
+        number = valid_msisdn(msisdn)
+        key = valid_key(idempotency_key)
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             await _lock_customer(conn, number)
@@ -119,8 +117,8 @@ class BillingActions:
 
     async def report_spam(self, msisdn: str, senders: Sequence[str], idempotency_key: str) -> ActionReceipt:
         """Report point-to-point spam senders to the spam centre (10086999); `reference` is the report id."""
-        number = _msisdn(msisdn)
-        key = _key(idempotency_key)
+        number = valid_msisdn(msisdn)
+        key = valid_key(idempotency_key)
         if isinstance(senders, str) or not senders:
             raise InvalidBillingRequest("senders must be a non-empty list of sender numbers")
         reported: list[str] = []
@@ -148,10 +146,10 @@ class BillingActions:
         self, channel: Channel, description: str, idempotency_key: str, msisdn: str | None = None
     ) -> ActionReceipt:
         """Report a faulty channel (e.g. the terminal missing days); `reference` is the incident id."""
-        shown_by = _channel(channel)
-        text = _text(description, "description", 2000)
-        key = _key(idempotency_key)
-        number = None if msisdn is None else _msisdn(msisdn)
+        shown_by = valid_channel(channel)
+        text = valid_text(description, "description", 2000)
+        key = valid_key(idempotency_key)
+        number = None if msisdn is None else valid_msisdn(msisdn)
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             if number is not None:
@@ -171,7 +169,7 @@ class BillingActions:
 
     async def set_status(self, msisdn: str, status: CustomerStatus, idempotency_key: str) -> ActionReceipt:
         """Suspend, reactivate or cancel a number. A cancelled number stays cancelled."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         if status not in CUSTOMER_STATUSES:
             raise InvalidBillingRequest(f"status must be one of active, suspended, cancelled; got {status!r}")
 
@@ -195,8 +193,8 @@ class BillingActions:
 
     async def change_plan(self, msisdn: str, plan_code: str, idempotency_key: str) -> ActionReceipt:
         """Move the number to another tariff plan of the same account type (e.g. SZX-58 -> SZX-18)."""
-        number = _msisdn(msisdn)
-        code = _code(plan_code, "tariff plan")
+        number = valid_msisdn(msisdn)
+        code = valid_code(plan_code, "tariff plan")
 
         async def perform(conn: asyncpg.Connection) -> _Outcome:
             customer = await _lock_customer(conn, number)
@@ -228,7 +226,7 @@ class BillingActions:
         perform: Callable[[asyncpg.Connection], Awaitable[_Outcome]],
     ) -> ActionReceipt:
         """Run `perform` and record its outcome under the key, in one transaction, unless already done."""
-        key = _key(idempotency_key)
+        key = valid_key(idempotency_key)
         fingerprint = {"msisdn": msisdn, **request}
         async with self._pool.acquire() as conn, conn.transaction():
             await _lock_key(conn, key)

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 import asyncpg
 
-from adapters.billing.checks import _channel, _code, _dates, _msisdn, _range
 from adapters.billing.rows import _CALL_COLUMNS, _CUSTOMER_SQL, _customer, _require_customer, _unknown
 from domain.billing_records import (
     AgentStore,
@@ -23,6 +22,7 @@ from domain.billing_records import (
     TariffPlan,
 )
 from domain.masking import scrub
+from ports.billing_checks import valid_channel, valid_code, valid_dates, valid_msisdn, valid_range
 from ports.billing_errors import (
     BillingError,
     InvalidBillingRequest,
@@ -38,7 +38,7 @@ class BillingReads:
     _pool: asyncpg.Pool
 
     async def get_customer(self, msisdn: str) -> Customer:
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(_CUSTOMER_SQL, number)
         if row is None:
@@ -47,7 +47,7 @@ class BillingReads:
 
     async def monthly_bills(self, msisdn: str, months: int = 6) -> list[MonthlyBill]:
         """The current (open) bill first, then up to `months` closed bills, newest first."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         if not isinstance(months, int) or isinstance(months, bool) or not 0 <= months <= 120:
             raise InvalidBillingRequest("months must be a whole number from 0 to 120")
         async with self._pool.acquire() as conn:
@@ -65,8 +65,8 @@ class BillingReads:
 
     async def call_records(self, msisdn: str, since: datetime, until: datetime) -> list[CallRecord]:
         """The number's own call records that started in [since, until), oldest first."""
-        number = _msisdn(msisdn)
-        start, end = _range(since, until)
+        number = valid_msisdn(msisdn)
+        start, end = valid_range(since, until)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             rows = await conn.fetch(
@@ -83,8 +83,8 @@ class BillingReads:
         self, msisdn: str, other_party: str, since: datetime, until: datetime
     ) -> list[CallRecord]:
         """The other party's own records of its calls with `msisdn` in [since, until), oldest first."""
-        number, other = _msisdn(msisdn), _msisdn(other_party)
-        start, end = _range(since, until)
+        number, other = valid_msisdn(msisdn), valid_msisdn(other_party)
+        start, end = valid_range(since, until)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             if not await conn.fetchval(
@@ -109,9 +109,9 @@ class BillingReads:
         self, msisdn: str, period_start: date, period_end: date, channel: Channel
     ) -> list[DailyCharge]:
         """The charges per day as `channel` shows them, for the days it has, first to last (inclusive)."""
-        number = _msisdn(msisdn)
-        first, last = _dates(period_start, period_end)
-        shown_by = _channel(channel)
+        number = valid_msisdn(msisdn)
+        first, last = valid_dates(period_start, period_end)
+        shown_by = valid_channel(channel)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             rows = await conn.fetch(
@@ -126,7 +126,7 @@ class BillingReads:
 
     async def reference_numbers(self, exclude: str | Iterable[str] = (), limit: int = 2) -> list[str]:
         """Active numbers the store may test a channel with (the terminal, the web), excluding `exclude`."""
-        excluded = [_msisdn(exclude)] if isinstance(exclude, str) else [_msisdn(value) for value in exclude]
+        excluded = [valid_msisdn(exclude)] if isinstance(exclude, str) else [valid_msisdn(value) for value in exclude]
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 20:
             raise InvalidBillingRequest("limit must be a whole number from 1 to 20")
         async with self._pool.acquire() as conn:
@@ -140,7 +140,7 @@ class BillingReads:
         return [row["msisdn"] for row in rows]
 
     async def current_period(self, msisdn: str) -> BillingPeriod:
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             row = await conn.fetchrow("SELECT period_start, anchor_date FROM boss.seed_info")
@@ -150,7 +150,7 @@ class BillingReads:
 
     async def balance_history(self, msisdn: str) -> list[BalanceChange]:
         """Every change of the balance, oldest first."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             rows = await conn.fetch(
@@ -162,7 +162,7 @@ class BillingReads:
 
     async def sp_subscriptions(self, msisdn: str) -> list[SpSubscription]:
         """Every SP subscription, active and ended, oldest first."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             rows = await conn.fetch(
@@ -175,7 +175,7 @@ class BillingReads:
 
     async def received_sms_sources(self, msisdn: str) -> list[ReceivedSmsSource]:
         """Who sent the customer messages, grouped by sender, the most frequent first."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             rows = await conn.fetch(
@@ -190,7 +190,7 @@ class BillingReads:
         return [ReceivedSmsSource(**dict(row)) for row in rows]
 
     async def tariff_plan(self, code: str) -> TariffPlan:
-        plan_code = _code(code, "tariff plan")
+        plan_code = valid_code(code, "tariff plan")
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM boss.tariff_plans WHERE code = $1", plan_code)
         if row is None:
@@ -198,7 +198,7 @@ class BillingReads:
         return TariffPlan(**dict(row))
 
     async def agent_store(self, code: str) -> AgentStore:
-        agent_code = _code(code, "agent store")
+        agent_code = valid_code(code, "agent store")
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM boss.agent_stores WHERE code = $1", agent_code)
         if row is None:
@@ -207,7 +207,7 @@ class BillingReads:
 
     async def last_usage(self, msisdn: str) -> CallRecord | None:
         """The most recent call on the number, or None if it never made or took one."""
-        number = _msisdn(msisdn)
+        number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
             row = await conn.fetchrow(

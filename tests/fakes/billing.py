@@ -29,8 +29,6 @@ from domain.billing_records import (
     TariffPlan,
 )
 from domain.citations import MONEY_KINDS, Citation, charges, record_hash
-from domain.errors import InvalidMsisdn
-from domain.msisdn import parse_msisdn
 from ports.billing import (
     ActionReceipt,
     AdjustmentReceipt,
@@ -46,7 +44,7 @@ from ports.billing import (
     UnknownCustomer,
     UnknownTariffPlan,
 )
-from ports.billing_requests import check_idempotency_key
+from ports.billing_checks import valid_key, valid_msisdn
 from sandboxes.boss_seed import BossSeed, build_seed
 
 
@@ -305,20 +303,13 @@ class InMemoryBillingSystem:
     # --- helpers ---------------------------------------------------------------------------------
 
     def _customer_row(self, msisdn: str) -> dict[str, Any]:
-        try:
-            number = parse_msisdn(msisdn)
-        except InvalidMsisdn as error:
-            raise InvalidBillingRequest(str(error)) from None
-        row = self._customers.get(number)
+        row = self._customers.get(valid_msisdn(msisdn))
         if row is None:
             raise UnknownCustomer("no customer with this number in the billing system")
         return row
 
     def _act(self, action: str, key: str, msisdn: str, request: dict[str, Any], perform: Any) -> ActionReceipt:
-        try:
-            check_idempotency_key(key)
-        except ValueError as error:
-            raise InvalidBillingRequest(str(error)) from None
+        valid_key(key)
         fingerprint = json.loads(json.dumps({"msisdn": msisdn, **request}, default=str))
         if key in self._ledger:
             raise IdempotencyConflict("the idempotency key was already used for an adjustment")

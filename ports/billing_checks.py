@@ -1,11 +1,10 @@
-"""Input checks of the PostgreSQL billing adapter: a bad argument is an InvalidBillingRequest, never SQL."""
+"""The billing port's argument checks, shared by its adapters: a bad argument is an InvalidBillingRequest
+before anything is asked of the billing system."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
-from typing import Any, NamedTuple
 
 from domain.billing_records import Channel
 from domain.errors import InvalidMsisdn
@@ -19,27 +18,31 @@ _CHANNELS: frozenset[str] = frozenset({"billing", "terminal", "web"})
 SENDER = re.compile(r"^[0-9]{3,20}$")
 
 
-def _msisdn(value: object) -> str:
+def valid_msisdn(value: object) -> str:
+    """The number, normalised; InvalidBillingRequest if it is not a mobile number."""
     try:
         return parse_msisdn(value)
     except InvalidMsisdn as error:
         raise InvalidBillingRequest(str(error)) from None
 
 
-def _key(value: object) -> str:
+def valid_key(value: object) -> str:
+    """The idempotency key; InvalidBillingRequest if it is not 1-200 printable ASCII characters."""
     try:
         return check_idempotency_key(value)  # type: ignore[arg-type]
     except ValueError as error:
         raise InvalidBillingRequest(str(error)) from None
 
 
-def _code(value: object, what: str) -> str:
+def valid_code(value: object, what: str) -> str:
+    """A plan, agent or SP code; InvalidBillingRequest naming `what` if it is not one."""
     if not isinstance(value, str) or not _CODE.match(value):
         raise InvalidBillingRequest(f"{what} {value!r} is not a code (2-32 capital letters, digits and '-')")
     return value
 
 
-def _channel(value: object) -> Channel:
+def valid_channel(value: object) -> Channel:
+    """One of billing, terminal, web; InvalidBillingRequest otherwise."""
     if value not in _CHANNELS:
         raise InvalidBillingRequest(f"channel must be one of billing, terminal, web; got {value!r}")
     return value  # type: ignore[return-value]
@@ -51,14 +54,16 @@ def _aware(value: object, what: str) -> datetime:
     return value
 
 
-def _range(since: object, until: object) -> tuple[datetime, datetime]:
+def valid_range(since: object, until: object) -> tuple[datetime, datetime]:
+    """A [since, until) of aware datetimes in order; InvalidBillingRequest otherwise."""
     start, end = _aware(since, "since"), _aware(until, "until")
     if start > end:
         raise InvalidBillingRequest("since is after until")
     return start, end
 
 
-def _dates(first: object, last: object) -> tuple[date, date]:
+def valid_dates(first: object, last: object) -> tuple[date, date]:
+    """A first and last date in order; InvalidBillingRequest otherwise."""
     for value, what in ((first, "period_start"), (last, "period_end")):
         if isinstance(value, datetime) or not isinstance(value, date):
             raise InvalidBillingRequest(f"{what} must be a date")
@@ -68,23 +73,10 @@ def _dates(first: object, last: object) -> tuple[date, date]:
     return first, last
 
 
-def _text(value: object, what: str, limit: int) -> str:
+def valid_text(value: object, what: str, limit: int) -> str:
+    """Readable text of at most `limit` characters; InvalidBillingRequest naming `what` otherwise."""
     if not isinstance(value, str) or not value.strip() or "\x00" in value or len(value) > limit:
         raise InvalidBillingRequest(f"{what} must be readable text of at most {limit} characters")
     return value
-
-
-def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _same_request(stored: str, request: dict[str, Any]) -> bool:
-    return bool(json.loads(stored) == json.loads(_json(request)))
-
-
-class _Outcome(NamedTuple):
-    effective: bool
-    reference: str | None
-    details: dict[str, Any]
 
 
