@@ -41,6 +41,7 @@ from auth.sources import keep_trusted_keys_fresh
 from auth.tokens import TrustedKeys
 from client.api import connect_temporal
 from domain.policy import Policy
+from ports.partners import PartnerCarriers
 from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
@@ -71,7 +72,7 @@ class Dependencies:
     (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file)."""
 
     pool: asyncpg.Pool
-    partners: HttpPartnerCarriers
+    partners: PartnerCarriers
     vault: PersonalDataVault | None = None
 
 
