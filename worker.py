@@ -35,12 +35,14 @@ from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from activities.remediation import RemediationActivities
 from adapters.billing import PostgresBillingSystem
+from adapters.notification_outbox import PostgresOutbox
 from adapters.partner_carriers import HttpPartnerCarriers
 from auth import trust
 from auth.sources import keep_trusted_keys_fresh
 from auth.tokens import TrustedKeys
 from client.api import connect_temporal
 from domain.policy import Policy
+from ports.partners import PartnerCarriers
 from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
@@ -72,7 +74,7 @@ class Dependencies:
     (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file)."""
 
     pool: asyncpg.Pool
-    partners: HttpPartnerCarriers
+    partners: PartnerCarriers
     vault: PersonalDataVault | None = None
     # The key of the number tokens in search attributes (MSISDN_TOKEN_KEY): a campaign's cases carry them.
     msisdn_token_key: str = DEV_MSISDN_TOKEN_KEY
@@ -132,7 +134,7 @@ def build_worker(
     event_store = EventStoreActivities(PostgresEventStore(deps.pool, deps.vault))
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
-    notifications = NotificationActivities(deps.pool, deps.vault)
+    notifications = NotificationActivities(PostgresOutbox(deps.pool, deps.vault))
     archive = ArchiveActivities(client, deps.pool)
     cases = CaseLookupActivities(deps.pool, deps.vault)
     remediation = RemediationActivities(deps.pool, client, deps.msisdn_token_key)

@@ -15,27 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 
 from activities.errors import permanent
-from adapters.billing import (
-    ActionReceipt,
-    AdjustmentReceipt,
-    AdjustmentRequest,
+from domain.billing_records import (
     AgentStore,
-    AlreadyRemedied,
     BalanceChange,
-    BillingError,
-    BillingSystem,
     CallRecord,
     Channel,
     Customer,
     CustomerStatus,
     DailyCharge,
     MonthlyBill,
-    PriorRemedy,
     ReceivedSmsSource,
     SpSubscription,
     TariffPlan,
 )
 from domain.citations import Citation
+from ports.billing import (
+    ActionReceipt,
+    AdjustmentReceipt,
+    AdjustmentRequest,
+    AlreadyRemedied,
+    BillingError,
+    BillingSystem,
+    PriorRemedy,
+)
 
 AdjustmentCommand = AdjustmentRequest
 

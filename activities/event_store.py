@@ -7,8 +7,7 @@ from temporalio import activity
 
 from activities.logging import case_log, log_events_of_note
 from domain.events import AnyEvent
-from store.archive_queue import ArchiveTicket
-from store.event_store import PostgresEventStore
+from ports.event_store import ArchiveTicket, EventStore
 
 
 class AppendEventsInput(BaseModel):
@@ -25,7 +24,7 @@ class LoadEventsInput(BaseModel):
 
 
 class EventStoreActivities:
-    def __init__(self, store: PostgresEventStore) -> None:
+    def __init__(self, store: EventStore) -> None:
         self._store = store
 
     @activity.defn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import permanent
-from adapters.partner_carriers import (
+from ports.partners import (
     CancelForwardingRequest,
     CancelForwardingResult,
     JointVerificationRequest,

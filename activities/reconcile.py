@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from activities.logging import activity_log
 from activities.notifications import Notification, NotificationActivities
+from adapters.notification_outbox import PostgresOutbox
 from domain import events as ev
 from domain.actors import Actor, ActorChannel, Role
 from store.archive_queue import ArchiveTicket
@@ -104,7 +105,7 @@ class ReconcileActivities:
     def __init__(self, client: Client, pool: asyncpg.Pool, vault: PersonalDataVault | None = None) -> None:
         self._client = client
         self._store = PostgresEventStore(pool, vault)
-        self._notifications = NotificationActivities(pool, vault)
+        self._notifications = NotificationActivities(PostgresOutbox(pool, vault))
 
     @activity.defn
     async def reconcile_stopped_cases(self, request: ReconcileRequest) -> ReconcileResult:

@@ -18,13 +18,14 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from adapters.batches import Batch, BatchMember, PostgresBatches
+from adapters.batches import PostgresBatches
 from auth import trust
 from auth.tokens import TokenRefused
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from domain.intake import ComplaintIntake
 from domain.remediation import RemediationLink
+from ports.batches import Batch, BatchMember
 from workflows import search_attributes as sa
 from workflows.messages import ComplaintInput
 

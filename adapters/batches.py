@@ -9,38 +9,12 @@ exactly as a walk-in case's playbook does.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
-from pydantic import BaseModel, ConfigDict
 
-from adapters.billing import BalanceChange, cite_balance_change
-from domain.citations import Citation
+from domain.billing_citations import cite_balance_change
+from domain.billing_records import BalanceChange
 from domain.remediation import BatchLine
-
-
-class Batch(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    batch_id: str
-    applied_at: datetime
-    amount_fen: int
-    reason: str
-    description: str
-    numbers: int
-
-
-class BatchMember(BaseModel):
-    """One number of a batch: its position (1-based, in number order), the customer's name, the batch's
-    row with the number as it stands now, and the citation of that row."""
-
-    model_config = ConfigDict(frozen=True)
-
-    ordinal: int
-    customer_name: str
-    line: BatchLine
-    citation: Citation
-
+from ports.batches import Batch, BatchMember
 
 _MEMBERS = """
     SELECT * FROM (

@@ -1,4 +1,4 @@
-"""The partners port (other carriers, agent stores) and its HTTP adapter.
+"""The partners port's HTTP adapter: I/O only (requests, answers and errors live in ports/partners.py).
 
 Activities depend on `PartnerCarriers`; `HttpPartnerCarriers` speaks to the partner sandbox
 (sandboxes/partner_carrier.py), and a real carrier's gateway would be another class with the same
@@ -9,143 +9,35 @@ policy decides what happens next. Errors say whether retrying can help (`retryab
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from domain.identity import IdNumber
 from domain.masking import mask_msisdn, scrub
-from domain.money import Fen
-from domain.msisdn import Carrier, Msisdn
 from domain.validation import describe
+from ports.partners import (
+    CancelForwardingRequest,
+    CancelForwardingResult,
+    IdentityMismatch,
+    JointVerificationRequest,
+    JointVerificationResult,
+    PartnerAnswer,
+    PartnerError,
+    PartnerRecord,
+    PartnerUnavailable,
+    UnknownNumber,
+    UnknownPartner,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
-
-# --- values --------------------------------------------------------------------------------------
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_Answered = TypeVar("_Answered", bound=PartnerAnswer)
 
 
-class _Answer(BaseModel):
-    # A partner may add fields to its answers without breaking us.
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class CancelForwardingRequest(_Request):
-    """Cancel the call forwarding on another carrier's number, proving the holder's identity."""
-
-    carrier: Carrier
-    msisdn: Msisdn  # the number at the partner carrier that holds the forwarding
-    holder_name: str = Field(min_length=1, max_length=100)
-    id_number: IdNumber = Field(repr=False)
-    request_key: str = Field(min_length=1, max_length=200)
-
-
-class CancelForwardingResult(_Answer):
-    status: Literal["cancelled", "not_forwarding"]
-    effective: bool  # True when this request (or its first attempt) is what switched the forwarding off
-    request_key: str
-    cancelled_at: AwareDatetime | None
-
-
-class JointVerificationRequest(_Request):
-    """Verify a sale together with the agent store (代销店) that made it."""
-
-    agent_code: str = Field(min_length=1, max_length=50)
-    msisdn: Msisdn
-    complaint_ref: str = Field(min_length=1, max_length=200)
-    request_key: str = Field(min_length=1, max_length=200)
-
-
-class Remedy(_Answer):
-    """What the agent store agreed to: e.g. refund the plan difference and move to a cheaper plan."""
-
-    kind: str
-    amount_fen: Fen = 0
-    new_plan_code: str | None = None
-
-
-class JointVerificationResult(_Answer):
-    verification_id: str
-    agent_code: str
-    agent_name: str
-    msisdn: str
-    plan_code: str
-    tariff_explained: bool
-    finding: str
-    remedy: Remedy
-    complaint_ref: str | None = None
-    verified_at: datetime | None = None
-
-
-class PartnerRecord(_Answer):
-    """One request a partner says it carried out, from its statement (what reconciliation compares)."""
-
-    request_key: str
-    partner: str
-    action: Literal["cancel_forwarding", "joint_verification"]
-    effective: bool
-    reference: str | None = None
-
-
-class _Statement(_Answer):
+class _Statement(PartnerAnswer):
     records: list[PartnerRecord]
-
-
-# --- errors --------------------------------------------------------------------------------------
-
-
-class PartnerError(Exception):
-    """A partner refused or could not answer a request. Not retryable unless a subclass says so."""
-
-    retryable: bool = False
-
-
-class IdentityMismatch(PartnerError):
-    """The holder's name or ID number did not match the partner's record; `fields` says which."""
-
-    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.fields = fields
-
-
-class UnknownNumber(PartnerError):
-    """The partner holds no such number (or the agent store never sold it)."""
-
-
-class UnknownPartner(PartnerError):
-    """No such carrier or agent store at this partner endpoint."""
-
-
-class PartnerUnavailable(PartnerError):
-    """A transient failure (5xx, timeout, refused or dropped connection): retrying may succeed."""
-
-    retryable = True
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-# --- the port ------------------------------------------------------------------------------------
-
-
-@runtime_checkable
-class PartnerCarriers(Protocol):
-    async def cancel_forwarding(self, req: CancelForwardingRequest) -> CancelForwardingResult: ...
-
-    async def joint_verification(self, req: JointVerificationRequest) -> JointVerificationResult: ...
-
-
-# --- the HTTP adapter ----------------------------------------------------------------------------
-
-_Answered = TypeVar("_Answered", bound=_Answer)
 
 
 class HttpPartnerCarriers:

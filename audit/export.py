@@ -23,6 +23,7 @@ from codec.aes_gcm import KeyRing
 from domain.events import Event, parse_event
 from domain.hashing import GENESIS_HASH
 from domain.personal_data import known_values, mask_personal
+from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault, default_vault, personal_values_of
 
 PersonalDataView = Literal["clear", "masked"]
@@ -73,37 +74,32 @@ async def build_bundle(
     decrypt the archived histories for the check only; the bundle keeps them encrypted as archived.
     """
     vault = vault or default_vault()
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            """SELECT seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
-                      prev_hash, hash, recorded_at
-               FROM complaint_events WHERE complaint_id = $1 ORDER BY seq""",
-            complaint_id,
-        )
-        stored = [json.loads(row["payload"]) for row in rows]
-        opened = await vault.unseal(conn, stored)
+    chain = await PostgresEventStore(pool, vault).chain(complaint_id)
+    links = chain.links
+    stored = [json.loads(link.payload) for link in links]
+    opened = [link.opened or {} for link in links]
     if personal_data == "masked":
         known = known_values(v for data in opened for v in personal_values_of(data))
         opened = [mask_personal(data, known) for data in opened]
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
-    if not rows and not runs:
+    if not links and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
     report = await verify_case(pool, complaint_id, vault=vault, keys=keys)
     events = [
         {
-            "seq": row["seq"],
-            "type": row["type"],
-            "version": row["version"],
-            "occurred_at": row["occurred_at"].isoformat(),
-            "recorded_at": row["recorded_at"].isoformat(),
-            "actor_id": row["actor_id"],
-            "actor_role": row["actor_role"],
-            "prev_hash": row["prev_hash"],
-            "hash": row["hash"],
+            "seq": link.seq,
+            "type": link.type,
+            "version": link.version,
+            "occurred_at": link.occurred_at.isoformat(),
+            "recorded_at": link.recorded_at.isoformat(),
+            "actor_id": link.actor_id,
+            "actor_role": link.actor_role,
+            "prev_hash": link.prev_hash,
+            "hash": link.hash,
             "event": data,
             "stored": sealed,
         }
-        for row, sealed, data in zip(rows, stored, opened, strict=True)
+        for link, sealed, data in zip(links, stored, opened, strict=True)
     ]
     return {
         "format": BUNDLE_FORMAT,
@@ -112,9 +108,10 @@ async def build_bundle(
         "exported_at": exported_at.isoformat(),
         "personal_data": personal_data,
         "hash_rules": HASH_RULES,
+        # The head as the store keeps it (chain_heads), which verification compared the chain with.
         "chain_head": {
-            "seq": rows[-1]["seq"] if rows else 0,
-            "hash": rows[-1]["hash"] if rows else GENESIS_HASH,
+            "seq": chain.head.last_seq if chain.head else 0,
+            "hash": chain.head.last_hash if chain.head else GENESIS_HASH,
         },
         "verification": {
             "intact": report.ok,

@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-
-from adapters.billing import LedgerEntry
-from adapters.partner_carriers import PartnerRecord
 from domain.masking import scrub as mask
 from domain.money import format_yuan
+from ports.billing import LedgerEntry
+from ports.event_store import EventStore
+from ports.partners import PartnerRecord
 
 _FOLLOW_UP = ":follow-up:"
 
@@ -64,16 +63,10 @@ class _Recorded:
 
 
 async def _recorded(
-    pool: asyncpg.Pool, types: Sequence[str], complaint_ids: Sequence[str] | None
+    store: EventStore, types: Sequence[str], complaint_ids: Sequence[str] | None
 ) -> list[_Recorded]:
-    rows = await pool.fetch(
-        """SELECT complaint_id, seq, payload::text AS payload FROM complaint_events
-            WHERE type = ANY($1::text[]) AND ($2::text[] IS NULL OR complaint_id = ANY($2::text[]))
-            ORDER BY complaint_id, seq""",
-        list(types),
-        None if complaint_ids is None else list(complaint_ids),
-    )
-    return [_Recorded(row["complaint_id"], row["seq"], json.loads(row["payload"])) for row in rows]
+    found = await store.events_of_types(types, complaint_ids)
+    return [_Recorded(complaint_id, link.seq, json.loads(link.payload)) for complaint_id, link in found]
 
 
 def reconcile_ledger(
@@ -162,7 +155,7 @@ def reconcile_partners(records: Sequence[PartnerRecord], confirmed: Sequence[_Re
 
 
 async def reconcile(
-    pool: asyncpg.Pool,
+    store: EventStore,
     ledger: Sequence[LedgerEntry],
     partner_records: Sequence[PartnerRecord],
     *,
@@ -173,9 +166,9 @@ async def reconcile(
     With `complaint_ids`, only those cases: their events, and the partner requests keyed by them
     (request keys start with the case id); `ledger` should then hold only their rows.
     """
-    applied = await _recorded(pool, ["AdjustmentApplied"], complaint_ids)
-    follow_ups = await _recorded(pool, ["FollowUpScheduled"], complaint_ids)
-    confirmed = await _recorded(pool, ["PartnerRequestConfirmed"], complaint_ids)
+    applied = await _recorded(store, ["AdjustmentApplied"], complaint_ids)
+    follow_ups = await _recorded(store, ["FollowUpScheduled"], complaint_ids)
+    confirmed = await _recorded(store, ["PartnerRequestConfirmed"], complaint_ids)
     if complaint_ids is not None:
         wanted = set(complaint_ids)
         partner_records = [r for r in partner_records if r.request_key.split(":", 1)[0] in wanted]

@@ -3,7 +3,7 @@
 Three records of a case are compared, each able to show a change the others would miss:
 - the event chain: each event's hash covers its content and the hash before it (a changed,
   removed or reordered event breaks it);
-- the chain head kept beside the case (`complaints.last_seq/last_hash`): events removed from the
+- the chain head kept apart from the read model (`chain_heads`): events removed from the
   end leave a valid but shorter chain, which only the head shows;
 - the archived Temporal histories: each has a digest, and the events the workflow saved are in
   them (the inputs of its `append_events` activities), so a chain forged end to end still
@@ -23,14 +23,16 @@ from typing import Any
 
 import asyncpg
 
-from adapters.billing import BillingSystem, PostgresBillingSystem
+from adapters.billing import PostgresBillingSystem
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from audit.temporal_history import EncryptedHistory, saved_domain_events
 from codec.aes_gcm import KeyRing, PayloadDecryptionError
 from domain.citations import Citation
 from domain.events import parse_event
 from domain.personal_data import ERASED, same_or_erased
-from store.event_store import ChainBreak, find_chain_break
+from ports.billing import BillingSystem
+from ports.event_store import ChainBreak, StoredChain, check_head, find_chain_break
+from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault, default_vault
 
 
@@ -124,28 +126,6 @@ class UnknownCase(LookupError):
     """No events and no head for that case id."""
 
 
-def check_head(
-    complaint_id: str, rows: Sequence[asyncpg.Record | dict[str, Any]], head_seq: int | None, head_hash: str | None
-) -> ChainBreak | None:
-    """Compare the end of an intact chain with the head recorded beside the case."""
-    if head_seq is None:
-        return None
-    last_seq = rows[-1]["seq"] if rows else 0
-    last_hash = rows[-1]["hash"] if rows else None
-    if head_seq > last_seq:
-        missing = f"event {head_seq}" if head_seq == last_seq + 1 else f"events {last_seq + 1}-{head_seq}"
-        return ChainBreak(
-            complaint_id, last_seq + 1, f"{missing} missing: the chain ends at {last_seq}, its head at {head_seq}"
-        )
-    if head_seq < last_seq:
-        return ChainBreak(
-            complaint_id, head_seq + 1, f"the case's recorded head is event {head_seq}, the chain goes on to {last_seq}"
-        )
-    if head_seq and head_hash != last_hash:
-        return ChainBreak(complaint_id, last_seq, "its hash differs from the case's recorded head hash")
-    return None
-
-
 def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
     assert run.history is not None
     if history_digest(run.history) != run.history_sha256:
@@ -193,10 +173,6 @@ def compare_with_runs(
     return problems
 
 
-_CASE_EVENTS = """SELECT seq, payload::text AS payload, prev_hash, hash FROM complaint_events
-                  WHERE complaint_id = $1 ORDER BY seq"""
-
-
 async def verify_case(
     pool: asyncpg.Pool,
     complaint_id: str,
@@ -208,30 +184,33 @@ async def verify_case(
     """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
     with the payload `keys`), and with `deep` the billing records its adjustments cite. The chain is checked
     on the stored (sealed) payloads; the comparisons with runs and records on the opened ones."""
-    vault = vault or default_vault()
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(_CASE_EVENTS, complaint_id)
-        head = await conn.fetchrow(
-            "SELECT last_seq, last_hash FROM complaints WHERE complaint_id = $1", complaint_id
-        )
-        opened = await vault.unseal(conn, [json.loads(row["payload"]) for row in rows])
+    store = PostgresEventStore(pool, vault or default_vault())
+    chain = await store.chain(complaint_id)
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
-    if not rows and head is None and not runs:
+    if not chain.links and chain.head is None and not runs:
         raise UnknownCase(f"no case {complaint_id} in the event store")
-    report = VerifyReport(cases=1, events=len(rows), runs=len(runs))
-    broken = find_chain_break(complaint_id, rows) or check_head(
-        complaint_id, rows, head["last_seq"] if head else None, head["last_hash"] if head else None
-    )
-    if broken:
+    report = VerifyReport(cases=1, events=len(chain.links), runs=len(runs))
+    if broken := _chain_break(chain):
         report.breaks.append(broken)
     report.archive_problems.extend(problem for run in runs if (problem := check_run_digest(run)))
-    stored = {row["seq"]: data for row, data in zip(rows, opened, strict=True)}
+    stored = _opened_by_seq(chain)
     report.archive_problems.extend(compare_with_runs(complaint_id, stored, runs, keys))
     if deep:
-        cited = citations_in(complaint_id, opened)
+        cited = citations_in(complaint_id, list(stored.values()))
         report.citations = len(cited)
         report.evidence_problems.extend(await check_citations(PostgresBillingSystem(pool), cited))
     return report
+
+
+def _chain_break(chain: StoredChain) -> ChainBreak | None:
+    head = chain.head
+    return find_chain_break(chain.complaint_id, chain.links) or check_head(
+        chain.complaint_id, chain.links, head.last_seq if head else None, head.last_hash if head else None
+    )
+
+
+def _opened_by_seq(chain: StoredChain) -> dict[int, dict[str, Any]]:
+    return {link.seq: link.opened or {} for link in chain.links}
 
 
 async def verify_all(
@@ -243,14 +222,16 @@ async def verify_all(
     vault: PersonalDataVault | None = None,
     keys: KeyRing | None = None,
 ) -> VerifyReport:
-    """Every case's chain and head, then every archived run's digest, streaming through both tables.
+    """Every case's chain and head, then every archived run's digest, streaming through both.
 
-    Memory holds one case (or one run) at a time. With `deep`, each archived run's saved events are
-    also compared with the event store (one more query per archived case), and every billing record
-    an adjustment cites is fetched again and its hash checked. `progress` is called with the running
-    totals at most every `progress_every` seconds.
+    Memory holds one case (or one run) at a time; the chains are read from one snapshot, so appends made
+    meanwhile cannot look like breaks. With `deep`, each archived run's saved events are also compared
+    with the event store (one more read per archived case), and every billing record an adjustment cites
+    is fetched again and its hash checked. `progress` is called with the running totals at most every
+    `progress_every` seconds.
     """
     vault = vault or default_vault()
+    store = PostgresEventStore(pool, vault)
     report = VerifyReport()
     citing: list[tuple[str, dict[str, Any]]] = []  # (case, sealed adjustment event), opened at the end
     last_report = time.monotonic()
@@ -261,54 +242,21 @@ async def verify_all(
             last_report = time.monotonic()
             progress(report)
 
-    def close_case(complaint_id: str, rows: list[asyncpg.Record]) -> None:
+    async for chain in store.chains():
         report.cases += 1
-        report.events += len(rows)
-        head = rows[-1]
-        broken = find_chain_break(complaint_id, rows) or check_head(
-            complaint_id, rows, head["head_seq"], head["head_hash"]
-        )
-        if broken:
+        report.events += len(chain.links)
+        if broken := _chain_break(chain):
             report.breaks.append(broken)
         if deep:
             # A cheap text filter first; citations_in checks the type properly.
             citing.extend(
-                (complaint_id, json.loads(r["payload"]))
-                for r in rows
-                if any(t in r["payload"] for t in _CITING_TYPES)
+                (chain.complaint_id, json.loads(link.payload))
+                for link in chain.links
+                if any(t in link.payload for t in _CITING_TYPES)
             )
         tick()
 
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
-        # One snapshot for the whole pass, so appends made meanwhile cannot look like breaks.
-        current: str | None = None
-        rows: list[asyncpg.Record] = []
-        async for row in conn.cursor(
-            """SELECT e.complaint_id, e.seq, e.payload::text AS payload, e.prev_hash, e.hash,
-                      c.last_seq AS head_seq, c.last_hash AS head_hash
-               FROM complaint_events e LEFT JOIN complaints c ON c.complaint_id = e.complaint_id
-               ORDER BY e.complaint_id, e.seq""",
-            prefetch=2000,
-        ):
-            if row["complaint_id"] != current:
-                if current is not None:
-                    close_case(current, rows)
-                current, rows = row["complaint_id"], []
-            rows.append(row)
-        if current is not None:
-            close_case(current, rows)
-        # A case whose every event is gone has no rows above; its head still says it existed.
-        async for head in conn.cursor(
-            """SELECT c.complaint_id, c.last_seq FROM complaints c
-               WHERE c.last_seq > 0
-                 AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.complaint_id)
-               ORDER BY c.complaint_id"""
-        ):
-            report.cases += 1
-            broken = check_head(head["complaint_id"], [], head["last_seq"], None)
-            assert broken is not None
-            report.breaks.append(broken)
-
         async for row in conn.cursor(
             """SELECT complaint_id, run_id, workflow_type, status, started_at, closed_at, continued_from_run_id,
                       history_length, history_sha256, history::text AS history
@@ -331,9 +279,7 @@ async def verify_all(
             if problem := check_run_digest(run):
                 report.archive_problems.append(problem)
             elif deep:
-                stored_rows = await conn.fetch(_CASE_EVENTS, run.complaint_id)
-                opened = await vault.unseal(conn, [json.loads(r["payload"]) for r in stored_rows])
-                stored = {r["seq"]: data for r, data in zip(stored_rows, opened, strict=True)}
+                stored = _opened_by_seq(await store.chain(run.complaint_id))
                 report.archive_problems.extend(compare_with_runs(run.complaint_id, stored, [run], keys))
             tick()
     if deep:

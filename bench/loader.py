@@ -296,6 +296,13 @@ async def load(database_url: str, spec: LoadSpec, *, workers: int = 2, chunk_cas
                     last_report = watch.seconds
                     progress(f"queries: loaded {stop:,}/{spec.cases:,} cases, {loaded_events:,} events "
                              f"({loaded_events / watch.seconds:,.0f} events/s)")
+            # The chain heads (their own table since migration 0007) are where each stamped chain ends.
+            await conn.execute(
+                """INSERT INTO chain_heads (complaint_id, last_seq, last_hash)
+                   SELECT complaint_id, last_seq, last_hash FROM complaints
+                   ON CONFLICT (complaint_id) DO UPDATE SET last_seq = EXCLUDED.last_seq,
+                                                         last_hash = EXCLUDED.last_hash"""
+            )
             load_seconds = watch.seconds
             progress("queries: VACUUM ANALYZE")
             await conn.execute("VACUUM ANALYZE complaint_events")

@@ -78,6 +78,7 @@ async def _build(
     if args.kind == "sla":
         from activities.event_store import EventStoreActivities
         from activities.notifications import NotificationActivities
+        from adapters.notification_outbox import PostgresOutbox
         from bench.sla_workflow import SlaTimerWorkflow
         from store.event_store import PostgresEventStore
 
@@ -87,7 +88,7 @@ async def _build(
             workflows=[SlaTimerWorkflow],
             activities=[
                 EventStoreActivities(PostgresEventStore(pool)).append_events,
-                NotificationActivities(pool).notify,
+                NotificationActivities(PostgresOutbox(pool)).notify,
             ],
             **options,  # type: ignore[arg-type]
         )

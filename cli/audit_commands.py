@@ -7,19 +7,16 @@ working for cases Temporal has long forgotten, and they never need the engine to
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from adapters.billing import PostgresBillingSystem
-from adapters.partner_carriers import HttpPartnerCarriers, PartnerError
+from adapters.partner_carriers import HttpPartnerCarriers
 from audit.archive_store import ArchivedRun, PostgresArchiveStore
 from audit.export import build_bundle
 from audit.reconcile import reconcile
@@ -27,74 +24,24 @@ from audit.temporal_history import render_run
 from audit.verify import UnknownCase, VerifyReport, verify_all, verify_case
 from audit.visibility import PII_READ
 from auth.tokens import VerifiedActor
-from cli.connect import BadInput, CliError, EngineUnreachable, database
+from cli.audit_common import _audit_database, _local, _payload_keys, _vault, parse_time
+from cli.connect import BadInput, CliError, EngineUnreachable
+from cli.erase_command import DEFAULT_ERASE_REASON, cmd_erase
 from cli.login import as_option, logged_in
 from cli.timeline import render_state, render_timeline
 from client.api import NotVisible, check_visible
-from codec.aes_gcm import KeyRing
 from domain import events as ev
-from domain.actors import ActorChannel, Role
-from domain.clock import SHANGHAI, format_local
-from domain.errors import InvalidMsisdn
-from domain.masking import mask_msisdn, scrub
+from domain.actors import Role
+from domain.masking import scrub
 from domain.money import format_yuan
-from domain.msisdn import parse_msisdn
 from domain.state import fold
-from runtime.settings import ConfigError, Settings
-from store.erasure import OpenCasesRemain, UnknownCustomer, erase_customer
+from ports.partners import PartnerError
+from runtime.settings import Settings
 from store.event_store import PostgresEventStore
-from store.pii import PersonalDataError, PersonalDataVault
 from store.projections import rebuild_projections
 
 # More lines than this of problems would drown the summary; the first ones name where to look.
 MAX_PROBLEMS_SHOWN = 50
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO time; without a zone it is read as Asia/Shanghai, the time people at the counter use."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO time, e.g. 2026-11-25T09:30 (Asia/Shanghai) or 2026-11-25T01:30Z"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-
-
-def _local(moment: datetime) -> str:
-    shown = format_local(moment)
-    return shown + f".{moment.microsecond // 1000:03d}" if moment.microsecond else shown
-
-
-@contextlib.asynccontextmanager
-async def _audit_database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    """The project database, with a clear word when its schema predates the audit tables."""
-    async with database(settings) as pool:
-        try:
-            yield pool
-        except asyncpg.UndefinedTableError as error:
-            raise CliError(
-                f"the database lacks a table this command reads ({error}): start the worker once "
-                "(it migrates the schema), then try again"
-            ) from None
-        except PersonalDataError as error:
-            raise CliError(str(error)) from None
-
-
-def _vault(settings: Settings) -> PersonalDataVault:
-    """The vault of the configured master key; a malformed key is bad configuration (exit 2)."""
-    try:
-        return PersonalDataVault.from_settings(settings)
-    except ConfigError as error:
-        raise BadInput(str(error)) from None
-
-
-def _payload_keys(settings: Settings) -> KeyRing:
-    """The payload keys the archived histories are encrypted with (to compare their saved events)."""
-    try:
-        return settings.payload_key_ring()
-    except ConfigError as error:
-        raise BadInput(str(error)) from None
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -318,7 +265,7 @@ async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     async with _audit_database(settings) as pool:
         ledger = await PostgresBillingSystem(pool).ledger()
-        report = await reconcile(pool, ledger, records)
+        report = await reconcile(PostgresEventStore(pool, _vault(settings)), ledger, records)
     lines = [m.line() for m in report.mismatches]
     if len(lines) > MAX_PROBLEMS_SHOWN:
         lines = [*lines[:MAX_PROBLEMS_SHOWN], f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more"]
@@ -351,7 +298,7 @@ async def show_as_of(
         store = PostgresEventStore(pool, _vault(settings))
         events = await store.load(complaint_id, until=as_of)
         _check_reader(reader, complaint_id, list(events))
-        total = await pool.fetchval("SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id)
+        total = await store.event_count(complaint_id)
     if not events:
         if total:
             raise CliError(f"case {complaint_id} had not been filed yet at {_local(as_of)} (Asia/Shanghai)")
@@ -375,55 +322,6 @@ async def show_as_of(
     print(f"As of {_local(as_of)} (Asia/Shanghai): events 1-{len(events)} of {total}")
     print(render_state(state))
     print(render_history(events))
-    return 0
-
-
-DEFAULT_ERASE_REASON = "the customer asked to delete their personal data (PIPL art. 47)"
-
-# Erasure is the data controller's act, taken for the carrier by a supervisor.
-ERASING_ROLES = (Role.SUPERVISOR,)
-
-
-async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        msisdn = parse_msisdn(args.msisdn)
-    except InvalidMsisdn as error:
-        raise BadInput(f"msisdn: {error}") from None
-    reason = args.reason.strip()
-    if not reason or len(reason) > 500:
-        raise BadInput("--reason: say in 1-500 characters why (e.g. \"the customer's request of 2026-12-01\")")
-    # Who erases is who logged in: the role is the token's, never a flag.
-    eraser = (await logged_in(settings, args.actor)).actor
-    if eraser.role not in ERASING_ROLES:
-        allowed = " or ".join(role.value for role in ERASING_ROLES)
-        raise CliError(f"erasure is a {allowed}'s act; {eraser.subject} is {eraser.role.value}: nothing was erased")
-    actor = eraser.actor(ActorChannel.CLI)
-    shown = mask_msisdn(msisdn)
-    async with _audit_database(settings) as pool:
-        store = PostgresEventStore(pool, _vault(settings))
-        try:
-            result = await erase_customer(store, msisdn, actor=actor, reason=reason, at=datetime.now(UTC))
-        except UnknownCustomer:
-            raise CliError(f"no stored case has the number {shown}: nothing to erase, nothing changed") from None
-        except OpenCasesRemain as error:
-            raise CliError(
-                f"{shown} still has open case(s) {', '.join(error.complaint_ids)}: resolve or withdraw them "
-                "first (their workflows still hold the data); nothing was erased"
-            ) from None
-    if not result.changed:
-        when = _local(result.already_erased_at) if result.already_erased_at else "earlier"
-        print(f"the personal data of {shown} was already erased on {when} (Asia/Shanghai) by "
-              f"{result.already_erased_by}: nothing changed")
-        return 0
-    cases = ", ".join(f"{case.complaint_id} (event {case.seq})" for case in result.cases) or "none"
-    print(
-        f"erased the personal data of {shown}: destroyed key(s) {', '.join(result.key_ids)}; "
-        f"PersonalDataErased by {actor.id} recorded on {len(result.cases)} case(s): {cases}. "
-        "Their number, name and ID number now read [erased]; the hash chains are unchanged"
-    )
-    for pending in result.pending_follow_ups:
-        print(f"note: case {pending.complaint_id} has a follow-up ({pending.follow_up}) due {_local(pending.due_at)}: "
-              "its workflow keeps the number in its own input until it runs")
     return 0
 
 
@@ -472,3 +370,6 @@ def register(command: Any) -> None:
 
     command("rebuild-projections", cmd_rebuild_projections,
             "drop the read model (complaints) and fold it again from the events")
+
+
+__all__ = ["parse_time", "register", "render_history", "show_as_of"]

@@ -13,6 +13,8 @@ from datetime import timedelta
 
 import asyncpg
 
+from ports.event_store import ArchiveTicket
+
 _ENQUEUE = """
 INSERT INTO archive_queue (complaint_id, run_id, task_queue, not_before)
 VALUES ($1, $2, $3, now() + $4::interval)
@@ -27,14 +29,6 @@ SELECT complaint_id, run_id FROM archive_queue
 """
 # The run ends moments after its last save, so the first look waits a little.
 FIRST_LOOK_AFTER = timedelta(milliseconds=500)
-
-
-@dataclass(frozen=True)
-class ArchiveTicket:
-    """Which run to archive once the case's stream has ended, and which task queue's archiver does it."""
-
-    run_id: str
-    task_queue: str
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ destroyed; either way the chain still verifies.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from itertools import pairwise
 
@@ -17,50 +16,26 @@ import asyncpg
 
 from domain import events as ev
 from domain.events import Event, parse_event
-from domain.hashing import GENESIS_HASH, canonical_json, chain_hash
+from domain.hashing import canonical_json, chain_hash
 from domain.personal_data import same_or_erased
 from domain.state import ComplaintState, apply, fold
+from ports.event_store import (
+    AppendResult,
+    ArchiveTicket,
+    ChainBreak,
+    ChainHead,
+    ChainLink,
+    EventConflict,
+    EventGap,
+    EventStoreError,
+    StoredChain,
+    StoredEvent,
+    check_head,
+    find_chain_break,
+)
 from store import archive_queue
-from store.archive_queue import ArchiveTicket
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
-
-
-class EventStoreError(Exception):
-    """An append the store refuses."""
-
-
-class EventConflict(EventStoreError):
-    """An event with a sequence number already taken by different content."""
-
-
-class EventGap(EventStoreError):
-    """Events that do not continue the stream where it ends."""
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    appended: int
-    already_stored: int
-    last_seq: int
-    last_hash: str
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    event: Event  # personal values opened, or `[erased]`
-    prev_hash: str
-    hash: str
-    recorded_at: datetime
-    stored: str = ""  # the payload as stored (personal values sealed): what the hash covers
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    complaint_id: str
-    seq: int
-    problem: str
-
 
 _INSERT_EVENT = """
 INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
@@ -114,24 +89,28 @@ class PostgresEventStore:
         for event in events:
             if event.complaint_id != complaint_id:
                 raise EventStoreError(f"event {event.seq} belongs to {event.complaint_id}, not {complaint_id}")
-        # The head row is created empty if missing, then locked: concurrent appends to one case
-        # queue here instead of racing for the next seq.
-        await conn.execute("INSERT INTO complaints (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
+        # The chain head is created empty if missing, then locked: concurrent appends to one case
+        # queue here instead of racing for the next seq. It lives in its own table (migration 0007),
+        # so rebuilding the read model never moves it.
+        await conn.execute("INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
         head = await conn.fetchrow(
-            "SELECT last_seq, last_hash, state::text AS state FROM complaints WHERE complaint_id = $1 FOR UPDATE",
-            complaint_id,
+            "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE", complaint_id
         )
         last_seq: int = head["last_seq"]
         last_hash: str = head["last_hash"]
+        # The fold snapshot the append continues from; locked too, so a read-model rebuild waits.
+        snapshot: str | None = await conn.fetchval(
+            "SELECT state::text FROM complaints WHERE complaint_id = $1 FOR UPDATE", complaint_id
+        )
         stored = [event for event in events if event.seq <= last_seq]
         fresh = [event for event in events if event.seq > last_seq]
-        key = await self._case_key(conn, complaint_id, events, head["state"])
+        key = await self._case_key(conn, complaint_id, events, snapshot)
         await self._check_already_stored(conn, complaint_id, stored, key)
         if not fresh:
             return AppendResult(0, len(stored), last_seq, last_hash)
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
-        state = load_head_state(head["state"], key)
+        state = load_head_state(snapshot, key)
         rows = []
         for event in fresh:
             before = state
@@ -160,6 +139,12 @@ class PostgresEventStore:
             last_hash = next_hash
         await conn.executemany(_INSERT_EVENT, rows)
         assert state is not None
+        await conn.execute(
+            "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",
+            complaint_id,
+            state.last_seq,
+            last_hash,
+        )
         await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash, key))
         if archive is not None and not state.is_open:
             await archive_queue.enqueue(conn, complaint_id, archive)
@@ -226,27 +211,124 @@ class PostgresEventStore:
         """The case as it stands now, or as it stood at `as_of`, folded from its events."""
         return fold(await self.load(complaint_id, until=as_of))
 
-    async def verify(self, complaint_id: str) -> ChainBreak | None:
-        """Recompute the case's hash chain from the stored content; the first broken link, if any."""
+    async def head(self, complaint_id: str) -> ChainHead | None:
+        """Where the case's chain ends, from chain_heads; None for a case never appended to."""
         async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+        return None if row is None else ChainHead(complaint_id, row["last_seq"], row["last_hash"])
+
+    async def verify(self, complaint_id: str) -> ChainBreak | None:
+        """Recompute the case's hash chain from the stored content and compare its end with the head."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
             rows = await conn.fetch(
                 """SELECT seq, payload::text AS payload, prev_hash, hash FROM complaint_events
                    WHERE complaint_id = $1 ORDER BY seq""",
                 complaint_id,
             )
-        return find_chain_break(complaint_id, rows)
+            head = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+        return find_chain_break(complaint_id, rows) or check_head(
+            complaint_id, rows, head["last_seq"] if head else None, head["last_hash"] if head else None
+        )
+
+    # --- the auditors' reads: stored form, links and heads ----------------------------------------
+
+    async def chain(self, complaint_id: str) -> StoredChain:
+        """The case's stored events with their payloads opened, and its head, in one snapshot."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+            rows = await conn.fetch(f"{_LINKS} WHERE complaint_id = $1 ORDER BY seq", complaint_id)
+            head = await conn.fetchrow(
+                "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1", complaint_id
+            )
+            opened = await self._vault.unseal(conn, [json.loads(row["payload"]) for row in rows])
+        return StoredChain(
+            complaint_id,
+            [_link(row, data) for row, data in zip(rows, opened, strict=True)],
+            None if head is None else ChainHead(complaint_id, head["last_seq"], head["last_hash"]),
+        )
+
+    async def chains(self) -> AsyncIterator[StoredChain]:
+        """Every case's chain and head, streamed case by case from one snapshot (memory holds one case)."""
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+            current: str | None = None
+            links: list[ChainLink] = []
+            head: ChainHead | None = None
+            async for row in conn.cursor(
+                """SELECT e.complaint_id, e.seq, e.type, e.version, e.occurred_at, e.actor_id, e.actor_role,
+                           e.payload::text AS payload, e.prev_hash, e.hash, e.recorded_at,
+                           h.last_seq AS head_seq, h.last_hash AS head_hash
+                      FROM complaint_events e LEFT JOIN chain_heads h ON h.complaint_id = e.complaint_id
+                     ORDER BY e.complaint_id, e.seq""",
+                prefetch=2000,
+            ):
+                if row["complaint_id"] != current:
+                    if current is not None:
+                        yield StoredChain(current, links, head)
+                    current, links = row["complaint_id"], []
+                    head = None if row["head_seq"] is None else ChainHead(current, row["head_seq"], row["head_hash"])
+                links.append(_link(row, None))
+            if current is not None:
+                yield StoredChain(current, links, head)
+            async for row in conn.cursor(
+                """SELECT h.complaint_id, h.last_seq, h.last_hash FROM chain_heads h
+                    WHERE h.last_seq > 0
+                      AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = h.complaint_id)
+                    ORDER BY h.complaint_id"""
+            ):
+                yield StoredChain(
+                    row["complaint_id"], [], ChainHead(row["complaint_id"], row["last_seq"], row["last_hash"])
+                )
+
+    async def events_of_types(
+        self, types: Sequence[str], complaint_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, ChainLink]]:
+        """(case, stored event) of every event of these types, of these cases if given, by case and seq."""
+        rows = await self._pool.fetch(
+            f"""{_LINKS} WHERE type = ANY($1::text[]) AND ($2::text[] IS NULL OR complaint_id = ANY($2::text[]))
+                ORDER BY complaint_id, seq""",
+            list(types),
+            None if complaint_ids is None else list(complaint_ids),
+        )
+        return [(row["complaint_id"], _link(row, None)) for row in rows]
+
+    async def event_count(self, complaint_id: str) -> int:
+        """How many events the case has."""
+        count: int = await self._pool.fetchval(
+            "SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id
+        )
+        return count
 
 
-def find_chain_break(complaint_id: str, rows: Sequence[asyncpg.Record | dict]) -> ChainBreak | None:
-    """Check rows (seq, payload text, prev_hash, hash) of one case, in seq order."""
-    expected_prev = GENESIS_HASH
-    for expected_seq, row in enumerate(rows, start=1):
-        seq = row["seq"]
-        if seq != expected_seq:
-            return ChainBreak(complaint_id, expected_seq, f"event {expected_seq} is missing")
-        if row["prev_hash"] != expected_prev:
-            return ChainBreak(complaint_id, seq, "does not link to the event before it")
-        if chain_hash(expected_prev, json.loads(row["payload"])) != row["hash"]:
-            return ChainBreak(complaint_id, seq, "stored content does not match its hash")
-        expected_prev = row["hash"]
-    return None
+_LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
+                   prev_hash, hash, recorded_at FROM complaint_events"""
+
+
+def _link(row: asyncpg.Record, opened: object) -> ChainLink:
+    return ChainLink(
+        seq=row["seq"],
+        type=row["type"],
+        version=row["version"],
+        occurred_at=row["occurred_at"],
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        payload=row["payload"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+        recorded_at=row["recorded_at"],
+        opened=opened if isinstance(opened, dict) else None,
+    )
+
+
+__all__ = [
+    "AppendResult",
+    "ChainBreak",
+    "EventConflict",
+    "EventGap",
+    "EventStoreError",
+    "PostgresEventStore",
+    "StoredEvent",
+    "find_chain_break",
+]

@@ -21,9 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities, CitationsQuery
     from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
-    from activities.notifications import Notification, NotificationActivities
+    from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
-    from adapters.billing import PriorRemedy
     from domain import events as ev
     from domain.actors import ENGINE, Actor, Role
     from domain.approval import needs_approval
@@ -35,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
     from domain.state import Adjustment, ComplaintState, apply
     from domain.ui_metadata import case_current_details
+    from ports.billing import PriorRemedy
+    from ports.notifications import Notification
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
 

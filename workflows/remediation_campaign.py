@@ -35,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         RemediationActivities,
         StarterCheck,
     )
-    from adapters.batches import BatchMember
     from auth import trust
     from auth.tokens import TokenRefused
     from domain.actors import Actor, ActorChannel, Role
@@ -50,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         remediation_case_id,
         remediation_reason,
     )
+    from ports.batches import BatchMember
     from workflows.messages import Act, Text
 
 # Who files the campaign's cases: the engine's campaign, on the supervisor's order (see started_by).

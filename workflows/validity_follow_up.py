@@ -17,8 +17,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import AdjustmentCommand, BillingActivities, MsisdnQuery, StatusCommand
-    from activities.notifications import Notification, NotificationActivities
+    from activities.notifications import NotificationActivities
     from domain.playbooks.validity_shortened import plan_follow_up
+    from ports.notifications import Notification
     from workflows.case import call_activity
 
 

@@ -9,11 +9,12 @@ exactly minus the arrears the billing system shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from datetime import date
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.billing_records import BalanceChange, CallRecord, Customer
 from domain.clock import local_day
 from domain.money import format_yuan
 from domain.playbooks.common import billed_minutes
@@ -21,41 +22,6 @@ from domain.playbooks.common import billed_minutes
 SETTLE_QUESTION = "settle-arrears"
 SETTLE_OPTIONS = ["pay", "dispute"]
 Choice = Literal["pay", "dispute", "no_answer"]
-
-
-class Account(Protocol):
-    """The customer as the billing system gives it (adapters.billing.Customer)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def account_type(self) -> str: ...
-    @property
-    def arrears_fen(self) -> int: ...
-    @property
-    def cancelled_at(self) -> datetime | None: ...
-
-
-class LastCall(Protocol):
-    @property
-    def call_type(self) -> str: ...
-    @property
-    def started_at(self) -> datetime: ...
-    @property
-    def duration_seconds(self) -> int: ...
-    @property
-    def charge_fen(self) -> int: ...
-
-
-class BalanceLine(Protocol):
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def amount_fen(self) -> int: ...
-    @property
-    def balance_after_fen(self) -> int: ...
 
 
 class ArrearsExplanation(BaseModel):
@@ -118,7 +84,7 @@ class ArrearsExplanation(BaseModel):
 
 
 def explain_arrears(
-    account: Account, last_call: LastCall | None, history: Sequence[BalanceLine]
+    account: Customer, last_call: CallRecord | None, history: Sequence[BalanceChange]
 ) -> ArrearsExplanation:
     """Put the account, its last call and its balance history side by side."""
     lines = sorted(history, key=lambda line: line.at)

@@ -18,24 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.billing_records import DailyCharge
 from domain.money import format_yuan
 
 Channel = Literal["billing", "terminal", "web"]
 _CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 WITNESSES: tuple[Channel, Channel] = ("terminal", "web")
-
-
-class DailyAmount(Protocol):
-    """One day's charges as a channel shows them (adapters.billing.DailyCharge)."""
-
-    @property
-    def day(self) -> date: ...
-    @property
-    def amount_fen(self) -> int: ...
 
 
 class _Value(BaseModel):
@@ -135,16 +127,16 @@ def _days(comparison: ChannelComparison, days: list[date]) -> str:
     return ("day " if len(numbers) == 1 else "days ") + ", ".join(str(n) for n in numbers)
 
 
-def _by_day(amounts: Sequence[DailyAmount]) -> dict[date, int]:
+def _by_day(amounts: Sequence[DailyCharge]) -> dict[date, int]:
     return {amount.day: amount.amount_fen for amount in amounts}
 
 
 def compare_channels(
     period_start: date,
     period_end: date,
-    billing: Sequence[DailyAmount],
-    terminal: Sequence[DailyAmount],
-    web: Sequence[DailyAmount],
+    billing: Sequence[DailyCharge],
+    terminal: Sequence[DailyCharge],
+    web: Sequence[DailyCharge],
 ) -> ChannelComparison:
     """Judge every day of [period_start, period_end] by the rules of the module docstring."""
     if period_end < period_start:
@@ -196,7 +188,7 @@ def compare_channels(
     )
 
 
-def channel_agrees(billing: Sequence[DailyAmount], channel: Sequence[DailyAmount]) -> bool:
+def channel_agrees(billing: Sequence[DailyCharge], channel: Sequence[DailyCharge]) -> bool:
     """Whether a channel shows exactly the billing system's days and amounts (a reference number's test)."""
     return _by_day(billing) == _by_day(channel)
 

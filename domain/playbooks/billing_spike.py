@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from statistics import median_low
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.billing_records import CallRecord, MonthlyBill
 from domain.clock import local_midnight
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
@@ -43,34 +44,6 @@ ADVICE = (
 RECORDS_AGREE = (
     "both switches recorded the same calls, at the same times, for as long: the calls lasted as billed"
 )
-
-
-class Call(Protocol):
-    """A call detail record as the billing system gives it (adapters.billing.CallRecord)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def other_party(self) -> str: ...
-    @property
-    def started_at(self) -> datetime: ...
-    @property
-    def duration_seconds(self) -> int: ...
-    @property
-    def charge_fen(self) -> int: ...
-
-
-class Bill(Protocol):
-    """A monthly bill (adapters.billing.MonthlyBill)."""
-
-    @property
-    def period_start(self) -> date: ...
-    @property
-    def period_end(self) -> date: ...
-    @property
-    def total_fen(self) -> int: ...
-    @property
-    def closed(self) -> bool: ...
 
 
 class _Value(BaseModel):
@@ -119,7 +92,7 @@ class Spike(_Value):
         }
 
 
-def measure_spike(bills: Sequence[Bill]) -> Spike:
+def measure_spike(bills: Sequence[MonthlyBill]) -> Spike:
     """The spike of the open bill over the average closed bill."""
     current = [bill for bill in bills if not bill.closed]
     if not current:
@@ -203,7 +176,7 @@ class CallPattern(_Value):
         }
 
 
-def is_unusual(call: Call, median_seconds: int, median_charge_fen: int) -> bool:
+def is_unusual(call: CallRecord, median_seconds: int, median_charge_fen: int) -> bool:
     """The rule of this module's docstring, for one call."""
     long = (
         call.duration_seconds >= UNUSUAL_FACTOR * median_seconds
@@ -213,7 +186,7 @@ def is_unusual(call: Call, median_seconds: int, median_charge_fen: int) -> bool:
     return long or dear
 
 
-def find_unusual_calls(usual: Sequence[Call], current: Sequence[Call]) -> CallPattern:
+def find_unusual_calls(usual: Sequence[CallRecord], current: Sequence[CallRecord]) -> CallPattern:
     """The current period's calls far outside the customer's usual pattern, oldest first."""
     baseline = usual if usual else current
     if not baseline:
@@ -354,7 +327,7 @@ def _disputed(call: FlaggedCall, other_seconds: int) -> int:
 
 def compare_with_counterpart(
     flagged: Iterable[FlaggedCall],
-    records_by_party: Mapping[str, Sequence[Call]],
+    records_by_party: Mapping[str, Sequence[CallRecord]],
     unavailable_parties: Iterable[str] = (),
 ) -> CounterpartComparison:
     """Match each flagged call to the other party's record of it (same start within a minute) and compare.

@@ -9,61 +9,16 @@ web-originated SMS, warning that the weather forecast they ordered would stop to
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.billing_records import ReceivedSmsSource, SpSubscription
 from domain.masking import scrub
 
 BLOCK_QUESTION = "block-web-sms"
 BLOCK = "block"
 KEEP = "keep"
 BLOCK_OPTIONS = [BLOCK, KEEP]
-
-
-class Subscription(Protocol):
-    """An SP (value-added service) subscription, as the billing system reports it."""
-
-    @property
-    def sp_code(self) -> str: ...
-
-    @property
-    def service_name(self) -> str: ...
-
-    @property
-    def sp_name(self) -> str: ...
-
-    @property
-    def monthly_fee_fen(self) -> int: ...
-
-    @property
-    def customer_confirmed(self) -> bool: ...
-
-    @property
-    def delivery_source(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-
-class SmsSource(Protocol):
-    """Someone who sent the customer messages, with how many."""
-
-    @property
-    def sender(self) -> str: ...
-
-    @property
-    def source_kind(self) -> str: ...
-
-    @property
-    def sp_code(self) -> str | None: ...
-
-    @property
-    def message_count(self) -> int: ...
-
-    @property
-    def last_received_at(self) -> datetime: ...
 
 
 class SpService(BaseModel):
@@ -106,7 +61,7 @@ def mask_sender(sender: str) -> str:
     return scrub(sender)
 
 
-def _service(subscription: Subscription) -> SpService:
+def _service(subscription: SpSubscription) -> SpService:
     return SpService(
         sp_code=subscription.sp_code,
         service_name=subscription.service_name,
@@ -115,7 +70,7 @@ def _service(subscription: Subscription) -> SpService:
     )
 
 
-def plan_spam_response(subscriptions: Sequence[Subscription], sources: Sequence[SmsSource]) -> SpamPlan:
+def plan_spam_response(subscriptions: Sequence[SpSubscription], sources: Sequence[ReceivedSmsSource]) -> SpamPlan:
     """Sort the subscriptions and senders into: end, keep, report, and what a web block would do."""
     active = [s for s in subscriptions if s.status == "active"]
     unordered = [s for s in active if not s.customer_confirmed]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.billing_records import BalanceChange
 from domain.clock import SHANGHAI, local_day, local_midnight
 from domain.money import format_yuan
 
@@ -23,28 +24,6 @@ RESTORE_NOW = "restore-now"
 EXTEND_IF_SUSPENDED = "extend-if-suspended"
 REMEDY_OPTIONS = [RESTORE_NOW, EXTEND_IF_SUSPENDED]
 FOLLOW_UP_NAME = "extend-validity-if-suspended"
-
-
-class BalanceLine(Protocol):
-    """One line of the balance history (资金变化明细), as the billing system reports it."""
-
-    @property
-    def at(self) -> datetime: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def amount_fen(self) -> int: ...
-
-    @property
-    def validity_before(self) -> date | None: ...
-
-    @property
-    def validity_after(self) -> date | None: ...
-
-    @property
-    def reason(self) -> str: ...
 
 
 class ValidityCut(BaseModel):
@@ -85,7 +64,7 @@ class ValidityCut(BaseModel):
         )
 
 
-def find_validity_cut(history: Sequence[BalanceLine]) -> ValidityCut | None:
+def find_validity_cut(history: Sequence[BalanceChange]) -> ValidityCut | None:
     """The most recent balance change that moved the validity earlier, or None if none did.
 
     A deduction that leaves the validity where it was (monthly usage) is not a cut; only a change

@@ -14,23 +14,21 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
-from adapters.billing import (
+from adapters.billing import PostgresBillingSystem
+from domain.billing_citations import cite_call, cite_daily_charge, cite_sale
+from domain.citations import Citation, cite
+from domain.clock import at_local
+from ports.billing import (
     AdjustmentRequest,
     AlreadyRemedied,
     BillingRefused,
     BillingSystem,
     IdempotencyConflict,
     InvalidBillingRequest,
-    PostgresBillingSystem,
     UnknownCustomer,
     UnknownSubscription,
     UnknownTariffPlan,
-    cite_call,
-    cite_daily_charge,
-    cite_sale,
 )
-from domain.citations import Citation, cite
-from domain.clock import at_local
 from sandboxes.boss_seed import rearm_stories, seed_boss, story_msisdns
 from store.migrate import migrate
 from stories.arrears_dispute import ARREARS_FEN

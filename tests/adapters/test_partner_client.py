@@ -11,9 +11,10 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from adapters.partner_carriers import (
+from adapters.partner_carriers import HttpPartnerCarriers
+from domain.msisdn import Carrier
+from ports.partners import (
     CancelForwardingRequest,
-    HttpPartnerCarriers,
     IdentityMismatch,
     JointVerificationRequest,
     PartnerCarriers,
@@ -23,7 +24,6 @@ from adapters.partner_carriers import (
     UnknownNumber,
     UnknownPartner,
 )
-from domain.msisdn import Carrier
 from sandboxes.partner_carrier import RunningSandbox, start_partner_sandbox
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.people import STRANGER_ID_NUMBER

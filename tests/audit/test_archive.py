@@ -248,6 +248,7 @@ async def copy_case(source: asyncpg.Pool, target: asyncpg.Pool, case_id: str) ->
          "SELECT * FROM customer_keys WHERE key_id IN (SELECT key_id FROM complaint_keys WHERE complaint_id = $1)"),
         ("complaint_keys", "SELECT * FROM complaint_keys WHERE complaint_id = $1"),
         ("complaint_events", "SELECT * FROM complaint_events WHERE complaint_id = $1"),
+        ("chain_heads", "SELECT * FROM chain_heads WHERE complaint_id = $1"),
         ("complaints", "SELECT * FROM complaints WHERE complaint_id = $1"),
         ("temporal_run_archive", "SELECT * FROM temporal_run_archive WHERE complaint_id = $1"),
     ):

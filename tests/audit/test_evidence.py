@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.billing import PostgresBillingSystem, cite_call, cite_daily_charge
+from adapters.billing import PostgresBillingSystem
 from cli.timeline import describe, render_state
 from domain import events as ev
+from domain.billing_citations import cite_call, cite_daily_charge
 from domain.citations import Citation
 from domain.state import fold
 from sandboxes.boss_seed import seed_boss, story_msisdns

@@ -119,7 +119,7 @@ async def test_a_chain_forged_end_to_end_still_disagrees_with_the_archived_histo
                 "CASE-A", event.seq, canonical_json(event), previous, digest,
             )
             previous = digest
-        await conn.execute("UPDATE complaints SET last_hash = $1 WHERE complaint_id = 'CASE-A'", previous)
+        await conn.execute("UPDATE chain_heads SET last_hash = $1 WHERE complaint_id = 'CASE-A'", previous)
     await conn.close()
 
     report = await verify_case(audit_db.pool, "CASE-A")

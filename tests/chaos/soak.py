@@ -41,7 +41,7 @@ from domain.cases import Category
 from domain.events import parse_event
 from domain.intake import ComplaintIntake
 from domain.playbooks.validity_shortened import EXTEND_IF_SUSPENDED, RESTORE_NOW, VALIDITY_REMEDY_QUESTION
-from store.event_store import find_chain_break
+from store.event_store import PostgresEventStore, find_chain_break
 from stories.bill_discrepancy import BILL_OVERCHARGE_CUSTOMER
 from stories.people import STRANGER_ID_NUMBER, SUPERVISOR
 from tests.chaos.cases import CONFIRM, CUSTOMER, forwarding_intake
@@ -633,7 +633,7 @@ async def _reconcile_ledgers(pool: asyncpg.Pool, partner: ChaosPartner, ids: lis
     ledger = await PostgresBillingSystem(pool).ledger(ids)
     async with HttpPartnerCarriers(partner.url) as partners:
         records = await partners.records()
-    report = await reconcile_ledgers(pool, ledger, records, complaint_ids=ids)
+    report = await reconcile_ledgers(PostgresEventStore(pool), ledger, records, complaint_ids=ids)
     figures.reconcile_mismatches = len(report.mismatches)
     figures.problems.extend(f"RECONCILE {mismatch.line()}" for mismatch in report.mismatches)
 

@@ -37,7 +37,7 @@ from tests.chaos.cases import (
 from tests.chaos.conftest import SpawnWorker
 from tests.chaos.partner import ChaosPartner, unicom_number
 
-KEY_LOCK_CLASS = 10086  # adapters.billing._KEY_LOCK_CLASS: the class of the idempotency-key locks
+KEY_LOCK_CLASS = 10086  # adapters.billing.adjustments._KEY_LOCK_CLASS: the class of the idempotency-key locks
 
 
 async def _waiting_on_advisory_lock(pool: asyncpg.Pool) -> bool:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from adapters.billing import DailyCharge
+from domain.billing_records import DailyCharge
 from domain.playbooks.bill_discrepancy import (
     channel_agrees,
     compare_channels,

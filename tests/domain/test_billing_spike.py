@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from adapters.billing import CallRecord, MonthlyBill
+from domain.billing_records import CallRecord, MonthlyBill
 from domain.clock import at_local
 from domain.playbooks.billing_spike import (
     MIN_UNUSUAL_SECONDS,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.billing import CallRecord
+from domain.billing_records import CallRecord
 from domain.playbooks.arrears_dispute import settlement_result
 from domain.playbooks.billing_spike import (
     ADVICE,

@@ -11,10 +11,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from adapters.billing import AdjustmentRequest
 from domain.citations import cite
 from domain.errors import DomainError
 from domain.money import format_yuan, yuan
+from ports.billing import AdjustmentRequest
 from stories.billing_spike import BILLING_SPIKE_CUSTOMER
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -12,6 +12,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import Notification, NotificationActivities
+from adapters.notification_outbox import PostgresOutbox
 from audit.export import masked_events
 from domain import events as ev
 from domain.personal_data import ERASED
@@ -51,7 +52,7 @@ async def test_no_personal_value_is_stored_in_clear_and_reads_open_them(audit_db
         idempotency_key="CASE-A/remind-1", complaint_id="CASE-A", recipient_role="customer",
         recipient=ZHAO.msisdn, subject="A reminder about your complaint", body=f"Dear {ZHAO.name}, please answer",
     )
-    assert await ActivityEnvironment().run(NotificationActivities(audit_db.pool).notify, reminder)
+    assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(audit_db.pool)).notify, reminder)
 
     stored = await everything_stored(audit_db.pool)
     for value in [*ZHAO.clear_values, *QIAN.clear_values, CALLED, "139 0571 0001", "0571"]:

@@ -11,8 +11,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillingCommand, MsisdnQuery
-    from adapters.billing import BalanceChange, CallRecord, cite_balance_change, cite_call
     from domain import events as ev
+    from domain.billing_citations import cite_balance_change, cite_call
+    from domain.billing_records import BalanceChange, CallRecord
     from domain.citations import Citation
     from domain.masking import mask_msisdn
     from domain.money import format_yuan

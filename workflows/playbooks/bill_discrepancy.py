@@ -19,8 +19,9 @@ with workflow.unsafe.imports_passed_through():
         MsisdnQuery,
         ReferenceNumbersQuery,
     )
-    from adapters.billing import Channel, DailyCharge, cite_daily_charge
     from domain import events as ev
+    from domain.billing_citations import cite_daily_charge
+    from domain.billing_records import Channel, DailyCharge
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
     from domain.playbooks.bill_discrepancy import (

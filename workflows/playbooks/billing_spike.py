@@ -14,8 +14,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillsQuery, CallRecordsQuery, CounterpartQuery
-    from adapters.billing import CallRecord, MonthlyBill, cite_bill, cite_call
     from domain import events as ev
+    from domain.billing_citations import cite_bill, cite_call
+    from domain.billing_records import CallRecord, MonthlyBill
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
     from domain.playbooks.billing_spike import (

@@ -12,11 +12,11 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillingCommand, MsisdnQuery
     from activities.partners import PartnerActivities
-    from adapters.partner_carriers import CancelForwardingRequest
     from domain import events as ev
     from domain.masking import mask_msisdn
     from domain.playbooks.common import identity_mismatch
     from domain.playbooks.forwarding_cancel import resolution_summary
+    from ports.partners import CancelForwardingRequest
     from workflows.case import Case, failure_type
 
 

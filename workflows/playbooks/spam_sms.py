@@ -12,8 +12,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillingCommand, MsisdnQuery, SpamReportCommand
-    from adapters.billing import SPAM_CENTRE, SpSubscription, cite_sp_order
     from domain import events as ev
+    from domain.billing_citations import cite_sp_order
+    from domain.billing_records import SPAM_CENTRE, SpSubscription
     from domain.money import format_yuan
     from domain.playbooks.spam_sms import (
         BLOCK,

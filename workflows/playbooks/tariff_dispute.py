@@ -14,12 +14,13 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, BillsQuery, CodeQuery, MsisdnQuery, PlanChangeCommand
     from activities.partners import PartnerActivities
-    from adapters.billing import Customer, MonthlyBill, cite_bill, cite_sale
-    from adapters.partner_carriers import JointVerificationRequest
     from domain import events as ev
+    from domain.billing_citations import cite_bill, cite_sale
+    from domain.billing_records import Customer, MonthlyBill
     from domain.money import format_yuan
     from domain.playbooks.common import already_remedied_summary
     from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy, plan_change_words
+    from ports.partners import JointVerificationRequest
     from workflows.case import Case, failure_type
 
 CUSTOMER_STEP = "customer"

@@ -14,8 +14,9 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities, MsisdnQuery, StatusCommand
-    from adapters.billing import BalanceChange, cite_balance_change
     from domain import events as ev
+    from domain.billing_citations import cite_balance_change
+    from domain.billing_records import BalanceChange
     from domain.clock import local_day
     from domain.playbooks.validity_shortened import (
         EXTEND_IF_SUSPENDED,
