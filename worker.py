@@ -39,6 +39,7 @@ from auth import trust
 from auth.sources import keep_trusted_keys_fresh
 from auth.tokens import TrustedKeys
 from client.api import connect_temporal
+from delivery.relay import relay_running
 from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
 from runtime.logging import configure_logging
@@ -196,11 +197,13 @@ async def run(settings: Settings) -> None:
         )
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
-            async with build_worker(client, deps, settings.task_queue, policy=policy.current):
+            relay = relay_running(deps.pool) if settings.worker_relay else contextlib.nullcontext()
+            async with relay, build_worker(client, deps, settings.task_queue, policy=policy.current):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 await start_archiver(client, settings.task_queue)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
-                         web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url)
+                         web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url,
+                         relay="embedded" if settings.worker_relay else "separate")
                 await stop.wait()
                 log.info("stopping")
 

@@ -61,6 +61,7 @@ ENV_VARS: dict[str, str] = {
     "OIDC_ROLES_CLAIM": "oidc_roles_claim",
     "JWKS_REFRESH_SECONDS": "jwks_refresh_seconds",
     "LOGIN_TTL_MINUTES": "login_ttl_minutes",
+    "WORKER_RELAY": "worker_relay",
 }
 """Environment variable -> Settings field, for every variable the project reads."""
 
@@ -101,6 +102,8 @@ ENV_HELP: dict[str, str] = {
     "OIDC_ROLES_CLAIM": "claim of the token that lists the user's roles (default roles)",
     "JWKS_REFRESH_SECONDS": "how often the worker reloads the trusted keys, for rotation (default 300)",
     "LOGIN_TTL_MINUTES": "lifetime of a token from `starter login` with the embedded issuer (default 60)",
+    "WORKER_RELAY": "on or off: the worker runs the webhook and notification relay itself (default on; "
+    "docker-compose.yml runs it as its own service)",
 }
 """One line per variable, for --help texts."""
 
@@ -147,6 +150,8 @@ class Settings(BaseModel):
     oidc_roles_claim: str = "roles"
     jwks_refresh_seconds: int = Field(default=300, ge=5, le=86400)
     login_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # The worker runs the delivery relay (delivery/) beside itself; off where a relay service runs instead.
+    worker_relay: bool = True
 
     @property
     def uses_embedded_issuer(self) -> bool:
@@ -331,6 +336,13 @@ def _int_in(low: int, high: int | None, what: str) -> Callable[[str, str], int]:
     return parse
 
 
+def _on_off(variable: str, raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("on", "off", "true", "false", "1", "0"):
+        raise ConfigError(f"{variable}={raw!r} must be on or off")
+    return value in ("on", "true", "1")
+
+
 def _token_key(variable: str, raw: str) -> str:
     # A secret: say how long it was, never echo it.
     if len(raw) < MIN_TOKEN_KEY_LENGTH:
@@ -473,6 +485,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "OIDC_ROLES_CLAIM": _identifier("claim name"),
     "JWKS_REFRESH_SECONDS": _int_in(5, 86400, "a whole number of seconds from 5 to 86400 (e.g. 300)"),
     "LOGIN_TTL_MINUTES": _int_in(1, 1440, "a whole number of minutes from 1 to 1440 (e.g. 60)"),
+    "WORKER_RELAY": _on_off,
 }
 assert _PARSERS.keys() == ENV_VARS.keys()
 
