@@ -54,6 +54,7 @@ ENV_VARS: dict[str, str] = {
     "PAYLOAD_ACTIVE_KEY": "payload_active_key",
     "PAYLOAD_KEYS_FILE": "payload_keys_file",
     "CODEC_PORT": "codec_port",
+    "API_PORT": "api_port",
     "CODEC_CORS_ORIGINS": "codec_cors_origins",
     "OIDC_ISSUER": "oidc_issuer",
     "OIDC_AUDIENCE": "oidc_audience",
@@ -95,6 +96,7 @@ ENV_HELP: dict[str, str] = {
     "PAYLOAD_ACTIVE_KEY": "id of the key new payloads are encrypted with (default: the only key of PAYLOAD_KEYS)",
     "PAYLOAD_KEYS_FILE": "JSON key file instead of PAYLOAD_KEYS (as <data dir>/payload-keys.json)",
     "CODEC_PORT": "port of the embedded codec server for the Web UI and CLI (default 8234)",
+    "API_PORT": "port of the HTTP API (TMF621 troubleTicket) that `./run up` serves beside the worker (default 8080)",
     "CODEC_CORS_ORIGINS": "Web UI origins the codec server answers, comma-separated (default: the embedded UI)",
     "OIDC_ISSUER": "issuer (iss) of the OIDC provider whose tokens are trusted; unset: the embedded issuer",
     "OIDC_AUDIENCE": "audience (aud) the provider's tokens must carry for this engine (with OIDC_ISSUER)",
@@ -142,6 +144,7 @@ class Settings(BaseModel):
     payload_active_key: str | None = None
     payload_keys_file: Path | None = None
     codec_port: int = Field(default=8234, ge=1, le=65535)
+    api_port: int = Field(default=8080, ge=1, le=65535)
     codec_cors_origins: tuple[str, ...] | None = None
     # Who proves identities: an OIDC provider when these are set, else the embedded issuer in data_dir/auth.
     oidc_issuer: str | None = None
@@ -478,6 +481,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "PAYLOAD_ACTIVE_KEY": _key_id,
     "PAYLOAD_KEYS_FILE": _file_path,
     "CODEC_PORT": _PORT,
+    "API_PORT": _PORT,
     "CODEC_CORS_ORIGINS": _origins,
     "OIDC_ISSUER": _issuer,
     "OIDC_AUDIENCE": _identifier("token audience"),
@@ -498,6 +502,7 @@ def _check_ports_distinct(settings: Settings) -> None:
         ("TEMPORAL_UI_PORT", settings.temporal_ui_port, settings.uses_embedded_temporal),
         ("PARTNER_PORT", settings.partner_port, settings.uses_embedded_partner),
         ("CODEC_PORT", settings.codec_port, settings.uses_embedded_temporal),
+        ("API_PORT", settings.api_port, True),
     ]
     for variable, port, used in wanted:
         if not used:
