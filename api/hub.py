@@ -68,7 +68,7 @@ def _hub(listener: hub.Listener) -> Hub:
         callback=listener.callback,
         query=listener.query or None,
         status="disabled" if listener.disabled_at else "active",
-        disabled_reason=listener.disabled_reason,
+        disabledReason=listener.disabled_reason,
     )
 
 

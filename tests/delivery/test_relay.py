@@ -103,7 +103,9 @@ async def test_a_410_disables_the_endpoint_and_says_why(audit_db: AuditDb, liste
     disabled = await hub.get(audit_db.pool, gone.id)
     assert disabled is not None and disabled.disabled_at is not None
     assert "410" in (disabled.disabled_reason or "")
-    rows = await audit_db.pool.fetch("SELECT status, last_error FROM webhook_deliveries WHERE listener_id = $1", gone.id)
+    rows = await audit_db.pool.fetch(
+        "SELECT status, last_error FROM webhook_deliveries WHERE listener_id = $1", gone.id
+    )
     assert len(rows) == len(await outbox_ids(audit_db.pool, complaint_id))
     assert {row["status"] for row in rows} == {"cancelled"}
     assert all("410 Gone" in row["last_error"] for row in rows)
