@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit_commands, supervisor_commands
+from cli import audit_commands, delivery_commands, supervisor_commands
 from cli import login as login_commands
 from cli.connect import (
     EXIT_BAD_INPUT,
@@ -303,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     login_commands.register(command)
     supervisor_commands.register(command)
     audit_commands.register(command)
+    delivery_commands.register(command)
     return parser
 
 

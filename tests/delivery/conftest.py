@@ -15,9 +15,9 @@ from aiohttp import web
 
 from delivery.schedule import RelayConfig
 from runtime.serving import serve_app
-from tests.audit.conftest import audit_db
+from tests.audit.conftest import audit_db, cli
 
-__all__ = ["audit_db"]
+__all__ = ["audit_db", "cli"]
 
 # Retries in milliseconds instead of hours; the lease outlasts the request timeout as the relay requires.
 FAST = RelayConfig(
