@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.aliases import tmf
 from domain.masking import scrub
 
 log = structlog.get_logger("api")
@@ -36,13 +37,13 @@ REASONS = {
 class Error(BaseModel):
     """TMF630 Error: `code` is an application code (here the HTTP status), `status` the HTTP status as text."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
 
     code: str = Field(description="Application relevant detail, defined in the API or a common list.")
     reason: str = Field(description="Explanation of the reason for the error which can be shown to a client user.")
     message: str | None = Field(default=None, description="More details and corrective actions related to the error")
     status: str | None = Field(default=None, description="HTTP Error code extension")
-    type_: str = Field(default="Error", alias="@type", description="When sub-classing, this defines the sub-class")
+    type_: str = tmf("@type", default="Error", description="When sub-classing, this defines the sub-class")
 
 
 class ApiError(Exception):

@@ -29,9 +29,10 @@ bearer_scheme = HTTPBearer(
     description="A token from the engine's issuer (`starter login`) or the deployment's OIDC provider.",
 )
 
-STAFF = (Role.AGENT, Role.SUPERVISOR)
-READERS = (Role.AGENT, Role.SUPERVISOR, Role.AUDITOR, Role.CUSTOMER)
-FILERS = (Role.AGENT, Role.SUPERVISOR, Role.CUSTOMER)
+# Who may call which routes at all; the case's own rules (the workflow's validators) decide the rest.
+STAFF = (Role.AGENT, Role.STORE_MANAGER, Role.REGIONAL_SUPPORT, Role.SUPERVISOR)
+READERS = (*STAFF, Role.AUDITOR, Role.CUSTOMER)
+FILERS = (*STAFF, Role.CUSTOMER)
 
 
 @dataclass(frozen=True)
