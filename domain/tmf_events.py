@@ -9,6 +9,9 @@ the state after, so the event store writes them in the same transaction as the e
 | CustomerAsked                            | TroubleTicketInformationRequiredEvent      |
 | a note, a hand-over, money, a partner    | TroubleTicketAttributeValueChangeEvent     |
 
+Each is TMF v5's Event (`@baseType` Event) with the ticket under `event.troubleTicket`; what changed (an
+attribute, a question awaiting the customer) is named in `description`.
+
 The events carry no personal data (no number, name, note or question text): the outbox is not sealed
 under the customer's key, so a listener reads those through the API, where erasure reaches them.
 """
@@ -90,12 +93,14 @@ def _envelope(event: ev.Event, ordinal: int, event_type: str, ticket: dict[str, 
     event_id = f"{event.complaint_id}:{event.seq}:{ordinal}"
     body: dict[str, Any] = {
         "@type": event_type,
+        "@baseType": "Event",
         "eventId": event_id,
         "eventType": event_type,
         "eventTime": event.at.isoformat(),
         "timeOccurred": event.at.isoformat(),
         "correlationId": event.complaint_id,
         "domain": "troubleTicket",
+        "title": event_type,
         **extra,
         "event": {"troubleTicket": ticket},
     }
@@ -124,10 +129,11 @@ def tmf_events(before: ComplaintState | None, event: ev.Event, after: ComplaintS
             kinds.append((RESOLVED, change, {}))
     if isinstance(event, ev.CustomerAsked):
         # The question may quote the customer: only its id travels, the text is read through the API.
-        kinds.append((INFORMATION_REQUIRED, {}, {"fieldPath": f"question.{event.question_id}"}))
+        kinds.append((INFORMATION_REQUIRED, {}, {"description": f"question {event.question_id} awaits the customer"}))
     attribute = _ATTRIBUTE_OF.get(type(event))
     if attribute is not None:
-        kinds.append((ATTRIBUTE_VALUE_CHANGE, {}, {"fieldPath": attribute}))
+        # TMF v5's Event has no fieldPath: the changed attribute is named in the description.
+        kinds.append((ATTRIBUTE_VALUE_CHANGE, {}, {"description": f"{attribute} changed"}))
     return [
         _envelope(event, ordinal, kind, _ticket(after, now, **ticket_extra), **extra)
         for ordinal, (kind, ticket_extra, extra) in enumerate(kinds)
