@@ -42,6 +42,7 @@ from client.api import connect_temporal
 from delivery.relay import relay_running
 from domain.policy import Policy
 from runtime.embedded import EmbeddedRuntime
+from runtime.heartbeat import beating
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
 from runtime.process_exit import exit_without_finalizing
@@ -198,7 +199,9 @@ async def run(settings: Settings) -> None:
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
             relay = relay_running(deps.pool) if settings.worker_relay else contextlib.nullcontext()
-            async with relay, build_worker(client, deps, settings.task_queue, policy=policy.current):
+            worker = build_worker(client, deps, settings.task_queue, policy=policy.current)
+            # The heartbeat file (runtime/heartbeat.py) is what the compose healthcheck reads.
+            async with relay, worker, beating("worker"):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 await start_archiver(client, settings.task_queue)
                 log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,

@@ -13,6 +13,7 @@ import signal
 import sys
 
 from delivery.relay import Relay
+from runtime.heartbeat import beat
 from runtime.logging import configure_logging
 from runtime.process_exit import exit_without_finalizing
 from runtime.settings import load_settings_or_exit
@@ -27,7 +28,7 @@ async def serve(database_url: str) -> None:
     pool = await connect_pool(database_url, max_size=5)
     try:
         async with Relay(pool) as relay:
-            await relay.run(stop)
+            await relay.run(stop, heartbeat=lambda: beat("relay"))
     finally:
         await pool.close()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import asyncpg
@@ -65,12 +65,15 @@ class Relay:
         await asyncio.gather(*(self._send_webhook(d) for d in due), *(self._send_notification(n) for n in outbound))
         return len(due) + len(outbound)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Rounds until `stop` is set; an idle relay waits `poll_seconds` between them."""
+    async def run(self, stop: asyncio.Event, *, heartbeat: Callable[[], None] | None = None) -> None:
+        """Rounds until `stop` is set; an idle relay waits `poll_seconds` between them. `heartbeat` is
+        called after every round that reached the database (the service's healthcheck reads it)."""
         log.info("relay running")
         while not stop.is_set():
             try:
                 worked = await self.run_once()
+                if heartbeat is not None:
+                    heartbeat()
             except (OSError, asyncpg.PostgresError) as error:
                 # The database is away for a moment: nothing was lost (leases run out), try again soon.
                 log.warning("relay round failed", error=str(error)[:_ERROR_TEXT_LIMIT])
