@@ -35,6 +35,7 @@ from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
+from api.runtime import start_api
 from auth import trust
 from auth.sources import keep_trusted_keys_fresh
 from auth.tokens import TrustedKeys
@@ -204,11 +205,18 @@ async def run(settings: Settings) -> None:
             async with relay, worker, beating("worker"):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 await start_archiver(client, settings.task_queue)
-                log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
-                         web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url,
-                         relay="embedded" if settings.worker_relay else "separate")
-                await stop.wait()
-                log.info("stopping")
+                # The HTTP API beside the worker, over the same Temporal and database.
+                api = await start_api(settings, runtime.temporal_address, deps.pool, vault)
+                try:
+                    print(f"API (TMF621 troubleTicket): {api.url}/tmf-api/troubleTicket/v5/troubleTicket  "
+                          f"(OpenAPI: {api.url}/docs)", flush=True)
+                    log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
+                             web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url,
+                             api=api.url, relay="embedded" if settings.worker_relay else "separate")
+                    await stop.wait()
+                    log.info("stopping")
+                finally:
+                    await api.stop()
 
 
 def main() -> int:
