@@ -8,7 +8,7 @@ import contextlib
 import time
 
 from delivery import dead_letters, hub
-from delivery.relay import Relay
+from delivery.relay import Relay, relay_running
 from delivery.schedule import RelayConfig
 from tests.audit.conftest import AuditDb
 from tests.delivery.cases import outbox_ids, rounds_until, standard_signature, stored_case
@@ -176,3 +176,18 @@ async def test_a_relay_killed_mid_delivery_loses_nothing(audit_db: AuditDb, list
     assert again[0].headers["webhook-id"] == again[1].headers["webhook-id"]
     # Everything before the interrupted event went once; it and what follows it went in order after.
     assert [r.event_id for r in listener.received] == [*expected[:3], *expected[2:]]
+
+
+async def test_the_relay_the_worker_embeds_delivers_in_the_background(
+    audit_db: AuditDb, listener: WebhookListener
+) -> None:
+    """worker.py runs `relay_running` beside the Temporal worker: events appended meanwhile arrive by themselves."""
+    await _register(audit_db, listener)
+    async with relay_running(audit_db.pool, config=FAST):
+        complaint_id = await stored_case(audit_db.pool)
+        expected = await outbox_ids(audit_db.pool, complaint_id)
+        for _ in range(500):
+            if len(listener.received) >= len(expected):
+                break
+            await asyncio.sleep(0.02)
+    assert [r.event_id for r in listener.received] == expected
