@@ -70,6 +70,7 @@ def test_every_variable_is_read() -> None:
         "OIDC_ROLES_CLAIM": "groups",
         "JWKS_REFRESH_SECONDS": "600",
         "LOGIN_TTL_MINUTES": "15",
+        "WORKER_RELAY": "OFF",
     }
     # PAYLOAD_KEYS_FILE replaces PAYLOAD_KEYS: read in its own test below.
     assert env.keys() | {"PAYLOAD_KEYS_FILE"} == ENV_VARS.keys()
@@ -103,6 +104,7 @@ def test_every_variable_is_read() -> None:
         "https://sso.carrier.example", "complaints-engine", "https://sso.carrier.example/jwks.json", "groups"
     )
     assert (settings.jwks_refresh_seconds, settings.login_ttl_minutes) == (600, 15)
+    assert settings.worker_relay is False and Settings.from_env({}).worker_relay is True
 
 
 OLD_KEY, NEW_KEY = new_key(), new_key()
@@ -179,6 +181,7 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("OIDC_ROLES_CLAIM", "realm roles", "must be a claim name"),
     ("JWKS_REFRESH_SECONDS", "1", "must be a whole number of seconds from 5 to 86400"),
     ("LOGIN_TTL_MINUTES", "0", "must be a whole number of minutes from 1 to 1440"),
+    ("WORKER_RELAY", "maybe", "must be on or off"),
 ]
 
 
