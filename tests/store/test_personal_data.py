@@ -13,9 +13,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import Notification, NotificationActivities
 from audit.export import masked_events
+from delivery.relay import Relay
 from domain import events as ev
 from domain.personal_data import ERASED
-from delivery.relay import Relay
 from store.event_store import EventConflict, PostgresEventStore
 from tests.audit.conftest import AuditDb
 from tests.domain.factories import Stream
