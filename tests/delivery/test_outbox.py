@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from domain.state import apply
-from domain.tmf_events import tmf_events
+from domain.state import ComplaintState, apply
+from domain.tmf_events import TmfEvent, tmf_events
 from store.event_store import EventConflict, PostgresEventStore
 from tests.audit.conftest import AuditDb
 from tests.store.cases import QIAN, ZHAO, closed_case
@@ -23,8 +23,8 @@ async def test_the_outbox_holds_what_the_domain_derives_once_per_event(audit_db:
     await store.append("OUT-1", events[:3])
     await store.append("OUT-1", events)  # a retried append with more: only the new events add TMF events
     await store.append("OUT-1", events)  # and a plain retry adds nothing
-    state = None
-    expected = []
+    state: ComplaintState | None = None
+    expected: list[TmfEvent] = []
     for event in events:
         before, state = state, apply(state, event)
         expected += tmf_events(before, event, state)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 from delivery import dead_letters, hub
 from delivery.relay import Relay, relay_running
@@ -21,7 +22,9 @@ async def _register(db: AuditDb, listener: WebhookListener, query: str = "") -> 
     return secret
 
 
-def _all_delivered(db: AuditDb):  # type: ignore[no-untyped-def]
+def _all_delivered(db: AuditDb) -> Callable[[], Awaitable[bool]]:
+    """Whether every outbox event was fanned out and every delivery made went through."""
+
     async def done() -> bool:
         left = await db.pool.fetchval(
             "SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'"
@@ -49,11 +52,9 @@ async def test_every_event_arrives_signed_and_in_order(audit_db: AuditDb, listen
         assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 3600
         assert request.headers["content-type"] == "application/json"
     # A signature under another secret does not match: the check above could fail.
-    other, _ = await hub.register(audit_db.pool, listener.url, "", "sup-01")
     assert listener.received[0].headers["webhook-signature"] != standard_signature(
         "whsec_" + "A" * 44, listener.received[0]
     )
-    assert other.id
 
 
 async def test_a_500_is_retried_and_holds_the_tickets_later_events_back(
