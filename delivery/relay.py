@@ -74,9 +74,11 @@ class Relay:
                 worked = await self.run_once()
                 if heartbeat is not None:
                     heartbeat()
-            except (OSError, asyncpg.PostgresError) as error:
-                # The database is away for a moment: nothing was lost (leases run out), try again soon.
-                log.warning("relay round failed", error=str(error)[:_ERROR_TEXT_LIMIT])
+            except Exception as error:
+                # The database away for a moment, say. Nothing is lost (leases run out and what was taken is
+                # sent again), and the relay must not die quietly beside a worker that goes on: log, go on.
+                log.error("relay round failed", error_type=type(error).__name__,
+                          error=str(error)[:_ERROR_TEXT_LIMIT])
                 worked = 0
             if not worked:
                 with contextlib.suppress(TimeoutError):

@@ -7,8 +7,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
 
 from delivery import dead_letters, hub
+from delivery.notifications import MailboxSender, OutboundNotification
 from delivery.relay import Relay, relay_running
 from delivery.schedule import RelayConfig
 from tests.audit.conftest import AuditDb
@@ -192,3 +196,45 @@ async def test_the_relay_the_worker_embeds_delivers_in_the_background(
                 break
             await asyncio.sleep(0.02)
     assert [r.event_id for r in listener.received] == expected
+
+
+class BrokenOnce:
+    """A notification channel whose first send fails in a way nobody planned for (not a refusal)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.mailbox = MailboxSender(pool)
+        self.calls = 0
+
+    async def send(self, notification: OutboundNotification) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("a bug in the channel")
+        await self.mailbox.send(notification)
+
+
+async def test_a_relay_outlives_a_round_that_fails(audit_db: AuditDb, listener: WebhookListener) -> None:
+    """An unexpected error fails the round, not the relay: it is logged, and the next rounds go on."""
+    await _register(audit_db, listener)
+    complaint_id = await stored_case(audit_db.pool)
+    expected = await outbox_ids(audit_db.pool, complaint_id)
+    await audit_db.pool.execute(
+        """INSERT INTO notification_outbox (idempotency_key, complaint_id, recipient_role, recipient, subject, body)
+           VALUES ('k-1', $1, 'agent', 'agent-007', 'escalated', 'the case was escalated')""",
+        complaint_id,
+    )
+    channel = BrokenOnce(audit_db.pool)
+    config = RelayConfig(retry_schedule=FAST.retry_schedule, lease=timedelta(seconds=2.5), request_timeout=2.0,
+                         poll_seconds=0.02)
+    stop = asyncio.Event()
+    async with Relay(audit_db.pool, sender=channel, config=config) as relay:
+        task = asyncio.create_task(relay.run(stop))
+        for _ in range(1000):
+            mailed = await audit_db.pool.fetchval("SELECT count(*) FROM notification_mailbox")
+            if (mailed and len(listener.first_receipts()) >= len(expected)) or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert not task.done()  # the failed round did not end the relay
+        stop.set()
+        await task
+    assert channel.calls == 2  # the notification taken in the failed round went again once its lease ran out
+    assert listener.first_receipts() == expected
