@@ -21,7 +21,7 @@ import asyncpg
 import structlog
 
 from delivery import notifications, webhooks
-from delivery.notifications import MailboxSender, NotificationRefused, NotificationSender, OutboundNotification
+from delivery.notifications import MailboxSender, NotificationSender, OutboundNotification
 from delivery.schedule import RelayConfig
 from delivery.signing import signed_headers
 from delivery.webhooks import Due
@@ -93,7 +93,7 @@ class Relay:
             async with self._session.post(due.callback, data=due.body, headers=headers) as response:
                 status = response.status
                 await response.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except Exception as error:  # refused, timed out, or anything else: a failed attempt, with its reason
             await self._failed(due, None, f"{type(error).__name__}: {error}")
             return
         if 200 <= status < 300:
@@ -117,7 +117,7 @@ class Relay:
     async def _send_notification(self, notification: OutboundNotification) -> None:
         try:
             await self._sender.send(notification)
-        except (NotificationRefused, OSError, asyncpg.PostgresError) as error:
+        except Exception as error:  # a refusal, or anything else the channel raised: a failed attempt, said why
             wait = self._config.next_wait(notification.attempts)
             text = f"{type(error).__name__}: {error}"[:_ERROR_TEXT_LIMIT]
             await notifications.failed(self._pool, notification, text, wait)

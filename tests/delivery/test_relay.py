@@ -213,7 +213,7 @@ class BrokenOnce:
 
 
 async def test_a_relay_outlives_a_round_that_fails(audit_db: AuditDb, listener: WebhookListener) -> None:
-    """An unexpected error fails the round, not the relay: it is logged, and the next rounds go on."""
+    """An unexpected error in a channel is a failed attempt like a refusal: the relay goes on, and retries it."""
     await _register(audit_db, listener)
     complaint_id = await stored_case(audit_db.pool)
     expected = await outbox_ids(audit_db.pool, complaint_id)
@@ -236,5 +236,5 @@ async def test_a_relay_outlives_a_round_that_fails(audit_db: AuditDb, listener: 
         assert not task.done()  # the failed round did not end the relay
         stop.set()
         await task
-    assert channel.calls == 2  # the notification taken in the failed round went again once its lease ran out
+    assert channel.calls == 2  # the failed send was recorded as a failed attempt and retried
     assert listener.first_receipts() == expected
