@@ -37,7 +37,8 @@ class HubFVO(BaseModel):
         max_length=2000,
         description="Which events, e.g. `eventType=TroubleTicketStatusChangeEvent&event.troubleTicket.status=resolved`",
     )
-    type_: Literal["Hub"] = Field(default="Hub", alias="@type")
+    # TMF's Extensible names the (sub)class here; any name is taken, since the registration means the same.
+    type_: str = Field(default="Hub", alias="@type", max_length=100)
 
 
 class Hub(BaseModel):
