@@ -32,7 +32,7 @@ Runner = Callable[[dict[str, Any], str, "Path | None"], Awaitable[Section]]
 
 def _runners() -> dict[str, Runner]:
     # Imported here so `--help` does not load every benchmark and the engine.
-    from bench import event_store_bench, memory, queries, throughput, timers
+    from bench import api_latency, event_store_bench, memory, queries, throughput, timers
 
     return {
         "throughput": lambda cfg, url, profile: throughput.run(cfg, url, profile_dir=profile),
@@ -40,6 +40,7 @@ def _runners() -> dict[str, Runner]:
         "queries": lambda cfg, url, profile: queries.run(cfg, url),
         "timers": lambda cfg, url, profile: timers.run(cfg, url),
         "memory": lambda cfg, url, profile: memory.run(cfg, url),
+        "api_latency": lambda cfg, url, profile: api_latency.run(cfg, url),
     }
 
 
@@ -49,6 +50,7 @@ BENCHMARKS = {
     "queries": "supervisor reads at scale: stalled-case listing, a timeline, verifying a chain",
     "timers": "how late SLA escalations fire when many deadlines land in the same second",
     "memory": "worker RSS per cached open case",
+    "api_latency": "p50/p95/p99 of GET one ticket and the list over HTTP vs the same reads in Python",
 }
 
 
