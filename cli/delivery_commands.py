@@ -1,4 +1,5 @@
-"""Delivery commands: the dead-letter list of webhooks and notifications, and replaying one of them.
+"""Delivery commands: the dead-letter list of webhooks and notifications, replaying one of them, and the
+embedded notification adapter's mailbox.
 
 They read PostgreSQL only, like the audit commands, and need a supervisor's login: the same people who
 manage the hub's listeners through the API.
@@ -11,12 +12,14 @@ import dataclasses
 import json
 from typing import Any
 
-from cli.connect import CliError, database
+from cli.connect import BadInput, CliError, database
 from cli.login import as_option, logged_in
 from delivery import dead_letters
 from domain.actors import Role
 from domain.clock import format_local
-from runtime.settings import Settings
+from domain.masking import scrub
+from runtime.settings import ConfigError, Settings
+from store.pii import PersonalDataVault
 
 DELIVERY_ROLES = (Role.SUPERVISOR,)
 
@@ -56,6 +59,35 @@ async def cmd_replay_dead_letter(args: argparse.Namespace, settings: Settings) -
     return 0
 
 
+async def cmd_mailbox(args: argparse.Namespace, settings: Settings) -> int:
+    await _supervisor(settings, args.actor)
+    try:
+        vault = PersonalDataVault.from_settings(settings)
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    async with database(settings) as pool:
+        rows = await pool.fetch(
+            """SELECT id, complaint_id, recipient_role, recipient, subject, body, received_at
+               FROM notification_mailbox WHERE ($1::text IS NULL OR complaint_id = $1)
+               ORDER BY id DESC LIMIT $2""",
+            args.complaint_id,
+            args.limit,
+        )
+        opened = await vault.unseal(
+            pool, [{"recipient": r["recipient"], "subject": r["subject"], "body": r["body"]} for r in rows]
+        )
+    if not rows:
+        print("the mailbox is empty")
+        return 0
+    for row, mail in zip(reversed(rows), reversed(opened), strict=True):
+        assert isinstance(mail, dict)
+        # Numbers stay masked on a terminal, as in the logs; the mailbox itself keeps them sealed.
+        print(f"{format_local(row['received_at'])}  {row['complaint_id']}  to {row['recipient_role']} "
+              f"{scrub(str(mail['recipient']))}: {scrub(str(mail['subject']))}")
+        print(f"    {scrub(str(mail['body']))}")
+    return 0
+
+
 def register(command: Any) -> None:
     listing = command("dead-letters", cmd_dead_letters,
                       "list webhooks and notifications whose every retry failed, with their last error")
@@ -67,3 +99,8 @@ def register(command: Any) -> None:
     replay.add_argument("kind", choices=["webhook", "notification"])
     replay.add_argument("id", type=int)
     as_option(replay)
+    mailbox = command("mailbox", cmd_mailbox,
+                      "the notifications the embedded notification adapter delivered (its local mailbox), oldest first")
+    mailbox.add_argument("complaint_id", nargs="?", help="only this case's")
+    mailbox.add_argument("--limit", type=int, default=50, help="the latest this many (default 50)")
+    as_option(mailbox)

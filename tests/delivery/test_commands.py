@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from temporalio.testing import ActivityEnvironment
+
+from activities.notifications import Notification, NotificationActivities
 from delivery import hub
 from delivery.relay import Relay
+from domain.masking import mask_msisdn
 from tests.audit.conftest import AuditDb, Cli
 from tests.delivery.cases import rounds_until, stored_case
 from tests.delivery.conftest import FAST, WebhookListener
+from tests.store.cases import ZHAO
 
 
 async def test_a_supervisor_lists_and_replays_a_dead_webhook(
@@ -44,3 +49,24 @@ async def test_a_supervisor_lists_and_replays_a_dead_webhook(
     again = await run("replay-dead-letter", "webhook", str(letter["id"]), "--as", "sup-zhang")
     assert again.code == 1 and "no dead webhook" in again.err
     assert json.loads((await run("dead-letters", "--as", "sup-zhang", "--json")).out) == []
+
+
+async def test_a_supervisor_reads_the_mailbox_with_numbers_masked(
+    audit_db: AuditDb, cli: Callable[[str], Cli]
+) -> None:
+    run = cli(audit_db.url)
+    assert "the mailbox is empty" in (await run("mailbox", "--as", "sup-zhang")).out
+    complaint_id = await stored_case(audit_db.pool)
+    notification = Notification(
+        idempotency_key=f"{complaint_id}:asked", complaint_id=complaint_id, recipient_role="customer",
+        recipient=ZHAO.msisdn, subject="A question about your complaint", body=f"{ZHAO.name}, please answer",
+    )
+    assert await ActivityEnvironment().run(NotificationActivities(audit_db.pool).notify, notification)
+    async with Relay(audit_db.pool, config=FAST) as relay:
+        await relay.run_once()
+
+    shown = await run("mailbox", complaint_id, "--as", "sup-zhang")
+    assert shown.code == 0, shown.err
+    assert f"{complaint_id}  to customer {mask_msisdn(ZHAO.msisdn)}: A question about your complaint" in shown.out
+    assert f"{ZHAO.name}, please answer" in shown.out and ZHAO.msisdn not in shown.out
+    assert (await run("mailbox", "--as", "auditor")).code == 1
