@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit_commands, remediate, sla_commands, supervisor_commands
+from cli import audit_commands, delivery_commands, remediate, sla_commands, supervisor_commands
 from cli import login as login_commands
 from cli.connect import (
     EXIT_BAD_INPUT,
@@ -305,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.register(command)
     remediate.register(command)
     sla_commands.register(command)
+    delivery_commands.register(command)
     return parser
 
 

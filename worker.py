@@ -37,13 +37,16 @@ from activities.remediation import RemediationActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.notification_outbox import PostgresOutbox
 from adapters.partner_carriers import HttpPartnerCarriers
+from api.runtime import start_api
 from auth import trust
 from auth.sources import keep_trusted_keys_fresh
 from auth.tokens import TrustedKeys
 from client.api import connect_temporal
+from delivery.relay import relay_running
 from domain.policy import Policy
 from ports.partners import PartnerCarriers
 from runtime.embedded import EmbeddedRuntime
+from runtime.heartbeat import beating
 from runtime.logging import configure_logging
 from runtime.policy import PolicySource
 from runtime.process_exit import exit_without_finalizing
@@ -214,13 +217,24 @@ async def run(settings: Settings) -> None:
         async with dependencies(runtime.database_url, runtime.partner_url, seed_sandbox=seed_sandbox) as deps:
             deps.vault = vault
             deps.msisdn_token_key = settings.msisdn_token_key
-            async with build_worker(client, deps, settings.task_queue, policy=policy.current):
+            relay = relay_running(deps.pool) if settings.worker_relay else contextlib.nullcontext()
+            worker = build_worker(client, deps, settings.task_queue, policy=policy.current)
+            # The heartbeat file (runtime/heartbeat.py) is what the compose healthcheck reads.
+            async with relay, worker, beating("worker"):
                 await start_reconciler(client, settings.task_queue, settings.reconcile_interval_seconds)
                 await start_archiver(client, settings.task_queue)
-                log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
-                         web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url)
-                await stop.wait()
-                log.info("stopping")
+                # The HTTP API beside the worker, over the same Temporal and database.
+                api = await start_api(settings, runtime.temporal_address, deps.pool, vault)
+                try:
+                    print(f"API (TMF621 troubleTicket): {api.url}/tmf-api/troubleTicket/v5/troubleTicket  "
+                          f"(OpenAPI: {api.url}/docs)", flush=True)
+                    log.info("worker running", task_queue=settings.task_queue, temporal=runtime.temporal_address,
+                             web_ui=runtime.ui_url, database=runtime.database_url, partner=runtime.partner_url,
+                             api=api.url, relay="embedded" if settings.worker_relay else "separate")
+                    await stop.wait()
+                    log.info("stopping")
+                finally:
+                    await api.stop()
 
 
 def main() -> int:

@@ -13,6 +13,8 @@ from fastapi import APIRouter, FastAPI
 
 from api.context import ApiContext
 from api.errors import install_error_handlers
+from api.hub import dead_letter_router
+from api.hub import router as hub_router
 from api.tasks import router as task_router
 from api.tickets import BASE_PATH
 from api.tickets import router as ticket_router
@@ -40,6 +42,8 @@ def create_app(context: ApiContext, *, routers: Iterable[APIRouter] = ()) -> Fas
     app.include_router(ticket_router, prefix=BASE_PATH)
     app.include_router(task_router, prefix=BASE_PATH)
     app.include_router(console_router())
+    app.include_router(hub_router, prefix=BASE_PATH)
+    app.include_router(dead_letter_router)
     for router in routers:
         app.include_router(router)
 

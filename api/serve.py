@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -34,24 +33,22 @@ class RunningApi:
 
 
 async def serve_api(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> RunningApi:
-    """Serve `app` on host:port (0 picks a free port) until `stop()`; raises OSError if the port is taken."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    bound_port = int(sock.getsockname()[1])
-    # No access log: paths carry case ids only, but query strings may carry filters; the routes log what matters.
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    """Serve `app` on host:port (0 picks a free port) until `stop()`; raises OSError if the port is taken.
+
+    uvicorn binds the port itself: handed a pre-bound socket, its connections lost TCP_NODELAY here, and
+    every response waited ~40 ms for a delayed ACK.
+    """
+    # No access log: the routes log what matters, and query strings may carry filters.
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
     server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
-            sock.close()
-            task.result()
-            raise OSError(f"the API could not start on {host}:{bound_port}")
+            # uvicorn logs a bind failure and exits instead of raising: say which port was refused.
+            with contextlib.suppress(BaseException):
+                task.result()
+            raise OSError(f"the API could not listen on {host}:{port}")
         await asyncio.sleep(0.01)
+    bound_port = int(server.servers[0].sockets[0].getsockname()[1])
     url_host = f"[{host}]" if ":" in host else host
     return RunningApi(url=f"http://{url_host}:{bound_port}", port=bound_port, server=server, task=task)

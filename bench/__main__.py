@@ -32,7 +32,7 @@ Runner = Callable[[dict[str, Any], str, "Path | None"], Awaitable[Section]]
 
 def _runners() -> dict[str, Runner]:
     # Imported here so `--help` does not load every benchmark and the engine.
-    from bench import event_store_bench, memory, queries, remediation, throughput, timers, what_if
+    from bench import api_latency, event_store_bench, memory, queries, remediation, throughput, timers, what_if
 
     return {
         "throughput": lambda cfg, url, profile: throughput.run(cfg, url, profile_dir=profile),
@@ -42,6 +42,7 @@ def _runners() -> dict[str, Runner]:
         "memory": lambda cfg, url, profile: memory.run(cfg, url),
         "remediation": lambda cfg, url, profile: remediation.run(cfg, url),
         "what_if": lambda cfg, url, profile: _now(what_if.run(cfg)),
+        "api_latency": lambda cfg, url, profile: api_latency.run(cfg, url),
     }
 
 
@@ -57,6 +58,7 @@ BENCHMARKS = {
     "memory": "worker RSS per cached open case",
     "remediation": "a batch's remediation campaign: cases opened/s, time to all settled, peak worker RSS",
     "what_if": "SLA what-if: replaying N case histories under another policy (target 100k in under a minute)",
+    "api_latency": "p50/p95/p99 of GET one ticket and the list over HTTP vs the same reads in Python",
 }
 
 

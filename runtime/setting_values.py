@@ -124,6 +124,13 @@ def _int_in(low: int, high: int | None, what: str) -> Callable[[str, str], int]:
     return parse
 
 
+def _on_off(variable: str, raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("on", "off", "true", "false", "1", "0"):
+        raise ConfigError(f"{variable}={raw!r} must be on or off")
+    return value in ("on", "true", "1")
+
+
 def _token_key(variable: str, raw: str) -> str:
     # A secret: say how long it was, never echo it.
     if len(raw) < MIN_TOKEN_KEY_LENGTH:

@@ -32,6 +32,7 @@ from runtime.setting_values import (
     _issuer,
     _key_id,
     _master_key,
+    _on_off,
     _origins,
     _path,
     _payload_keys,
@@ -79,6 +80,7 @@ ENV_VARS: dict[str, str] = {
     "PAYLOAD_KEYS_FILE": "payload_keys_file",
     "CODEC_PORT": "codec_port",
     "API_PORT": "api_port",
+    "API_HOST": "api_host",
     "CODEC_CORS_ORIGINS": "codec_cors_origins",
     "OIDC_ISSUER": "oidc_issuer",
     "OIDC_AUDIENCE": "oidc_audience",
@@ -86,6 +88,7 @@ ENV_VARS: dict[str, str] = {
     "OIDC_ROLES_CLAIM": "oidc_roles_claim",
     "JWKS_REFRESH_SECONDS": "jwks_refresh_seconds",
     "LOGIN_TTL_MINUTES": "login_ttl_minutes",
+    "WORKER_RELAY": "worker_relay",
 }
 """Environment variable -> Settings field, for every variable the project reads."""
 
@@ -119,7 +122,8 @@ ENV_HELP: dict[str, str] = {
     "PAYLOAD_ACTIVE_KEY": "id of the key new payloads are encrypted with (default: the only key of PAYLOAD_KEYS)",
     "PAYLOAD_KEYS_FILE": "JSON key file instead of PAYLOAD_KEYS (as <data dir>/payload-keys.json)",
     "CODEC_PORT": "port of the embedded codec server for the Web UI and CLI (default 8234)",
-    "API_PORT": "port of the HTTP API (TMF621 troubleTicket) that `./run up` serves beside the worker (default 8080)",
+    "API_HOST": "address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 in a container)",
+    "API_PORT": "port of the HTTP API (TMF621 troubleTicket) served beside the worker (default 8080; 0: any free)",
     "CODEC_CORS_ORIGINS": "Web UI origins the codec server answers, comma-separated (default: the embedded UI)",
     "OIDC_ISSUER": "issuer (iss) of the OIDC provider whose tokens are trusted; unset: the embedded issuer",
     "OIDC_AUDIENCE": "audience (aud) the provider's tokens must carry for this engine (with OIDC_ISSUER)",
@@ -127,6 +131,8 @@ ENV_HELP: dict[str, str] = {
     "OIDC_ROLES_CLAIM": "claim of the token that lists the user's roles (default roles)",
     "JWKS_REFRESH_SECONDS": "how often the worker reloads the trusted keys, for rotation (default 300)",
     "LOGIN_TTL_MINUTES": "lifetime of a token from `starter login` with the embedded issuer (default 60)",
+    "WORKER_RELAY": "on or off: the worker runs the webhook and notification relay itself (default on; "
+    "docker-compose.yml runs it as its own service)",
 }
 """One line per variable, for --help texts."""
 
@@ -161,7 +167,8 @@ class Settings(BaseModel):
     payload_active_key: str | None = None
     payload_keys_file: Path | None = None
     codec_port: int = Field(default=8234, ge=1, le=65535)
-    api_port: int = Field(default=8080, ge=1, le=65535)
+    api_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (printed at start)
+    api_host: str = "127.0.0.1"
     codec_cors_origins: tuple[str, ...] | None = None
     # Who proves identities: an OIDC provider when these are set, else the embedded issuer in data_dir/auth.
     oidc_issuer: str | None = None
@@ -170,6 +177,8 @@ class Settings(BaseModel):
     oidc_roles_claim: str = "roles"
     jwks_refresh_seconds: int = Field(default=300, ge=5, le=86400)
     login_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # The worker runs the delivery relay (delivery/) beside itself; off where a relay service runs instead.
+    worker_relay: bool = True
 
     @property
     def uses_embedded_issuer(self) -> bool:
@@ -306,7 +315,8 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "PAYLOAD_ACTIVE_KEY": _key_id,
     "PAYLOAD_KEYS_FILE": _file_path,
     "CODEC_PORT": _PORT,
-    "API_PORT": _PORT,
+    "API_PORT": _int_in(0, 65535, "a TCP port number from 1 to 65535, or 0 for any free port"),
+    "API_HOST": _identifier("host name or address"),
     "CODEC_CORS_ORIGINS": _origins,
     "OIDC_ISSUER": _issuer,
     "OIDC_AUDIENCE": _identifier("token audience"),
@@ -314,6 +324,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "OIDC_ROLES_CLAIM": _identifier("claim name"),
     "JWKS_REFRESH_SECONDS": _int_in(5, 86400, "a whole number of seconds from 5 to 86400 (e.g. 300)"),
     "LOGIN_TTL_MINUTES": _int_in(1, 1440, "a whole number of minutes from 1 to 1440 (e.g. 60)"),
+    "WORKER_RELAY": _on_off,
 }
 assert _PARSERS.keys() == ENV_VARS.keys()
 
@@ -326,7 +337,7 @@ def _check_ports_distinct(settings: Settings) -> None:
         ("TEMPORAL_UI_PORT", settings.temporal_ui_port, settings.uses_embedded_temporal),
         ("PARTNER_PORT", settings.partner_port, settings.uses_embedded_partner),
         ("CODEC_PORT", settings.codec_port, settings.uses_embedded_temporal),
-        ("API_PORT", settings.api_port, True),
+        ("API_PORT", settings.api_port, settings.api_port != 0),
     ]
     for variable, port, used in wanted:
         if not used:

@@ -19,6 +19,7 @@ from domain.events import Event, parse_event
 from domain.hashing import canonical_json, chain_hash
 from domain.personal_data import same_or_erased
 from domain.state import ComplaintState, apply, fold
+from domain.tmf_events import TmfEvent, tmf_events
 from ports.event_store import (
     AppendResult,
     ArchiveTicket,
@@ -33,7 +34,7 @@ from ports.event_store import (
     check_head,
     find_chain_break,
 )
-from store import archive_queue
+from store import archive_queue, tmf_outbox
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
 
@@ -112,9 +113,11 @@ class PostgresEventStore:
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
         state = load_head_state(snapshot, key)
         rows = []
+        outbox: list[TmfEvent] = []
         for event in fresh:
             before = state
             state = apply(state, event)
+            outbox += tmf_events(before, event, state)
             data = event.model_dump(mode="json")
             # The case's own values (its name, say) are sealed wherever they appear, before and after.
             known = personal_values_of(data) + personal_values_of(state.model_dump())
@@ -138,6 +141,8 @@ class PostgresEventStore:
             )
             last_hash = next_hash
         await conn.executemany(_INSERT_EVENT, rows)
+        # The TMF events for the hub's listeners commit with the events, or not at all.
+        await tmf_outbox.enqueue(conn, outbox)
         assert state is not None
         await conn.execute(
             "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",

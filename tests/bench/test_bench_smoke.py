@@ -77,6 +77,10 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     assert remediation["numbers"] == sizes["remediation"]["numbers"] == 20
     assert remediation["opened"] == remediation["harmed"] == 16 and remediation["already_open"] == 0
     assert remediation["worker_rss_peak_bytes"] >= remediation["worker_rss_start_bytes"] > 10 * 2**20
+    api = sections["api_latency"].metrics
+    assert all(read["n"] == sizes["api_latency"]["samples"] for read in api["reads"].values())
+    assert api["example_status_changes"] >= 1  # the HTTP ticket carries its status history from the events
+    assert set(api["added_p95_ms"]) == {"one", "list"}
 
     path = write_results(sections, size="smoke", argv=["--smoke"], started=datetime.now(UTC), results_dir=tmp_path)
     document = json.loads(path.read_text())

@@ -238,6 +238,7 @@ def worker_env(
             "COMPLAINTS_TASK_QUEUE": task_queue,
             "COMPLAINTS_DATA_DIR": str(data_dir),
             "MSISDN_TOKEN_KEY": token_key,
+            "API_PORT": "0",  # several workers at once: each serves its API on a free port
             # The test process reads the events these workers seal: one master key for both.
             "PII_MASTER_KEY": os.environ["PII_MASTER_KEY"],
             "LOG_FORMAT": "json",

@@ -61,6 +61,8 @@ def test_every_variable_is_read() -> None:
         "PAYLOAD_KEYS": f"old:{encode_key(OLD_KEY)},new:{encode_key(NEW_KEY)}",
         "PAYLOAD_ACTIVE_KEY": "new",
         "CODEC_PORT": "18234",
+        "API_PORT": "18080",
+        "API_HOST": "0.0.0.0",
         "CODEC_CORS_ORIGINS": "https://temporal-ui.internal, http://127.0.0.1:8080/",
         "OIDC_ISSUER": "https://sso.carrier.example",
         "OIDC_AUDIENCE": "complaints-engine",
@@ -68,6 +70,7 @@ def test_every_variable_is_read() -> None:
         "OIDC_ROLES_CLAIM": "groups",
         "JWKS_REFRESH_SECONDS": "600",
         "LOGIN_TTL_MINUTES": "15",
+        "WORKER_RELAY": "OFF",
     }
     # PAYLOAD_KEYS_FILE replaces PAYLOAD_KEYS: read in its own test below.
     assert env.keys() | {"PAYLOAD_KEYS_FILE"} == ENV_VARS.keys()
@@ -91,6 +94,7 @@ def test_every_variable_is_read() -> None:
     ring = settings.payload_key_ring()
     assert ring.keys == {"old": OLD_KEY, "new": NEW_KEY} and ring.active == "new"
     assert settings.codec_port == 18234
+    assert (settings.api_host, settings.api_port) == ("0.0.0.0", 18080)
     assert settings.cors_origins == ("https://temporal-ui.internal", "http://127.0.0.1:8080")
     assert not settings.uses_embedded_temporal
     assert not settings.uses_embedded_postgres
@@ -100,6 +104,7 @@ def test_every_variable_is_read() -> None:
         "https://sso.carrier.example", "complaints-engine", "https://sso.carrier.example/jwks.json", "groups"
     )
     assert (settings.jwks_refresh_seconds, settings.login_ttl_minutes) == (600, 15)
+    assert settings.worker_relay is False and Settings.from_env({}).worker_relay is True
 
 
 OLD_KEY, NEW_KEY = new_key(), new_key()
@@ -167,6 +172,8 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("PAYLOAD_ACTIVE_KEY", "key one", "must be a key id of PAYLOAD_KEYS"),
     ("PAYLOAD_KEYS_FILE", "bad\x00file", "must be a file path"),
     ("CODEC_PORT", "0", "must be a TCP port number"),
+    ("API_PORT", "-1", "must be a TCP port number from 1 to 65535, or 0 for any free port"),
+    ("API_HOST", "api host", "must be a host name or address"),
     ("CODEC_CORS_ORIGINS", "http://ui:8080/path", "must be Web UI origins like http://127.0.0.1:8233"),
     ("OIDC_ISSUER", "https://sso example", "must be the issuer exactly as the tokens' iss claim says it"),
     ("OIDC_AUDIENCE", "complaints engine", "must be a token audience"),
@@ -174,6 +181,7 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("OIDC_ROLES_CLAIM", "realm roles", "must be a claim name"),
     ("JWKS_REFRESH_SECONDS", "1", "must be a whole number of seconds from 5 to 86400"),
     ("LOGIN_TTL_MINUTES", "0", "must be a whole number of minutes from 1 to 1440"),
+    ("WORKER_RELAY", "maybe", "must be on or off"),
 ]
 
 

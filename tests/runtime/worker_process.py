@@ -49,6 +49,7 @@ def worker_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         "TEMPORAL_UI_PORT": str(free_port()),
         "PARTNER_PORT": str(free_port()),
         "CODEC_PORT": str(free_port()),
+        "API_PORT": "0",  # the API beside the worker, on any free port
     }
     return env | overrides
 

@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notifications import Notification, NotificationActivities
 from adapters.notification_outbox import PostgresOutbox
 from audit.export import masked_events
+from delivery.relay import Relay
 from domain import events as ev
 from domain.personal_data import ERASED
 from store.event_store import EventConflict, PostgresEventStore
@@ -32,7 +33,8 @@ async def store_case(pool: asyncpg.Pool, complaint_id: str, customer: Customer, 
 async def everything_stored(pool: asyncpg.Pool) -> str:
     """Every row of every table the engine writes personal data to, as text."""
     parts = []
-    for table in ("complaint_events", "complaints", "notification_outbox", "customer_keys", "complaint_keys"):
+    for table in ("complaint_events", "complaints", "notification_outbox", "customer_keys", "complaint_keys",
+                  "tmf_event_outbox", "notification_mailbox"):
         parts.append(await pool.fetchval(f"SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM {table} t"))
     return "\n".join(parts)
 
@@ -53,6 +55,8 @@ async def test_no_personal_value_is_stored_in_clear_and_reads_open_them(audit_db
         recipient=ZHAO.msisdn, subject="A reminder about your complaint", body=f"Dear {ZHAO.name}, please answer",
     )
     assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(audit_db.pool)).notify, reminder)
+    async with Relay(audit_db.pool) as relay:  # the notification reaches the mailbox, the TMF events are queued
+        assert await relay.run_once() == 1
 
     stored = await everything_stored(audit_db.pool)
     for value in [*ZHAO.clear_values, *QIAN.clear_values, CALLED, "139 0571 0001", "0571"]:

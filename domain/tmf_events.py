@@ -1,0 +1,140 @@
+"""The TMF621 v5 events a domain event gives rise to: a pure function of the state before, the event and
+the state after, so the event store writes them in the same transaction as the events themselves.
+
+| domain                                   | TMF event                                  |
+|------------------------------------------|--------------------------------------------|
+| ComplaintFiled                           | TroubleTicketCreateEvent                   |
+| any event that moves the TMF status      | TroubleTicketStatusChangeEvent             |
+| ... into `resolved`                      | + TroubleTicketResolvedEvent               |
+| CustomerAsked                            | TroubleTicketInformationRequiredEvent      |
+| a note, a hand-over, money, a partner    | TroubleTicketAttributeValueChangeEvent     |
+
+Each is TMF v5's Event (`@baseType` Event) with the ticket under `event.troubleTicket`; what changed (an
+attribute, a question awaiting the customer) is named in `description`.
+
+The events carry no personal data (no number, name, note or question text): the outbox is not sealed
+under the customer's key, so a listener reads those through the API, where erasure reaches them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain import events as ev
+from domain.state import ComplaintState
+from domain.tmf_status import TmfStatus, tmf_status
+
+TROUBLE_TICKET_PATH = "/tmf-api/troubleTicket/v5/troubleTicket"
+
+CREATE = "TroubleTicketCreateEvent"
+STATUS_CHANGE = "TroubleTicketStatusChangeEvent"
+ATTRIBUTE_VALUE_CHANGE = "TroubleTicketAttributeValueChangeEvent"
+RESOLVED = "TroubleTicketResolvedEvent"
+INFORMATION_REQUIRED = "TroubleTicketInformationRequiredEvent"
+EVENT_TYPES = (CREATE, STATUS_CHANGE, ATTRIBUTE_VALUE_CHANGE, RESOLVED, INFORMATION_REQUIRED)
+
+# Which ticket attribute a domain event changes without moving the status.
+_ATTRIBUTE_OF: dict[type[ev.Event], str] = {
+    ev.NoteAdded: "note",
+    ev.CaseReassigned: "relatedParty",
+    ev.CaseEscalated: "relatedParty",
+    ev.PersonalDataErased: "relatedParty",
+    ev.AdjustmentProposed: "relatedEntity",
+    ev.AdjustmentApproved: "relatedEntity",
+    ev.AdjustmentRefused: "relatedEntity",
+    ev.AdjustmentApplied: "relatedEntity",
+    ev.AdjustmentAlreadyRemedied: "relatedEntity",
+    ev.PartnerRequestSent: "relatedEntity",
+    ev.PartnerRequestConfirmed: "relatedEntity",
+    ev.PartnerRequestFailed: "relatedEntity",
+}
+
+
+class TmfEvent(BaseModel):
+    """One TMF event, ready for the outbox: `body` is what a listener receives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    complaint_id: str
+    seq: int  # the domain event it comes from
+    ordinal: int  # its place among that domain event's TMF events
+    event_time: AwareDatetime
+    body: dict[str, Any]
+
+
+def ticket_href(complaint_id: str) -> str:
+    return f"{TROUBLE_TICKET_PATH}/{complaint_id}"
+
+
+def _ticket(state: ComplaintState, status: TmfStatus, **extra: Any) -> dict[str, Any]:
+    """The ticket as an event shows it: identity, status and the non-personal attributes."""
+    ticket: dict[str, Any] = {
+        "@type": "TroubleTicket",
+        "id": state.complaint_id,
+        "href": ticket_href(state.complaint_id),
+        "ticketType": state.category.value,
+        "severity": state.priority.value,
+        "priority": state.priority.value,
+        "status": status.value,
+        "creationDate": state.filed_at.isoformat(),
+        "lastUpdate": state.updated_at.isoformat(),
+    }
+    if state.resolved_at is not None:
+        ticket["resolutionDate"] = state.resolved_at.isoformat()
+    ticket.update(extra)
+    return ticket
+
+
+def _envelope(event: ev.Event, ordinal: int, event_type: str, ticket: dict[str, Any], **extra: Any) -> TmfEvent:
+    event_id = f"{event.complaint_id}:{event.seq}:{ordinal}"
+    body: dict[str, Any] = {
+        "@type": event_type,
+        "@baseType": "Event",
+        "eventId": event_id,
+        "eventType": event_type,
+        "eventTime": event.at.isoformat(),
+        "timeOccurred": event.at.isoformat(),
+        "correlationId": event.complaint_id,
+        "domain": "troubleTicket",
+        "title": event_type,
+        **extra,
+        "event": {"troubleTicket": ticket},
+    }
+    return TmfEvent(
+        event_id=event_id,
+        event_type=event_type,
+        complaint_id=event.complaint_id,
+        seq=event.seq,
+        ordinal=ordinal,
+        event_time=event.at,
+        body=body,
+    )
+
+
+def tmf_events(before: ComplaintState | None, event: ev.Event, after: ComplaintState) -> list[TmfEvent]:
+    """The TMF events `event` gives rise to, in the order a listener should see them."""
+    now = tmf_status(after.status, after.close_reason)
+    if before is None:
+        return [_envelope(event, 0, CREATE, _ticket(after, now))]
+    was = tmf_status(before.status, before.close_reason)
+    kinds: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    if now is not was:
+        change = {"statusChangeDate": event.at.isoformat(), "statusChangeReason": event.type}
+        kinds.append((STATUS_CHANGE, change, {}))
+        if now is TmfStatus.RESOLVED:
+            kinds.append((RESOLVED, change, {}))
+    if isinstance(event, ev.CustomerAsked):
+        # The question may quote the customer: only its id travels, the text is read through the API.
+        kinds.append((INFORMATION_REQUIRED, {}, {"description": f"question {event.question_id} awaits the customer"}))
+    attribute = _ATTRIBUTE_OF.get(type(event))
+    if attribute is not None:
+        # TMF v5's Event has no fieldPath: the changed attribute is named in the description.
+        kinds.append((ATTRIBUTE_VALUE_CHANGE, {}, {"description": f"{attribute} changed"}))
+    return [
+        _envelope(event, ordinal, kind, _ticket(after, now, **ticket_extra), **extra)
+        for ordinal, (kind, ticket_extra, extra) in enumerate(kinds)
+    ]
