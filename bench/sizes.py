@@ -12,7 +12,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "queries": {"cases": 300, "events": 3_000, "samples": 10},
         "timers": {"cases": [6], "lead_seconds": 6},
         "memory": {"cases": 6},
-        "api_latency": {"cases": 300, "events": 3_000, "samples": 10, "listed": 10},
+        "api_latency": {"cases": 300, "events": 3_000, "samples": 10, "listed": 10, "filings": 4,
+                        "filing_concurrency": 2},
     },
     "quick": {
         "throughput": {"cases": 100, "concurrency": 50, "rounds": 2},
@@ -20,7 +21,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "queries": {"cases": 20_000, "events": 200_000, "samples": 200},
         "timers": {"cases": [200, 500]},
         "memory": {"cases": 100},
-        "api_latency": {"cases": 20_000, "events": 200_000, "samples": 200, "listed": 300},
+        "api_latency": {"cases": 20_000, "events": 200_000, "samples": 200, "listed": 300, "filings": 60,
+                        "filing_concurrency": 10},
     },
     "full": {
         "throughput": {"cases": 1000, "concurrency": 100, "rounds": 2},
@@ -31,6 +33,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "timers": {"cases": [1000, 5000]},
         "memory": {"cases": 1000},
         # The 1M cases in the event store; visibility on the SQLite dev server holds far fewer runs.
-        "api_latency": {"cases": 1_000_000, "events": 10_000_000, "samples": 500, "listed": 5000},
+        "api_latency": {"cases": 1_000_000, "events": 10_000_000, "samples": 500, "listed": 5000,
+                        "filings": 500, "filing_concurrency": 50},
     },
 }
