@@ -45,6 +45,9 @@ async def test_every_call_needs_a_verified_token_and_a_role(api_engine: ApiEngin
 async def test_idempotency_key_same_body_same_ticket_other_body_409(api_engine: ApiEngine) -> None:
     http, key = api_engine.http, f"key-{uuid.uuid4().hex}"
     headers = {**bearer(AGENT), "Idempotency-Key": key}
+    # A body the engine refuses does not use up the key.
+    refused = await http.post(TICKETS, json=forwarding_ticket(ticketType="weather"), headers=headers)
+    assert refused.status_code == 400 and "category" in refused.json()["message"], refused.text
     first = await http.post(TICKETS, json=forwarding_ticket(), headers=headers)
     assert first.status_code == 201, first.text
     ticket = first.json()
