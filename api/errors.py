@@ -8,17 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.aliases import tmf
 from domain.masking import scrub
 
 log = structlog.get_logger("api")
+
+# Failures that mean a part of the engine is not there (answered 503), not that the request is wrong.
+_UNREACHABLE = (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_UNREACHABLE_RPC = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+
+
+def unreachable(error: Exception) -> bool:
+    if isinstance(error, RPCError):
+        return error.status in _UNREACHABLE_RPC
+    return isinstance(error, _UNREACHABLE)
 
 REASONS = {
     400: "Bad Request",
@@ -94,6 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.error("request failed", path=request.url.path, method=request.method,
                   error_type=type(error).__name__, error=scrub(str(error)))
+        if unreachable(error):
+            # Temporal, a worker or PostgreSQL did not answer: a retry later may succeed.
+            return error_response(503, "the engine did not answer in time (Temporal, a worker or PostgreSQL); "
+                                       "try again shortly", headers={"Retry-After": "5"})
         return error_response(500, "the engine could not answer this request; see the API's log")
 
     app.add_exception_handler(ApiError, api_error)

@@ -61,8 +61,10 @@ async def file_ticket(
     context: ApiContext, caller: Caller, body: TroubleTicketCreate, idempotency_key: str | None, base: str
 ) -> TroubleTicket:
     """File the complaint (once per Idempotency-Key and body) and answer its ticket."""
+    # Checked before the key is claimed: a body the engine refuses does not use up its key.
+    intake = intake_of(body, new_ticket_id(), caller)
     if idempotency_key is None:
-        complaint_id, retry = new_ticket_id(), False
+        complaint_id, retry = intake.complaint_id, False
     else:
         digest = request_digest(body.model_dump(mode="json", by_alias=True, exclude_none=True))
         try:
@@ -70,7 +72,7 @@ async def file_ticket(
         except KeyReused as reused:
             raise ApiError(409, str(reused)) from None
         complaint_id, retry = claim.complaint_id, not claim.first
-    intake = intake_of(body, complaint_id, caller)
+    intake = intake.model_copy(update={"complaint_id": complaint_id})
     complaints = context.complaints.acting_as(caller.token, ActorChannel.API)
     try:
         await complaints.file(intake, wait_for_links=WAIT_FOR_FIRST_STEPS_SECONDS)

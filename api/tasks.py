@@ -84,8 +84,11 @@ async def _run(
         raise ApiError(401, str(refused)) from None
     except DomainError as refused:
         raise ApiError(409, str(refused)) from None
+    # Updates answer a word ("approved", a note's number); reopening answers the new run's handle.
+    run_id = getattr(outcome, "result_run_id", None)
+    result = f"reopened as run {run_id}" if run_id else str(outcome)
     return TaskResult(ticket_id=complaint_id, href=ticket_href(base_url(request), complaint_id), task=task,
-                      result=str(getattr(outcome, "id", outcome)))
+                      result=result)
 
 
 Context = Annotated[ApiContext, Depends(context_of)]

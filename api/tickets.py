@@ -156,13 +156,17 @@ async def patch_ticket(
     if body.status not in (None, TmfStatus.CANCELLED):
         raise ApiError(409, f"status {body.status} is the engine's to set: a person may only cancel a ticket "
                             "(held, resolved and closed follow from the case's own steps and tasks)")
+    notes = body.note or []
+    # All checked before any is sent: a refused patch changes nothing.
+    for note in notes:
+        if note.id is not None:
+            raise ApiError(409, f"note {note.id} exists already: notes are added, never changed")
+        if not note.text or not note.text.strip():
+            raise ApiError(400, "a note needs text")
     complaints = context.complaints.acting_as(caller.token)
     try:
-        for note in body.note or []:
-            if note.id is not None:
-                raise ApiError(409, f"note {note.id} exists already: notes are added, never changed")
-            if not note.text or not note.text.strip():
-                raise ApiError(400, "a note needs text")
+        for note in notes:
+            assert note.text is not None
             await complaints.note(id, note.text)
         if body.status is TmfStatus.CANCELLED:
             reason = body.status_change_reason or ("withdrawn by the customer" if caller.actor.role is Role.CUSTOMER

@@ -48,6 +48,7 @@ async def test_reassign_resolve_confirm_and_reopen(api_engine: ApiEngine) -> Non
 
     reopened = await http.post(f"{task}/reopen", json={"reason": "还是接不到电话"}, headers=OWNER)
     assert reopened.status_code == 202, reopened.text
+    assert reopened.json()["result"].startswith("reopened as run ")
     again = await get_until(http, ticket_id, bearer(AGENT), lambda t: t["status"] not in ("closed",), "reopened")
     history = [change["status"] for change in again["statusChangeHistory"]]
     assert history.index("closed") < len(history) - 1

@@ -30,10 +30,24 @@ async def test_every_call_needs_a_verified_token_and_a_role(api_engine: ApiEngin
     auditor_files = await http.post(TICKETS, json=forwarding_ticket(), headers=bearer(AUDITOR))
     assert auditor_files.status_code == 403 and auditor_files.json()["reason"] == "Forbidden"
 
+    # Whatever goes wrong, the answer is a TMF error body.
+    for response, status in (
+        (await http.get(f"{BASE}/nowhere", headers=bearer(AGENT)), 404),
+        (await http.delete(f"{TICKETS}/TT-x", headers=bearer(AGENT)), 405),
+        (await http.post(TICKETS, content="{not json", headers={**bearer(AGENT), "Content-Type": "application/json"}),
+         400),
+        (await http.get(TICKETS, params={"limit": 0}, headers=bearer(AGENT)), 400),
+    ):
+        assert response.status_code == status, response.text
+        assert response.json()["code"] == str(status) and response.json()["@type"] == "Error"
+
 
 async def test_idempotency_key_same_body_same_ticket_other_body_409(api_engine: ApiEngine) -> None:
     http, key = api_engine.http, f"key-{uuid.uuid4().hex}"
     headers = {**bearer(AGENT), "Idempotency-Key": key}
+    # A body the engine refuses does not use up the key.
+    refused = await http.post(TICKETS, json=forwarding_ticket(ticketType="weather"), headers=headers)
+    assert refused.status_code == 400 and "category" in refused.json()["message"], refused.text
     first = await http.post(TICKETS, json=forwarding_ticket(), headers=headers)
     assert first.status_code == 201, first.text
     ticket = first.json()

@@ -81,6 +81,9 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     assert all(read["n"] == sizes["api_latency"]["samples"] for read in api["reads"].values())
     assert api["example_status_changes"] >= 1  # the HTTP ticket carries its status history from the events
     assert set(api["added_p95_ms"]) == {"one", "list"}
+    for side in ("http", "client"):  # every filing answered (a refused POST fails the benchmark)
+        rate = api["filings"][side]
+        assert rate["filings"] == rate["latency"]["n"] == sizes["api_latency"]["filings"]
 
     path = write_results(sections, size="smoke", argv=["--smoke"], started=datetime.now(UTC), results_dir=tmp_path)
     document = json.loads(path.read_text())
