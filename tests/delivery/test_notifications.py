@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import Notification, NotificationActivities
+from adapters.notification_outbox import PostgresOutbox
 from delivery import dead_letters
 from delivery.notifications import NotificationRefused, OutboundNotification
 from delivery.relay import Relay
@@ -25,7 +26,7 @@ async def _queued(db: AuditDb, complaint_id: str, subject: str) -> None:
         subject=subject,
         body=f"{ZHAO.name}, your case {complaint_id} is resolved",
     )
-    assert await ActivityEnvironment().run(NotificationActivities(db.pool).notify, notification)
+    assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(db.pool)).notify, notification)
 
 
 async def _store(db: AuditDb, complaint_id: str) -> None:
