@@ -57,6 +57,11 @@ def _mask_match(match: re.Match[str]) -> str:
     return (match.group("prefix") or "") + mask_msisdn(match.group("mobile"))
 
 
+def holds_personal_number(text: str) -> bool:
+    """True when `text` holds a mainland mobile or resident ID number that `scrub` would mask."""
+    return _PERSONAL_NUMBER.search(text) is not None
+
+
 def scrub(text: str) -> str:
     """Mask every mainland mobile number and resident ID number inside free text.
 
