@@ -104,6 +104,7 @@ def plan_cases(count: int, seed: int, prefix: str) -> list[Plan]:
     stories = _story_plans(datetime.now(UTC))
     overcharge = _overcharge_story(stories)
     plans: list[Plan] = []
+    restored: set[str] = set()  # numbers whose validity a planned case restores
     while len(plans) < count:
         n = len(plans)
         complaint_id = f"{prefix}-{n:04d}"
@@ -146,9 +147,16 @@ def plan_cases(count: int, seed: int, prefix: str) -> list[Plan]:
             answers = {**story.answers, CONFIRM: confirm}
             variant = category.value
             withdraw_at = None
-            if category is Category.VALIDITY_SHORTENED:
+            if category is Category.VALIDITY_SHORTENED and intake.msisdn in restored:
+                # An earlier case of this number (its lane runs them in turn) restored the validity: this
+                # one finds it restored, says so and asks nothing but the confirmation.
+                answers.pop(VALIDITY_REMEDY_QUESTION, None)
+                variant = f"{category.value}/already_restored"
+            elif category is Category.VALIDITY_SHORTENED:
                 # The three ways the validity case goes: restored now, promised for later, withdrawn.
                 choice = rng.choice([RESTORE_NOW, EXTEND_IF_SUSPENDED, "withdraw"])
+                if choice == RESTORE_NOW:
+                    restored.add(intake.msisdn)
                 if choice == "withdraw":
                     withdraw_at = VALIDITY_REMEDY_QUESTION
                 else:
