@@ -148,7 +148,7 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                             assert response.status == 200 and int(response.headers["X-Total-Count"]) == spec.cases
 
                     async def direct_list(_: object) -> None:
-                        total, page = await list_tickets(context, caller, url, **list_args)
+                        _, page = await list_tickets(context, caller, url, **list_args)
                         json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in page])
 
                     one_http, one_direct, one_store = await _time_side_by_side(
