@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.remediation import SUPERVISING_ROLES
 from adapters.batches import PostgresBatches
@@ -151,7 +152,12 @@ async def start_campaign(request: Request, body: CampaignRequest, caller: Superv
         raise ApiError(404, f"no batch {batch_id} in the billing system")
     campaigns = _campaigns(context)
     await campaigns.start(batch_id, caller.token, cases_per_minute=body.cases_per_minute, page_size=body.page_size)
-    status = await _status(context, request, await _progress(campaigns, batch_id))
+    try:
+        progress = await _progress(campaigns, batch_id)
+    except NoAnswer:
+        # Started, but no worker has taken it up yet to answer the query: it is running, nothing counted.
+        progress = CampaignProgress(batch_id=batch_id)
+    status = await _status(context, request, progress)
     return _body(status, 202, Location=status.href)
 
 
@@ -182,11 +188,24 @@ def _batch(batch_id: str) -> str:
         raise ApiError(400, str(error)) from None
 
 
+class NoAnswer(ApiError):
+    """No worker answered the campaign's status query in time (none runs, or all are busy)."""
+
+
+# A query no worker answers within its timeout ends CANCELLED on the client's side.
+_NO_ANSWER = frozenset({RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE})
+
+
 async def _progress(campaigns: RemediationClient, batch_id: str) -> CampaignProgress:
     try:
         return await campaigns.status(batch_id)
     except CaseNotFound:
         raise ApiError(404, f"no campaign for batch {batch_id}") from None
+    except RPCError as error:
+        if error.status not in _NO_ANSWER:
+            raise
+        raise NoAnswer(503, f"no worker answered the campaign of batch {batch_id} in time: is one running?",
+                       headers={"Retry-After": "5"}) from None
 
 
 async def _control(request: Request, context: Context, batch_id: str, caller: Caller, body: ControlRequest, *,

@@ -4,12 +4,19 @@ plan, a supervisor-only start that opens one case per harmed number, its status,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 from typing import Any
 
+import httpx
+
+from api.app import create_app
+from client.api import ClientOptions, ComplaintClient
 from client.remediation import case_counts
 from domain.actors import Actor, Role
 from domain.remediation import campaign_id
 from tests.api.conftest import AGENT, SUPERVISOR, ApiEngine, bearer
+from tests.conftest import TOKEN_KEY
 from tests.remediation.batches import HARMED_OF_20, small_batch
 
 CAMPAIGN = "/remediation/v1/campaign"
@@ -105,5 +112,23 @@ async def test_a_supervisor_pauses_and_resumes_a_running_campaign(api_engine: Ap
         assert resumed.status_code == 200 and resumed.json()["state"] == "running", resumed.text
         again = await http.post(f"{CAMPAIGN}/{batch_id}/resume", json={}, headers=bearer(SUPERVISOR))
         assert again.status_code == 409 and "not paused" in again.json()["message"], again.text
+    finally:
+        await api_engine.client.temporal.get_workflow_handle(campaign_id(batch_id)).terminate("test over")
+
+
+async def test_a_start_no_worker_has_taken_up_yet_answers_running(api_engine: ApiEngine) -> None:
+    # The same engine, but cases and campaigns go to a task queue no worker serves.
+    idle = ComplaintClient(api_engine.client.temporal, options=ClientOptions(task_queue=f"idle-{uuid.uuid4().hex}"),
+                           token_key=TOKEN_KEY)
+    app = create_app(dataclasses.replace(api_engine.context, complaints=idle))
+    batch_id = await small_batch(api_engine.context.pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
+        started = await http.post(CAMPAIGN, json={"batchId": batch_id}, headers=bearer(SUPERVISOR))
+        # Reading it later, while still no worker answers, says so (503), not a failure of the API.
+        unanswered = await http.get(f"{CAMPAIGN}/{batch_id}", headers=bearer(SUPERVISOR))
+    try:
+        assert started.status_code == 202, started.text
+        assert (started.json()["state"], started.json()["opened"], started.json()["startedBy"]) == ("running", 0, None)
+        assert unanswered.status_code == 503 and "no worker answered" in unanswered.json()["message"], unanswered.text
     finally:
         await api_engine.client.temporal.get_workflow_handle(campaign_id(batch_id)).terminate("test over")
