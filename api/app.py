@@ -15,6 +15,7 @@ from api.context import ApiContext
 from api.errors import install_error_handlers
 from api.hub import dead_letter_router
 from api.hub import router as hub_router
+from api.remediation import router as remediation_router
 from api.tasks import router as task_router
 from api.tickets import BASE_PATH
 from api.tickets import router as ticket_router
@@ -33,7 +34,8 @@ def create_app(context: ApiContext, *, routers: Iterable[APIRouter] = ()) -> Fas
             "TMF621 Trouble Ticket v5 over the complaint engine: file, list, follow and close complaints. "
             "Every call needs a bearer token (`starter login`, or the deployment's OIDC provider). "
             "The engine's own acts (answer, approve or refuse an adjustment, reassign, resolve, reopen) are "
-            "task endpoints under the ticket."
+            "task endpoints under the ticket. A batch's remediation campaign (plan, start, status, pause, "
+            "resume) is a task resource of our own under /remediation/v1."
         ),
         servers=[{"url": "/", "description": "this engine"}],
     )
@@ -44,6 +46,7 @@ def create_app(context: ApiContext, *, routers: Iterable[APIRouter] = ()) -> Fas
     app.include_router(console_router())
     app.include_router(hub_router, prefix=BASE_PATH)
     app.include_router(dead_letter_router)
+    app.include_router(remediation_router)
     for router in routers:
         app.include_router(router)
 

@@ -16,6 +16,7 @@ from api.models import (
     Note,
     PartyRoleRef,
     PendingQuestion,
+    RegulatoryClock,
     RelatedEntity,
     RelatedParty,
     StatusChange,
@@ -31,6 +32,7 @@ from domain.actors import Role
 from domain.cases import Priority, Status
 from domain.masking import mask_msisdn, scrub
 from domain.money import format_yuan
+from domain.regulatory_clocks import regulatory_clocks
 from domain.state import ComplaintState, apply, start
 from domain.tmf_status import TmfStatus, tmf_status
 
@@ -98,7 +100,10 @@ def ticket_from_events(events: Sequence[ev.Event], reader: Reader, base: str) ->
         if isinstance(event, ev.NoteAdded):
             notes.append(Note(id=str(event.seq), author=event.actor.id, date=event.at, text=reader.text(event.text)))
         related.extend(_related_entities(event))
-    return _ticket(state, history, notes, related, reader, base, filed)
+    ticket = _ticket(state, history, notes, related, reader, base, filed)
+    # The regulator's clocks, read from the same fold and events as `starter show` reads them.
+    clocks = [RegulatoryClock.model_validate(vars(clock)) for clock in regulatory_clocks(state, events)]
+    return ticket.model_copy(update={"regulatory_clock": clocks})
 
 
 def _related_entities(event: ev.Event) -> list[RelatedEntity]:

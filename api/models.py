@@ -104,6 +104,28 @@ class Adjustment(_Tmf):
     type_: Literal["ComplaintAdjustment"] = tmf("@type", default="ComplaintAdjustment")
 
 
+class RegulatoryClock(_Tmf):
+    """Engine extension: one of the regulator's clocks beside the internal SLA (domain.regulatory_clocks).
+
+    `miit_answer` is the MIIT answer deadline (15 days from filing as the rules count them; nothing pauses
+    it; a breach escalates to regional support). `partner_window:<request>` is the partner carrier's window
+    on one request (30 minutes, round the clock; a breach goes to the partner desk).
+    """
+
+    clock: str = Field(description="miit_answer, or partner_window:<request key>")
+    started_at: datetime = tmf("startedAt")
+    due_at: datetime = tmf("dueAt")
+    standing: Literal["running", "warned", "breached", "answered"] = Field(
+        description="answered once the carrier answered (the case resolved, the partner replied)")
+    escalate_to: str = tmf("escalateTo", description="who a breach goes to: regional_support or partner_desk")
+    answered_at: datetime | None = tmf("answeredAt", default=None)
+    warned_at: datetime | None = tmf("warnedAt", default=None)
+    breached_at: datetime | None = tmf("breachedAt", default=None)
+    partner: str | None = None
+    request_key: str | None = tmf("requestKey", default=None)
+    type_: Literal["ComplaintRegulatoryClock"] = tmf("@type", default="ComplaintRegulatoryClock")
+
+
 class TroubleTicket(_Tmf):
     """A case as a TMF621 TroubleTicket (`@type` ComplaintTroubleTicket extends TroubleTicket)."""
 
@@ -134,6 +156,7 @@ class TroubleTicket(_Tmf):
     escalation_level: int | None = tmf("escalationLevel", default=None)
     pending_question: PendingQuestion | None = tmf("pendingQuestion", default=None)
     adjustment: list[Adjustment] | None = None
+    regulatory_clock: list[RegulatoryClock] | None = tmf("regulatoryClock", default=None)
     type_: str = tmf("@type", default=OUR_TICKET_TYPE)
     base_type: str | None = tmf("@baseType", default="TroubleTicket")
 

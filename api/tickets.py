@@ -109,7 +109,7 @@ async def list_tickets_route(
     caller: Annotated[Caller, Security(require(*READERS))],
     context: Annotated[ApiContext, Depends(context_of)],
     fields: Fields = None,
-    offset: Annotated[int, Query(ge=0, le=100_000, description="Index of the first ticket returned")] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Index of the first ticket returned")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="How many tickets at most")] = 100,
     status: Annotated[TmfStatus | None, Query(description="TMF status")] = None,
     ticket_type: Annotated[Category | None, Query(alias="ticketType", description="complaint category")] = None,

@@ -1,18 +1,18 @@
 """The HTTP API's cost: p50/p95/p99 of GET one ticket and of the ticket list over HTTP, against the same reads
-made directly in Python (the event store and the TMF mapping for one ticket; ComplaintClient.list_cases for
-the list).
+made directly in Python (the event store and the TMF mapping for one ticket; api.listing.list_tickets, the
+read model's SQL page and count, for the list).
 
-Set-up: a fresh database loaded with real hash-chained cases (bench.loader, as the queries benchmark), a
-fresh Temporal dev server holding `listed` ComplaintWorkflow runs started through ComplaintClient.file (no
-worker: they stay where filing leaves them, in visibility with their search attributes), and the API as a
-service of its own (`python -m api`, a subprocess on a loopback port) trusting the benchmarks' issuer. One
-client, requests one after another over a kept-alive connection: latency, not throughput.
+Set-up: a fresh database loaded with real hash-chained cases and their read-model rows (bench.loader, as the
+queries benchmark), a fresh Temporal dev server, and the API as a service of its own (`python -m api`, a
+subprocess on a loopback port) trusting the benchmarks' issuer. One client, requests one after another over a
+kept-alive connection: latency, not throughput.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import sys
@@ -24,18 +24,17 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from api.context import ApiContext
+from api.listing import list_tickets
 from api.mapping import Reader, ticket_from_events
+from api.security import Caller
 from auth.tokens import verify_token
 from bench.api_filing import measure_filings
 from bench.common import Section, bench_issuer, fresh_database, progress, summary_ms
 from bench.loader import LoadSpec, load, plan_case
 from bench.processes import BENCH_KEYS, PROJECT_ROOT, dev_server
 from client.api import ClientOptions, ComplaintClient
-from client.queries import CaseFilter
 from codec.aes_gcm import key_ring_env
-from domain.actors import Actor, Role
-from domain.cases import Category, Priority
-from domain.intake import ComplaintIntake
 from runtime.embedded import free_port
 from runtime.settings import Settings
 from store.event_store import PostgresEventStore
@@ -44,7 +43,6 @@ from store.migrate import migrate
 WARM_UP = 10
 TARGET_ADDED_P95_MS = 5.0
 TICKETS = "/tmf-api/troubleTicket/v5/troubleTicket"
-NUMBERS = [f"1390571{n:04d}" for n in range(100)]
 
 
 async def _time_side_by_side(
@@ -98,24 +96,12 @@ async def api_process(temporal_address: str, database_url: str, task_queue: str)
             await process.wait()
 
 
-async def _file_listed(client: ComplaintClient, count: int) -> None:
-    """`count` cases in visibility, filed as the client files them (no worker runs them)."""
-    filer = Actor(id="agent-li", role=Role.AGENT)
-    for index in range(count):
-        intake = ComplaintIntake(
-            complaint_id=f"L-{index:06d}", category=Category.BILLING_SPIKE, msisdn=NUMBERS[index % len(NUMBERS)],
-            customer_name="王女士", description="话费异常", priority=Priority.NORMAL, filed_by=filer,
-        )
-        await client.file(intake, wait_for_links=0)
-
-
 async def run(cfg: dict[str, Any], server_url: str) -> Section:
     section = Section("api_latency", "HTTP API latency (TMF621) against the same reads in Python")
     now = datetime.now(UTC).replace(microsecond=0)
     spec = LoadSpec(cases=cfg["cases"], events=cfg["events"], now=now)
-    samples, listed = cfg["samples"], cfg["listed"]
-    section.params = {"cases": spec.cases, "events": spec.events, "listed_in_visibility": listed,
-                      "samples": samples, "warm_up": WARM_UP}
+    samples = cfg["samples"]
+    section.params = {"cases": spec.cases, "events": spec.events, "samples": samples, "warm_up": WARM_UP}
     issuer = bench_issuer()
     token = issuer.token_for(issuer.users["sup-zhang"], datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
@@ -126,20 +112,18 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
         progress(f"api_latency: loading {spec.cases:,} cases / {spec.events:,} events (COPY)")
         loaded = await load(database_url, spec)
         async with dev_server() as server, api_process(server.address, database_url, "bench-api") as url:
-            progress(f"api_latency: filing {listed} cases into visibility")
-            # Filed on a queue no worker serves: they stay in visibility as filed, whatever runs later.
             client = ComplaintClient(server.env.client, options=ClientOptions(task_queue="bench-api-listed"),
                                      token_key=Settings.from_env().msisdn_token_key)
-            await _file_listed(client, listed)
-            case_filter = CaseFilter(include_closed=True)
-            for _ in range(300):  # visibility is eventually consistent
-                if len(await client.list_cases(case_filter, limit=listed)) >= listed:
-                    break
-                await asyncio.sleep(0.1)
             pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
             try:
                 store = PostgresEventStore(pool)
-                reader = Reader(verify_token(token, issuer.trusted_keys(), datetime.now(UTC)))
+                verified = verify_token(token, issuer.trusted_keys(), datetime.now(UTC))
+                reader = Reader(verified)
+                context = ApiContext(complaints=client, pool=pool, store=store,
+                                     trusted_keys=issuer.trusted_keys)
+                caller = Caller(actor=verified, token=token)
+                list_args: dict[str, Any] = {"offset": 0, "limit": 50, "status": None, "category": None,
+                                             "severity": None, "number": None}
                 rng = random.Random(7)
                 case_ids = [plan_case(spec, rng.randrange(spec.cases)).complaint_id for _ in range(samples)]
                 progress(f"api_latency: timing {samples} of each read")
@@ -161,10 +145,11 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                     async def http_list(_: object) -> None:
                         async with http.get(TICKETS, params={"limit": "50"}) as response:
                             await response.read()
-                            assert response.status == 200 and int(response.headers["X-Total-Count"]) >= listed
+                            assert response.status == 200 and int(response.headers["X-Total-Count"]) == spec.cases
 
                     async def direct_list(_: object) -> None:
-                        await client.list_cases(case_filter, limit=10_000)
+                        _, page = await list_tickets(context, caller, url, **list_args)
+                        json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in page])
 
                     one_http, one_direct, one_store = await _time_side_by_side(
                         samples, [http_one, direct_one, store_one], case_ids)
@@ -173,8 +158,8 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                         "GET one ticket over HTTP": one_http,
                         "same read in Python (store + TMF mapping)": one_direct,
                         "event store load only": one_store,
-                        f"GET list over HTTP (limit 50 of {listed})": list_http,
-                        f"list_cases in Python ({listed} rows)": list_direct,
+                        f"GET list over HTTP (limit 50 of {spec.cases:,})": list_http,
+                        "same list in Python (read-model SQL + TMF mapping)": list_direct,
                     }
                     async with http.get(f"{TICKETS}/{case_ids[0]}") as response:
                         example = await response.json()
@@ -208,8 +193,8 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                          f"second: {filings['http']['per_second']} over HTTP, {filings['client']['per_second']} "
                          "through the client API (each waits for the case's first steps and its view)")
     section.notes.append(
-        f"loaded {loaded['cases']:,} cases / {loaded['events']:,} events; the list reads {listed} ComplaintWorkflow "
-        "runs from the dev server's visibility (SQLite), the same query list_cases makes")
+        f"loaded {loaded['cases']:,} cases / {loaded['events']:,} events; the list pages the `complaints` read "
+        "model in SQL (a COUNT and a LIMIT/OFFSET page, soonest deadline first)")
     section.notes.append("the API runs as `python -m api` in its own process; one client, one request at a time, "
                          "the compared reads taken in turn per sample; the first "
                          f"{WARM_UP} of each are not timed; machine load average at the end: {os.getloadavg()[0]:.1f}")

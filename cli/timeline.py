@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from domain import events as ev
@@ -10,6 +10,7 @@ from domain.clock import format_local
 from domain.customer_wait import customer_wait
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
+from domain.regulatory_clocks import regulatory_clocks
 from domain.state import ComplaintState
 
 
@@ -229,14 +230,29 @@ def render_adjustments(state: ComplaintState) -> str:
     return "\n".join(lines)
 
 
+def render_regulatory(state: ComplaintState, timeline: Sequence[ev.Event]) -> str:
+    """The regulator's clocks (domain.regulatory_clocks, as the API shows them): due, and where each stands."""
+    clocks = regulatory_clocks(state, timeline)
+    if not clocks:
+        return "  regulatory clocks: none (filed before regulatory clocks)"
+    lines = ["  regulatory clocks:"]
+    for clock in clocks:
+        answered = f" at {format_local(clock.answered_at)}" if clock.answered_at else ""
+        lines.append(f"    {clock.clock:<40} due {format_local(clock.due_at)}  {clock.standing}{answered}"
+                     f"  (a breach goes to {clock.escalate_to})")
+    return "\n".join(lines)
+
+
 def render_case(state: ComplaintState, timeline: Iterable[ev.Event], now: datetime) -> str:
-    """What `show` prints: the state, what the case waits for, the money, then the timeline."""
+    """What `show` prints: the state, what the case waits for, the money, the regulatory clocks, the timeline."""
+    events = list(timeline)
     return "\n".join(
         [
             render_state(state),
             render_question(state, now),
             render_adjustments(state),
+            render_regulatory(state, events),
             "  timeline (Asia/Shanghai):",
-            render_timeline(timeline),
+            render_timeline(events),
         ]
     )

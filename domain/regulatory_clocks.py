@@ -66,3 +66,69 @@ def next_regulatory_mark(state: ComplaintState, timeline: Sequence[ev.Event]) ->
     done = {(type(e), e.clock) for e in timeline if isinstance(e, (ev.SlaWarned, ev.SlaBreached))}
     marks = [m for m in (_miit_mark(state, done), *_partner_marks(state, timeline, done)) if m is not None]
     return min(marks, key=lambda mark: mark.at) if marks else None
+
+
+# --- where each regulatory clock stands (for `show`, the API and the console) ----------------------------
+
+ClockStanding = Literal["running", "warned", "breached", "answered"]
+
+
+@dataclass(frozen=True)
+class RegulatoryClockView:
+    """One regulatory clock of a case as a reader sees it: what it counts to, and where it stands.
+
+    `answered_at` is when the carrier answered (the case resolved; the partner confirmed or failed), which
+    stops the clock; `breached_at` when the workflow recorded the breach. A clock answered after its
+    deadline shows `answered` with both set.
+    """
+
+    clock: str
+    started_at: datetime
+    due_at: datetime
+    standing: ClockStanding
+    escalate_to: str
+    answered_at: datetime | None = None
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    partner: str | None = None
+    request_key: str | None = None
+
+
+def _marks_of(timeline: Sequence[ev.Event], clock: str) -> tuple[datetime | None, datetime | None]:
+    warned = next((e.at for e in timeline if isinstance(e, ev.SlaWarned) and e.clock == clock), None)
+    breached = next((e.at for e in timeline if isinstance(e, ev.SlaBreached) and e.clock == clock), None)
+    return warned, breached
+
+
+def _standing(answered: datetime | None, warned: datetime | None, breached: datetime | None) -> ClockStanding:
+    if answered is not None:
+        return "answered"
+    return "breached" if breached is not None else "warned" if warned is not None else "running"
+
+
+def regulatory_clocks(state: ComplaintState, timeline: Sequence[ev.Event]) -> list[RegulatoryClockView]:
+    """Every regulatory clock of the case folded into `state` from `timeline`: the MIIT answer deadline,
+    then one partner window per partner request, in the order they started. Empty for cases filed before
+    regulatory clocks (their rules name no regulator calendar)."""
+    due = state.miit_answer_due
+    if due is None:
+        return []
+    warned, breached = _marks_of(timeline, MIIT_ANSWER)
+    clocks = [RegulatoryClockView(
+        clock=MIIT_ANSWER, started_at=state.filed_at, due_at=due,
+        standing=_standing(state.resolved_at, warned, breached), escalate_to=Role.REGIONAL_SUPPORT.value,
+        answered_at=state.resolved_at, warned_at=warned, breached_at=breached,
+    )]
+    answers = {e.request_key: e.at for e in timeline
+               if isinstance(e, (ev.PartnerRequestConfirmed, ev.PartnerRequestFailed))}
+    for event in timeline:
+        if isinstance(event, ev.PartnerRequestSent):
+            clock = f"{PARTNER_WINDOW}:{event.request_key}"
+            warned, breached = _marks_of(timeline, clock)
+            answered = answers.get(event.request_key)
+            clocks.append(RegulatoryClockView(
+                clock=clock, started_at=event.at, due_at=partner_window_due(event.at, state.rules.regulatory),
+                standing=_standing(answered, warned, breached), escalate_to=PARTNER_DESK, answered_at=answered,
+                warned_at=warned, breached_at=breached, partner=event.partner, request_key=event.request_key,
+            ))
+    return clocks

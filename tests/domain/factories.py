@@ -8,6 +8,8 @@ from typing import Any
 from domain import events as ev
 from domain.actors import ENGINE, Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
+from domain.clock import local_day
+from domain.policy import Policy
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -55,3 +57,25 @@ class Stream:
         }
         base.update(fields)
         return self.next(ev.ComplaintFiled, actor=AGENT, **base)
+
+
+def regulated_case(complaint_id: str = "CASE-REG1", *, filed_at: datetime = T0) -> list[ev.Event]:
+    """A case under regulatory clocks: the MIIT deadline warned, one partner request answered in time and
+    one whose 30-minute window breached (the seed's forwarding story, as the workflow records it)."""
+    s = Stream(complaint_id)
+    s.at = filed_at
+    policy = Policy(version="v1").for_case(Category.FORWARDING_CANCEL, Priority.HIGH, local_day(filed_at))
+    filed = s.filed(priority=Priority.HIGH, policy=policy)
+    return [
+        filed,
+        s.next(ev.ComplaintAcknowledged, after=timedelta(minutes=1), assignee=AGENT.id, message="on it"),
+        s.next(ev.PartnerRequestSent, after=timedelta(minutes=1), partner="unicom", action="lookup",
+               request_key=f"{complaint_id}:lookup"),
+        s.next(ev.PartnerRequestConfirmed, after=timedelta(minutes=5), partner="unicom", action="lookup",
+               request_key=f"{complaint_id}:lookup", effective=True),
+        s.next(ev.PartnerRequestSent, partner="unicom", action="cancel_forwarding",
+               request_key=f"{complaint_id}:cancel"),
+        s.next(ev.SlaBreached, after=timedelta(minutes=30), clock=f"partner_window:{complaint_id}:cancel",
+               due_at=s.at + timedelta(minutes=30)),
+        s.next(ev.SlaWarned, after=timedelta(days=9), clock="miit_answer", due_at=s.at + timedelta(days=15)),
+    ]
