@@ -33,6 +33,7 @@ from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
 from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
+from activities.trust import TrustActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
 from auth import trust
@@ -139,6 +140,7 @@ def build_worker(
             event_store.append_events,
             event_store.load_events,
             policies.current_policy,
+            TrustActivities().prove_actor,
             reconcile.reconcile_stopped_cases,
             notifications.notify,
             partners.cancel_forwarding,

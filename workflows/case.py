@@ -23,11 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
+    from activities.trust import ProveActor, TrustActivities
     from adapters.billing import PriorRemedy
+    from domain import commands
     from domain import events as ev
     from domain.actors import ENGINE, Actor
-    from domain.approval import needs_approval
     from domain.citations import Citation
+    from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy, escalation_role
@@ -128,6 +130,24 @@ class Case:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
 
+    async def prove_opener(self) -> Actor:
+        """Who opens this run (files or reopens), as their token proves it at the run's start.
+
+        A local activity (see activities.trust): its verdict stays in history, so a replay never verifies again.
+
+        Raises:
+            InvalidCommand: the token proves nobody (missing, forged, expired, from an untrusted key).
+        """
+        who = "reopener" if self.input.is_reopening else "filer"
+        proven = await workflow.execute_local_activity_method(
+            TrustActivities.prove_actor,
+            ProveActor(token=self.input.token, channel=self.input.channel, at=self.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        if proven.actor is None:
+            raise InvalidCommand(f"case {self.complaint_id} refused: the {who} is not proven: {proven.refusal}")
+        return proven.actor
+
     async def restore(self) -> None:
         """Fold the case's events as the event store holds them (a reopened case's earlier runs).
 
@@ -147,7 +167,7 @@ class Case:
         return self.state
 
     def record(self, event_type: type[E], actor: Actor = ENGINE, **fields: Any) -> E:
-        """Create the next event of this case, fold it into the state and queue it for saving."""
+        """Create the next event of this case (a playbook's step, by the engine) and commit it."""
         event = event_type(
             complaint_id=self.complaint_id,
             seq=(self.state.last_seq if self.state else 0) + 1,
@@ -155,12 +175,17 @@ class Case:
             actor=actor,
             **fields,
         )
-        self._fold(event)
-        self._unsaved.append(event)
-        if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
-                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated)):
-            self.clock_version += 1
+        self.commit([event])
         return event
+
+    def commit(self, events: list[ev.Event]) -> None:
+        """Fold the events a command decided into the state and queue them for saving, in order."""
+        for event in events:
+            self._fold(event)
+            self._unsaved.append(event)
+            if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
+                                  ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated)):
+                self.clock_version += 1
 
     def _fold(self, event: ev.Event) -> None:
         self.state = apply(self.state, event)
@@ -329,19 +354,13 @@ class Case:
         the case, ledger row and time of the first remedy.
         """
         cited = list(citations or [])
-        adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
-        approval = needs_approval(kind, amount_fen, self.rules.approval_limit_fen)
-        self.record(
-            ev.AdjustmentProposed,
-            adjustment_id=adjustment_id,
-            kind=kind,
-            amount_fen=amount_fen,
-            reason=reason,
-            needs_approval=approval,
-            validity_until=validity_until,
-            sp_code=sp_code,
+        proposal = commands.ProposeAdjustment(
+            kind=kind, amount_fen=amount_fen, reason=reason, validity_until=validity_until, sp_code=sp_code,
             citations=cited,
         )
+        adjustment_id = commands.next_adjustment_id(self.current)
+        self.commit(commands.propose_adjustment(self.current, proposal, self.now()))
+        approval = self.current.adjustments[adjustment_id].needs_approval
         await self.save()
         key = self.key(adjustment_id)
         if any(c.role == "charge" for c in cited):
@@ -443,7 +462,7 @@ class Case:
         return min(marks) if marks else None
 
     def _may_escalate(self) -> bool:
-        return escalation_role(self.current.escalation_level + 1) != escalation_role(self.current.escalation_level)
+        return commands.can_escalate(self.current)
 
     async def _sla_mark_reached(self, policy: SlaPolicy) -> None:
         now = workflow.now()
@@ -462,15 +481,9 @@ class Case:
                     "The deadline is close.",
                 )
             elif self._may_escalate() and now >= due + policy.re_escalate_after * clock.breaches:
-                level = self.current.escalation_level + 1
+                self.commit(commands.breach(self.current, now, clock.clock))
+                level = self.current.escalation_level
                 role = escalation_role(level)
-                self.record(ev.SlaBreached, clock=clock.clock, due_at=due)
-                self.record(
-                    ev.CaseEscalated,
-                    level=level,
-                    to_role=role,
-                    reason=f"{clock.clock} deadline {due.isoformat()} passed ({clock.breaches + 1}x)",
-                )
                 await self.save()
                 await self.notify(
                     f"escalate-{clock.clock}-{level}",
