@@ -36,7 +36,7 @@ from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.validation import describe
 from workflows import search_attributes as sa
-from workflows.complaint import STILL_OPENING, ComplaintWorkflow
+from workflows.complaint import NOT_OPENED, STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,
     CaseOutcome,
@@ -338,6 +338,8 @@ class ComplaintClient:
                 check_visible(reader, complaint_id, view.state.msisdn)
                 return view
             except WorkflowQueryFailedError as error:
+                if NOT_OPENED in str(error):
+                    raise CaseNotFound(str(error)) from None  # its filing was refused: there is no case
                 if STILL_OPENING not in str(error) or attempt == OPENING_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.05)

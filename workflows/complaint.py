@@ -67,6 +67,8 @@ PLAYBOOKS: dict[Category, Playbook] = {
 CONFIRM_QUESTION = "confirm-resolution"
 # What the view query says while a run has no state yet (its opening local activity is running).
 STILL_OPENING = "is still being opened"
+# What it says when its opening was refused (the filer or reopener not proven, a reopen out of its window).
+NOT_OPENED = "was not opened"
 
 
 @workflow.defn
@@ -75,25 +77,28 @@ class ComplaintWorkflow:
     def __init__(self, start: ComplaintInput) -> None:
         self.case = Case(start)
         self._resolved_by_hand = False
+        # Why the opening was refused (a run that files nothing): what the view query says then.
+        self._refusal: str | None = None
 
     @workflow.run
     async def run(self, start: ComplaintInput) -> CaseOutcome:
         case = self.case
         intake = start.intake
         async with case.opening():
-            with _refused_as("ReopenRefused" if start.is_reopening else "FilingRefused"):
+            with self._refused_as("ReopenRefused" if start.is_reopening else "FilingRefused"):
                 # Who opens the run is proven like every act (see activities.trust for why it is an activity
                 # here); refused, the run fails saying why and nothing is recorded: no case with a made-up filer.
-                opener = await case.prove_opener()
                 if start.is_reopening:
+                    # Restored first, so a refused reopening still shows the case as it stays (closed).
                     await case.restore()
                     if case.state is None:
                         raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
                                                non_retryable=True)
+                    opener = await case.prove_opener()
                     reopening = commands.ReopenComplaint(actor=opener, reason=start.reopen_reason or "reopened")
                     case.commit(commands.reopen(case.current, reopening, case.now()))
                 else:
-                    filing = commands.FileComplaint(intake=intake, filer=opener)
+                    filing = commands.FileComplaint(intake=intake, filer=await case.prove_opener())
                     case.commit(commands.file_complaint(filing, case.now(), await case.current_policy()))
         policy = case.policy
         sla = asyncio.create_task(case.watch_sla(policy))
@@ -124,6 +129,15 @@ class ComplaintWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await case.save()
         return self._outcome()
+
+    @contextlib.contextmanager
+    def _refused_as(self, failure_type: str) -> Iterator[None]:
+        """A refused opening fails the run with `failure_type` and the domain's reason: clear, never retried."""
+        try:
+            yield
+        except DomainError as refusal:
+            self._refusal = str(refusal)
+            raise ApplicationError(self._refusal, type=failure_type, non_retryable=True) from None
 
     def _outcome(self) -> CaseOutcome:
         state = self.case.current
@@ -274,6 +288,8 @@ class ComplaintWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
+        if self.case.state is None and self._refusal is not None:
+            raise InvalidCommand(f"case {self.case.complaint_id} {NOT_OPENED}: {self._refusal}")
         if self.case.state is None:
             raise InvalidCommand(f"case {self.case.complaint_id} {STILL_OPENING}: ask again in a moment")
         return CaseView(state=self.case.current, timeline=cast(list[AnyEvent], self.case.timeline))
@@ -298,15 +314,6 @@ def _reassign(request: Reassignment, actor: Actor) -> commands.Reassign:
 
 def _resolve(request: ManualResolution, actor: Actor) -> commands.Resolve:
     return commands.Resolve(actor=actor, outcome=request.outcome, summary=request.summary)
-
-
-@contextlib.contextmanager
-def _refused_as(failure_type: str) -> Iterator[None]:
-    """A refused opening fails the run with `failure_type` and the domain's reason: clear, never retried."""
-    try:
-        yield
-    except DomainError as refusal:
-        raise ApplicationError(str(refusal), type=failure_type, non_retryable=True) from None
 
 
 def describe_failure(failure: BaseException) -> tuple[str, str, str]:

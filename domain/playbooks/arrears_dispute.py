@@ -16,10 +16,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.clock import local_day
 from domain.money import format_yuan
-from domain.playbooks.common import billed_minutes
+from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
+from domain.state import Adjustment
 
 SETTLE_QUESTION = "settle-arrears"
 SETTLE_OPTIONS = ["pay", "dispute"]
+NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) may be sold to the customer"
 Choice = Literal["pay", "dispute", "no_answer"]
 
 
@@ -180,3 +182,18 @@ def settlement_result(paid_fen: int, payment_reference: str | None, new_number: 
         "arrears_already_paid",
         f"Nothing was taken: the arrears had already been paid when the customer came to pay; {new_number}.",
     )
+
+
+def waiver_ending(adjustment: Adjustment, refusal: str) -> Ending:
+    """How a disputed arrears case ends after its waiver: waived, waived before, or refused and standing."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return Ending(outcome="arrears_waived", summary=f"{amount} waived (ledger {adjustment.ledger_id}, approved by "
+                      f"{adjustment.decided_by}); {NEW_NUMBER}.")
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="arrears_already_waived",
+                      summary=f"The {amount} were {already_remedied_summary(adjustment)}; {NEW_NUMBER}.")
+    return Ending(outcome="waiver_refused",
+                  summary=f"The waiver of {amount} was refused ({adjustment.decided_by}): {refusal}. "
+                  "The arrears stand.",
+                  decision="arrears stand: the waiver was refused", decision_reason=refusal)

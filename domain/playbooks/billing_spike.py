@@ -25,7 +25,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain.clock import local_midnight
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.playbooks.common import billed_minutes
+from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
+from domain.state import Adjustment
 
 UNUSUAL_FACTOR = 5
 MIN_UNUSUAL_SECONDS = 10 * 60
@@ -419,3 +420,15 @@ def declined_summary(pattern: CallPattern) -> str:
 def records_agree_summary(pattern: CallPattern, comparison: CounterpartComparison) -> str:
     """The resolution when the other party's records agree with every flagged call."""
     return f"{pattern.describe()}; {comparison.describe()}: no refund. Advice: {ADVICE}"
+
+
+def refund_ending(adjustment: Adjustment, refusal: str, found: str) -> Ending:
+    """How a case ends after the refund of calls beyond the other party's records (`found` says which)."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return Ending(outcome="refunded", summary=f"{amount} refunded (ledger {adjustment.ledger_id}): {found}")
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="already_refunded",
+                      summary=f"The {amount} of disputed calls was {already_remedied_summary(adjustment)}.")
+    return Ending(outcome="refund_refused", summary=f"The refund of {amount} was refused: {refusal}",
+                  decision="no refund: the approver refused", decision_reason=refusal)

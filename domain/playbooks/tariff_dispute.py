@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.money import format_yuan
+from domain.playbooks.common import Ending, already_remedied_summary
+from domain.state import Adjustment
 
 
 class TariffRemedy(BaseModel):
@@ -63,3 +65,15 @@ def decide_tariff_remedy(
 def plan_change_words(new_plan_code: str, changed_now: bool) -> str:
     """The plan part of the resolution: moved now, or already on the plan (another case moved it)."""
     return f"moved to {new_plan_code}" if changed_now else f"already on {new_plan_code} (no change needed)"
+
+
+def refund_ending(adjustment: Adjustment) -> Ending | None:
+    """How the agreed refund ends the case: None when it was applied and the remedy goes on (a plan change)."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return None
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="agent_remedy_already_applied",
+                      summary=f"The plan difference of {amount} was {already_remedied_summary(adjustment)}.")
+    return Ending(outcome="agent_remedy_refused",
+                  summary=f"The refund of {amount} was {adjustment.status}; the plan is unchanged.")

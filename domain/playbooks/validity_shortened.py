@@ -15,6 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.clock import SHANGHAI, local_day, local_midnight
 from domain.money import format_yuan
+from domain.playbooks.common import Ending
+from domain.state import Adjustment
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 
@@ -161,3 +163,12 @@ def plan_follow_up(
     else:
         why = "suspended before the validity ran out: extend the validity as promised"
     return FollowUpPlan(action="extend", reactivate=for_expiry, reason=why)
+
+
+def restore_ending(adjustment: Adjustment, cut: ValidityCut) -> Ending:
+    """How the case ends after restoring the validity now."""
+    if adjustment.status == "applied":
+        return Ending(outcome="validity_restored",
+                      summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).")
+    return Ending(outcome="validity_not_restored", summary=f"The restoration was {adjustment.status}; "
+                  f"the validity stays {cut.validity_after.isoformat()}.")

@@ -17,20 +17,21 @@ with workflow.unsafe.imports_passed_through():
     from domain.masking import mask_msisdn
     from domain.money import format_yuan
     from domain.playbooks.arrears_dispute import (
+        NEW_NUMBER,
         SETTLE_OPTIONS,
         SETTLE_QUESTION,
         ArrearsExplanation,
         explain_arrears,
         settlement_choice,
         settlement_result,
+        waiver_ending,
         waiver_reason,
     )
-    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case
+    from workflows.playbooks.settle import settle
 
 ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"
 EVIDENCE = [ACCOUNT, LAST_USAGE, HISTORY]
-NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) may be sold to the customer"
 
 
 async def run(case: Case) -> None:
@@ -156,37 +157,7 @@ async def _waive(case: Case, explanation: ArrearsExplanation, citations: list[Ci
         reason="the customer disputes the arrears; a waiver needs a supervisor's approval",
         evidence_steps=EVIDENCE,
     )
-    adjustment = await case.adjust(
-        "arrears_waiver", explanation.arrears_fen, waiver_reason(explanation), citations=citations
-    )
-    if not case.current.is_open:
-        return  # withdrawn while the waiver waited for approval
-    if adjustment.status == "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="arrears_waived",
-            summary=f"{format_yuan(explanation.arrears_fen)} waived (ledger {adjustment.ledger_id}, approved by "
-            f"{adjustment.decided_by}); {NEW_NUMBER}.",
-        )
-        return
-    if adjustment.status == "already_remedied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="arrears_already_waived",
-            summary=f"The {format_yuan(explanation.arrears_fen)} were {already_remedied_summary(adjustment)}; "
-            f"{NEW_NUMBER}.",
-        )
-        return
-    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
-    case.record(
-        ev.DecisionRecorded,
-        decision="arrears stand: the waiver was refused",
-        reason=reason,
-        evidence_steps=EVIDENCE,
-    )
-    case.record(
-        ev.ComplaintResolved,
-        outcome="waiver_refused",
-        summary=f"The waiver of {format_yuan(explanation.arrears_fen)} was refused ({adjustment.decided_by}): "
-        f"{reason}. The arrears stand.",
+    await settle(
+        case, "arrears_waiver", explanation.arrears_fen, waiver_reason(explanation),
+        citations=citations, evidence_steps=EVIDENCE, ending=waiver_ending,
     )

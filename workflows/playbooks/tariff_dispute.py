@@ -18,9 +18,14 @@ with workflow.unsafe.imports_passed_through():
     from adapters.partner_carriers import JointVerificationRequest
     from domain import events as ev
     from domain.money import format_yuan
-    from domain.playbooks.common import already_remedied_summary
-    from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy, plan_change_words
+    from domain.playbooks.tariff_dispute import (
+        TariffRemedy,
+        decide_tariff_remedy,
+        plan_change_words,
+        refund_ending,
+    )
     from workflows.case import Case, failure_type
+    from workflows.playbooks.settle import settle
 
 CUSTOMER_STEP = "customer"
 PLAN_STEP = "tariff-plan"
@@ -170,21 +175,12 @@ async def _apply_agent_remedy(
     if remedy.refund_fen > 0:
         # The charge remedied is the sale itself (sold without the tariff explained): one refund per sale.
         citations = [cite_sale(customer, "charge"), *(cite_bill(bill) for bill in bills)]
-        refund = await case.adjust("refund", remedy.refund_fen, remedy.reason, citations=citations)
-        if refund.status == "already_remedied":
-            case.record(
-                ev.ComplaintResolved,
-                outcome="agent_remedy_already_applied",
-                summary=f"The plan difference of {format_yuan(remedy.refund_fen)} was "
-                f"{already_remedied_summary(refund)}.",
-            )
-            return
-        if refund.status != "applied":
-            case.record(
-                ev.ComplaintResolved,
-                outcome="agent_remedy_refused",
-                summary=f"The refund of {format_yuan(remedy.refund_fen)} was {refund.status}; the plan is unchanged.",
-            )
+        refund = await settle(
+            case, "refund", remedy.refund_fen, remedy.reason, citations=citations,
+            evidence_steps=[PLAN_STEP, CHARGES_STEP, VERIFICATION_STEP],
+            ending=lambda adjustment, _refusal: refund_ending(adjustment),
+        )
+        if refund.status != "applied" or not case.current.is_open:
             return
         done.append(f"refunded {format_yuan(remedy.refund_fen)} ({refund.ledger_id})")
     if remedy.new_plan_code is not None:

@@ -26,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
         ValidityCut,
         find_validity_cut,
         follow_up_due_at,
+        restore_ending,
     )
     from workflows.case import Case
+    from workflows.playbooks.settle import settle
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
 
 CUSTOMER_STEP = "customer"
@@ -111,9 +113,8 @@ async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange
         reason=f"the customer chose {RESTORE_NOW}: set the validity back to {cut.validity_before.isoformat()}",
         evidence_steps=[HISTORY_STEP],
     )
-    adjustment = await case.adjust(
-        "validity_extension",
-        0,
+    await settle(
+        case, "validity_extension", 0,
         f"restore the validity cut by the {cut.reason} adjustment of {local_day(cut.at).isoformat()}",
         validity_until=cut.validity_before,
         citations=[
@@ -121,18 +122,8 @@ async def _restore_now(case: Case, cut: ValidityCut, history: list[BalanceChange
             for line in history
             if line.at == cut.at and line.kind == cut.kind
         ],
-    )
-    if adjustment.status != "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="validity_not_restored",
-            summary=f"The restoration was {adjustment.status}; the validity stays {cut.validity_after.isoformat()}.",
-        )
-        return
-    case.record(
-        ev.ComplaintResolved,
-        outcome="validity_restored",
-        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).",
+        evidence_steps=[HISTORY_STEP],
+        ending=lambda adjustment, _refusal: restore_ending(adjustment, cut),
     )
 
 
