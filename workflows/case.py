@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands
     from domain import events as ev
     from domain.actors import ENGINE, Actor
-    from domain.citations import Citation
+    from domain.citations import Citation, split_charge_key
     from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
@@ -414,10 +414,12 @@ class Case:
         return self.current.adjustments[adjustment_id]
 
     async def _already_remedied(self, adjustment_id: str, key: str, prior: PriorRemedy) -> Adjustment:
+        charge_kind, charge_record_id = split_charge_key(prior.charge)
         self.record(
             ev.AdjustmentAlreadyRemedied,
             adjustment_id=adjustment_id,
-            charge=prior.charge,
+            charge_kind=charge_kind,
+            charge_record_id=charge_record_id,
             prior_complaint_id=prior.complaint_id,
             prior_ledger_id=prior.ledger_id,
             prior_applied_at=prior.applied_at,
