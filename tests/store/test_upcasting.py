@@ -3,7 +3,7 @@ path (the store, the read model's fold, the audit), its stored text untouched, a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from audit.verify import verify_case
 from domain import events as ev
