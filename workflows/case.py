@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -32,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
-    from domain.sla import RESOLVE, SlaPolicy, escalation_role
+    from domain.sla import RESOLVE, SlaPolicy
     from domain.state import Adjustment, ComplaintState, apply
     from workflows import search_attributes as sa
+    from workflows import sla_watch
     from workflows.messages import ComplaintInput
 
 T = TypeVar("T")
@@ -431,69 +431,8 @@ class Case:
     # --- SLA -------------------------------------------------------------------------------
 
     async def watch_sla(self, policy: SlaPolicy) -> None:
-        """Warn and escalate on each running clock's deadlines, until the case closes.
-
-        Runs beside the playbook; it sleeps until the next mark and wakes early whenever a clock
-        changes (paused, resumed, stopped), so a pause moves the deadline by exactly the pause.
-        """
-        while self.current.is_open:
-            version = self.clock_version
-            mark = self._next_sla_mark(policy)
-            if mark is None:
-                await workflow.wait_condition(functools.partial(self._clock_changed, version))
-                continue
-            delay = mark - workflow.now()
-            if delay > timedelta(0):
-                await self._wait(functools.partial(self._clock_changed, version), delay)
-                continue
-            await self._sla_mark_reached(policy)
-
-    def _clock_changed(self, since_version: int) -> bool:
-        return self.clock_version != since_version or not self.current.is_open
-
-    def _next_sla_mark(self, policy: SlaPolicy) -> datetime | None:
-        marks: list[datetime] = []
-        for clock in self.current.clocks.values():
-            due = clock.due_at
-            if due is None:
-                continue
-            if not clock.warned and clock.breaches == 0 and clock.warn_at is not None:
-                marks.append(clock.warn_at)
-            elif self._may_escalate():
-                marks.append(due + policy.re_escalate_after * clock.breaches)
-        return min(marks) if marks else None
-
-    def _may_escalate(self) -> bool:
-        return commands.can_escalate(self.current)
-
-    async def _sla_mark_reached(self, policy: SlaPolicy) -> None:
-        now = workflow.now()
-        for clock in list(self.current.clocks.values()):
-            due, warn_at = clock.due_at, clock.warn_at
-            if due is None or warn_at is None:
-                continue
-            if not clock.warned and clock.breaches == 0 and now >= warn_at:
-                self.record(ev.SlaWarned, clock=clock.clock, due_at=due)
-                await self.save()
-                await self.notify(
-                    f"warn-{clock.clock}-{clock.breaches}",
-                    "agent",
-                    self.current.assignee,
-                    f"Case {self.complaint_id}: {clock.clock} deadline at {due:%H:%M} UTC",
-                    "The deadline is close.",
-                )
-            elif self._may_escalate() and now >= due + policy.re_escalate_after * clock.breaches:
-                self.commit(commands.breach(self.current, now, clock.clock))
-                level = self.current.escalation_level
-                role = escalation_role(level)
-                await self.save()
-                await self.notify(
-                    f"escalate-{clock.clock}-{level}",
-                    role.value,
-                    role.value,
-                    f"Case {self.complaint_id} escalated to you (level {level})",
-                    f"The {clock.clock} deadline passed at {due.isoformat()}.",
-                )
+        """Warn and escalate on each running clock's deadlines, until the case closes (workflows.sla_watch)."""
+        await sla_watch.watch(self, policy)
 
 
 def failure_type(error: ActivityError) -> str | None:

@@ -1,14 +1,15 @@
 """Commands: state in, events out. Every change a person or the engine asks of a case is decided here.
 
-One module per group of commands: filing (file, reopen), customer (answer, close on confirmation),
-decisions (propose and decide adjustments), handling (note, reassign, resolve, withdraw), escalation
-(escalate, needs attention, SLA breach). Each is a pure function of (state, command, now[, policy]) that
-returns the events to record or raises a domain error; workflows/complaint.py validates updates with the
-same function (a dry run on the current state) and commits what it returns.
+One module per group of commands: filing (file, reopen), customer (answer, close on confirmation), decisions
+(propose and decide adjustments), handling (note, reassign, resolve, withdraw), escalation (escalate, needs
+attention, SLA breach), deadlines (when a clock is looked at, its warning). Each is a pure function of (state,
+command, now[, policy]) that returns the events to record or raises a domain error; workflows/complaint.py
+validates updates with the same function (a dry run on the current state) and commits what it returns.
 """
 
 from domain.commands.base import Decision, require_open
 from domain.commands.customer import CLOSE_REASONS, AnswerQuestion, answer, close_on_confirmation
+from domain.commands.deadlines import mark_reached, next_mark, warn
 from domain.commands.decisions import (
     DecideAdjustment,
     ProposeAdjustment,
@@ -41,12 +42,15 @@ __all__ = [
     "decide",
     "escalate",
     "file_complaint",
+    "mark_reached",
     "needs_attention",
     "next_adjustment_id",
+    "next_mark",
     "propose_adjustment",
     "reassign",
     "reopen",
     "require_open",
     "resolve",
+    "warn",
     "withdraw",
 ]

@@ -9,7 +9,7 @@ import pytest
 from domain import events as ev
 from domain.actors import Role
 from domain.cases import Status
-from domain.commands import breach, can_escalate, escalate, needs_attention
+from domain.commands import breach, can_escalate, escalate, mark_reached, needs_attention, next_mark, warn
 from domain.errors import InvalidCommand
 from domain.sla import ESCALATION_LADDER, RESOLVE
 from tests.domain.factories import T0, opened, then
@@ -52,3 +52,21 @@ def test_no_breach_of_a_stopped_clock_or_past_the_top_rung() -> None:
     top = state.model_copy(update={"escalation_level": len(ESCALATION_LADDER)})
     with pytest.raises(InvalidCommand, match="top of the escalation ladder"):
         breach(top, T0, RESOLVE)
+
+
+def test_a_clock_is_warned_at_its_share_then_breaches_at_its_deadline_then_climbs_again() -> None:
+    state = opened()  # resolve: 30 minutes, warned at 80%
+    policy = state.rules.sla
+    assert next_mark(state, policy) == T0 + timedelta(minutes=24)
+    assert mark_reached(state, policy, RESOLVE, T0 + timedelta(minutes=23)) is None
+    assert mark_reached(state, policy, RESOLVE, T0 + timedelta(minutes=24)) == "warn"
+    state = then(state, warn(state, T0 + timedelta(minutes=24), RESOLVE))
+    with pytest.raises(InvalidCommand, match="no warning due"):
+        warn(state, T0 + timedelta(minutes=25), RESOLVE)
+    assert next_mark(state, policy) == T0 + timedelta(minutes=30)
+    assert mark_reached(state, policy, RESOLVE, T0 + timedelta(minutes=30)) == "breach"
+    state = then(state, breach(state, T0 + timedelta(minutes=30), RESOLVE))
+    assert next_mark(state, policy) == T0 + timedelta(minutes=30) + policy.re_escalate_after
+    assert mark_reached(state, policy, "acknowledge", T0 + timedelta(days=1)) is None  # stopped
+    top = state.model_copy(update={"escalation_level": len(ESCALATION_LADDER)})
+    assert next_mark(top, policy) is None and mark_reached(top, policy, RESOLVE, T0 + timedelta(days=1)) is None
