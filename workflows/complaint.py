@@ -1,7 +1,10 @@
 """ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
 
 File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
-beside it; people act on it through updates that validate before anything is recorded. Each update proves
+beside it; people act on it through updates that validate before anything is recorded. Every rule is the
+domain's (domain.commands): an update's validator runs its command as a dry run on the folded state, and its
+handler commits the events the same command returns. Whoever files or reopens proves it with their token,
+verified when the run opens (activities.trust); a run whose token proves nobody records nothing. Each update proves
 its actor with a signed token: the validator verifies it against the keys the worker trusts at
 `workflow.now()`, and the handler records the actor it names (auth.trust says how the keys arrive and rotate,
 and why this stays deterministic on replay).
