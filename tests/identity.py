@@ -1,8 +1,8 @@
 """The test issuer: a signing key made for this test session, trusted by every worker the tests start.
 
-`signed(actor)` is the token a test's person acts with. Tokens live ten years by default, because the
-time-skipping server moves a workflow's clock by days while a test waits (expiry is checked at
-`workflow.now()`); the expiry tests mint short ones themselves.
+`signed(actor)` is the token a test's person acts with. Tokens live a hundred years by default, because the
+time-skipping server moves a workflow's clock while a test awaits a result, by days and at times by ten years
+(expiry is checked at `workflow.now()`, for updates and for filing alike); the expiry tests mint short ones.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ TEST_SIGNING_KEY = SigningKey.generate("test-key-1")
 TEST_TRUSTED_KEYS = TrustedKeys.from_jwks(
     {"keys": [TEST_SIGNING_KEY.public_jwk()]}, issuer=TEST_ISSUER, audience=TEST_AUDIENCE
 )
-LONG_LIVED = timedelta(days=3650)
+LONG_LIVED = timedelta(days=36500)
 
 
 def signed(

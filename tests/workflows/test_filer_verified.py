@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import asyncpg
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,14 +22,11 @@ from domain.actors import Actor, ActorChannel, Role
 from domain.intake import ComplaintIntake
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
-from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.helpers import forwarding_intake, reset_sandboxes, run_ended, wait_for_question
 from tests.identity import signed
 from worker import Dependencies
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput
-
-ENDS = {EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED}
 
 
 class Refusal(NamedTuple):
@@ -67,25 +62,11 @@ async def _raw_start(client: ComplaintClient, env: WorkflowEnvironment, start: C
         ComplaintWorkflow.run, start, id=start.intake.complaint_id, task_queue=client.options.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
-    last = await _end_of(handle)
+    last = await run_ended(handle)
     assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, "the run was not refused"
     failure = last.workflow_execution_failed_event_attributes.failure
     assert failure.application_failure_info.non_retryable
     return Refusal(failure.application_failure_info.type, failure.message)
-
-
-async def _end_of(handle: WorkflowHandle[Any, Any]) -> HistoryEvent:
-    """The event that ended the run, read from its history.
-
-    Not awaited as a result: awaiting one lets the time-skipping server move its clock (by years, at times),
-    and the case's reopen window with it.
-    """
-    for _ in range(600):
-        last = (await handle.fetch_history()).events[-1]
-        if last.event_type in ENDS:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{handle.id} never ended")
 
 
 def _input(intake: ComplaintIntake, token: str, **fields: object) -> ComplaintInput:
@@ -145,7 +126,7 @@ async def test_a_reopening_proves_its_reopener_too(
         filed = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
         await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
-        await _end_of(time_skipping_env.client.get_workflow_handle(intake.complaint_id, run_id=filed.result_run_id))
+        await run_ended(time_skipping_env.client.get_workflow_handle(intake.complaint_id, run_id=filed.result_run_id))
         closed = await PostgresEventStore(deps.pool).load(intake.complaint_id)
 
         for forgery, reason in _forged_tokens():
