@@ -17,24 +17,21 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import AdjustmentCommand, BillingActivities, CitationsQuery
     from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import Notification, NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
     from activities.trust import ProveActor, TrustActivities
-    from adapters.billing import PriorRemedy
-    from domain import commands
     from domain import events as ev
     from domain.actors import ENGINE, Actor
-    from domain.citations import Citation, split_charge_key
+    from domain.citations import Citation
     from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy
     from domain.state import Adjustment, ComplaintState, apply
+    from workflows import money, sla_watch
     from workflows import search_attributes as sa
-    from workflows import sla_watch
     from workflows.messages import ComplaintInput
 
 T = TypeVar("T")
@@ -347,86 +344,15 @@ class Case:
         sp_code: str | None = None,
         citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once (workflows.money).
 
         `citations` are the records it rests on; the billing system checks them and refuses a second
         remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
         the case, ledger row and time of the first remedy.
         """
-        cited = list(citations or [])
-        proposal = commands.ProposeAdjustment(
-            kind=kind, amount_fen=amount_fen, reason=reason, validity_until=validity_until, sp_code=sp_code,
-            citations=cited,
+        return await money.adjust(
+            self, kind, amount_fen, reason, validity_until=validity_until, sp_code=sp_code, citations=citations
         )
-        adjustment_id = commands.next_adjustment_id(self.current)
-        self.commit(commands.propose_adjustment(self.current, proposal, self.now()))
-        approval = self.current.adjustments[adjustment_id].needs_approval
-        await self.save()
-        key = self.key(adjustment_id)
-        if any(c.role == "charge" for c in cited):
-            # Looked up first so that no supervisor is asked to approve what was already paid; the
-            # billing system still decides at apply time, when two cases may race for the charge.
-            prior = await self.call(BillingActivities.prior_remedy, CitationsQuery(citations=cited))
-            if prior is not None:
-                return await self._already_remedied(adjustment_id, key, prior)
-        if approval:
-            await self.notify(
-                f"approval-{adjustment_id}",
-                "supervisor",
-                "supervisors",
-                f"Approval needed: {kind} on case {self.complaint_id}",
-                reason,
-            )
-            await workflow.wait_condition(
-                lambda: self.current.adjustments[adjustment_id].status != "proposed" or not self.current.is_open
-            )
-            if self.current.adjustments[adjustment_id].status != "approved":
-                return self.current.adjustments[adjustment_id]
-        outcome = await self.call(
-            BillingActivities.apply_adjustment,
-            AdjustmentCommand(
-                idempotency_key=key,
-                complaint_id=self.complaint_id,
-                msisdn=self.current.msisdn,
-                kind=kind,
-                amount_fen=amount_fen,
-                reason=reason,
-                validity_until=validity_until,
-                sp_code=sp_code,
-                citations=cited,
-            ),
-        )
-        if outcome.already_remedied is not None:
-            return await self._already_remedied(adjustment_id, key, outcome.already_remedied)
-        receipt = outcome.receipt
-        assert receipt is not None, "the billing system answered neither a receipt nor a prior remedy"
-        self.record(
-            ev.AdjustmentApplied,
-            adjustment_id=adjustment_id,
-            kind=kind,
-            amount_fen=amount_fen,
-            idempotency_key=key,
-            ledger_id=receipt.ledger_id,
-            effective=receipt.effective,
-            citations=cited,
-        )
-        await self.save()
-        return self.current.adjustments[adjustment_id]
-
-    async def _already_remedied(self, adjustment_id: str, key: str, prior: PriorRemedy) -> Adjustment:
-        charge_kind, charge_record_id = split_charge_key(prior.charge)
-        self.record(
-            ev.AdjustmentAlreadyRemedied,
-            adjustment_id=adjustment_id,
-            charge_kind=charge_kind,
-            charge_record_id=charge_record_id,
-            prior_complaint_id=prior.complaint_id,
-            prior_ledger_id=prior.ledger_id,
-            prior_applied_at=prior.applied_at,
-            idempotency_key=key,
-        )
-        await self.save()
-        return self.current.adjustments[adjustment_id]
 
     # --- SLA -------------------------------------------------------------------------------
 
