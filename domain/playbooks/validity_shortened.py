@@ -172,3 +172,27 @@ def restore_ending(adjustment: Adjustment, cut: ValidityCut) -> Ending:
                       summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).")
     return Ending(outcome="validity_not_restored", summary=f"The restoration was {adjustment.status}; "
                   f"the validity stays {cut.validity_after.isoformat()}.")
+
+
+NO_CUT_REASON = "no balance change moved the validity earlier: the validity follows the recharges"
+NO_CUT_SUMMARY = "The balance history shows no change that shortened the validity: it follows the recharges."
+NO_REMEDY_REASON = "the customer did not choose a remedy: nothing changed without their say"
+
+
+def history_summary(cut: ValidityCut | None, changes: int) -> str:
+    """What the balance history shows: the cut, explained, or that none moved the validity earlier."""
+    return cut.explanation() if cut else f"{changes} balance changes, none moved the validity earlier"
+
+
+def cut_decision_reason(cut: ValidityCut) -> str:
+    """Why the case explains the cut and offers a remedy."""
+    return f"{cut.explanation()} The customer did nothing wrong; offer a remedy."
+
+
+def remedy_question(cut: ValidityCut) -> str:
+    """The choice put to the customer: restore now, or extend when the validity runs out if suspended then."""
+    return (
+        f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
+        f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
+        "extend it then."
+    )

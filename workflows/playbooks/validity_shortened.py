@@ -20,12 +20,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.playbooks.validity_shortened import (
         EXTEND_IF_SUSPENDED,
         FOLLOW_UP_NAME,
+        NO_CUT_REASON,
+        NO_CUT_SUMMARY,
+        NO_REMEDY_REASON,
         REMEDY_OPTIONS,
         RESTORE_NOW,
         VALIDITY_REMEDY_QUESTION,
         ValidityCut,
+        cut_decision_reason,
         find_validity_cut,
         follow_up_due_at,
+        history_summary,
+        remedy_question,
         restore_ending,
     )
     from workflows.case import Case
@@ -54,11 +60,10 @@ async def run(case: Case) -> None:
     )
     history = await case.call(BillingActivities.balance_history, MsisdnQuery(msisdn=msisdn))
     cut = find_validity_cut(history)
-    found = cut.explanation() if cut else f"{len(history)} balance changes, none moved the validity earlier"
     case.record(
         ev.EvidenceRecorded,
         step=HISTORY_STEP,
-        summary=found,
+        summary=history_summary(cut, len(history)),
         facts={"changes": len(history), "cut": cut.facts() if cut else None},
     )
     if cut is None:
@@ -67,17 +72,12 @@ async def run(case: Case) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="explain the validity cut",
-        reason=f"{cut.explanation()} The customer did nothing wrong; offer a remedy.",
+        reason=cut_decision_reason(cut),
         evidence_steps=[HISTORY_STEP],
     )
     await case.save()
 
-    question = (
-        f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
-        f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
-        "extend it then."
-    )
-    answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, question, REMEDY_OPTIONS)
+    answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, remedy_question(cut), REMEDY_OPTIONS)
     if answer == RESTORE_NOW:
         await _restore_now(case, cut, history)
     elif answer == EXTEND_IF_SUSPENDED:
@@ -86,7 +86,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="no remedy chosen",
-            reason="the customer did not choose a remedy: nothing changed without their say",
+            reason=NO_REMEDY_REASON,
             evidence_steps=[HISTORY_STEP],
         )
         case.record(ev.ComplaintResolved, outcome="explanation_given", summary=cut.explanation())
@@ -96,13 +96,13 @@ def _nothing_to_restore(case: Case) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="no validity cut found",
-        reason="no balance change moved the validity earlier: the validity follows the recharges",
+        reason=NO_CUT_REASON,
         evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
     )
     case.record(
         ev.ComplaintResolved,
         outcome="explanation_given",
-        summary="The balance history shows no change that shortened the validity: it follows the recharges.",
+        summary=NO_CUT_SUMMARY,
     )
 
 
