@@ -20,9 +20,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import format_yuan
     from domain.playbooks.tariff_dispute import (
         TariffRemedy,
+        agent_summary,
         decide_tariff_remedy,
+        joint_verification_reason,
         plan_change_words,
         refund_ending,
+        remedy_applied_summary,
+        sale_summary,
+        sold_by_us_reason,
+        verification_failed_summary,
     )
     from workflows.case import Case, failure_type
     from workflows.playbooks.settle import settle
@@ -42,8 +48,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=CUSTOMER_STEP,
-        summary=f"on plan {customer.plan_code}, sold through {customer.sales_channel}"
-        + (f" {customer.agent_code}" if customer.agent_code else ""),
+        summary=sale_summary(customer.plan_code, customer.sales_channel, customer.agent_code),
         facts={
             "plan_code": customer.plan_code,
             "sales_channel": customer.sales_channel,
@@ -79,7 +84,7 @@ async def run(case: Case) -> None:
             case,
             plan.name,
             plan.description,
-            f"we sold the number ourselves ({customer.sales_channel})",
+            sold_by_us_reason(customer.sales_channel),
             [CUSTOMER_STEP, PLAN_STEP, CHARGES_STEP],
         )
         return
@@ -88,14 +93,13 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=AGENT_STEP,
-        summary=f"sold by {agent.name} ({agent.code}), {agent.address}, tel. {agent.contact_phone}",
+        summary=agent_summary(agent.name, agent.code, agent.address, agent.contact_phone),
         facts=agent.model_dump(mode="json"),
     )
     case.record(
         ev.DecisionRecorded,
         decision="verify the sale jointly with the agent store",
-        reason=f"the number came from {agent.name}: we check it together with them rather than send "
-        "the customer there",
+        reason=joint_verification_reason(agent.name),
         evidence_steps=[CUSTOMER_STEP, AGENT_STEP],
     )
     request_key = case.key("joint-verification")
@@ -122,7 +126,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.ComplaintResolved,
             outcome="agent_verification_failed",
-            summary=f"{agent.name} could not verify the sale ({reason}); the store manager takes it up in person.",
+            summary=verification_failed_summary(agent.name, reason),
         )
         return
     case.record(
@@ -204,5 +208,5 @@ async def _apply_agent_remedy(
     case.record(
         ev.ComplaintResolved,
         outcome="agent_remedy_applied",
-        summary="As agreed with the agent store: " + (" and ".join(done) or "an apology") + ".",
+        summary=remedy_applied_summary(done),
     )
