@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.clock import local_day
+from domain.masking import mask_msisdn
 from domain.money import format_yuan
 from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
 from domain.state import Adjustment
@@ -197,3 +198,29 @@ def waiver_ending(adjustment: Adjustment, refusal: str) -> Ending:
                   summary=f"The waiver of {amount} was refused ({adjustment.decided_by}): {refusal}. "
                   "The arrears stand.",
                   decision="arrears stand: the waiver was refused", decision_reason=refusal)
+
+
+NOTHING_OWED_REASON = "the billing system shows no arrears on the number"
+NO_ANSWER_REASON = "the customer did not answer: nothing was paid or waived"
+
+
+def account_summary(account_type: str, brand: str, status: str, arrears_fen: int) -> str:
+    """The evidence of the account: what it is, its status, what it owes."""
+    return f"{account_type} {brand}, {status}, owes {format_yuan(arrears_fen)}"
+
+
+def last_usage_summary(explanation: ArrearsExplanation, other_party: str | None, charge_fen: int) -> str:
+    """The evidence of the last call (the other party masked), or that there was none."""
+    if other_party is None:
+        return "no calls on record"
+    return (
+        f"last call {explanation.last_call_minutes} min to {mask_msisdn(other_party)}, {format_yuan(charge_fen)}"
+    )
+
+
+def settle_question(explanation: ArrearsExplanation) -> str:
+    """The choice put to the customer: pay the arrears, or dispute them."""
+    return (
+        f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
+        "or do you dispute it?"
+    )

@@ -14,14 +14,17 @@ with workflow.unsafe.imports_passed_through():
     from adapters.billing import BalanceChange, CallRecord, cite_balance_change, cite_call
     from domain import events as ev
     from domain.citations import Citation
-    from domain.masking import mask_msisdn
-    from domain.money import format_yuan
     from domain.playbooks.arrears_dispute import (
         NEW_NUMBER,
+        NO_ANSWER_REASON,
+        NOTHING_OWED_REASON,
         SETTLE_OPTIONS,
         SETTLE_QUESTION,
         ArrearsExplanation,
+        account_summary,
         explain_arrears,
+        last_usage_summary,
+        settle_question,
         settlement_choice,
         settlement_result,
         waiver_ending,
@@ -41,7 +44,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=ACCOUNT,
-        summary=f"{account.account_type} {account.brand}, {account.status}, owes {format_yuan(account.arrears_fen)}",
+        summary=account_summary(account.account_type, account.brand, account.status, account.arrears_fen),
         facts={
             "status": account.status,
             "account_type": account.account_type,
@@ -56,11 +59,8 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=LAST_USAGE,
-        summary="no calls on record"
-        if last_call is None
-        else (
-            f"last call {explanation.last_call_minutes} min to {mask_msisdn(last_call.other_party)}, "
-            f"{format_yuan(last_call.charge_fen)}"
+        summary=last_usage_summary(
+            explanation, last_call.other_party if last_call else None, last_call.charge_fen if last_call else 0
         ),
         facts={key: value for key, value in explanation.facts().items() if key.startswith("last_call")},
     )
@@ -81,7 +81,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="nothing owed",
-            reason="the billing system shows no arrears on the number",
+            reason=NOTHING_OWED_REASON,
             evidence_steps=[ACCOUNT],
         )
         case.record(
@@ -96,8 +96,7 @@ async def run(case: Case) -> None:
     )
     answer = await case.ask_customer(
         SETTLE_QUESTION,
-        f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
-        "or do you dispute it?",
+        settle_question(explanation),
         SETTLE_OPTIONS,
     )
     if not case.current.is_open:
@@ -111,7 +110,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="arrears stand",
-            reason="the customer did not answer: nothing was paid or waived",
+            reason=NO_ANSWER_REASON,
             evidence_steps=EVIDENCE,
         )
         case.record(
