@@ -330,3 +330,17 @@ def double_refund_ending(adjustment: Adjustment, refusal: str, verdict: Verdict,
     return Ending(outcome="double_refund_refused",
                   summary=f"The double refund of {double} was refused ({adjustment.decided_by}): {refusal}.{reported}",
                   decision="no double refund: the approver refused", decision_reason=refusal)
+
+
+def charges_summary(shown: Mapping[Channel, Sequence[DailyAmount]]) -> str:
+    """The evidence of what each channel shows for the period: days and total."""
+    return ", ".join(
+        f"{channel} {len(days)} days {format_yuan(sum(d.amount_fen for d in days))}" for channel, days in shown.items()
+    )
+
+
+def references_summary(results: Mapping[str, bool], sound: bool | None) -> str:
+    """The evidence of the terminal test with reference numbers (masked)."""
+    if sound is None:
+        return "no reference numbers to test the terminal with"
+    return f"the terminal matches the billing system for {sum(results.values())} of {len(results)} reference numbers"

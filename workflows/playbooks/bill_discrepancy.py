@@ -22,11 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from adapters.billing import Channel, DailyCharge, cite_daily_charge
     from domain import events as ev
     from domain.masking import mask_msisdn
-    from domain.money import format_yuan
     from domain.playbooks.bill_discrepancy import (
         ChannelComparison,
         Verdict,
         channel_agrees,
+        charges_summary,
         compare_channels,
         decide,
         double_refund_ending,
@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         incident_description,
         overcharge_words,
         references_agree,
+        references_summary,
     )
     from workflows.case import Case
     from workflows.playbooks.settle import settle
@@ -50,10 +51,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=CHARGES,
-        summary=", ".join(
-            f"{channel} {len(days)} days {format_yuan(sum(d.amount_fen for d in days))}"
-            for channel, days in shown.items()
-        ),
+        summary=charges_summary(shown),
         facts={
             "period_start": period.start.isoformat(),
             "period_end": period.end.isoformat(),
@@ -108,15 +106,10 @@ async def _test_terminal(case: Case, msisdn: str, start: date, end: date) -> boo
         terminal = await _charges(case, number, start, end, "terminal")
         results[mask_msisdn(number)] = channel_agrees(billing, terminal)
     sound = references_agree(results)
-    summary = (
-        "no reference numbers to test the terminal with"
-        if sound is None
-        else f"the terminal matches the billing system for {sum(results.values())} of {len(results)} reference numbers"
-    )
     case.record(
         ev.EvidenceRecorded,
         step=REFERENCES,
-        summary=summary,
+        summary=references_summary(results, sound),
         facts={"agree": results, "terminal_sound": sound},
     )
     return sound
