@@ -34,6 +34,7 @@ from activities.partners import PartnerActivities
 from activities.policy import PolicyActivities
 from activities.reconcile import ReconcileActivities
 from activities.remediation import RemediationActivities
+from activities.trust import TrustActivities
 from adapters.billing import PostgresBillingSystem
 from adapters.notification_outbox import PostgresOutbox
 from adapters.partner_carriers import HttpPartnerCarriers
@@ -156,6 +157,7 @@ def build_worker(
             event_store.load_events,
             policies.current_policy,
             policies.current_calendar_days,
+            TrustActivities().prove_actor,
             reconcile.reconcile_stopped_cases,
             notifications.notify,
             partners.cancel_forwarding,

@@ -18,13 +18,14 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from activities.trust import ProvenActor
 from adapters.batches import PostgresBatches
 from auth import trust
 from auth.tokens import TokenRefused
 from client.tokens import msisdn_token
 from domain.actors import Actor, ActorChannel, Role
 from domain.intake import ComplaintIntake
-from domain.remediation import RemediationLink
+from domain.remediation import CAMPAIGN_FILER, RemediationLink, campaign_id, remediation_ordinal
 from ports.batches import Batch, BatchMember
 from workflows import search_attributes as sa
 from workflows.messages import ComplaintInput
@@ -60,6 +61,14 @@ class OpenedCase(BaseModel):
     opened: bool  # False: the case was filed already (a retry, a rerun, or a person filed it)
 
 
+class CampaignCaseCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: str
+    msisdn: str
+    remediation: RemediationLink
+
+
 class StarterCheck(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -81,7 +90,7 @@ class RemediationActivities:
         self._token_key = token_key
 
     def all(self) -> list[Any]:
-        return [self.verify_starter, self.batch_page, self.open_remediation_case]
+        return [self.verify_starter, self.batch_page, self.open_remediation_case, self.prove_campaign_case]
 
     @activity.defn
     async def verify_starter(self, request: StarterCheck) -> Actor:
@@ -99,6 +108,23 @@ class RemediationActivities:
             raise ApplicationError(f"a {actor.role.value} cannot start a remediation campaign: a supervisor can",
                                    type="NotAllowed", non_retryable=True)
         return actor
+
+    @activity.defn
+    async def prove_campaign_case(self, request: CampaignCaseCheck) -> ProvenActor:
+        """Whether a case that says a campaign opened it is one: a campaign's case has no token to verify, so
+        its opening is proven by the billing system's own rows instead (the caller's link is a claim).
+
+        Proven when the case id is the one the campaign derives for a position of the named batch, and the
+        batch holds the case's number at that position. A refusal is an answer (the run files nothing).
+        """
+        link = request.remediation
+        ordinal = remediation_ordinal(link.batch_id, request.complaint_id)
+        if ordinal is None or link.campaign_id != campaign_id(link.batch_id):
+            return ProvenActor(refusal=f"case {request.complaint_id} is not a campaign's case of {link.batch_id}")
+        members = await self._batches.members(link.batch_id, ordinal - 1, 1)
+        if not members or members[0].ordinal != ordinal or members[0].line.msisdn != request.msisdn:
+            return ProvenActor(refusal=f"batch {link.batch_id} has no such number at position {ordinal}")
+        return ProvenActor(actor=CAMPAIGN_FILER)
 
     @activity.defn
     async def batch_page(self, request: BatchPageRequest) -> BatchPage:

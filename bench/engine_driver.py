@@ -114,7 +114,7 @@ class EngineDriver:
         started = time.perf_counter()
         self.cases[complaint_id] = drive
         try:
-            handle = await self.client.file(intake)
+            handle = await self.client.file(intake, self.logins.token(intake.filed_by))
             result = asyncio.ensure_future(handle.result())
             if self.mode == "query":
                 while not result.done():

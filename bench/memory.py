@@ -16,9 +16,10 @@ from typing import Any
 import asyncpg
 
 from bench.bare import BareComplaintWorkflow, BareInput
-from bench.common import Section, fresh_database, progress
+from bench.common import Section, bench_issuer, fresh_database, progress
 from bench.engine_driver import TOKEN_KEY, EngineDriver, bounded
 from bench.processes import WorkerProcess, dev_server
+from cli.demo import StoryLogins
 from client.api import ClientOptions, ComplaintClient
 from domain.intake import parse_intake
 from sandboxes.boss_seed import seed_boss
@@ -100,10 +101,16 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
     return section
 
 
+async def _file(client: ComplaintClient, logins: StoryLogins, complaint_id: str) -> None:
+    intake = _intake(complaint_id)
+    await client.file(intake, logins.token(intake.filed_by))
+
+
 async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_url: str, run_id: str,
                   steps: list[int]) -> list[tuple[int, int]]:
     queue = f"bench-mem-engine-{run_id}"
     client = ComplaintClient(server.env.client, options=ClientOptions(task_queue=queue), token_key=TOKEN_KEY)
+    logins = StoryLogins.from_issuer(bench_issuer())  # the filer proves who they are, as everywhere
     points: list[tuple[int, int]] = []
     async with WorkerProcess("engine", address=server.address, task_queue=queue, database_url=database_url,
                              partner_url=partner_url) as worker:
@@ -116,7 +123,7 @@ async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_ur
         for target in steps[1:]:
             ids = [f"MEM-{run_id}-{n:05d}" for n in range(opened, target)]
             progress(f"memory: engine, opening cases {opened + 1}..{target}")
-            await bounded(50, [(lambda c=c: client.file(_intake(c))) for c in ids])
+            await bounded(50, [(lambda c=c: _file(client, logins, c)) for c in ids])
             opened = target
 
             async def waiting(expected: int = target) -> bool:

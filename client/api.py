@@ -14,7 +14,6 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -36,6 +35,7 @@ from client.basics import (
     _command,
     check_visible,
     connect_temporal,
+    execute_update,
     identity_for,
     token_of,
 )
@@ -48,7 +48,7 @@ from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.ui_metadata import case_static_details, case_summary
 from workflows import search_attributes as sa
-from workflows.complaint import STILL_OPENING, ComplaintWorkflow
+from workflows.complaint import NOT_OPENED, STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     ApprovalDecision,
     CaseOutcome,
@@ -136,16 +136,19 @@ class ComplaintClient:
 
     # --- filing ----------------------------------------------------------------------------
 
-    async def file(self, intake: ComplaintIntake, *, wait_for_links: float = 10.0) -> FilingReceipt:
+    async def file(
+        self, intake: ComplaintIntake, credential: Credential | None = None, *, wait_for_links: float = 10.0
+    ) -> FilingReceipt:
         """Start the case's workflow; its id is the complaint id, so a second filing is refused.
 
+        The filer is whoever the credential (this one, or the client's) names, whatever the intake says: the
+        worker verifies its token when the case opens and records that actor, or files nothing.
         Then wait up to `wait_for_links` seconds (0: not at all) for the case to look up the open cases
         of the same number and category, and return them in the receipt. Filing is never blocked by them.
         """
-        if self._credential is not None:
-            # The filer is whoever the credential names, whatever the intake says.
-            intake = intake.model_copy(update={"filed_by": self.whoami().actor(self._channel)})
-        handle = await self._start(intake)
+        token = self._token(credential)
+        intake = intake.model_copy(update={"filed_by": self.whoami(token).actor(self._channel)})
+        handle = await self._start(intake, token)
         linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
         return FilingReceipt(self.temporal, handle, linked)
 
@@ -166,13 +169,15 @@ class ComplaintClient:
                 return None
             await asyncio.sleep(0.05)
 
-    async def _start(self, intake: ComplaintIntake) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
+    async def _start(self, intake: ComplaintIntake, token: str) -> WorkflowHandle[ComplaintWorkflow, CaseOutcome]:
         try:
             return await self.temporal.start_workflow(
                 ComplaintWorkflow.run,
                 ComplaintInput(
                     intake=intake,
                     msisdn_token=msisdn_token(self._token_key, intake.msisdn),
+                    token=token,
+                    channel=self._channel,
                 ),
                 id=intake.complaint_id,
                 task_queue=self.options.task_queue,
@@ -205,6 +210,8 @@ class ComplaintClient:
                 check_visible(reader, complaint_id, view.state.msisdn)
                 return view
             except WorkflowQueryFailedError as error:
+                if NOT_OPENED in str(error):
+                    raise CaseNotFound(str(error)) from None  # its filing was refused: there is no case
                 if STILL_OPENING not in str(error) or attempt == OPENING_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.05)
@@ -306,7 +313,8 @@ class ComplaintClient:
 
         The window is the case's own policy; the new run checks it again and reads the events itself.
         """
-        actor = self.whoami(credential).actor(self._channel)
+        token = self._token(credential)
+        actor = self.whoami(token).actor(self._channel)
         view = await self.view(complaint_id)
         if await self._latest_run_status(complaint_id) not in STOPPED_RUNS:
             check_reopen(view.state, now or datetime.now(UTC), view.state.rules.reopen_window)
@@ -331,6 +339,10 @@ class ComplaintClient:
             ComplaintInput(
                 intake=intake,
                 msisdn_token=msisdn_token(self._token_key, intake.msisdn),
+                # The worker verifies the token and records the reopener it proves (reopened_by is a claim).
+                token=token,
+                channel=self._channel,
+                reopening=True,
                 reopen_reason=reason,
                 reopened_by=actor,
             ),
@@ -360,20 +372,11 @@ class ComplaintClient:
         return {"token": self._token(credential), "channel": self._channel}
 
     async def _update(self, complaint_id: str, update: Any, request: Any) -> Any:
-        # Untyped by the run method: mypy's overload match of `ComplaintWorkflow.run` depends on the order it
-        # checks the import graph in, and the queries and updates are named by method anyway.
+        # Untyped by the run method, for the reason view() gives.
         handle: WorkflowHandle[Any, CaseOutcome] = self.temporal.get_workflow_handle(
             complaint_id, result_type=CaseOutcome
         )
-        try:
-            return await handle.execute_update(update, request, rpc_timeout=self._update_timeout)
-        except WorkflowUpdateFailedError as error:
-            cause = error.cause
-            raise CommandRefused(getattr(cause, "message", None) or str(cause)) from None
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(f"no open case {complaint_id}") from None
-            raise
+        return await execute_update(handle, update, request, self._update_timeout)
 
 
 __all__ = [

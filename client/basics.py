@@ -3,6 +3,7 @@ credentials, the Temporal connection with the project's data converter, and who 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Callable, Mapping
@@ -15,14 +16,16 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowUpdateFailedError,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from auth.tokens import TokenRefused, VerifiedActor, read_verified_claims
 from codec.aes_gcm import KeyRing, encrypted_data_converter
 from domain.actors import Role
 from domain.msisdn import parse_msisdn
 from domain.validation import describe
-from workflows.complaint import ComplaintWorkflow
+from workflows.complaint import STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     CaseOutcome,
 )
@@ -152,6 +155,27 @@ def _command(model: type[M], **fields: Any) -> M:
         return model(**fields)
     except ValidationError as error:
         raise CommandRefused(describe(error)) from None
+
+
+async def execute_update(handle: WorkflowHandle[Any, Any], update: Any, request: Any, timeout: timedelta | None) -> Any:
+    """Run one update on a case; a refusal is a CommandRefused, a case with no run a CaseNotFound.
+
+    A run still opening (its local activities) refuses every update, leaving no trace: it is asked again.
+    """
+    for attempt in range(OPENING_ATTEMPTS):
+        try:
+            return await handle.execute_update(update, request, rpc_timeout=timeout)
+        except WorkflowUpdateFailedError as error:
+            message = getattr(error.cause, "message", None) or str(error.cause)
+            if STILL_OPENING in message and attempt < OPENING_ATTEMPTS - 1:
+                await asyncio.sleep(0.05)
+                continue
+            raise CommandRefused(message) from None
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(f"no open case {handle.id}") from None
+            raise
+    raise AssertionError("unreachable")
 
 
 async def connect_temporal(

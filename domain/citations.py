@@ -43,6 +43,14 @@ class Citation(BaseModel):
         return f"{self.kind} {self.record_id} ({self.role}, sha256 {self.sha256[:12]})"
 
 
+def split_charge_key(key: str) -> tuple[str, str]:
+    """A charge key's parts, (record kind, record id): the inverse of `Citation.key`."""
+    kind, separator, record_id = key.partition(":")
+    if not separator or not record_id:
+        raise ValueError(f"a charge key is 'kind:record_id', not {key!r}")
+    return kind, record_id
+
+
 def canonical_record_json(content: Mapping[str, Any]) -> str:
     """A record's content as canonical JSON: equal content, equal text, equal hash."""
     return json.dumps(dict(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from domain.actors import Actor, Role
 from domain.business_calendar import BusinessCalendar
 from domain.cases import Category, IntakeChannel, Priority
-from domain.citations import Citation
+from domain.citations import Citation, RecordKind
 from domain.money import Fen
 from domain.policy import CasePolicy
+from domain.upcasting import upcast
 
 
 class Event(BaseModel):
@@ -27,6 +28,12 @@ class Event(BaseModel):
     seq: int = Field(ge=1)
     at: AwareDatetime
     actor: Actor
+
+    @model_validator(mode="before")
+    @classmethod
+    def _current_shape(cls, data: Any) -> Any:
+        """An older version's JSON form (a stored event) is read in the current shape (domain.upcasting)."""
+        return upcast(data) if isinstance(data, dict) else data
 
 
 # --- intake and handling -----------------------------------------------------------------------
@@ -200,12 +207,20 @@ class AdjustmentAlreadyRemedied(Event):
     """The billing system refused the adjustment: a charge it cites was already remedied. No money moved."""
 
     type: Literal["AdjustmentAlreadyRemedied"] = "AdjustmentAlreadyRemedied"
+    # v2: the charge by its parts (v1 had one "kind:record_id" string, split on reading: domain.upcasting).
+    version: int = 2
     adjustment_id: str
-    charge: str  # the charge key, kind:record_id
+    charge_kind: RecordKind
+    charge_record_id: str
     prior_complaint_id: str
     prior_ledger_id: str
     prior_applied_at: AwareDatetime
     idempotency_key: str
+
+    @property
+    def charge(self) -> str:
+        """The charge key, kind:record_id (Citation.key): one remedy per charge key, ever."""
+        return f"{self.charge_kind}:{self.charge_record_id}"
 
 
 # --- SLA and escalation -------------------------------------------------------------------------
@@ -356,34 +371,15 @@ class PersonalDataErased(Event):
 
 
 AnyEvent = Annotated[
-    ComplaintFiled
-    | ComplaintAcknowledged
-    | EvidenceRecorded
-    | DecisionRecorded
-    | IdentityVerified
-    | IdentityRejected
-    | NoteAdded
-    | CaseReassigned
-    | PartnerRequestSent
-    | PartnerRequestConfirmed
-    | PartnerRequestFailed
-    | BillingActionApplied
-    | CustomerAsked
-    | CustomerAnswered
-    | CustomerReminded
-    | AdjustmentProposed | AdjustmentApproved | AdjustmentRefused | AdjustmentApplied
+    ComplaintFiled | ComplaintAcknowledged | EvidenceRecorded | DecisionRecorded
+    | IdentityVerified | IdentityRejected | NoteAdded | CaseReassigned
+    | PartnerRequestSent | PartnerRequestConfirmed | PartnerRequestFailed | BillingActionApplied
+    | CustomerAsked | CustomerAnswered | CustomerReminded
+    | AdjustmentProposed | AdjustmentApproved | AdjustmentRefused | AdjustmentApplied | AdjustmentAlreadyRemedied
     | SlaWarned | SlaBreached | CaseEscalated
     | SlaClockStarted | SlaClockStopped | SlaClockPaused | SlaClockResumed | SlaRecalculated
-    | FollowUpScheduled
-    | ComplaintResolved
-    | ComplaintClosed
-    | ComplaintReopened
-    | ComplaintWithdrawn
-    | CaseNeedsAttention
-    | CaseReconciled
-    | AdjustmentAlreadyRemedied
-    | LinkedToCase
-    | PersonalDataErased,
+    | FollowUpScheduled | ComplaintResolved | ComplaintClosed | ComplaintReopened | ComplaintWithdrawn
+    | CaseNeedsAttention | CaseReconciled | LinkedToCase | PersonalDataErased,
     Field(discriminator="type"),
 ]
 

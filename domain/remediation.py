@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.actors import Actor, ActorChannel, Role
 from domain.citations import Citation
 from domain.clock import local_day
 from domain.errors import InvalidCommand
@@ -202,6 +203,20 @@ def remediation_case_id(batch_id: str, ordinal: int) -> str:
     """The case id of the `ordinal`-th number of the batch (in number order): the same on every run, so a
     rerun finds the case already filed. It holds no phone number (ids are stored in clear)."""
     return f"REM-{batch_id}-{ordinal:05d}"
+
+
+# Who files a campaign's cases: the engine's campaign, on a supervisor's order. It has no token: the case
+# proves its opening instead by the batch it names (activities.remediation.prove_campaign_case).
+CAMPAIGN_FILER = Actor(id="remediation-campaign", role=Role.SYSTEM, channel=ActorChannel.ENGINE)
+
+
+def remediation_ordinal(batch_id: str, complaint_id: str) -> int | None:
+    """The batch position a campaign's case id names (remediation_case_id's inverse), or None if it names none."""
+    prefix = f"REM-{batch_id}-"
+    tail = complaint_id.removeprefix(prefix)
+    if tail == complaint_id or not tail.isdigit() or remediation_case_id(batch_id, int(tail)) != complaint_id:
+        return None
+    return int(tail)
 
 
 def campaign_id(batch_id: str) -> str:

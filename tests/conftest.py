@@ -30,7 +30,7 @@ from runtime.local_postgres import reachable_postgres
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from store.db import connect_pool
-from tests.identity import TEST_TRUSTED_KEYS
+from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake
 from worker import Dependencies, build_worker
 from workflows import search_attributes
 
@@ -140,4 +140,4 @@ async def engine(
     current = (lambda: policy) if isinstance(policy, Policy) else policy
     worker: Worker = build_worker(env.client, deps, options.task_queue, policy=current, trusted_keys=TEST_TRUSTED_KEYS)
     async with worker:
-        yield ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
+        yield FilingAsIntake(env.client, options=options, token_key=TOKEN_KEY)

@@ -13,6 +13,9 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHandle
 
 from client.api import ComplaintClient
 from domain.cases import Status
@@ -75,3 +78,24 @@ async def wait_for_question(
 
 def minutes_after(view: CaseView, event_type: str, start: Any) -> list[float]:
     return [round((e.at - start).total_seconds() / 60, 2) for e in view.timeline if e.type == event_type]
+
+
+RUN_ENDS = frozenset({
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+})
+
+
+async def run_ended(handle: WorkflowHandle[Any, Any], attempts: int = 600) -> HistoryEvent:
+    """The event that ended the handle's run, read from its history as it comes (in real time).
+
+    Use it instead of awaiting `result()` when what follows depends on the workflow clock (a reopen window):
+    awaiting a result lets the time-skipping server move its clock, at times by years.
+    """
+    for _ in range(attempts):
+        last = (await handle.fetch_history()).events[-1]
+        if last.event_type in RUN_ENDS:
+            return last
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError(f"{handle.id} never ended")

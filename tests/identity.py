@@ -1,8 +1,8 @@
 """The test issuer: a signing key made for this test session, trusted by every worker the tests start.
 
-`signed(actor)` is the token a test's person acts with. Tokens live ten years by default, because the
-time-skipping server moves a workflow's clock by days while a test waits (expiry is checked at
-`workflow.now()`); the expiry tests mint short ones themselves.
+`signed(actor)` is the token a test's person acts with. Tokens live a hundred years by default, because the
+time-skipping server moves a workflow's clock while a test awaits a result, by days and at times by ten years
+(expiry is checked at `workflow.now()`, for updates and for filing alike); the expiry tests mint short ones.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 from auth.embedded import AUDIENCE, EMBEDDED_ISSUER, EmbeddedIssuer
 from auth.tokens import SigningKey, TrustedKeys, issue_token
+from client.api import ComplaintClient, Credential, FilingReceipt
 from domain.actors import Actor, Role
+from domain.intake import ComplaintIntake
 
 # The embedded issuer's names, so a starter.py subprocess on a data folder prepared by `prepare_logins`
 # trusts exactly what the tests' workers trust.
@@ -23,7 +25,7 @@ TEST_SIGNING_KEY = SigningKey.generate("test-key-1")
 TEST_TRUSTED_KEYS = TrustedKeys.from_jwks(
     {"keys": [TEST_SIGNING_KEY.public_jwk()]}, issuer=TEST_ISSUER, audience=TEST_AUDIENCE
 )
-LONG_LIVED = timedelta(days=3650)
+LONG_LIVED = timedelta(days=36500)
 
 
 def signed(
@@ -68,3 +70,14 @@ def cache_login(data_dir: Path, actor: Actor, *, scopes: Iterable[str] = (), msi
     logins = data_dir / "auth" / "logins"
     logins.mkdir(parents=True, exist_ok=True, mode=0o700)
     (logins / f"{actor.id}.jwt").write_text(signed(actor, scopes=scopes, msisdn=msisdn))
+
+
+class FilingAsIntake(ComplaintClient):
+    """The tests' back-office client: a case is filed by the person its intake names, logged in with the test
+    issuer (the worker verifies the filer's token, so a client without one could file nothing)."""
+
+    async def file(
+        self, intake: ComplaintIntake, credential: Credential | None = None, *, wait_for_links: float = 10.0
+    ) -> FilingReceipt:
+        chosen = credential if credential is not None else signed(intake.filed_by)
+        return await super().file(intake, chosen, wait_for_links=wait_for_links)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -18,24 +17,24 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import AdjustmentCommand, BillingActivities, CitationsQuery
     from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
     from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities, PolicyRequest
+    from activities.remediation import CampaignCaseCheck, RemediationActivities
+    from activities.trust import ProveActor, TrustActivities
     from domain import events as ev
-    from domain.actors import ENGINE, Actor, Role
-    from domain.approval import needs_approval
+    from domain.actors import ENGINE, Actor
     from domain.citations import Citation
     from domain.clock import local_day
+    from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
-    from domain.regulatory_clocks import RegulatoryMark, next_regulatory_mark
-    from domain.sla import RESOLVE, SlaPolicy, escalation_role
+    from domain.sla import RESOLVE, SlaPolicy
     from domain.state import Adjustment, ComplaintState, apply
     from domain.ui_metadata import case_current_details
-    from ports.billing import PriorRemedy
     from ports.notifications import Notification
+    from workflows import money, sla_watch
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
 
@@ -132,6 +131,33 @@ class Case:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
 
+    async def prove_opener(self) -> Actor:
+        """Who opens this run (files or reopens), as their token proves it at the run's start.
+
+        A local activity (see activities.trust): its verdict stays in history, so a replay never verifies again.
+
+        A case a remediation campaign opens is proven by the batch it names instead (it has no token).
+
+        Raises:
+            InvalidCommand: the token proves nobody (missing, forged, expired, from an untrusted key), or the
+                batch a campaign's case names does not hold its number.
+        """
+        who = "reopener" if self.input.is_reopening else "filer"
+        link = self.input.remediation
+        if link is not None and not self.input.is_reopening:
+            # A campaign's case carries no token: the batch it names must hold its number (a claim until then).
+            check = CampaignCaseCheck(complaint_id=self.complaint_id, msisdn=self.input.intake.msisdn, remediation=link)
+            proven = await self.call(RemediationActivities.prove_campaign_case, check)
+        else:
+            proven = await workflow.execute_local_activity_method(
+                TrustActivities.prove_actor,
+                ProveActor(token=self.input.token, channel=self.input.channel, at=self.now()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+        if proven.actor is None:
+            raise InvalidCommand(f"case {self.complaint_id} refused: the {who} is not proven: {proven.refusal}")
+        return proven.actor
+
     async def restore(self) -> None:
         """Fold the case's events as the event store holds them (a reopened case's earlier runs).
 
@@ -151,7 +177,7 @@ class Case:
         return self.state
 
     def record(self, event_type: type[E], actor: Actor = ENGINE, **fields: Any) -> E:
-        """Create the next event of this case, fold it into the state and queue it for saving."""
+        """Create the next event of this case (a playbook's step, by the engine) and commit it."""
         event = event_type(
             complaint_id=self.complaint_id,
             seq=(self.state.last_seq if self.state else 0) + 1,
@@ -159,12 +185,17 @@ class Case:
             actor=actor,
             **fields,
         )
-        self._fold(event)
-        self._unsaved.append(event)
-        if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
-                              ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated, ev.SlaRecalculated)):
-            self.clock_version += 1
+        self.commit([event])
         return event
+
+    def commit(self, events: list[ev.Event]) -> None:
+        """Fold the events a command decided into the state and queue them for saving, in order."""
+        for event in events:
+            self._fold(event)
+            self._unsaved.append(event)
+            if isinstance(event, (ev.SlaClockStarted, ev.SlaClockStopped, ev.SlaClockPaused, ev.SlaClockResumed,
+                                  ev.SlaBreached, ev.ComplaintClosed, ev.CaseEscalated, ev.SlaRecalculated)):
+                self.clock_version += 1
 
     def _fold(self, event: ev.Event) -> None:
         self.state = apply(self.state, event)
@@ -328,186 +359,21 @@ class Case:
         sp_code: str | None = None,
         citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once (workflows.money).
 
         `citations` are the records it rests on; the billing system checks them and refuses a second
         remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
         the case, ledger row and time of the first remedy.
         """
-        cited = list(citations or [])
-        adjustment_id = f"adj-{len(self.current.adjustments) + 1}"
-        approval = needs_approval(kind, amount_fen, self.rules.approval_limit_fen)
-        self.record(
-            ev.AdjustmentProposed,
-            adjustment_id=adjustment_id,
-            kind=kind,
-            amount_fen=amount_fen,
-            reason=reason,
-            needs_approval=approval,
-            validity_until=validity_until,
-            sp_code=sp_code,
-            citations=cited,
+        return await money.adjust(
+            self, kind, amount_fen, reason, validity_until=validity_until, sp_code=sp_code, citations=citations
         )
-        await self.save()
-        key = self.key(adjustment_id)
-        if any(c.role == "charge" for c in cited):
-            # Looked up first so that no supervisor is asked to approve what was already paid; the
-            # billing system still decides at apply time, when two cases may race for the charge.
-            prior = await self.call(BillingActivities.prior_remedy, CitationsQuery(citations=cited))
-            if prior is not None:
-                return await self._already_remedied(adjustment_id, key, prior)
-        if approval:
-            await self.notify(
-                f"approval-{adjustment_id}",
-                "supervisor",
-                "supervisors",
-                f"Approval needed: {kind} on case {self.complaint_id}",
-                reason,
-            )
-            await workflow.wait_condition(
-                lambda: self.current.adjustments[adjustment_id].status != "proposed" or not self.current.is_open
-            )
-            if self.current.adjustments[adjustment_id].status != "approved":
-                return self.current.adjustments[adjustment_id]
-        outcome = await self.call(
-            BillingActivities.apply_adjustment,
-            AdjustmentCommand(
-                idempotency_key=key,
-                complaint_id=self.complaint_id,
-                msisdn=self.current.msisdn,
-                kind=kind,
-                amount_fen=amount_fen,
-                reason=reason,
-                validity_until=validity_until,
-                sp_code=sp_code,
-                citations=cited,
-            ),
-        )
-        if outcome.already_remedied is not None:
-            return await self._already_remedied(adjustment_id, key, outcome.already_remedied)
-        receipt = outcome.receipt
-        assert receipt is not None, "the billing system answered neither a receipt nor a prior remedy"
-        self.record(
-            ev.AdjustmentApplied,
-            adjustment_id=adjustment_id,
-            kind=kind,
-            amount_fen=amount_fen,
-            idempotency_key=key,
-            ledger_id=receipt.ledger_id,
-            effective=receipt.effective,
-            citations=cited,
-        )
-        await self.save()
-        return self.current.adjustments[adjustment_id]
-
-    async def _already_remedied(self, adjustment_id: str, key: str, prior: PriorRemedy) -> Adjustment:
-        self.record(
-            ev.AdjustmentAlreadyRemedied,
-            adjustment_id=adjustment_id,
-            charge=prior.charge,
-            prior_complaint_id=prior.complaint_id,
-            prior_ledger_id=prior.ledger_id,
-            prior_applied_at=prior.applied_at,
-            idempotency_key=key,
-        )
-        await self.save()
-        return self.current.adjustments[adjustment_id]
 
     # --- SLA -------------------------------------------------------------------------------
 
     async def watch_sla(self, policy: SlaPolicy) -> None:
-        """Warn and escalate on each running clock's deadlines, until the case closes.
-
-        Runs beside the playbook; it sleeps until the next mark and wakes early whenever a clock
-        changes (paused, resumed, stopped), so a pause moves the deadline by exactly the pause.
-        """
-        while self.current.is_open:
-            version = self.clock_version
-            mark = self._next_sla_mark(policy)
-            regulatory = next_regulatory_mark(self.current, self.timeline)
-            if regulatory is not None and (mark is None or regulatory.at < mark):
-                mark = regulatory.at
-            if mark is None:
-                await workflow.wait_condition(functools.partial(self._clock_changed, version))
-                continue
-            delay = mark - workflow.now()
-            if delay > timedelta(0):
-                await self._wait(functools.partial(self._clock_changed, version), delay)
-                continue
-            await self._sla_mark_reached(policy)
-            if regulatory is not None and workflow.now() >= regulatory.at:
-                await self._regulatory_mark_reached(regulatory)
-
-    async def _regulatory_mark_reached(self, mark: RegulatoryMark) -> None:
-        """A regulatory clock's warning, or its breach: told to whom the clock names (domain/regulatory_clocks.py)."""
-        if mark.kind == "warn":
-            self.record(ev.SlaWarned, clock=mark.clock, due_at=mark.due_at)
-            await self.save()
-            await self.notify(f"warn-{mark.clock}", "agent", self.current.assignee,
-                              f"Case {self.complaint_id}: {mark.clock} due {mark.due_at.isoformat()}",
-                              "A regulatory deadline is close.")
-            return
-        self.record(ev.SlaBreached, clock=mark.clock, due_at=mark.due_at)
-        if mark.escalate_to == Role.REGIONAL_SUPPORT.value:
-            self.record(ev.CaseEscalated, level=self.current.escalation_level + 1, to_role=Role.REGIONAL_SUPPORT,
-                        reason=f"MIIT answer deadline {mark.due_at.isoformat()} passed")
-        await self.save()
-        await self.notify(f"escalate-{mark.clock}", mark.escalate_to, mark.escalate_to,
-                          f"Case {self.complaint_id}: {mark.clock} deadline passed",
-                          f"The {mark.clock} deadline passed at {mark.due_at.isoformat()}.")
-
-    def _clock_changed(self, since_version: int) -> bool:
-        return self.clock_version != since_version or not self.current.is_open
-
-    def _next_sla_mark(self, policy: SlaPolicy) -> datetime | None:
-        marks: list[datetime] = []
-        for clock in self.current.clocks.values():
-            due = clock.due_at
-            if due is None:
-                continue
-            if not clock.warned and clock.breaches == 0 and clock.warn_at is not None:
-                marks.append(clock.warn_at)
-            elif self._may_escalate() and (escalate_at := clock.escalate_at(policy.re_escalate_after)) is not None:
-                marks.append(escalate_at)
-        return min(marks) if marks else None
-
-    def _may_escalate(self) -> bool:
-        return escalation_role(self.current.escalation_level + 1) != escalation_role(self.current.escalation_level)
-
-    async def _sla_mark_reached(self, policy: SlaPolicy) -> None:
-        now = workflow.now()
-        for clock in list(self.current.clocks.values()):
-            due, warn_at = clock.due_at, clock.warn_at
-            if due is None or warn_at is None:
-                continue
-            if not clock.warned and clock.breaches == 0 and now >= warn_at:
-                self.record(ev.SlaWarned, clock=clock.clock, due_at=due)
-                await self.save()
-                await self.notify(
-                    f"warn-{clock.clock}-{clock.breaches}",
-                    "agent",
-                    self.current.assignee,
-                    f"Case {self.complaint_id}: {clock.clock} deadline at {due:%H:%M} UTC",
-                    "The deadline is close.",
-                )
-            elif self._may_escalate() and now >= (clock.escalate_at(policy.re_escalate_after) or now):
-                level = self.current.escalation_level + 1
-                role = escalation_role(level)
-                self.record(ev.SlaBreached, clock=clock.clock, due_at=due)
-                self.record(
-                    ev.CaseEscalated,
-                    level=level,
-                    to_role=role,
-                    reason=f"{clock.clock} deadline {due.isoformat()} passed ({clock.breaches + 1}x)",
-                )
-                await self.save()
-                await self.notify(
-                    f"escalate-{clock.clock}-{level}",
-                    role.value,
-                    role.value,
-                    f"Case {self.complaint_id} escalated to you (level {level})",
-                    f"The {clock.clock} deadline passed at {due.isoformat()}.",
-                )
+        """Warn and escalate on each running clock's deadlines, until the case closes (workflows.sla_watch)."""
+        await sla_watch.watch(self, policy)
 
 
 def failure_type(error: ActivityError) -> str | None:

@@ -1,7 +1,10 @@
 """ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
 
 File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
-beside it; people act on it through updates that validate before anything is recorded. Each update proves
+beside it; people act on it through updates that validate before anything is recorded. Every rule is the
+domain's (domain.commands): an update's validator runs its command as a dry run on the folded state, and its
+handler commits the events the same command returns. Whoever files or reopens proves it with their token,
+verified when the run opens (activities.trust); a run whose token proves nobody records nothing. Each update proves
 its actor with a signed token: the validator verifies it against the keys the worker trusts at
 `workflow.now()`, and the handler records the actor it names (auth.trust says how the keys arrive and rotate,
 and why this stays deterministic on replay).
@@ -10,8 +13,9 @@ and why this stays deterministic on replay).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from datetime import timedelta
+import contextlib
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import datetime
 from typing import Any, cast
 
 from temporalio import workflow
@@ -20,16 +24,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from auth import trust
     from auth.tokens import TokenRefused
+    from domain import commands
     from domain import events as ev
-    from domain.actors import Actor, ActorChannel, Role
-    from domain.approval import check_answerer, check_approver
+    from domain.actors import Actor, ActorChannel
     from domain.cases import Category, Status
-    from domain.errors import InvalidCommand
+    from domain.errors import DomainError, InvalidCommand
     from domain.events import AnyEvent
-    from domain.playbooks.common import ACKNOWLEDGEMENTS
-    from domain.policy import CasePolicy
-    from domain.reopening import check_reopen
-    from domain.sla import ACKNOWLEDGE, RESOLVE, SlaPolicy, escalation_role
+    from domain.sla import RESOLVE, SlaPolicy, escalation_role
+    from domain.state import ComplaintState
     from workflows.case import Case
     from workflows.messages import (
         Act,
@@ -67,9 +69,10 @@ PLAYBOOKS: dict[Category, Playbook] = {
 }
 
 CONFIRM_QUESTION = "confirm-resolution"
-REMEDIATION_STEP = "remediation"
 # What the view query says while a run has no state yet (its opening local activity is running).
 STILL_OPENING = "is still being opened"
+# What it says when its opening was refused (the filer or reopener not proven, a reopen out of its window).
+NOT_OPENED = "was not opened"
 
 
 @workflow.defn
@@ -78,22 +81,31 @@ class ComplaintWorkflow:
     def __init__(self, start: ComplaintInput) -> None:
         self.case = Case(start)
         self._resolved_by_hand = False
-        install_repair_sla(self.case, self._verified, self._require_open)
+        # Why the opening was refused (a run that files nothing): what the view query says then.
+        self._refusal: str | None = None
+        install_repair_sla(self.case, self._verified, lambda: commands.require_open(self._state()))
 
     @workflow.run
     async def run(self, start: ComplaintInput) -> CaseOutcome:
         case = self.case
         intake = start.intake
         async with case.opening():
-            if start.is_reopening:
-                await case.restore()
-                if case.state is None:
-                    raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
-                                           non_retryable=True)
-                self._check_reopen()  # refused: the run fails, nothing recorded, the case stays as it was
-                self._reopen(start)
-            else:
-                self._file(start, await case.current_policy())
+            with self._refused_as("ReopenRefused" if start.is_reopening else "FilingRefused"):
+                # Who opens the run is proven like every act (see activities.trust for why it is an activity
+                # here); refused, the run fails saying why and nothing is recorded: no case with a made-up filer.
+                if start.is_reopening:
+                    # Restored first, so a refused reopening still shows the case as it stays (closed).
+                    await case.restore()
+                    if case.state is None:
+                        raise ApplicationError(f"no case {case.complaint_id} to reopen", type="UnknownCase",
+                                               non_retryable=True)
+                    opener = await case.prove_opener()
+                    reopening = commands.ReopenComplaint(actor=opener, reason=start.reopen_reason or "reopened")
+                    case.commit(commands.reopen(case.current, reopening, case.now()))
+                else:
+                    filing = commands.FileComplaint(intake=intake, filer=await case.prove_opener(),
+                                                    remediation=start.remediation)
+                    case.commit(commands.file_complaint(filing, case.now(), await case.current_policy()))
         policy = case.policy
         sla = asyncio.create_task(case.watch_sla(policy))
 
@@ -119,7 +131,19 @@ class ComplaintWorkflow:
             await self._confirm_and_close(policy)
         await case.save()
         await sla
+        # An update accepted just before the end still finishes (and saves) before the run completes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await case.save()
         return self._outcome()
+
+    @contextlib.contextmanager
+    def _refused_as(self, failure_type: str) -> Iterator[None]:
+        """A refused opening fails the run with `failure_type` and the domain's reason: clear, never retried."""
+        try:
+            yield
+        except DomainError as refusal:
+            self._refusal = str(refusal)
+            raise ApplicationError(self._refusal, type=failure_type, non_retryable=True) from None
 
     def _outcome(self) -> CaseOutcome:
         state = self.case.current
@@ -132,22 +156,14 @@ class ComplaintWorkflow:
             events=state.last_seq,
         )
 
-    def _check_reopen(self) -> None:
-        """The reopen window is the case's own policy, checked here too: a caller's check is not enough."""
-        try:
-            check_reopen(self.case.current, self.case.now(), self.case.rules.reopen_window)
-        except InvalidCommand as refusal:
-            raise ApplicationError(str(refusal), type="ReopenRefused", non_retryable=True) from None
-
     async def _needs_attention(self, failure: FailureError) -> None:
         """Record why the playbook stopped, escalate one rung and tell that rung: a person takes it from here."""
         case = self.case
         step, error_type, reason = describe_failure(failure)
-        level = case.current.escalation_level + 1
-        role = escalation_role(level)
-        case.record(ev.CaseNeedsAttention, step=step, error_type=error_type, reason=reason)
-        case.record(ev.CaseEscalated, level=level, to_role=role, reason=f"needs attention: {reason}")
+        case.commit(commands.needs_attention(case.current, case.now(), step, error_type, reason))
         await case.save()
+        level = case.current.escalation_level
+        role = escalation_role(level)
         await case.notify(
             f"attention-{level}",
             role.value,
@@ -164,51 +180,6 @@ class ComplaintWorkflow:
         """Withdrawn, or resolved by a person, while the playbook was still working."""
         return not self.case.current.is_open or self._resolved_by_hand
 
-    def _file(self, start: ComplaintInput, policy: CasePolicy) -> None:
-        intake = start.intake
-        case = self.case
-        case.record(
-            ev.ComplaintFiled,
-            actor=intake.filed_by,
-            category=intake.category,
-            priority=intake.priority,
-            channel=intake.channel,
-            msisdn=intake.msisdn,
-            customer_name=intake.customer_name,
-            description=intake.description,
-            id_number=intake.id_number,
-            partner_msisdn=intake.partner_msisdn,
-            partner_carrier=intake.partner_carrier.value if intake.partner_carrier else None,
-            policy=policy,
-        )
-        self._start_clock(ACKNOWLEDGE, policy.sla.acknowledge_within)
-        self._start_clock(RESOLVE, policy.sla.resolve_within)
-        filer = intake.filed_by
-        assignee = filer.id if filer.role in (Role.AGENT, Role.STORE_MANAGER) else "store-desk"
-        if start.remediation is not None:  # opened by a campaign: the batch rows it rests on, first
-            case.record(ev.EvidenceRecorded, step=REMEDIATION_STEP, summary=start.remediation.summary(),
-                        facts=start.remediation.facts())
-        case.record(
-            ev.ComplaintAcknowledged, assignee=assignee, message=ACKNOWLEDGEMENTS[intake.category]
-        )
-        case.record(ev.SlaClockStopped, clock=ACKNOWLEDGE)
-
-    def _reopen(self, start: ComplaintInput) -> None:
-        """A new run of a closed case, under the policy it was filed with: its clocks pick up again."""
-        assert start.reopened_by is not None
-        self.case.record(
-            ev.ComplaintReopened, actor=start.reopened_by, reason=start.reopen_reason or "reopened"
-        )
-        self._start_clock(RESOLVE, self.case.policy.resolve_within)
-
-    def _start_clock(self, clock: str, budget: timedelta) -> None:
-        self.case.record(
-            ev.SlaClockStarted,
-            clock=clock,
-            budget_seconds=int(budget.total_seconds()),
-            warn_percent=self.case.rules.warn_percent,
-        )
-
     async def _stop_clock(self, clock: str) -> None:
         running = self.case.current.clocks.get(clock)
         if running is not None and not running.stopped:
@@ -223,21 +194,10 @@ class ComplaintWorkflow:
             ["yes", "no"],
             policy,
         )
-        if not case.current.is_open:
-            return
-        reason = {"yes": "confirmed", "no": "not_satisfied", None: "unconfirmed"}[answer]
-        if answer == "no":
-            # The customer is not satisfied: a person one rung up picks it up, with the full timeline.
-            level = case.current.escalation_level + 1
-            case.record(
-                ev.CaseEscalated,
-                level=level,
-                to_role=Role.STORE_MANAGER if level == 1 else Role.REGIONAL_SUPPORT,
-                reason="the customer says the problem is not solved",
-            )
-        case.record(ev.ComplaintClosed, reason=reason)
+        if case.current.is_open:
+            case.commit(commands.close_on_confirmation(case.current, answer, case.now()))
 
-    # --- updates: validated before they touch history ------------------------------------------
+    # --- updates: each validator runs its command as a dry run, each handler commits what it returns -----
 
     # Every update below proves its actor with a signed token. The validator verifies it against the keys the
     # worker trusts (auth.trust explains how they arrive and rotate); the handler records the actor it names.
@@ -257,127 +217,109 @@ class ComplaintWorkflow:
         """In handlers: the actor of a token its validator verified (validators do not run on replay)."""
         return trust.claims_of_verified(request.token).actor(request.channel)
 
+    def _state(self) -> ComplaintState:
+        if self.case.state is None:
+            raise InvalidCommand(f"case {self.case.complaint_id} {STILL_OPENING}: ask again in a moment")
+        return self.case.state
+
+    def _now(self) -> datetime:
+        return workflow.now()
+
+    async def _commit(self, events: list[ev.Event]) -> int:
+        self.case.commit(events)
+        await self.case.save()
+        return self.case.current.last_seq
+
     @workflow.update
     async def answer(self, request: CustomerAnswer) -> str:
-        self.case.record(
-            ev.CustomerAnswered,
-            actor=self._recorded(request),
-            question_id=request.question_id,
-            answer=request.answer,
-            comment=request.comment,
-            on_behalf_of=request.on_behalf_of,
-        )
-        await self.case.save()
+        await self._commit(commands.answer(self._state(), _answer(request, self._recorded(request)), self._now()))
         return request.answer
 
     @answer.validator
     def _validate_answer(self, request: CustomerAnswer) -> None:
-        check_answerer(self._verified(request), request.on_behalf_of)
-        pending = self.case.current.pending_question
-        if pending is None or pending.question_id != request.question_id:
-            asked = f"the open question is {pending.question_id!r}" if pending else "no question is open"
-            raise InvalidCommand(f"case {self.case.complaint_id} did not ask {request.question_id!r}: {asked}")
-        if request.answer not in pending.options:
-            raise InvalidCommand(f"answer {request.answer!r} is not one of {pending.options}")
+        commands.answer(self._state(), _answer(request, self._verified(request)), self._now())
 
     @workflow.update
     async def decide_adjustment(self, request: ApprovalDecision) -> str:
-        if request.approve:
-            self.case.record(
-                ev.AdjustmentApproved, actor=self._recorded(request), adjustment_id=request.adjustment_id,
-                comment=request.reason,
-            )
-            await self.case.save()
-            return "approved"
-        self.case.record(
-            ev.AdjustmentRefused, actor=self._recorded(request), adjustment_id=request.adjustment_id,
-            reason=request.reason or "refused",
-        )
-        return "refused"
+        # Saved either way: a refusal is as much the case's history as an approval.
+        await self._commit(commands.decide(self._state(), _decision(request, self._recorded(request)), self._now()))
+        return "approved" if request.approve else "refused"
 
     @decide_adjustment.validator
     def _validate_decision(self, request: ApprovalDecision) -> None:
-        check_approver(self.case.current, request.adjustment_id, self._verified(request))
-        if not request.approve and not request.reason.strip():
-            raise InvalidCommand("a refusal needs a reason the customer can be told")
+        commands.decide(self._state(), _decision(request, self._verified(request)), self._now())
 
     @workflow.update
     async def add_note(self, request: Note) -> int:
-        self.case.record(ev.NoteAdded, actor=self._recorded(request), text=request.text)
-        await self.case.save()
-        return self.case.current.last_seq
+        note = commands.AddNote(actor=self._recorded(request), text=request.text)
+        return await self._commit(commands.add_note(self._state(), note, self._now()))
 
     @add_note.validator
     def _validate_note(self, request: Note) -> None:
-        self._verified(request)
-        self._require_open()
+        commands.add_note(self._state(), commands.AddNote(actor=self._verified(request), text=request.text),
+                          self._now())
 
     @workflow.update
     async def reassign(self, request: Reassignment) -> str:
-        self.case.record(
-            ev.CaseReassigned,
-            actor=self._recorded(request),
-            from_assignee=self.case.current.assignee,
-            to_assignee=request.to_assignee,
-            reason=request.reason,
-        )
-        await self.case.save()
+        await self._commit(commands.reassign(self._state(), _reassign(request, self._recorded(request)), self._now()))
         return request.to_assignee
 
     @reassign.validator
     def _validate_reassign(self, request: Reassignment) -> None:
-        actor = self._verified(request)
-        self._require_open()
-        if actor.role in (Role.CUSTOMER, Role.AUDITOR):
-            raise InvalidCommand(f"a {actor.role.value} cannot reassign a case")
-        if request.to_assignee == self.case.current.assignee:
-            raise InvalidCommand(f"case {self.case.complaint_id} is already assigned to {request.to_assignee}")
+        commands.reassign(self._state(), _reassign(request, self._verified(request)), self._now())
 
     @workflow.update
     async def resolve_manually(self, request: ManualResolution) -> str:
-        self.case.record(
-            ev.ComplaintResolved, actor=self._recorded(request), outcome=request.outcome, summary=request.summary
-        )
+        events = commands.resolve(self._state(), _resolve(request, self._recorded(request)), self._now())
         self._resolved_by_hand = True
-        await self.case.save()
+        await self._commit(events)
         return request.outcome
 
     @resolve_manually.validator
     def _validate_manual_resolution(self, request: ManualResolution) -> None:
-        actor = self._verified(request)
-        self._require_open()
-        if self.case.current.status is Status.RESOLVED:
-            raise InvalidCommand(f"case {self.case.complaint_id} is already resolved")
-        if actor.role in (Role.CUSTOMER, Role.SYSTEM, Role.AUDITOR):
-            raise InvalidCommand(f"a {actor.role.value} cannot resolve a case")
+        commands.resolve(self._state(), _resolve(request, self._verified(request)), self._now())
 
     @workflow.update
     async def withdraw(self, request: Withdrawal) -> str:
-        self.case.record(ev.ComplaintWithdrawn, actor=self._recorded(request), reason=request.reason)
-        self.case.record(ev.ComplaintClosed, actor=self._recorded(request), reason="withdrawn")
-        await self.case.save()
+        withdrawal = commands.Withdraw(actor=self._recorded(request), reason=request.reason)
+        await self._commit(commands.withdraw(self._state(), withdrawal, self._now()))
         return "withdrawn"
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdrawal) -> None:
-        actor = self._verified(request)
-        self._require_open()
-        if actor.role is Role.AUDITOR:
-            raise InvalidCommand("an auditor reads cases and cannot withdraw one")
-        if self.case.current.status is Status.RESOLVED:
-            raise InvalidCommand("the case is already resolved: answer the confirmation question instead")
-
-    def _require_open(self) -> None:
-        if not self.case.current.is_open:
-            raise InvalidCommand(f"case {self.case.complaint_id} is closed")
+        withdrawal = commands.Withdraw(actor=self._verified(request), reason=request.reason)
+        commands.withdraw(self._state(), withdrawal, self._now())
 
     # --- queries ---------------------------------------------------------------------------
 
     @workflow.query
     def view(self) -> CaseView:
+        if self.case.state is None and self._refusal is not None:
+            raise InvalidCommand(f"case {self.case.complaint_id} {NOT_OPENED}: {self._refusal}")
         if self.case.state is None:
             raise InvalidCommand(f"case {self.case.complaint_id} {STILL_OPENING}: ask again in a moment")
         return CaseView(state=self.case.current, timeline=cast(list[AnyEvent], self.case.timeline))
+
+
+# --- the domain's commands, from the updates' messages and the actor their token proves ----------------
+
+
+def _answer(request: CustomerAnswer, actor: Actor) -> commands.AnswerQuestion:
+    return commands.AnswerQuestion(actor=actor, question_id=request.question_id, answer=request.answer,
+                                   comment=request.comment, on_behalf_of=request.on_behalf_of)
+
+
+def _decision(request: ApprovalDecision, actor: Actor) -> commands.DecideAdjustment:
+    return commands.DecideAdjustment(actor=actor, adjustment_id=request.adjustment_id, approve=request.approve,
+                                     reason=request.reason)
+
+
+def _reassign(request: Reassignment, actor: Actor) -> commands.Reassign:
+    return commands.Reassign(actor=actor, to_assignee=request.to_assignee, reason=request.reason)
+
+
+def _resolve(request: ManualResolution, actor: Actor) -> commands.Resolve:
+    return commands.Resolve(actor=actor, outcome=request.outcome, summary=request.summary)
 
 
 def describe_failure(failure: BaseException) -> tuple[str, str, str]:

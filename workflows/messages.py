@@ -43,12 +43,20 @@ class Act(_Message):
 
 class ComplaintInput(_Message):
     """What starts a case's run. It carries no rules: the policy is the worker's (see domain.policy), and
-    fields a caller adds (an old client's `options` or `history`) are ignored."""
+    fields a caller adds (an old client's `options` or `history`) are ignored.
+
+    Who files (or reopens) is proven like every act: `token` is their signed token, verified by the worker
+    when the run opens (activities.trust). `intake.filed_by` and `reopened_by` are what the caller claims;
+    the case records the verified actor instead, and a run whose token proves nobody files nothing.
+    """
 
     intake: ComplaintIntake
     msisdn_token: str
+    token: str = Field(default="", max_length=8192, repr=False)
+    channel: ActorChannel = ActorChannel.API
     # Set when a closed case is reopened. The new run reads the case's events (and with them the policy
     # it keeps) from the event store itself, never from the caller.
+    reopening: bool = False
     reopen_reason: str | None = None
     reopened_by: Actor | None = None
     # Set when a remediation campaign opened the case (workflows/remediation_campaign.py): the batch, the
@@ -57,7 +65,7 @@ class ComplaintInput(_Message):
 
     @property
     def is_reopening(self) -> bool:
-        return self.reopened_by is not None
+        return self.reopening or self.reopened_by is not None
 
 
 class CaseOutcome(_Message):

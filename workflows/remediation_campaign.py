@@ -37,12 +37,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from auth import trust
     from auth.tokens import TokenRefused
-    from domain.actors import Actor, ActorChannel, Role
+    from domain.actors import Actor, ActorChannel
     from domain.cases import Category
     from domain.clock import local_day
     from domain.errors import InvalidCommand
     from domain.intake import ComplaintIntake
     from domain.remediation import (
+        CAMPAIGN_FILER,
         RemediationLink,
         assess,
         campaign_id,
@@ -52,8 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from ports.batches import BatchMember
     from workflows.messages import Act, Text
 
-# Who files the campaign's cases: the engine's campaign, on the supervisor's order (see started_by).
-CAMPAIGN_FILER = Actor(id="remediation-campaign", role=Role.SYSTEM, channel=ActorChannel.ENGINE)
+__all__ = ["CAMPAIGN_FILER", "RemediationCampaignWorkflow"]
 
 
 class CampaignProgress(BaseModel):

@@ -16,11 +16,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.billing_records import BalanceChange, CallRecord, Customer
 from domain.clock import local_day
+from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.playbooks.common import billed_minutes
+from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
+from domain.state import Adjustment
 
 SETTLE_QUESTION = "settle-arrears"
 SETTLE_OPTIONS = ["pay", "dispute"]
+NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) may be sold to the customer"
 Choice = Literal["pay", "dispute", "no_answer"]
 
 
@@ -145,4 +148,45 @@ def settlement_result(paid_fen: int, payment_reference: str | None, new_number: 
     return (
         "arrears_already_paid",
         f"Nothing was taken: the arrears had already been paid when the customer came to pay; {new_number}.",
+    )
+
+
+def waiver_ending(adjustment: Adjustment, refusal: str) -> Ending:
+    """How a disputed arrears case ends after its waiver: waived, waived before, or refused and standing."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return Ending(outcome="arrears_waived", summary=f"{amount} waived (ledger {adjustment.ledger_id}, approved by "
+                      f"{adjustment.decided_by}); {NEW_NUMBER}.")
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="arrears_already_waived",
+                      summary=f"The {amount} were {already_remedied_summary(adjustment)}; {NEW_NUMBER}.")
+    return Ending(outcome="waiver_refused",
+                  summary=f"The waiver of {amount} was refused ({adjustment.decided_by}): {refusal}. "
+                  "The arrears stand.",
+                  decision="arrears stand: the waiver was refused", decision_reason=refusal)
+
+
+NOTHING_OWED_REASON = "the billing system shows no arrears on the number"
+NO_ANSWER_REASON = "the customer did not answer: nothing was paid or waived"
+
+
+def account_summary(account_type: str, brand: str, status: str, arrears_fen: int) -> str:
+    """The evidence of the account: what it is, its status, what it owes."""
+    return f"{account_type} {brand}, {status}, owes {format_yuan(arrears_fen)}"
+
+
+def last_usage_summary(explanation: ArrearsExplanation, other_party: str | None, charge_fen: int) -> str:
+    """The evidence of the last call (the other party masked), or that there was none."""
+    if other_party is None:
+        return "no calls on record"
+    return (
+        f"last call {explanation.last_call_minutes} min to {mask_msisdn(other_party)}, {format_yuan(charge_fen)}"
+    )
+
+
+def settle_question(explanation: ArrearsExplanation) -> str:
+    """The choice put to the customer: pay the arrears, or dispute them."""
+    return (
+        f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
+        "or do you dispute it?"
     )

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.billing_records import DailyCharge
 from domain.money import format_yuan
+from domain.playbooks.common import Ending, already_remedied_summary
+from domain.state import Adjustment
 
 Channel = Literal["billing", "terminal", "web"]
 _CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
@@ -296,3 +298,41 @@ def incident_description(
         )
     other = "web" if channel == "terminal" else "terminal"
     return text + f". On those days the billing system and the {other} agree."
+
+
+def overcharge_words(comparison: ChannelComparison) -> str:
+    """The overcharged days as the customer is told them: day of the period and the amount too much."""
+    return ", ".join(f"day {d.day_of_period} +{format_yuan(d.overcharge_fen)}" for d in comparison.overcharge_days)
+
+
+def double_refund_reason(verdict: Verdict, days: str) -> str:
+    """Why the double refund is proposed (the adjustment's reason)."""
+    return f"overcharged {format_yuan(verdict.overcharge_fen)} ({days}): refunded twice over as promised"
+
+
+def double_refund_ending(adjustment: Adjustment, refusal: str, verdict: Verdict, days: str, reported: str) -> Ending:
+    """How an overcharged case ends after its double refund; `reported` names any incident raised."""
+    over, double = format_yuan(verdict.overcharge_fen), format_yuan(verdict.double_refund_fen)
+    if adjustment.status == "applied":
+        return Ending(outcome="double_refunded", summary=f"The billing system overcharged {over} ({days}); "
+                      f"{double} refunded (ledger {adjustment.ledger_id}).{reported}")
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="already_refunded", summary=f"The overcharge of {over} ({days}) was "
+                      f"{already_remedied_summary(adjustment)}.{reported}")
+    return Ending(outcome="double_refund_refused",
+                  summary=f"The double refund of {double} was refused ({adjustment.decided_by}): {refusal}.{reported}",
+                  decision="no double refund: the approver refused", decision_reason=refusal)
+
+
+def charges_summary(shown: Mapping[Channel, Sequence[DailyCharge]]) -> str:
+    """The evidence of what each channel shows for the period: days and total."""
+    return ", ".join(
+        f"{channel} {len(days)} days {format_yuan(sum(d.amount_fen for d in days))}" for channel, days in shown.items()
+    )
+
+
+def references_summary(results: Mapping[str, bool], sound: bool | None) -> str:
+    """The evidence of the terminal test with reference numbers (masked)."""
+    if sound is None:
+        return "no reference numbers to test the terminal with"
+    return f"the terminal matches the billing system for {sum(results.values())} of {len(results)} reference numbers"

@@ -26,7 +26,8 @@ from domain.billing_records import CallRecord, MonthlyBill
 from domain.clock import local_midnight
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.playbooks.common import billed_minutes
+from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
+from domain.state import Adjustment
 
 UNUSUAL_FACTOR = 5
 MIN_UNUSUAL_SECONDS = 10 * 60
@@ -178,10 +179,7 @@ class CallPattern(_Value):
 
 def is_unusual(call: CallRecord, median_seconds: int, median_charge_fen: int) -> bool:
     """The rule of this module's docstring, for one call."""
-    long = (
-        call.duration_seconds >= UNUSUAL_FACTOR * median_seconds
-        and call.duration_seconds >= MIN_UNUSUAL_SECONDS
-    )
+    long = call.duration_seconds >= UNUSUAL_FACTOR * median_seconds and call.duration_seconds >= MIN_UNUSUAL_SECONDS
     dear = call.charge_fen >= UNUSUAL_FACTOR * median_charge_fen and call.charge_fen >= MIN_UNUSUAL_CHARGE_FEN
     return long or dear
 
@@ -190,14 +188,8 @@ def find_unusual_calls(usual: Sequence[CallRecord], current: Sequence[CallRecord
     """The current period's calls far outside the customer's usual pattern, oldest first."""
     baseline = usual if usual else current
     if not baseline:
-        return CallPattern(
-            baseline="closed_periods",
-            usual_calls=0,
-            median_seconds=0,
-            median_charge_fen=0,
-            current_calls=0,
-            flagged=(),
-        )
+        return CallPattern(baseline="closed_periods", usual_calls=0, median_seconds=0, median_charge_fen=0,
+                           current_calls=0, flagged=())
     median_seconds = median_low(call.duration_seconds for call in baseline)
     median_charge = median_low(call.charge_fen for call in baseline)
     flagged = tuple(
@@ -392,3 +384,15 @@ def declined_summary(pattern: CallPattern) -> str:
 def records_agree_summary(pattern: CallPattern, comparison: CounterpartComparison) -> str:
     """The resolution when the other party's records agree with every flagged call."""
     return f"{pattern.describe()}; {comparison.describe()}: no refund. Advice: {ADVICE}"
+
+
+def refund_ending(adjustment: Adjustment, refusal: str, found: str) -> Ending:
+    """How a case ends after the refund of calls beyond the other party's records (`found` says which)."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return Ending(outcome="refunded", summary=f"{amount} refunded (ledger {adjustment.ledger_id}): {found}")
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="already_refunded",
+                      summary=f"The {amount} of disputed calls was {already_remedied_summary(adjustment)}.")
+    return Ending(outcome="refund_refused", summary=f"The refund of {amount} was refused: {refusal}",
+                  decision="no refund: the approver refused", decision_reason=refusal)

@@ -1,8 +1,11 @@
-"""What every playbook shares: the first words to the customer, and identity checks."""
+"""What every playbook shares: the first words to the customer, identity checks, and how a case ends
+after an adjustment (`Ending`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
 from domain.cases import Category
@@ -59,3 +62,15 @@ def already_remedied_summary(adjustment: Adjustment) -> str:
         f"already {verb} on case {adjustment.remedied_by} on {when}, ledger {adjustment.remedied_ledger_id}: "
         "no money moved this time"
     )
+
+
+class Ending(BaseModel):
+    """How a case ends once its adjustment is settled: the resolution's outcome and words, and for a refusal
+    the decision recorded before it (the approver's reason, told to the customer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: str
+    summary: str
+    decision: str | None = None
+    decision_reason: str = ""

@@ -1,10 +1,36 @@
-"""forwarding_cancel decisions: say exactly what the partner and the billing system did.
+"""forwarding_cancel decisions and words: identity first, then say exactly what the partner and BOSS did.
 
-The partner cancels the forwarding, or finds it already off; BOSS cancels the number-change notice,
-or finds none active. Each receipt's `effective` flag says which, and the resolution says only that.
+The customer's name and ID number must match the billing system's before anything is cancelled (the partner
+checks them again). The partner cancels the forwarding, or finds it already off; BOSS cancels the number-change
+notice, or finds none active. Each receipt's `effective` flag says which, and the resolution says only that.
 """
 
 from __future__ import annotations
+
+from domain.playbooks.common import identity_mismatch
+
+CANCEL_FORWARDING = "cancel_forwarding"
+CANCEL_NOTICE = "cancel_number_change_notice"
+IDENTITY_METHOD = "name and ID number against the billing system"
+# The partner's refusals that end the case with an answer (anything else is a step that cannot go on).
+PARTNER_REFUSALS = ("IdentityMismatch", "UnknownNumber")
+
+
+def check_identity(
+    on_file_name: str, on_file_id_number: str, given_name: str, given_id_number: str | None
+) -> str | None:
+    """Why nothing may be cancelled (the identity given is not the one on file), or None to go on."""
+    return identity_mismatch(on_file_name, on_file_id_number, given_name, given_id_number)
+
+
+def identity_refused_summary(mismatch: str) -> str:
+    """The resolution when the identity does not match: nothing cancelled, and what the customer can do."""
+    return f"Nothing was cancelled: {mismatch}. The customer may come back with their ID card."
+
+
+def partner_refused_summary(partner: str, reason: str) -> str:
+    """The resolution when the partner carrier refuses the cancellation."""
+    return f"{partner} refused to cancel the forwarding: {reason}"
 
 
 def resolution_summary(

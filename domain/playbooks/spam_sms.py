@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.billing_records import ReceivedSmsSource, SpSubscription
 from domain.masking import scrub
+from domain.money import format_yuan
 
 BLOCK_QUESTION = "block-web-sms"
 BLOCK = "block"
@@ -89,3 +90,69 @@ def plan_spam_response(subscriptions: Sequence[SpSubscription], sources: Sequenc
         web_junk_senders=list(dict.fromkeys(web_junk)),
         block_would_stop=[s.service_name for s in ordered if s.delivery_source == "web"],
     )
+
+
+def subscriptions_summary(subscriptions: Sequence[SpSubscription]) -> str:
+    """The evidence of the SP subscriptions: each service, its fee and whether the customer ordered it."""
+    return "; ".join(
+        f"{s.service_name} ({s.sp_code}, {format_yuan(s.monthly_fee_fen)}/month, {s.status}, "
+        f"{'ordered by the customer' if s.customer_confirmed else 'no order on record'})"
+        for s in subscriptions
+    ) or "no SP subscriptions"
+
+
+def senders_summary(sources: Sequence[ReceivedSmsSource]) -> str:
+    """The evidence of who sent the messages (mobile numbers masked)."""
+    return "; ".join(f"{mask_sender(s.sender)}: {s.message_count} {s.source_kind}" for s in sources) or (
+        "no messages received"
+    )
+
+
+def unsubscribe_reason(plan: SpamPlan) -> str:
+    """Why the unordered services end (and why the ordered ones stay)."""
+    return (
+        "no order from the customer is on record for "
+        + ", ".join(f"{s.service_name} ({s.sp_code})" for s in plan.unsubscribe)
+        + "".join(f"; {s.service_name} stays: the customer ordered it" for s in plan.kept)
+    )
+
+
+def never_ordered(service: SpService) -> str:
+    """The reason of one service's unsubscription."""
+    return f"{service.service_name} ({service.sp_name}) was never ordered by the customer"
+
+
+def report_reason(plan: SpamPlan) -> str:
+    """Why point-to-point senders go to the spam centre."""
+    return (
+        "messages from personal numbers cannot be filtered one by one: "
+        + ", ".join(mask_sender(sender) for sender in plan.report_senders)
+        + " go to the spam centre"
+    )
+
+
+def block_decision(plan: SpamPlan, answer: str | None) -> tuple[str, str]:
+    """(decision, reason) on blocking web-originated SMS: only with the customer's consent."""
+    stops = ", ".join(plan.block_would_stop) or "nothing the customer ordered"
+    if answer == BLOCK:
+        return "block web-originated SMS", f"the customer consented, knowing it also stops {stops}"
+    if answer == KEEP:
+        return "keep web-originated SMS", f"the customer chose {KEEP}: {stops} keeps arriving"
+    return "keep web-originated SMS", "the customer did not consent: nothing is blocked without it"
+
+
+def spam_resolution(plan: SpamPlan, blocked: bool, spam_centre: str) -> tuple[str, str]:
+    """(outcome, summary) of the case: what was ended, reported, blocked and kept, and where to report more."""
+    done = []
+    if plan.unsubscribe:
+        done.append("ended " + ", ".join(s.service_name for s in plan.unsubscribe) + " (never ordered)")
+    if plan.report_senders:
+        done.append(f"reported {len(plan.report_senders)} senders to {spam_centre}")
+    if blocked:
+        done.append("blocked web-originated SMS")
+    if plan.kept:
+        done.append("kept " + ", ".join(s.service_name for s in plan.kept) + " (ordered)")
+    summary = ("; ".join(done) or "no junk source found") + (
+        f". Forward any new junk to {spam_centre} or call 10086 to report it."
+    )
+    return ("spam_handled" if done else "explanation_given"), summary

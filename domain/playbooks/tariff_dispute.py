@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.money import format_yuan
+from domain.playbooks.common import Ending, already_remedied_summary
+from domain.state import Adjustment
 
 
 class TariffRemedy(BaseModel):
@@ -63,3 +65,45 @@ def decide_tariff_remedy(
 def plan_change_words(new_plan_code: str, changed_now: bool) -> str:
     """The plan part of the resolution: moved now, or already on the plan (another case moved it)."""
     return f"moved to {new_plan_code}" if changed_now else f"already on {new_plan_code} (no change needed)"
+
+
+def refund_ending(adjustment: Adjustment) -> Ending | None:
+    """How the agreed refund ends the case: None when it was applied and the remedy goes on (a plan change)."""
+    amount = format_yuan(adjustment.amount_fen)
+    if adjustment.status == "applied":
+        return None
+    if adjustment.status == "already_remedied":
+        return Ending(outcome="agent_remedy_already_applied",
+                      summary=f"The plan difference of {amount} was {already_remedied_summary(adjustment)}.")
+    return Ending(outcome="agent_remedy_refused",
+                  summary=f"The refund of {amount} was {adjustment.status}; the plan is unchanged.")
+
+
+def sale_summary(plan_code: str, sales_channel: str, agent_code: str | None) -> str:
+    """The evidence of the sale: the plan the number is on and who sold it."""
+    return f"on plan {plan_code}, sold through {sales_channel}" + (f" {agent_code}" if agent_code else "")
+
+
+def agent_summary(name: str, code: str, address: str, contact_phone: str) -> str:
+    """The evidence of the agent store that sold the number (its public shop details)."""
+    return f"sold by {name} ({code}), {address}, tel. {contact_phone}"
+
+
+def sold_by_us_reason(sales_channel: str) -> str:
+    """Why the tariff is explained without a partner: the number was not sold through an agent store."""
+    return f"we sold the number ourselves ({sales_channel})"
+
+
+def joint_verification_reason(agent_name: str) -> str:
+    """Why the sale is verified with the agent store, never by sending the customer there (the seed's lesson)."""
+    return f"the number came from {agent_name}: we check it together with them rather than send the customer there"
+
+
+def verification_failed_summary(agent_name: str, reason: str) -> str:
+    """The resolution when the agent store cannot verify the sale: a person takes it up."""
+    return f"{agent_name} could not verify the sale ({reason}); the store manager takes it up in person."
+
+
+def remedy_applied_summary(done: list[str]) -> str:
+    """The resolution of the agreed remedy: what was refunded and moved (or an apology)."""
+    return "As agreed with the agent store: " + (" and ".join(done) or "an apology") + "."

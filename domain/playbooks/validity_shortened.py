@@ -16,6 +16,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain.billing_records import BalanceChange
 from domain.clock import SHANGHAI, local_day, local_midnight
 from domain.money import format_yuan
+from domain.playbooks.common import Ending
+from domain.state import Adjustment
 
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 
@@ -146,3 +148,37 @@ def plan_follow_up(
     else:
         why = "suspended before the validity ran out: extend the validity as promised"
     return FollowUpPlan(action="extend", reactivate=for_expiry, reason=why)
+
+
+def restore_ending(adjustment: Adjustment, cut: ValidityCut, *, reactivated: bool = False) -> Ending:
+    """How the case ends after restoring the validity now (and, for a campaign's case, reactivating it)."""
+    if adjustment.status == "applied":
+        again = " The number is active again." if reactivated else ""
+        return Ending(outcome="validity_restored", summary=f"The validity runs to "
+                      f"{cut.validity_before.isoformat()} again ({adjustment.ledger_id}).{again}")
+    return Ending(outcome="validity_not_restored", summary=f"The restoration was {adjustment.status}; "
+                  f"the validity stays {cut.validity_after.isoformat()}.")
+
+
+NO_CUT_REASON = "no balance change moved the validity earlier: the validity follows the recharges"
+NO_CUT_SUMMARY = "The balance history shows no change that shortened the validity: it follows the recharges."
+NO_REMEDY_REASON = "the customer did not choose a remedy: nothing changed without their say"
+
+
+def history_summary(cut: ValidityCut | None, changes: int) -> str:
+    """What the balance history shows: the cut, explained, or that none moved the validity earlier."""
+    return cut.explanation() if cut else f"{changes} balance changes, none moved the validity earlier"
+
+
+def cut_decision_reason(cut: ValidityCut) -> str:
+    """Why the case explains the cut and offers a remedy."""
+    return f"{cut.explanation()} The customer did nothing wrong; offer a remedy."
+
+
+def remedy_question(cut: ValidityCut) -> str:
+    """The choice put to the customer: restore now, or extend when the validity runs out if suspended then."""
+    return (
+        f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
+        f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
+        "extend it then."
+    )

@@ -142,6 +142,9 @@ async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_cas
                 ComplaintInput(
                     intake=intake,
                     msisdn_token=msisdn_token(TOKEN_KEY, intake.msisdn),
+                    token=signed(CUSTOMER),
+                    channel=CUSTOMER.channel,
+                    reopening=True,
                     reopen_reason="calls went to the old number again",
                     reopened_by=CUSTOMER,
                 ),

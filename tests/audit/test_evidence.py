@@ -104,7 +104,8 @@ def test_the_timeline_says_where_a_charge_was_remedied_and_which_cases_are_linke
         s.next(ev.LinkedToCase, linked_complaint_ids=["CASE-FIRST"], reason="same number and category"),
         s.next(ev.AdjustmentProposed, adjustment_id="adj-1", kind="refund", amount_fen=2280, reason="r",
                needs_approval=False),
-        s.next(ev.AdjustmentAlreadyRemedied, adjustment_id="adj-1", charge="cdr:7", prior_complaint_id="CASE-FIRST",
+        s.next(ev.AdjustmentAlreadyRemedied, adjustment_id="adj-1", charge_kind="cdr", charge_record_id="7",
+               prior_complaint_id="CASE-FIRST",
                prior_ledger_id="ADJ-000042", prior_applied_at=datetime(2026, 11, 25, 17, 30, tzinfo=UTC),
                idempotency_key="CASE-LATER:r0:adj-1"),
     ]

@@ -27,7 +27,7 @@ from store.db import connect_pool
 from tests.chaos.partner import ChaosPartner, start_chaos_partner
 from tests.chaos.processes import DevServer, EmbeddedPostgres, WorkerProcess, worker_env
 from tests.conftest import DATA_CONVERTER, TOKEN_KEY, _with_database
-from tests.identity import prepare_logins
+from tests.identity import FilingAsIntake, prepare_logins
 
 CHAOS_DIR = Path(__file__).resolve().parent
 
@@ -139,7 +139,7 @@ async def spawn_worker(
 async def client(temporal_server: DevServer, task_queue: str) -> ComplaintClient:
     """A ComplaintClient filing onto the test's task queue of our dev server."""
     temporal = await Client.connect(temporal_server.address, data_converter=DATA_CONVERTER)
-    return ComplaintClient(temporal, options=ClientOptions(task_queue=task_queue), token_key=TOKEN_KEY)
+    return FilingAsIntake(temporal, options=ClientOptions(task_queue=task_queue), token_key=TOKEN_KEY)
 
 
 @pytest_asyncio.fixture

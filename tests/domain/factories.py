@@ -9,7 +9,10 @@ from domain import events as ev
 from domain.actors import ENGINE, Actor, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.clock import local_day
+from domain.commands import FileComplaint, file_complaint
+from domain.intake import parse_intake
 from domain.policy import Policy
+from domain.state import ComplaintState, fold
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -79,3 +82,23 @@ def regulated_case(complaint_id: str = "CASE-REG1", *, filed_at: datetime = T0) 
                due_at=s.at + timedelta(minutes=30)),
         s.next(ev.SlaWarned, after=timedelta(days=9), clock="miit_answer", due_at=s.at + timedelta(days=15)),
     ]
+def opened(filer: Actor = AGENT, at: datetime = T0, **intake: Any) -> ComplaintState:
+    """A case as the file command opens it, under the default policy: filed, acknowledged, resolve clock running."""
+    command = FileComplaint(intake=parse_intake(intake_data(**intake)), filer=filer)
+    policy = Policy(version="test").for_case(command.intake.category, command.intake.priority)
+    state = fold(file_complaint(command, at, policy))
+    assert state is not None
+    return state
+
+
+def then(state: ComplaintState, events: list[ev.Event]) -> ComplaintState:
+    """The state after a command's events: folding them also checks they follow the case in order."""
+    after = fold(events, state)
+    assert after is not None
+    return after
+
+
+def engine_event(state: ComplaintState, event_type: type[ev.Event], **fields: Any) -> ev.Event:
+    """The next event of the case by the engine (a playbook's step), one second after its last one."""
+    return event_type(complaint_id=state.complaint_id, seq=state.last_seq + 1,
+                      at=state.updated_at + timedelta(seconds=1), actor=ENGINE, **fields)

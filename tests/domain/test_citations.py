@@ -59,7 +59,8 @@ def test_the_fold_keeps_citations_an_earlier_remedy_and_the_linked_cases() -> No
             stream.next(
                 ev.AdjustmentAlreadyRemedied,
                 adjustment_id="adj-1",
-                charge=charge.key,
+                charge_kind=charge.kind,
+                charge_record_id=charge.record_id,
                 prior_complaint_id="CASE-0000",
                 prior_ledger_id="ADJ-000001",
                 prior_applied_at=T0,

@@ -21,13 +21,13 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from audit.archive_store import PostgresArchiveStore
-from client.api import ClientOptions, ComplaintClient
+from client.api import ClientOptions
 from codec.aes_gcm import ENCODING, KEY_ID_METADATA, KeyRing, decrypt_payload, encrypted_data_converter
 from domain.actors import Actor, Role
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.conftest import TEST_PAYLOAD_KEYS, TOKEN_KEY, engine
 from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
-from tests.identity import TEST_TRUSTED_KEYS, signed
+from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake, signed
 from worker import Dependencies, build_worker, start_archiver
 from workflows.archiver import archiver_id
 from workflows.complaint import ComplaintWorkflow
@@ -155,13 +155,13 @@ async def test_a_history_written_under_key_a_reads_after_key_b_becomes_active(
 
     temporal_a = _client_with(dev_env.client, under_a)
     async with build_worker(temporal_a, deps, options.task_queue, trusted_keys=TEST_TRUSTED_KEYS):
-        client_a = ComplaintClient(temporal_a, options=options, token_key=TOKEN_KEY)
+        client_a = FilingAsIntake(temporal_a, options=options, token_key=TOKEN_KEY)
         handle = await client_a.file(intake)
         await wait_for_question(client_a, intake.complaint_id)
 
     temporal_b = _client_with(dev_env.client, rotated)
     async with build_worker(temporal_b, deps, options.task_queue, trusted_keys=TEST_TRUSTED_KEYS):
-        client_b = ComplaintClient(temporal_b, options=options, token_key=TOKEN_KEY)
+        client_b = FilingAsIntake(temporal_b, options=options, token_key=TOKEN_KEY)
         view = await client_b.view(intake.complaint_id)  # a query answered by replaying A's history
         assert view.state.pending_question is not None
         await client_b.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))

@@ -52,7 +52,7 @@ from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
 from stories.validity_shortened import VALIDITY_CUSTOMER
 from tests.helpers import set_partner_faults
-from tests.identity import TEST_TRUSTED_KEYS, signed
+from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake, signed
 from tests.replay.keys import REPLAY_DATA_CONVERTER
 from worker import Dependencies, build_worker
 from workflows import search_attributes
@@ -435,7 +435,7 @@ async def recording_environment(
                 options.task_queue,
                 trusted_keys=TEST_TRUSTED_KEYS,
             ):
-                client = ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
+                client = FilingAsIntake(env.client, options=options, token_key=TOKEN_KEY)
                 yield Recorder(env=env, client=client, pool=pool, partner_url=sandbox.url, out=out)
     finally:
         await env.shutdown()

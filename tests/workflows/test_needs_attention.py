@@ -54,8 +54,13 @@ async def outbox(pool: asyncpg.Pool, complaint_id: str) -> list[asyncpg.Record]:
     )
 
 
-async def read_model_status(pool: asyncpg.Pool, complaint_id: str) -> str:
-    status: str = await pool.fetchval("SELECT status FROM complaints WHERE complaint_id = $1", complaint_id)
+async def read_model_status(pool: asyncpg.Pool, complaint_id: str, expected: str | None = None) -> str:
+    """The read model's status; given `expected`, waited for: the view shows a commit before its save lands."""
+    for _ in range(1200):
+        status: str = await pool.fetchval("SELECT status FROM complaints WHERE complaint_id = $1", complaint_id)
+        if expected is None or status == expected:
+            break
+        await asyncio.sleep(0.05)
     return status
 
 
@@ -66,7 +71,7 @@ async def test_an_unknown_partner_carrier_needs_attention_and_a_person_resolves_
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(intake)
         view = await wait_for_attention(client, intake.complaint_id)
-        assert await read_model_status(deps.pool, intake.complaint_id) == "needs_attention"
+        assert await read_model_status(deps.pool, intake.complaint_id, "needs_attention") == "needs_attention"
 
         # A person acts on it: notes and reassignment are accepted, then a manager resolves it by hand.
         await client.note(intake.complaint_id, "called Broadnet's desk, they cancelled it by phone", signed(AGENT))

@@ -11,14 +11,14 @@ from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 
-from client.api import ClientOptions, ComplaintClient
+from client.api import ClientOptions
 from domain.actors import Actor, Role
 from domain.errors import InvalidCommand
 from domain.policy import Policy
 from store.event_store import PostgresEventStore
 from tests.conftest import TOKEN_KEY, engine
-from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
-from tests.identity import TEST_TRUSTED_KEYS, signed
+from tests.helpers import forwarding_intake, reset_sandboxes, run_ended, wait_for_question
+from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake, signed
 from worker import Dependencies, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import ComplaintInput
@@ -38,12 +38,12 @@ async def test_every_workflow_task_replays_to_the_saved_events(
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
     async with build_worker(time_skipping_env.client, deps, options.task_queue, max_cached_workflows=0,
                             trusted_keys=TEST_TRUSTED_KEYS):
-        client = ComplaintClient(time_skipping_env.client, options=options, token_key=TOKEN_KEY)
+        client = FilingAsIntake(time_skipping_env.client, options=options, token_key=TOKEN_KEY)
         intake = forwarding_intake()
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id)
         await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
-        await handle.result()
+        await run_ended(handle)  # not its result: the reopen window is measured on the workflow clock
         reopened = await client.reopen(intake.complaint_id, "forwarded again", signed(CUSTOMER))
         await client.withdraw(intake.complaint_id, "fixed by itself", signed(CUSTOMER))
         outcome = await reopened.result()
@@ -61,7 +61,8 @@ async def test_a_raw_reopen_of_a_case_that_never_was_fails_and_records_nothing(
     async with engine(time_skipping_env, deps) as client:
         handle = await time_skipping_env.client.start_workflow(
             ComplaintWorkflow.run,
-            ComplaintInput(intake=intake, msisdn_token="t", reopen_reason="again", reopened_by=CUSTOMER),
+            ComplaintInput(intake=intake, msisdn_token="t", token=signed(CUSTOMER), reopen_reason="again",
+                           reopened_by=CUSTOMER),
             id=intake.complaint_id,
             task_queue=client.options.task_queue,
         )
@@ -86,7 +87,8 @@ async def test_a_raw_reopen_past_the_cases_window_is_refused_by_the_case_itself(
             await client.reopen(intake.complaint_id, "again", signed(CUSTOMER))
         again = await time_skipping_env.client.start_workflow(
             ComplaintWorkflow.run,
-            ComplaintInput(intake=intake, msisdn_token="t", reopen_reason="again", reopened_by=CUSTOMER),
+            ComplaintInput(intake=intake, msisdn_token="t", token=signed(CUSTOMER), reopen_reason="again",
+                           reopened_by=CUSTOMER),
             id=intake.complaint_id,
             task_queue=client.options.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

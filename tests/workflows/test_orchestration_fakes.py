@@ -16,6 +16,7 @@ from datetime import date
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.trust import TrustActivities
 from auth import trust
 from client.api import ClientOptions, ComplaintClient
 from domain import events as ev
@@ -27,7 +28,7 @@ from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.conftest import TOKEN_KEY
 from tests.fakes.activities import FakeActivities
 from tests.helpers import forwarding_intake, wait_for_question, wait_until
-from tests.identity import TEST_TRUSTED_KEYS, signed
+from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake, signed
 from worker import WORKFLOW_RUNNER
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import CaseView
@@ -42,17 +43,18 @@ BROADNET_NUMBER = "19212345678"  # a carrier we have no partner for
 
 @contextlib.asynccontextmanager
 async def fake_engine(env: WorkflowEnvironment, fakes: FakeActivities) -> AsyncIterator[ComplaintClient]:
-    """A worker with the real workflow and the fake activities, on a task queue of its own."""
+    """A worker with the real workflow and the fake activities, on a task queue of its own (the filer's token is
+    verified by the real trust activity: it reads no port)."""
     trust.install(TEST_TRUSTED_KEYS)
     options = ClientOptions(task_queue=f"tq-{uuid.uuid4().hex}")
     async with Worker(
         env.client,
         task_queue=options.task_queue,
         workflows=[ComplaintWorkflow],
-        activities=fakes.all(),
+        activities=[*fakes.all(), TrustActivities().prove_actor],
         workflow_runner=WORKFLOW_RUNNER,
     ):
-        yield ComplaintClient(env.client, options=options, token_key=TOKEN_KEY)
+        yield FilingAsIntake(env.client, options=options, token_key=TOKEN_KEY)
 
 
 def types(view: CaseView) -> list[str]:

@@ -107,7 +107,7 @@ async def test_a_filers_environment_does_not_change_the_rules(
         monkeypatch.setattr("cli.connect.temporal", _fixed_client(time_skipping_env))
         filer = await complaint_client(settings)
         case = tariff_intake()
-        handle = await filer.file(case)
+        handle = await filer.file(case, signed(case.filed_by))
         view = await wait_until(filer, case.complaint_id, waiting_for_approval, "an approval wait")
         await handle.terminate("test over")
     assert view.state.status is Status.AWAITING_APPROVAL
@@ -130,6 +130,7 @@ async def test_a_raw_start_with_extra_fields_does_not_change_the_rules(
         raw_input = {
             "intake": case.model_dump(mode="json"),
             "msisdn_token": msisdn_token(TOKEN_KEY, case.msisdn),
+            "token": signed(case.filed_by),
             "options": FILER_OPTIONS,
             "policy": {"version": "mine", "approval_limit_fen": 1_000_000_000},
         }

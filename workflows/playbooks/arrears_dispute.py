@@ -15,23 +15,27 @@ with workflow.unsafe.imports_passed_through():
     from domain.billing_citations import cite_balance_change, cite_call
     from domain.billing_records import BalanceChange, CallRecord
     from domain.citations import Citation
-    from domain.masking import mask_msisdn
-    from domain.money import format_yuan
     from domain.playbooks.arrears_dispute import (
+        NEW_NUMBER,
+        NO_ANSWER_REASON,
+        NOTHING_OWED_REASON,
         SETTLE_OPTIONS,
         SETTLE_QUESTION,
         ArrearsExplanation,
+        account_summary,
         explain_arrears,
+        last_usage_summary,
+        settle_question,
         settlement_choice,
         settlement_result,
+        waiver_ending,
         waiver_reason,
     )
-    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case
+    from workflows.playbooks.settle import settle
 
 ACCOUNT, LAST_USAGE, HISTORY = "account", "last-usage", "balance-history"
 EVIDENCE = [ACCOUNT, LAST_USAGE, HISTORY]
-NEW_NUMBER = "the number stays cancelled: a new number (and a plan that suits) may be sold to the customer"
 
 
 async def run(case: Case) -> None:
@@ -41,7 +45,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=ACCOUNT,
-        summary=f"{account.account_type} {account.brand}, {account.status}, owes {format_yuan(account.arrears_fen)}",
+        summary=account_summary(account.account_type, account.brand, account.status, account.arrears_fen),
         facts={
             "status": account.status,
             "account_type": account.account_type,
@@ -56,11 +60,8 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=LAST_USAGE,
-        summary="no calls on record"
-        if last_call is None
-        else (
-            f"last call {explanation.last_call_minutes} min to {mask_msisdn(last_call.other_party)}, "
-            f"{format_yuan(last_call.charge_fen)}"
+        summary=last_usage_summary(
+            explanation, last_call.other_party if last_call else None, last_call.charge_fen if last_call else 0
         ),
         facts={key: value for key, value in explanation.facts().items() if key.startswith("last_call")},
     )
@@ -81,7 +82,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="nothing owed",
-            reason="the billing system shows no arrears on the number",
+            reason=NOTHING_OWED_REASON,
             evidence_steps=[ACCOUNT],
         )
         case.record(
@@ -96,8 +97,7 @@ async def run(case: Case) -> None:
     )
     answer = await case.ask_customer(
         SETTLE_QUESTION,
-        f"The number owes {format_yuan(explanation.arrears_fen)} from its last call. Will you pay it, "
-        "or do you dispute it?",
+        settle_question(explanation),
         SETTLE_OPTIONS,
     )
     if not case.current.is_open:
@@ -111,7 +111,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="arrears stand",
-            reason="the customer did not answer: nothing was paid or waived",
+            reason=NO_ANSWER_REASON,
             evidence_steps=EVIDENCE,
         )
         case.record(
@@ -157,37 +157,7 @@ async def _waive(case: Case, explanation: ArrearsExplanation, citations: list[Ci
         reason="the customer disputes the arrears; a waiver needs a supervisor's approval",
         evidence_steps=EVIDENCE,
     )
-    adjustment = await case.adjust(
-        "arrears_waiver", explanation.arrears_fen, waiver_reason(explanation), citations=citations
-    )
-    if not case.current.is_open:
-        return  # withdrawn while the waiver waited for approval
-    if adjustment.status == "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="arrears_waived",
-            summary=f"{format_yuan(explanation.arrears_fen)} waived (ledger {adjustment.ledger_id}, approved by "
-            f"{adjustment.decided_by}); {NEW_NUMBER}.",
-        )
-        return
-    if adjustment.status == "already_remedied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="arrears_already_waived",
-            summary=f"The {format_yuan(explanation.arrears_fen)} were {already_remedied_summary(adjustment)}; "
-            f"{NEW_NUMBER}.",
-        )
-        return
-    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
-    case.record(
-        ev.DecisionRecorded,
-        decision="arrears stand: the waiver was refused",
-        reason=reason,
-        evidence_steps=EVIDENCE,
-    )
-    case.record(
-        ev.ComplaintResolved,
-        outcome="waiver_refused",
-        summary=f"The waiver of {format_yuan(explanation.arrears_fen)} was refused ({adjustment.decided_by}): "
-        f"{reason}. The arrears stand.",
+    await settle(
+        case, "arrears_waiver", explanation.arrears_fen, waiver_reason(explanation),
+        citations=citations, evidence_steps=EVIDENCE, ending=waiver_ending,
     )

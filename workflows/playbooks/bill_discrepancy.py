@@ -23,18 +23,22 @@ with workflow.unsafe.imports_passed_through():
     from domain.billing_citations import cite_daily_charge
     from domain.billing_records import Channel, DailyCharge
     from domain.masking import mask_msisdn
-    from domain.money import format_yuan
     from domain.playbooks.bill_discrepancy import (
         ChannelComparison,
         Verdict,
         channel_agrees,
+        charges_summary,
         compare_channels,
         decide,
+        double_refund_ending,
+        double_refund_reason,
         incident_description,
+        overcharge_words,
         references_agree,
+        references_summary,
     )
-    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case
+    from workflows.playbooks.settle import settle
 
 CHARGES, COMPARISON, REFERENCES = "daily-charges", "day-by-day", "reference-numbers"
 CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
@@ -48,10 +52,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=CHARGES,
-        summary=", ".join(
-            f"{channel} {len(days)} days {format_yuan(sum(d.amount_fen for d in days))}"
-            for channel, days in shown.items()
-        ),
+        summary=charges_summary(shown),
         facts={
             "period_start": period.start.isoformat(),
             "period_end": period.end.isoformat(),
@@ -106,15 +107,10 @@ async def _test_terminal(case: Case, msisdn: str, start: date, end: date) -> boo
         terminal = await _charges(case, number, start, end, "terminal")
         results[mask_msisdn(number)] = channel_agrees(billing, terminal)
     sound = references_agree(results)
-    summary = (
-        "no reference numbers to test the terminal with"
-        if sound is None
-        else f"the terminal matches the billing system for {sum(results.values())} of {len(results)} reference numbers"
-    )
     case.record(
         ev.EvidenceRecorded,
         step=REFERENCES,
-        summary=summary,
+        summary=references_summary(results, sound),
         facts={"agree": results, "terminal_sound": sound},
     )
     return sound
@@ -151,9 +147,7 @@ async def _double_refund(
     reported: str,
     shown: dict[Channel, list[DailyCharge]],
 ) -> None:
-    days = ", ".join(
-        f"day {d.day_of_period} +{format_yuan(d.overcharge_fen)}" for d in comparison.overcharge_days
-    )
+    days = overcharge_words(comparison)
     # The charge is the billing system's row of each overcharged day; the terminal's and the web's rows
     # of those days are the evidence that it is too high.
     overcharged = {d.day for d in comparison.overcharge_days}
@@ -163,40 +157,8 @@ async def _double_refund(
         for row in shown[channel]
         if row.day in overcharged
     ]
-    adjustment = await case.adjust(
-        "double_refund",
-        verdict.double_refund_fen,
-        f"overcharged {format_yuan(verdict.overcharge_fen)} ({days}): refunded twice over as promised",
-        citations=citations,
-    )
-    if not case.current.is_open:
-        return  # withdrawn while the refund waited for approval
-    if adjustment.status == "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="double_refunded",
-            summary=f"The billing system overcharged {format_yuan(verdict.overcharge_fen)} ({days}); "
-            f"{format_yuan(verdict.double_refund_fen)} refunded (ledger {adjustment.ledger_id}).{reported}",
-        )
-        return
-    if adjustment.status == "already_remedied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="already_refunded",
-            summary=f"The overcharge of {format_yuan(verdict.overcharge_fen)} ({days}) was "
-            f"{already_remedied_summary(adjustment)}.{reported}",
-        )
-        return
-    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
-    case.record(
-        ev.DecisionRecorded,
-        decision="no double refund: the approver refused",
-        reason=reason,
-        evidence_steps=evidence,
-    )
-    case.record(
-        ev.ComplaintResolved,
-        outcome="double_refund_refused",
-        summary=f"The double refund of {format_yuan(verdict.double_refund_fen)} was refused "
-        f"({adjustment.decided_by}): {reason}.{reported}",
+    await settle(
+        case, "double_refund", verdict.double_refund_fen, double_refund_reason(verdict, days),
+        citations=citations, evidence_steps=evidence,
+        ending=lambda adjustment, refusal: double_refund_ending(adjustment, refusal, verdict, days, reported),
     )

@@ -31,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
         matches_usage_summary,
         measure_spike,
         records_agree_summary,
+        refund_ending,
     )
-    from domain.playbooks.common import already_remedied_summary, refusal_reason
     from workflows.case import Case, failure_type
+    from workflows.playbooks.settle import settle
 
 COMPARE_QUESTION = "compare-with-other-party"
 BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-records"
@@ -188,34 +189,8 @@ async def _refund(
     citations = [cite_call(call, "charge") for call in current if call.id in disputed]
     citations += [cite_call(call) for records in counterpart.values() for call in records]
     citations += [cite_bill(bill) for bill in bills if not bill.closed]
-    adjustment = await case.adjust(
-        "refund", amount_fen, f"call charges beyond the other party's records ({found})", citations=citations
-    )
-    if not case.current.is_open:
-        return  # withdrawn while the refund waited for approval
-    if adjustment.status == "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="refunded",
-            summary=f"{format_yuan(amount_fen)} refunded (ledger {adjustment.ledger_id}): {found}",
-        )
-        return
-    if adjustment.status == "already_remedied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="already_refunded",
-            summary=f"The {format_yuan(amount_fen)} of disputed calls was {already_remedied_summary(adjustment)}.",
-        )
-        return
-    reason = refusal_reason(case.timeline, adjustment.adjustment_id)
-    case.record(
-        ev.DecisionRecorded,
-        decision="no refund: the approver refused",
-        reason=reason,
-        evidence_steps=[CALLS, COUNTERPART],
-    )
-    case.record(
-        ev.ComplaintResolved,
-        outcome="refund_refused",
-        summary=f"The refund of {format_yuan(amount_fen)} was refused: {reason}",
+    await settle(
+        case, "refund", amount_fen, f"call charges beyond the other party's records ({found})",
+        citations=citations, evidence_steps=[CALLS, COUNTERPART],
+        ending=lambda adjustment, refusal: refund_ending(adjustment, refusal, found),
     )

@@ -1,7 +1,8 @@
 """forwarding_cancel: calls still go to the old Unicom number; fix it within 30 minutes.
 
-Verify identity (name + ID number), cancel the call forwarding at the partner carrier, cancel the
-number-change notice in the billing system, resolve. The customer then confirms.
+The steps of its row in design.md: verify identity (name + ID number), cancel the call forwarding at the
+partner carrier (Unicom, 10010), cancel the number-change notice in the billing system (BOSS), resolve; the
+customer then confirms. The decisions and words are domain.playbooks.forwarding_cancel's.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ with workflow.unsafe.imports_passed_through():
     from activities.partners import PartnerActivities
     from domain import events as ev
     from domain.masking import mask_msisdn
-    from domain.playbooks.common import identity_mismatch
-    from domain.playbooks.forwarding_cancel import resolution_summary
+    from domain.playbooks.forwarding_cancel import (
+        CANCEL_FORWARDING,
+        CANCEL_NOTICE,
+        IDENTITY_METHOD,
+        PARTNER_REFUSALS,
+        check_identity,
+        identity_refused_summary,
+        partner_refused_summary,
+        resolution_summary,
+    )
     from ports.partners import CancelForwardingRequest
     from workflows.case import Case, failure_type
 
@@ -24,21 +33,21 @@ async def run(case: Case) -> None:
     await case.link_open_duplicates()
     intake = case.input.intake
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))
-    mismatch = identity_mismatch(customer.name, customer.id_number, intake.customer_name, intake.id_number)
+    mismatch = check_identity(customer.name, customer.id_number, intake.customer_name, intake.id_number)
     if mismatch:
         case.record(ev.IdentityRejected, reason=mismatch)
         case.record(
             ev.ComplaintResolved,
             outcome="identity_not_verified",
-            summary=f"Nothing was cancelled: {mismatch}. The customer may come back with their ID card.",
+            summary=identity_refused_summary(mismatch),
         )
         return
-    case.record(ev.IdentityVerified, method="name and ID number against the billing system")
+    case.record(ev.IdentityVerified, method=IDENTITY_METHOD)
 
     partner = intake.partner_carrier
     assert partner is not None and intake.partner_msisdn is not None and intake.id_number is not None
     request_key = case.key("cancel-forwarding")
-    case.record(ev.PartnerRequestSent, partner=partner.value, action="cancel_forwarding", request_key=request_key)
+    case.record(ev.PartnerRequestSent, partner=partner.value, action=CANCEL_FORWARDING, request_key=request_key)
     await case.save()
     try:
         result = await case.call(
@@ -52,26 +61,26 @@ async def run(case: Case) -> None:
             ),
         )
     except ActivityError as error:
-        if failure_type(error) not in ("IdentityMismatch", "UnknownNumber"):
+        if failure_type(error) not in PARTNER_REFUSALS:
             raise
         reason = str(error.cause)
         case.record(
             ev.PartnerRequestFailed,
             partner=partner.value,
-            action="cancel_forwarding",
+            action=CANCEL_FORWARDING,
             request_key=request_key,
             reason=reason,
         )
         case.record(
             ev.ComplaintResolved,
             outcome="partner_refused",
-            summary=f"{partner.value} refused to cancel the forwarding: {reason}",
+            summary=partner_refused_summary(partner.value, reason),
         )
         return
     case.record(
         ev.PartnerRequestConfirmed,
         partner=partner.value,
-        action="cancel_forwarding",
+        action=CANCEL_FORWARDING,
         request_key=request_key,
         effective=result.effective,
         result={
@@ -88,7 +97,7 @@ async def run(case: Case) -> None:
     )
     case.record(
         ev.BillingActionApplied,
-        action="cancel_number_change_notice",
+        action=CANCEL_NOTICE,
         idempotency_key=notice_key,
         effective=notice.effective,
         details=notice.details,

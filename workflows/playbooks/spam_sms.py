@@ -15,15 +15,19 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.billing_citations import cite_sp_order
     from domain.billing_records import SPAM_CENTRE, SpSubscription
-    from domain.money import format_yuan
     from domain.playbooks.spam_sms import (
         BLOCK,
         BLOCK_OPTIONS,
         BLOCK_QUESTION,
-        KEEP,
         SpamPlan,
-        mask_sender,
+        block_decision,
+        never_ordered,
         plan_spam_response,
+        report_reason,
+        senders_summary,
+        spam_resolution,
+        subscriptions_summary,
+        unsubscribe_reason,
     )
     from workflows.case import Case
 
@@ -38,12 +42,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=SUBSCRIPTIONS_STEP,
-        summary="; ".join(
-            f"{s.service_name} ({s.sp_code}, {format_yuan(s.monthly_fee_fen)}/month, {s.status}, "
-            f"{'ordered by the customer' if s.customer_confirmed else 'no order on record'})"
-            for s in subscriptions
-        )
-        or "no SP subscriptions",
+        summary=subscriptions_summary(subscriptions),
         facts={
             "subscriptions": [
                 s.model_dump(
@@ -66,8 +65,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=SENDERS_STEP,
-        summary="; ".join(f"{mask_sender(s.sender)}: {s.message_count} {s.source_kind}" for s in sources)
-        or "no messages received",
+        summary=senders_summary(sources),
         facts={
             "senders": [
                 s.model_dump(mode="json", include={"sender", "source_kind", "sp_code", "message_count"})
@@ -82,21 +80,8 @@ async def run(case: Case) -> None:
     await _report_senders(case, plan)
     blocked = await _block_web_sms_if_wanted(case, plan)
 
-    done = []
-    if plan.unsubscribe:
-        done.append("ended " + ", ".join(s.service_name for s in plan.unsubscribe) + " (never ordered)")
-    if plan.report_senders:
-        done.append(f"reported {len(plan.report_senders)} senders to {SPAM_CENTRE}")
-    if blocked:
-        done.append("blocked web-originated SMS")
-    if plan.kept:
-        done.append("kept " + ", ".join(s.service_name for s in plan.kept) + " (ordered)")
-    case.record(
-        ev.ComplaintResolved,
-        outcome="spam_handled" if done else "explanation_given",
-        summary=("; ".join(done) or "no junk source found")
-        + f". Forward any new junk to {SPAM_CENTRE} or call 10086 to report it.",
-    )
+    outcome, summary = spam_resolution(plan, blocked, SPAM_CENTRE)
+    case.record(ev.ComplaintResolved, outcome=outcome, summary=summary)
 
 
 async def _end_unordered_services(case: Case, plan: SpamPlan, subscriptions: list[SpSubscription]) -> None:
@@ -105,16 +90,14 @@ async def _end_unordered_services(case: Case, plan: SpamPlan, subscriptions: lis
     case.record(
         ev.DecisionRecorded,
         decision="end the SP services the customer never ordered",
-        reason="no order from the customer is on record for "
-        + ", ".join(f"{s.service_name} ({s.sp_code})" for s in plan.unsubscribe)
-        + "".join(f"; {s.service_name} stays: the customer ordered it" for s in plan.kept),
+        reason=unsubscribe_reason(plan),
         evidence_steps=[SUBSCRIPTIONS_STEP, SENDERS_STEP],
     )
     for service in plan.unsubscribe:
         await case.adjust(
             "sp_unsubscription",
             0,
-            f"{service.service_name} ({service.sp_name}) was never ordered by the customer",
+            never_ordered(service),
             sp_code=service.sp_code,
             # The order record (here: its absence, customer_confirmed false) the decision rests on.
             citations=[
@@ -129,9 +112,7 @@ async def _report_senders(case: Case, plan: SpamPlan) -> None:
     case.record(
         ev.DecisionRecorded,
         decision=f"report point-to-point spam to {SPAM_CENTRE}",
-        reason="messages from personal numbers cannot be filtered one by one: "
-        + ", ".join(mask_sender(sender) for sender in plan.report_senders)
-        + " go to the spam centre",
+        reason=report_reason(plan),
         evidence_steps=[SENDERS_STEP],
     )
     key = case.key("report-spam")
@@ -156,25 +137,12 @@ async def _block_web_sms_if_wanted(case: Case, plan: SpamPlan) -> bool:
     answer = await case.ask_customer(BLOCK_QUESTION, plan.block_question(), BLOCK_OPTIONS)
     if not case.current.is_open:
         return False
-    stops = ", ".join(plan.block_would_stop) or "nothing the customer ordered"
-    if answer != BLOCK:
-        case.record(
-            ev.DecisionRecorded,
-            decision="keep web-originated SMS",
-            reason=(
-                f"the customer chose {KEEP}: {stops} keeps arriving"
-                if answer == KEEP
-                else "the customer did not consent: nothing is blocked without it"
-            ),
-            evidence_steps=[SUBSCRIPTIONS_STEP, SENDERS_STEP],
-        )
-        return False
+    decision, reason = block_decision(plan, answer)
     case.record(
-        ev.DecisionRecorded,
-        decision="block web-originated SMS",
-        reason=f"the customer consented, knowing it also stops {stops}",
-        evidence_steps=[SUBSCRIPTIONS_STEP, SENDERS_STEP],
+        ev.DecisionRecorded, decision=decision, reason=reason, evidence_steps=[SUBSCRIPTIONS_STEP, SENDERS_STEP]
     )
+    if answer != BLOCK:
+        return False
     key = case.key("block-web-sms")
     receipt = await case.call(
         BillingActivities.block_web_sms, BillingCommand(msisdn=case.current.msisdn, idempotency_key=key)

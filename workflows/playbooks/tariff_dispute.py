@@ -18,10 +18,21 @@ with workflow.unsafe.imports_passed_through():
     from domain.billing_citations import cite_bill, cite_sale
     from domain.billing_records import Customer, MonthlyBill
     from domain.money import format_yuan
-    from domain.playbooks.common import already_remedied_summary
-    from domain.playbooks.tariff_dispute import TariffRemedy, decide_tariff_remedy, plan_change_words
+    from domain.playbooks.tariff_dispute import (
+        TariffRemedy,
+        agent_summary,
+        decide_tariff_remedy,
+        joint_verification_reason,
+        plan_change_words,
+        refund_ending,
+        remedy_applied_summary,
+        sale_summary,
+        sold_by_us_reason,
+        verification_failed_summary,
+    )
     from ports.partners import JointVerificationRequest
     from workflows.case import Case, failure_type
+    from workflows.playbooks.settle import settle
 
 CUSTOMER_STEP = "customer"
 PLAN_STEP = "tariff-plan"
@@ -38,8 +49,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=CUSTOMER_STEP,
-        summary=f"on plan {customer.plan_code}, sold through {customer.sales_channel}"
-        + (f" {customer.agent_code}" if customer.agent_code else ""),
+        summary=sale_summary(customer.plan_code, customer.sales_channel, customer.agent_code),
         facts={
             "plan_code": customer.plan_code,
             "sales_channel": customer.sales_channel,
@@ -75,7 +85,7 @@ async def run(case: Case) -> None:
             case,
             plan.name,
             plan.description,
-            f"we sold the number ourselves ({customer.sales_channel})",
+            sold_by_us_reason(customer.sales_channel),
             [CUSTOMER_STEP, PLAN_STEP, CHARGES_STEP],
         )
         return
@@ -84,14 +94,13 @@ async def run(case: Case) -> None:
     case.record(
         ev.EvidenceRecorded,
         step=AGENT_STEP,
-        summary=f"sold by {agent.name} ({agent.code}), {agent.address}, tel. {agent.contact_phone}",
+        summary=agent_summary(agent.name, agent.code, agent.address, agent.contact_phone),
         facts=agent.model_dump(mode="json"),
     )
     case.record(
         ev.DecisionRecorded,
         decision="verify the sale jointly with the agent store",
-        reason=f"the number came from {agent.name}: we check it together with them rather than send "
-        "the customer there",
+        reason=joint_verification_reason(agent.name),
         evidence_steps=[CUSTOMER_STEP, AGENT_STEP],
     )
     request_key = case.key("joint-verification")
@@ -118,7 +127,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.ComplaintResolved,
             outcome="agent_verification_failed",
-            summary=f"{agent.name} could not verify the sale ({reason}); the store manager takes it up in person.",
+            summary=verification_failed_summary(agent.name, reason),
         )
         return
     case.record(
@@ -171,21 +180,12 @@ async def _apply_agent_remedy(
     if remedy.refund_fen > 0:
         # The charge remedied is the sale itself (sold without the tariff explained): one refund per sale.
         citations = [cite_sale(customer, "charge"), *(cite_bill(bill) for bill in bills)]
-        refund = await case.adjust("refund", remedy.refund_fen, remedy.reason, citations=citations)
-        if refund.status == "already_remedied":
-            case.record(
-                ev.ComplaintResolved,
-                outcome="agent_remedy_already_applied",
-                summary=f"The plan difference of {format_yuan(remedy.refund_fen)} was "
-                f"{already_remedied_summary(refund)}.",
-            )
-            return
-        if refund.status != "applied":
-            case.record(
-                ev.ComplaintResolved,
-                outcome="agent_remedy_refused",
-                summary=f"The refund of {format_yuan(remedy.refund_fen)} was {refund.status}; the plan is unchanged.",
-            )
+        refund = await settle(
+            case, "refund", remedy.refund_fen, remedy.reason, citations=citations,
+            evidence_steps=[PLAN_STEP, CHARGES_STEP, VERIFICATION_STEP],
+            ending=lambda adjustment, _refusal: refund_ending(adjustment),
+        )
+        if refund.status != "applied" or not case.current.is_open:
             return
         done.append(f"refunded {format_yuan(remedy.refund_fen)} ({refund.ledger_id})")
     if remedy.new_plan_code is not None:
@@ -209,5 +209,5 @@ async def _apply_agent_remedy(
     case.record(
         ev.ComplaintResolved,
         outcome="agent_remedy_applied",
-        summary="As agreed with the agent store: " + (" and ".join(done) or "an apology") + ".",
+        summary=remedy_applied_summary(done),
     )

@@ -21,17 +21,25 @@ with workflow.unsafe.imports_passed_through():
     from domain.playbooks.validity_shortened import (
         EXTEND_IF_SUSPENDED,
         FOLLOW_UP_NAME,
+        NO_CUT_REASON,
+        NO_CUT_SUMMARY,
+        NO_REMEDY_REASON,
         REMEDY_OPTIONS,
         RESTORE_NOW,
         VALIDITY_REMEDY_QUESTION,
         ValidityCut,
         already_restored,
+        cut_decision_reason,
         find_validity_cut,
         follow_up_due_at,
+        history_summary,
+        remedy_question,
+        restore_ending,
     )
     from domain.remediation import Remedy
     from domain.ui_metadata import helper_summary
     from workflows.case import Case
+    from workflows.playbooks.settle import settle
     from workflows.validity_follow_up import ValidityFollowUpInput, ValidityFollowUpWorkflow
 
 CUSTOMER_STEP = "customer"
@@ -56,11 +64,10 @@ async def run(case: Case) -> None:
     )
     history = await case.call(BillingActivities.balance_history, MsisdnQuery(msisdn=msisdn))
     cut = find_validity_cut(history)
-    found = cut.explanation() if cut else f"{len(history)} balance changes, none moved the validity earlier"
     case.record(
         ev.EvidenceRecorded,
         step=HISTORY_STEP,
-        summary=found,
+        summary=history_summary(cut, len(history)),
         facts={"changes": len(history), "cut": cut.facts() if cut else None},
     )
     if cut is None:
@@ -72,7 +79,7 @@ async def run(case: Case) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="explain the validity cut",
-        reason=f"{cut.explanation()} The customer did nothing wrong; offer a remedy.",
+        reason=cut_decision_reason(cut),
         evidence_steps=[HISTORY_STEP],
     )
     await case.save()
@@ -85,12 +92,7 @@ async def run(case: Case) -> None:
         await _restore_now(case, cut, history, decided_by=remediation.summary(), reactivate=reactivate)
         return
 
-    question = (
-        f"{cut.explanation()} We can restore the validity to {cut.validity_before.isoformat()} now, or, "
-        f"if your number is suspended when the validity runs out on {cut.validity_after.isoformat()}, "
-        "extend it then."
-    )
-    answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, question, REMEDY_OPTIONS)
+    answer = await case.ask_customer(VALIDITY_REMEDY_QUESTION, remedy_question(cut), REMEDY_OPTIONS)
     if answer == RESTORE_NOW:
         await _restore_now(case, cut, history)
     elif answer == EXTEND_IF_SUSPENDED:
@@ -99,7 +101,7 @@ async def run(case: Case) -> None:
         case.record(
             ev.DecisionRecorded,
             decision="no remedy chosen",
-            reason="the customer did not choose a remedy: nothing changed without their say",
+            reason=NO_REMEDY_REASON,
             evidence_steps=[HISTORY_STEP],
         )
         case.record(ev.ComplaintResolved, outcome="explanation_given", summary=cut.explanation())
@@ -109,13 +111,13 @@ def _nothing_to_restore(case: Case) -> None:
     case.record(
         ev.DecisionRecorded,
         decision="no validity cut found",
-        reason="no balance change moved the validity earlier: the validity follows the recharges",
+        reason=NO_CUT_REASON,
         evidence_steps=[CUSTOMER_STEP, HISTORY_STEP],
     )
     case.record(
         ev.ComplaintResolved,
         outcome="explanation_given",
-        summary="The balance history shows no change that shortened the validity: it follows the recharges.",
+        summary=NO_CUT_SUMMARY,
     )
 
 
@@ -148,9 +150,8 @@ async def _restore_now(
         reason=f"{chose}: set the validity back to {cut.validity_before.isoformat()}",
         evidence_steps=[HISTORY_STEP],
     )
-    adjustment = await case.adjust(
-        "validity_extension",
-        0,
+    adjustment = await settle(
+        case, "validity_extension", 0,
         f"restore the validity cut by the {cut.reason} adjustment of {local_day(cut.at).isoformat()}",
         validity_until=cut.validity_before,
         citations=[
@@ -158,22 +159,16 @@ async def _restore_now(
             for line in history
             if line.at == cut.at and line.kind == cut.kind
         ],
+        evidence_steps=[HISTORY_STEP],
+        # Restored, a number to reactivate goes on below; otherwise the case ends here.
+        ending=lambda adjustment, _refusal: (
+            None if reactivate and adjustment.status == "applied" else restore_ending(adjustment, cut)
+        ),
     )
-    if adjustment.status != "applied":
-        case.record(
-            ev.ComplaintResolved,
-            outcome="validity_not_restored",
-            summary=f"The restoration was {adjustment.status}; the validity stays {cut.validity_after.isoformat()}.",
-        )
-        return
-    if reactivate:
+    if reactivate and adjustment.status == "applied" and case.current.is_open:
         await _reactivate(case)
-    again = " The number is active again." if reactivate else ""
-    case.record(
-        ev.ComplaintResolved,
-        outcome="validity_restored",
-        summary=f"The validity runs to {cut.validity_before.isoformat()} again ({adjustment.ledger_id}).{again}",
-    )
+        end = restore_ending(adjustment, cut, reactivated=True)
+        case.record(ev.ComplaintResolved, outcome=end.outcome, summary=end.summary)
 
 
 async def _extend_if_suspended(case: Case, cut: ValidityCut) -> None:
