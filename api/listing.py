@@ -12,8 +12,6 @@ A TMF status may stand for several engine statuses, and a closed case's TMF stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import asyncpg
 
 from api.context import ApiContext
@@ -24,52 +22,39 @@ from api.security import Caller
 from client.api import CaseSummary
 from domain.cases import Category, Status
 from domain.msisdn import parse_msisdn
-from domain.tmf_status import CloseKind, TmfStatus, engine_statuses
+from domain.tmf_status import TmfStatus, engine_statuses
 
+# One fixed statement, every filter a parameter (NULL: no filter), so no SQL is ever built from values.
 # Soonest deadline first, those without one last (ASC puts NULLs last), then by id: a stable order for
-# paging, served by the (sla_due_at, complaint_id) indexes of migration 0011.
-ORDER = "ORDER BY sla_due_at ASC NULLS LAST, complaint_id"
-ROW_COLUMNS = ("complaint_id, category, priority, status, assignee, escalation_level, sla_due_at, "
-               "state->>'close_reason' AS close_reason")
-CLOSE_REASON = "state->>'close_reason'"
+# paging, served by the (sla_due_at, complaint_id) indexes of migration 0011. A closed case's close kind
+# is read back from its close reason as domain.tmf_status.close_kind reads it: a run stopped from outside
+# closes as `workflow_<how>`, and a case closed without a recorded reason counts as confirmed.
+_MATCHING = """
+      FROM complaints
+     WHERE ($1::text IS NULL OR customer_ref = $1)
+       AND ($2::text IS NULL OR category = $2)
+       AND ($3::text IS NULL OR priority = $3)
+       AND ($4::text[] IS NULL
+            OR status = ANY($4::text[])
+            OR (status = 'closed' AND (CASE WHEN state->>'close_reason' LIKE 'workflow\\_%' THEN 'stopped'
+                                            WHEN state->>'close_reason' IS NULL THEN 'confirmed'
+                                            ELSE state->>'close_reason' END) = ANY($5::text[])))"""
+_COUNT = "SELECT count(*)" + _MATCHING
+_PAGE = (
+    "SELECT complaint_id, category, priority, status, assignee, escalation_level, sla_due_at,"
+    " state->>'close_reason' AS close_reason" + _MATCHING
+    + " ORDER BY sla_due_at ASC NULLS LAST, complaint_id LIMIT $6 OFFSET $7"
+)
 
 
-@dataclass
-class _Where:
-    """SQL conditions and their positional arguments, built together so the numbering cannot slip."""
-
-    clauses: list[str] = field(default_factory=list)
-    args: list[object] = field(default_factory=list)
-
-    def arg(self, value: object) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
-
-    def sql(self) -> str:
-        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
-
-
-def _close_kind_sql(kind: CloseKind | None) -> str:
-    """The SQL test that a closed case's close reason is of `kind` (the inverse of tmf_status.close_kind)."""
-    if kind is CloseKind.STOPPED:
-        return f"{CLOSE_REASON} LIKE 'workflow\\_%'"
-    if kind is CloseKind.CONFIRMED:  # a closed case whose reason is not recorded shows as plainly closed
-        return f"({CLOSE_REASON} IS NULL OR {CLOSE_REASON} = '{CloseKind.CONFIRMED.value}')"
-    assert kind is not None
-    return f"{CLOSE_REASON} = '{kind.value}'"
-
-
-def status_clause(status: TmfStatus, where: _Where) -> str:
-    """The condition for TMF `status`: its open engine statuses, or closed for one of its close kinds."""
+def status_filter(status: TmfStatus | None) -> tuple[list[str] | None, list[str]]:
+    """The engine statuses of open cases, and the close kinds of closed ones, that TMF `status` stands for."""
+    if status is None:
+        return None, []
     pairs = engine_statuses(status)
-    options: list[str] = []
-    open_statuses = sorted(engine.value for engine, kind in pairs if engine is not Status.CLOSED)
-    if open_statuses:
-        options.append(f"status = ANY({where.arg(open_statuses)}::text[])")
-    kinds = [_close_kind_sql(kind) for engine, kind in pairs if engine is Status.CLOSED]
-    if kinds:
-        options.append(f"(status = '{Status.CLOSED.value}' AND ({' OR '.join(kinds)}))")
-    return "(" + " OR ".join(options) + ")" if options else "false"
+    open_statuses = sorted(engine.value for engine, _ in pairs if engine is not Status.CLOSED)
+    close_kinds = sorted(kind.value for engine, kind in pairs if engine is Status.CLOSED and kind is not None)
+    return open_statuses, close_kinds
 
 
 def _customer_number(caller: Caller, number: str | None) -> str | None:
@@ -104,25 +89,15 @@ async def list_tickets(
     number: str | None,
 ) -> tuple[int, list[TroubleTicket]]:
     """(how many match, the page of tickets from `offset`)."""
-    where = _Where()
     msisdn = _customer_number(caller, number)
     if msisdn == "":
         return 0, []
-    if msisdn is not None:
-        # The keyed reference of the number, never the number: an erased customer's cases have none.
-        where.clauses.append(f"customer_ref = {where.arg(context.store.vault.customer_ref(msisdn))}")
-    if status is not None:
-        where.clauses.append(status_clause(status, where))
-    if category is not None:
-        where.clauses.append(f"category = {where.arg(category.value)}")
-    if severity is not None:
-        where.clauses.append(f"priority = {where.arg(priority_of_severity(severity).value)}")
-    conditions = where.sql()
+    # The keyed reference of the number, never the number: an erased customer's cases have none.
+    customer_ref = context.store.vault.customer_ref(msisdn) if msisdn is not None else None
+    open_statuses, close_kinds = status_filter(status)
+    args = (customer_ref, category.value if category else None,
+            priority_of_severity(severity).value if severity is not None else None, open_statuses, close_kinds)
     async with context.pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM complaints{conditions}", *where.args)
-        rows = await conn.fetch(
-            f"SELECT {ROW_COLUMNS} FROM complaints{conditions} {ORDER} "
-            f"LIMIT {where.arg(limit)} OFFSET {where.arg(offset)}",
-            *where.args,
-        ) if total > offset else []
+        total = await conn.fetchval(_COUNT, *args)
+        rows = await conn.fetch(_PAGE, *args, limit, offset) if total > offset else []
     return int(total), [ticket_from_row(_summary(row), row["close_reason"], base) for row in rows]
