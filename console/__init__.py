@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 
 from console.actions import add_actions
+from console.campaigns import add_campaigns
 from console.context import ConsoleContext
 from console.pages import add_pages
 
@@ -33,4 +34,5 @@ def console_router(context_of: Callable[[Request], ConsoleContext] = context_of_
     router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
     add_pages(router, context_of)
     add_actions(router, context_of)
+    add_campaigns(router, context_of)
     return router

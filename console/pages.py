@@ -17,6 +17,7 @@ from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
 from auth.embedded import LoginRefused
 from auth.tokens import TokenRefused, verify_token
+from cli.timeline import regulatory_line, render_question
 from client.api import CaseNotFound, NotVisible
 from console import dashboard, queue, views
 from console.context import (
@@ -35,6 +36,7 @@ from domain.cases import Category, Status
 from domain.clock import format_local
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
+from domain.regulatory_clocks import regulatory_clocks
 
 log = structlog.get_logger()
 HERE = Path(__file__).parent
@@ -194,5 +196,7 @@ async def render_case(
         adjustments=[(a, format_yuan(a.amount_fen)) for a in state.adjustments.values()], waiting=waiting,
         own_case=filer == normalise_actor_id(session.actor.subject),
         entries=views.timeline_entries(view.timeline), chain=chain, runs=runs,
+        question_lines=[line.strip() for line in render_question(state, now).splitlines()[1:]],
+        regulatory=[(clock, regulatory_line(clock)) for clock in regulatory_clocks(state, view.timeline)],
         done=done, refused=refused, statuses_open=state.is_open,
     )
