@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 
 from console.actions import add_actions
 from console.as_of import add_as_of
+from console.audit import add_audit
 from console.campaigns import add_campaigns
 from console.context import ConsoleContext
 from console.filing import add_filing
@@ -39,4 +40,5 @@ def console_router(context_of: Callable[[Request], ConsoleContext] = context_of_
     add_campaigns(router, context_of)
     add_as_of(router, context_of)
     add_filing(router, context_of)
+    add_audit(router, context_of)
     return router

@@ -1,5 +1,6 @@
 """Filing from the console (bad input refused before anything is sent; the filer is the login, not the form),
-the case as it stood at a moment, and who the login is (`starter whoami`) in the header."""
+the case as it stood at a moment, the chain checks (`verify --all`, `--deep`), and who the login is
+(`starter whoami`) in the header."""
 
 from __future__ import annotations
 
@@ -52,4 +53,12 @@ async def test_an_agent_files_a_case_and_reads_it_as_it_stood_then(console: Runn
         assert "每天收到垃圾短信" in now.text
         nonsense = await http.get(f"/console/cases/{complaint_id}/as-of", params={"at": "yesterday"})
         assert nonsense.status_code == 400 and "not an ISO time" in nonsense.text
+
+        # `verify --all` and `verify CASE --deep`, with the CLI's verdict line.
+        every = await http.get("/console/audit", params={"run": "true"})
+        assert every.status_code == 200 and "OK: checked " in every.text and "every hash chain holds" in every.text
+        deep = await http.get("/console/audit", params={"run": "true", "deep": "true", "case": complaint_id})
+        assert "OK: checked 1 case(s)" in deep.text and "cited billing record(s)" in deep.text
+        unknown = await http.get("/console/audit", params={"run": "true", "case": "NO-SUCH-CASE"})
+        assert unknown.status_code == 404 and "no case NO-SUCH-CASE" in unknown.text
     await console.engine.client.temporal.get_workflow_handle(complaint_id).terminate("test over")

@@ -1,0 +1,36 @@
+"""The console's audit page (`starter verify --all [--deep]`, and `verify CASE --deep`): recompute the hash
+chains and archived histories, optionally fetch every cited billing record again; the same verdict and
+problem lines as the CLI (cli.audit_commands). Read-only, so a GET; staff and auditors may run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from audit.verify import UnknownCase, verify_all, verify_case
+from cli.audit_commands import problem_lines, verify_verdict
+from console.context import ConsoleContext, LoginNeeded, session_of
+from console.pages import render, to_login
+
+
+def add_audit(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    @router.get("/audit", response_class=HTMLResponse, response_model=None)
+    async def audit_page(request: Request, case: str = "", deep: bool = False, run: bool = False) -> Response:
+        context = context_of(request)
+        try:
+            session = session_of(request, context)
+        except LoginNeeded as needed:
+            return to_login(str(needed))
+        verdict, problems, error = None, [], None
+        if run:
+            try:
+                report = (await verify_case(context.pool, case.strip(), deep=deep, keys=context.payload_keys)
+                          if case.strip() else
+                          await verify_all(context.pool, deep=deep, keys=context.payload_keys))
+                verdict, problems = verify_verdict(report, deep=deep), problem_lines(report)
+            except UnknownCase as missing:
+                error = str(missing)
+        return render(request, "audit.html", status_code=404 if error else 200, session=session, case=case,
+                      deep=deep, verdict=verdict, problems=problems, error=error)
