@@ -1,4 +1,5 @@
-"""The console's audit page (`starter verify --all [--deep]`, and `verify CASE --deep`): recompute the hash
+"""The console's audit page (`starter verify --all [--deep]`, and `verify CASE --deep`) and a case's raw
+Temporal history (`starter history --raw`): recompute the hash
 chains and archived histories, optionally fetch every cited billing record again; the same verdict and
 problem lines as the CLI (cli.audit_commands). Read-only, so a GET; staff and auditors may run it."""
 
@@ -7,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from audit.archive_store import PostgresArchiveStore
+from audit.temporal_history import render_run
 from audit.verify import UnknownCase, verify_all, verify_case
 from cli.audit_commands import problem_lines, verify_verdict
 from console.context import ConsoleContext, LoginNeeded, session_of
@@ -34,3 +37,18 @@ def add_audit(router: APIRouter, context_of: Callable[[Request], ConsoleContext]
                 error = str(missing)
         return render(request, "audit.html", status_code=404 if error else 200, session=session, case=case,
                       deep=deep, verdict=verdict, problems=problems, error=error)
+
+    @router.get("/cases/{complaint_id}/history.txt", response_model=None)
+    async def raw_history(request: Request, complaint_id: str) -> Response:
+        """`starter history --raw`: the case's archived Temporal runs, one line per history event."""
+        context = context_of(request)
+        try:
+            session_of(request, context)
+        except LoginNeeded as needed:
+            return to_login(str(needed))
+        runs = await PostgresArchiveStore(context.pool).runs(complaint_id, with_history=True)
+        if not runs:
+            return PlainTextResponse(f"no archived Temporal history for case {complaint_id}: "
+                                     "a case's runs are archived when it closes", status_code=404)
+        head = f"Temporal history of case {complaint_id}, archived in PostgreSQL (times Asia/Shanghai)"
+        return PlainTextResponse("\n\n".join([head, *(render_run(run) for run in runs)]) + "\n")

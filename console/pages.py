@@ -17,6 +17,7 @@ from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
 from auth.embedded import LoginRefused
 from auth.tokens import TokenRefused, verify_token
+from cli.supervisor_commands import render_csv
 from cli.timeline import regulatory_line, render_question
 from client.api import CaseNotFound, NotVisible
 from console import dashboard, queue, views
@@ -112,6 +113,7 @@ def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]
         return response
 
     @router.get("/queue", response_class=HTMLResponse, response_model=None)
+    @router.get("/queue.csv", response_model=None)
     async def queue_page(request: Request, tab: str = "open", category: str = "", status: str = "",
                          assignee: str = "", phone: str = "", within: float = 0) -> Response:
         context = context_of(request)
@@ -139,6 +141,9 @@ def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]
             within=round(window.total_seconds() / 3600, 2),
             refresh_seconds=context.refresh_seconds, refreshed=format_local(now)[11:],
         )
+        if request.url.path.endswith(".csv"):  # `starter list --csv`: the tab's rows under the same filters
+            return Response(render_csv(rows), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f"attachment; filename=queue-{chosen.key}.csv"})
         # htmx's timed refresh asks for the tabs and the table only, not the page around them.
         name = "queue_body.html" if request.headers.get("hx-target") == "queue-body" else "queue.html"
         return render(request, name, **values)
