@@ -1,6 +1,6 @@
 """Filing from the console (bad input refused before anything is sent; the filer is the login, not the form),
-the case as it stood at a moment, the chain checks (`verify --all`, `--deep`), and who the login is
-(`starter whoami`) in the header."""
+the case as it stood at a moment, the chain checks (`verify --all`, `--deep`), the raw Temporal history,
+rebuilding the read models, and who the login is (`starter whoami`) in the header."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.console.conftest import RunningConsole
 from tests.identity import signed
 
 AGENT = Actor(id="agent-chen", role=Role.AGENT)
+SUPERVISOR = Actor(id="sup-zhang", role=Role.SUPERVISOR)
 
 
 async def test_an_agent_files_a_case_and_reads_it_as_it_stood_then(console: RunningConsole) -> None:
@@ -90,3 +91,17 @@ async def test_the_raw_temporal_history_is_the_archived_runs_event_by_event(cons
         # The chain and the archived run agree: the audit page says so for this case.
         checked = await http.get("/console/audit", params={"run": "true", "case": complaint_id})
         assert "OK: checked 1 case(s), " in checked.text and "1 archived Temporal run(s)" in checked.text
+
+
+async def test_a_supervisor_rebuilds_the_read_models_and_an_agent_may_not(console: RunningConsole) -> None:
+    pool = console.engine.pool
+    await store_case(pool, f"REBUILD-{uuid.uuid4().hex[:8]}")
+    async with httpx.AsyncClient(base_url=console.url, cookies={"console_session": signed(AGENT)}, timeout=30) as http:
+        refused = await http.post("/console/audit/rebuild-projections")
+        assert refused.status_code == 403 and "a supervisor rebuilds" in refused.text
+    async with httpx.AsyncClient(base_url=console.url, cookies={"console_session": signed(SUPERVISOR)},
+                                 timeout=30) as http:
+        rebuilt = await http.post("/console/audit/rebuild-projections", follow_redirects=True)
+    cases = await pool.fetchval("SELECT count(DISTINCT complaint_id) FROM complaint_events")
+    assert rebuilt.status_code == 200 and f"from the event store: {cases} case(s)" in rebuilt.text
+    assert await pool.fetchval("SELECT count(*) FROM complaints") == cases
