@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -40,6 +39,7 @@ from cli.connect import (
 from cli.login import acting_client, logged_in
 from cli.timeline import render_case
 from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, NotAuthenticated, NotVisible
+from client.basics import new_complaint_id
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
 from domain.errors import DomainError, InvalidCommand
@@ -51,11 +51,6 @@ from runtime.settings import ConfigError, Settings, load_settings_or_exit
 from workflows.messages import ApprovalDecision, CustomerAnswer, ManualResolution, Note, Withdrawal
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
-
-
-def new_complaint_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return f"CMP-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
 
 
 async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:

@@ -124,7 +124,7 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     if report.ok:
         print(f"Hash chain intact: {report.events} events, head at event {events[-1].seq}.")
     else:
-        for line in _problem_lines(report):
+        for line in problem_lines(report):
             print(line)
     if runs:
         print(f"Temporal runs archived: {len(runs)} (`history {args.complaint_id} --raw` prints them)")
@@ -171,7 +171,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _problem_lines(report: VerifyReport) -> list[str]:
+def problem_lines(report: VerifyReport) -> list[str]:
     lines = [f"BROKEN  case {b.complaint_id} at event {b.seq}: {b.problem}" for b in report.breaks]
     lines += [
         f"ARCHIVE case {p.complaint_id} run {p.run_id}: {p.problem}" for p in report.archive_problems
@@ -203,7 +203,7 @@ def _run_json(run: ArchivedRun) -> dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in fields.items()}
 
 
-def _totals(report: VerifyReport, *, deep: bool = False) -> str:
+def verify_totals(report: VerifyReport, *, deep: bool = False) -> str:
     totals = f"{report.cases:,} case(s), {report.events:,} event(s), {report.runs:,} archived Temporal run(s)"
     return totals + (f", {report.citations:,} cited billing record(s)" if deep else "")
 
@@ -214,7 +214,7 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     interactive = sys.stderr.isatty()
 
     def progress(report: VerifyReport) -> None:
-        print(f"verifying... {_totals(report)} so far", file=sys.stderr, end="\r" if interactive else "\n",
+        print(f"verifying... {verify_totals(report)} so far", file=sys.stderr, end="\r" if interactive else "\n",
               flush=True)
 
     async with _audit_database(settings) as pool:
@@ -234,19 +234,23 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
         return 0 if report.ok else 1
-    for line in _problem_lines(report):
+    for line in problem_lines(report):
         print(line)
-    totals = _totals(report, deep=args.deep)
+    print(verify_verdict(report, deep=args.deep))
+    return 0 if report.ok else 1
+
+
+def verify_verdict(report: VerifyReport, *, deep: bool = False) -> str:
+    """The last line of `verify` (and the console's audit page): OK or FAILED, with what was checked."""
+    totals = verify_totals(report, deep=deep)
     if report.ok:
-        evidence = ", and every cited billing record still hashes as cited" if args.deep else ""
-        print(f"OK: checked {totals}: every hash chain holds and every archived history matches{evidence}")
-        return 0
-    print(
+        evidence = ", and every cited billing record still hashes as cited" if deep else ""
+        return f"OK: checked {totals}: every hash chain holds and every archived history matches{evidence}"
+    return (
         f"FAILED: checked {totals}: {len(report.breaks)} broken chain(s), "
         f"{len(report.archive_problems)} archive problem(s)"
-        + (f", {len(report.evidence_problems)} cited record(s) gone or changed" if args.deep else "")
+        + (f", {len(report.evidence_problems)} cited record(s) gone or changed" if deep else "")
     )
-    return 1
 
 
 def partner_url(settings: Settings) -> str:
@@ -372,4 +376,4 @@ def register(command: Any) -> None:
             "drop the read model (complaints) and fold it again from the events")
 
 
-__all__ = ["parse_time", "register", "render_history", "show_as_of"]
+__all__ = ["parse_time", "problem_lines", "register", "render_history", "show_as_of", "verify_verdict"]

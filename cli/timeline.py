@@ -10,7 +10,7 @@ from domain.clock import format_local
 from domain.customer_wait import customer_wait
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.regulatory_clocks import regulatory_clocks
+from domain.regulatory_clocks import RegulatoryClockView, regulatory_clocks
 from domain.state import ComplaintState
 
 
@@ -230,17 +230,19 @@ def render_adjustments(state: ComplaintState) -> str:
     return "\n".join(lines)
 
 
+def regulatory_line(clock: RegulatoryClockView) -> str:
+    """One regulatory clock as `show` prints it (and the console's case page shows it)."""
+    answered = f" at {format_local(clock.answered_at)}" if clock.answered_at else ""
+    return (f"{clock.clock:<40} due {format_local(clock.due_at)}  {clock.standing}{answered}"
+            f"  (a breach goes to {clock.escalate_to})")
+
+
 def render_regulatory(state: ComplaintState, timeline: Sequence[ev.Event]) -> str:
     """The regulator's clocks (domain.regulatory_clocks, as the API shows them): due, and where each stands."""
     clocks = regulatory_clocks(state, timeline)
     if not clocks:
         return "  regulatory clocks: none (filed before regulatory clocks)"
-    lines = ["  regulatory clocks:"]
-    for clock in clocks:
-        answered = f" at {format_local(clock.answered_at)}" if clock.answered_at else ""
-        lines.append(f"    {clock.clock:<40} due {format_local(clock.due_at)}  {clock.standing}{answered}"
-                     f"  (a breach goes to {clock.escalate_to})")
-    return "\n".join(lines)
+    return "\n".join(["  regulatory clocks:", *(f"    {regulatory_line(clock)}" for clock in clocks)])
 
 
 def render_case(state: ComplaintState, timeline: Iterable[ev.Event], now: datetime) -> str:

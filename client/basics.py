@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,12 @@ from workflows.complaint import STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     CaseOutcome,
 )
+
+
+def new_complaint_id(now: datetime | None = None) -> str:
+    """A new case id, `CMP-<UTC date>-<8 hex>`: what `starter file` and the console's filing form give."""
+    now = now or datetime.now(UTC)
+    return f"CMP-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

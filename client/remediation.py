@@ -109,6 +109,16 @@ class RemediationClient:
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
 
+    async def batches(self, limit: int = 200) -> list[str]:
+        """The batches that have a campaign (running or ended), most recently started first, from visibility."""
+        found: list[str] = []
+        query = f"WorkflowType = '{RemediationCampaignWorkflow.__name__}'"
+        async for execution in self.temporal.list_workflows(query, limit=limit):
+            batch = execution.id.removeprefix(campaign_id(""))
+            if batch not in found:  # a rerun is a new run of the same workflow id
+                found.append(batch)
+        return found
+
     def _handle(self, batch_id: str) -> WorkflowHandle[RemediationCampaignWorkflow, CampaignProgress]:
         return self.temporal.get_workflow_handle_for(RemediationCampaignWorkflow.run, campaign_id(batch_id))
 

@@ -13,7 +13,11 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 
 from console.actions import add_actions
+from console.as_of import add_as_of
+from console.audit import add_audit
+from console.campaigns import add_campaigns
 from console.context import ConsoleContext
+from console.filing import add_filing
 from console.pages import add_pages
 
 __all__ = ["ConsoleContext", "console_router", "context_of_app"]
@@ -33,4 +37,8 @@ def console_router(context_of: Callable[[Request], ConsoleContext] = context_of_
     router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
     add_pages(router, context_of)
     add_actions(router, context_of)
+    add_campaigns(router, context_of)
+    add_as_of(router, context_of)
+    add_filing(router, context_of)
+    add_audit(router, context_of)
     return router

@@ -63,7 +63,16 @@ async def _reopen(client: ComplaintClient, case: str, f: dict[str, str]) -> str:
     return "reopened"
 
 
+async def _answer(client: ComplaintClient, case: str, f: dict[str, str]) -> str:
+    # Staff relay what the customer said at the counter or on the phone: the event names both (`answer
+    # --on-behalf` in the CLI). The console never answers as the customer.
+    answer = await client.answer(case, f.get("question_id", ""), f.get("answer", ""), comment=f.get("comment", ""),
+                                 on_behalf_of="customer")
+    return f"answered {f.get('question_id', '')!r} with {answer!r} on behalf of the customer"
+
+
 ACTS: dict[str, Act] = {
+    "answer": _answer,
     "decide": _decide,
     "note": _note,
     "reassign": _reassign,

@@ -16,6 +16,8 @@ from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, verify_token
 from client.api import ComplaintClient
 from codec.aes_gcm import KeyRing
 from domain.actors import APPROVER_ROLES, RELAY_ROLES, ActorChannel, Role
+from domain.clock import format_local
+from store.event_store import PostgresEventStore
 
 if TYPE_CHECKING:
     from api.context import ApiContext
@@ -40,6 +42,8 @@ class ConsoleContext:
     trusted_keys: Callable[[], TrustedKeys]
     issuer: EmbeddedIssuer | None = None
     payload_keys: KeyRing | None = None
+    # The event store the as-of view reads (the API's, which opens personal data); None: one over `pool`.
+    store: PostgresEventStore | None = None
     at_risk_window: timedelta = timedelta(hours=4)
     login_ttl: timedelta = timedelta(hours=8)
     refresh_seconds: int = 15
@@ -48,7 +52,7 @@ class ConsoleContext:
     def from_api(cls, api: ApiContext) -> ConsoleContext:
         """The console over the API service's engine: the same client, pool and trusted keys."""
         return cls(client=api.complaints, pool=api.pool, trusted_keys=api.trusted_keys, issuer=api.issuer,
-                   payload_keys=api.payload_keys)
+                   payload_keys=api.payload_keys, store=api.store)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ class Session:
     @property
     def may_approve(self) -> bool:
         return self.actor.has_role(*APPROVER_ROLES)
+
+    @property
+    def login_until(self) -> str:
+        """When the login expires, in Shanghai time (what `starter whoami` says)."""
+        return format_local(self.actor.expires_at)
 
     @property
     def may_act(self) -> bool:

@@ -17,6 +17,8 @@ from audit.archive_store import PostgresArchiveStore
 from audit.verify import UnknownCase, verify_case
 from auth.embedded import LoginRefused
 from auth.tokens import TokenRefused, verify_token
+from cli.supervisor_commands import render_csv
+from cli.timeline import regulatory_line, render_question
 from client.api import CaseNotFound, NotVisible
 from console import dashboard, queue, views
 from console.context import (
@@ -35,6 +37,7 @@ from domain.cases import Category, Status
 from domain.clock import format_local
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
+from domain.regulatory_clocks import regulatory_clocks
 
 log = structlog.get_logger()
 HERE = Path(__file__).parent
@@ -110,6 +113,7 @@ def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]
         return response
 
     @router.get("/queue", response_class=HTMLResponse, response_model=None)
+    @router.get("/queue.csv", response_model=None)
     async def queue_page(request: Request, tab: str = "open", category: str = "", status: str = "",
                          assignee: str = "", phone: str = "", within: float = 0) -> Response:
         context = context_of(request)
@@ -137,6 +141,9 @@ def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]
             within=round(window.total_seconds() / 3600, 2),
             refresh_seconds=context.refresh_seconds, refreshed=format_local(now)[11:],
         )
+        if request.url.path.endswith(".csv"):  # `starter list --csv`: the tab's rows under the same filters
+            return Response(render_csv(rows), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f"attachment; filename=queue-{chosen.key}.csv"})
         # htmx's timed refresh asks for the tabs and the table only, not the page around them.
         name = "queue_body.html" if request.headers.get("hx-target") == "queue-body" else "queue.html"
         return render(request, name, **values)
@@ -194,5 +201,7 @@ async def render_case(
         adjustments=[(a, format_yuan(a.amount_fen)) for a in state.adjustments.values()], waiting=waiting,
         own_case=filer == normalise_actor_id(session.actor.subject),
         entries=views.timeline_entries(view.timeline), chain=chain, runs=runs,
+        question_lines=[line.strip() for line in render_question(state, now).splitlines()[1:]],
+        regulatory=[(clock, regulatory_line(clock)) for clock in regulatory_clocks(state, view.timeline)],
         done=done, refused=refused, statuses_open=state.is_open,
     )

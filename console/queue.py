@@ -29,6 +29,7 @@ def tabs(at_risk_window: timedelta) -> list[Tab]:
         Tab("escalated", "Escalated", CaseFilter(escalated=True)),
         Tab("needs-attention", "Needs attention", CaseFilter(status=Status.NEEDS_ATTENTION)),
         Tab("awaiting-approval", "Awaiting approval", CaseFilter(status=Status.AWAITING_APPROVAL)),
+        Tab("all", "All, closed too", CaseFilter(include_closed=True)),  # `starter list --all`
     ]
 
 

@@ -3,14 +3,18 @@ badges, the dashboard's percentile and chart, the facts in yuan."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from cli.timeline import regulatory_line, render_case
 from client.api import CaseSummary
 from console import dashboard, views
 from domain import events as ev
 from domain.actors import Role
+from domain.cases import Category, Priority
+from domain.policy import Policy
+from domain.regulatory_clocks import regulatory_clocks
 from domain.state import fold
 from tests.domain.factories import T0, Stream
 
@@ -75,3 +79,30 @@ def test_evidence_facts_show_fen_in_yuan_however_nested() -> None:
                       facts={"totals_fen": {"billing": 7311}, "days": [{"day": 9, "overcharge_fen": 1200}], "ok": True})
     (entry,) = views.timeline_entries([evidence])
     assert entry.details == ["totals_fen: {billing: ¥73.11}", "days: [{day: 9, overcharge_fen: ¥12.00}]", "ok: True"]
+
+
+
+def test_the_case_page_shows_each_regulatory_clock_in_the_line_show_prints() -> None:
+    s = Stream()
+    rules = Policy(version="t").for_case(Category.FORWARDING_CANCEL, Priority.NORMAL, filed_on=date(2026, 11, 25))
+    minute = timedelta(minutes=1)
+    timeline = [
+        s.filed(policy=rules),
+        s.next(ev.PartnerRequestSent, after=minute, partner="unicom", action="cancel_forwarding", request_key="r1"),
+        s.next(ev.PartnerRequestConfirmed, after=10 * minute, partner="unicom", action="cancel_forwarding",
+               request_key="r1", effective=True),
+        s.next(ev.PartnerRequestSent, after=10 * minute, partner="unicom", action="check_forwarding",
+               request_key="r2"),
+        s.next(ev.SlaBreached, after=30 * minute, clock="partner_window:r2", due_at=T0 + 51 * minute),
+    ]
+    state = fold(timeline)
+    assert state is not None
+    clocks = regulatory_clocks(state, timeline)
+    assert [(c.clock, c.standing) for c in clocks] == [
+        ("miit_answer", "running"), ("partner_window:r1", "answered"), ("partner_window:r2", "breached")]
+    lines = [regulatory_line(clock) for clock in clocks]
+    # Filed 09:00 on 25 Nov (Shanghai): day 1 is the 26th, day 15 the 10th of December, a Thursday.
+    assert lines[0].startswith("miit_answer") and "due 2026-12-11 00:00:00  running" in lines[0]
+    assert "due 2026-11-25 09:51:00  breached  (a breach goes to partner_desk)" in lines[2]
+    shown = render_case(state, timeline, T0 + HOUR)  # `starter show`: the same lines, under "regulatory clocks"
+    assert "  regulatory clocks:\n" + "\n".join(f"    {line}" for line in lines) in shown
