@@ -33,7 +33,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.sla import RESOLVE, SlaPolicy
     from domain.state import Adjustment, ComplaintState, apply
     from domain.ui_metadata import case_current_details
+    from ports.billing_errors import UnknownCustomer
     from ports.notifications import Notification
+    from ports.partners import IdentityMismatch, UnknownNumber
     from workflows import money, sla_watch
     from workflows import search_attributes as sa
     from workflows.messages import ComplaintInput
@@ -47,7 +49,10 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["IdentityMismatch", "UnknownNumber", "UnknownCustomer", "ValueError"],
+    # The ports' business answers: asking again will not change them.
+    non_retryable_error_types=[
+        IdentityMismatch.__name__, UnknownNumber.__name__, UnknownCustomer.__name__, ValueError.__name__
+    ],
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 SAVE_TIMEOUT = timedelta(seconds=20)
@@ -380,3 +385,12 @@ def failure_type(error: ActivityError) -> str | None:
     """The application error type behind an activity failure (e.g. 'IdentityMismatch')."""
     cause = error.cause
     return cause.type if isinstance(cause, ApplicationError) else None
+
+
+def failed_with(error: ActivityError, *errors: type[Exception]) -> bool:
+    """True when the activity failed with one of these typed port errors.
+
+    A port error crosses Temporal as an ApplicationError named after its class (activities/errors.py), so
+    the class is matched by that name: exactly, as raised, not by its base classes.
+    """
+    return failure_type(error) in {kind.__name__ for kind in errors}

@@ -12,8 +12,6 @@ from domain.playbooks.common import identity_mismatch
 CANCEL_FORWARDING = "cancel_forwarding"
 CANCEL_NOTICE = "cancel_number_change_notice"
 IDENTITY_METHOD = "name and ID number against the billing system"
-# The partner's refusals that end the case with an answer (anything else is a step that cannot go on).
-PARTNER_REFUSALS = ("IdentityMismatch", "UnknownNumber")
 
 
 def check_identity(

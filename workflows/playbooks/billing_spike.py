@@ -33,7 +33,8 @@ with workflow.unsafe.imports_passed_through():
         records_agree_summary,
         refund_ending,
     )
-    from workflows.case import Case, failure_type
+    from ports.billing_errors import UnknownCustomer
+    from workflows.case import Case, failed_with
     from workflows.playbooks.settle import settle
 
 COMPARE_QUESTION = "compare-with-other-party"
@@ -126,7 +127,7 @@ async def _compare_and_settle(
                 CounterpartQuery(msisdn=msisdn, other_party=party, since=since, until=until),
             )
         except ActivityError as error:
-            if failure_type(error) != "UnknownCustomer":
+            if not failed_with(error, UnknownCustomer):
                 raise
             unavailable.append(party)  # another carrier's customer: its records are not ours to read
     comparison = compare_with_counterpart(pattern.flagged, records, unavailable)

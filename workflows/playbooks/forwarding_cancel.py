@@ -19,14 +19,16 @@ with workflow.unsafe.imports_passed_through():
         CANCEL_FORWARDING,
         CANCEL_NOTICE,
         IDENTITY_METHOD,
-        PARTNER_REFUSALS,
         check_identity,
         identity_refused_summary,
         partner_refused_summary,
         resolution_summary,
     )
-    from ports.partners import CancelForwardingRequest
-    from workflows.case import Case, failure_type
+    from ports.partners import CancelForwardingRequest, IdentityMismatch, UnknownNumber
+    from workflows.case import Case, failed_with
+
+# The partner's refusals that end the case with an answer (anything else is a step that cannot go on).
+PARTNER_REFUSALS = (IdentityMismatch, UnknownNumber)
 
 
 async def run(case: Case) -> None:
@@ -61,7 +63,7 @@ async def run(case: Case) -> None:
             ),
         )
     except ActivityError as error:
-        if failure_type(error) not in PARTNER_REFUSALS:
+        if not failed_with(error, *PARTNER_REFUSALS):
             raise
         reason = str(error.cause)
         case.record(

@@ -30,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
         sold_by_us_reason,
         verification_failed_summary,
     )
-    from ports.partners import JointVerificationRequest
-    from workflows.case import Case, failure_type
+    from ports.partners import JointVerificationRequest, PartnerError, UnknownNumber, UnknownPartner
+    from workflows.case import Case, failed_with
     from workflows.playbooks.settle import settle
 
 CUSTOMER_STEP = "customer"
@@ -114,7 +114,7 @@ async def run(case: Case) -> None:
             ),
         )
     except ActivityError as error:
-        if failure_type(error) not in ("UnknownNumber", "UnknownPartner", "PartnerError"):
+        if not failed_with(error, UnknownNumber, UnknownPartner, PartnerError):
             raise
         reason = str(error.cause)
         case.record(
