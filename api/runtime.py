@@ -14,6 +14,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.serve import RunningApi, serve_api
 from auth import trust
+from auth.embedded import EmbeddedIssuer
 from auth.tokens import TokenRefused, TrustedKeys
 from cli.connect import QUERY_TIMEOUT, UPDATE_TIMEOUT, client_options
 from client.api import ComplaintClient, connect_temporal
@@ -61,8 +62,11 @@ async def start_api(
         update_timeout=UPDATE_TIMEOUT,
         channel=ActorChannel.API,
     )
+    # The embedded issuer lets the console log people in by user id (as `starter login` does); with OIDC the
+    # console takes the provider's token. The payload keys let it read the archived runs it shows.
+    issuer = EmbeddedIssuer.open(settings.data_dir) if settings.uses_embedded_issuer else None
     context = ApiContext(complaints=complaints, pool=pool, store=PostgresEventStore(pool, vault),
-                         trusted_keys=trusted_keys)
+                         trusted_keys=trusted_keys, issuer=issuer, payload_keys=settings.payload_key_ring())
     try:
         running = await serve_api(create_app(context, routers=routers), settings.api_host, settings.api_port)
     except OSError as error:

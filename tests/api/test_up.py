@@ -44,6 +44,9 @@ async def test_up_serves_the_api_beside_the_worker(data_dir: Path) -> None:
             assert listed.status_code == 200 and "X-Total-Count" in listed.headers
             docs = await http.get(tickets.split("/tmf-api")[0] + "/openapi.json")
             assert "/tmf-api/troubleTicket/v5/troubleTicket/{id}/answer" in docs.json()["paths"]
+            # The console beside it logs people in from the embedded user directory, as the README says.
+            login = await http.get(tickets.split("/tmf-api")[0] + "/console/login")
+            assert login.status_code == 200 and 'name="user"' in login.text
     finally:
         assert worker.process is not None
         worker.process.send_signal(signal.SIGTERM)
