@@ -61,7 +61,7 @@ async def call_activity(
 ) -> T:
     """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one."""
     return await workflow.execute_activity_method(
-        activity,  # type: ignore[arg-type]
+        activity,
         args=list(args),
         start_to_close_timeout=timeout,
         retry_policy=retry,
