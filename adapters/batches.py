@@ -15,6 +15,7 @@ from domain.billing_citations import cite_balance_change
 from domain.billing_records import BalanceChange
 from domain.remediation import BatchLine
 from ports.batches import Batch, BatchMember
+from store.rows import model_from_row
 
 _MEMBERS = """
     SELECT * FROM (
@@ -51,26 +52,8 @@ class PostgresBatches:
 
 
 def _member(row: asyncpg.Record) -> BatchMember:
-    change = BalanceChange(
-        at=row["at"],
-        kind=row["kind"],
-        amount_fen=row["amount_fen"],
-        balance_after_fen=row["balance_after_fen"],
-        validity_before=row["validity_before"],
-        validity_after=row["validity_after"],
-        reason=row["reason"],
-    )
-    line = BatchLine(
-        msisdn=row["msisdn"],
-        at=row["at"],
-        amount_fen=row["amount_fen"],
-        reason=row["reason"],
-        validity_before=row["validity_before"],
-        validity_after=row["validity_after"],
-        status=row["status"],
-        validity_until=row["validity_until"],
-        arrears_fen=row["arrears_fen"],
-    )
+    change = model_from_row(BalanceChange, row)
+    line = model_from_row(BatchLine, row)
     return BatchMember(
         ordinal=row["ordinal"],
         customer_name=row["name"],

@@ -34,6 +34,7 @@ from ports.billing import BillingSystem
 from ports.event_store import ChainBreak, StoredChain, check_head, find_chain_break
 from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault, default_vault
+from store.rows import model_from_row
 
 
 @dataclass(frozen=True)
@@ -263,18 +264,7 @@ async def verify_all(
                FROM temporal_run_archive ORDER BY complaint_id, started_at, run_id""",
             prefetch=20,
         ):
-            run = ArchivedRun(
-                complaint_id=row["complaint_id"],
-                run_id=row["run_id"],
-                workflow_type=row["workflow_type"],
-                status=row["status"],
-                started_at=row["started_at"],
-                closed_at=row["closed_at"],
-                continued_from_run_id=row["continued_from_run_id"],
-                history_length=row["history_length"],
-                history_sha256=row["history_sha256"],
-                history=json.loads(row["history"]),
-            )
+            run = model_from_row(ArchivedRun, row, history=json.loads(row["history"]))
             report.runs += 1
             if problem := check_run_digest(run):
                 report.archive_problems.append(problem)

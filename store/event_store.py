@@ -38,6 +38,7 @@ from ports.event_store import (
 from store import archive_queue, tmf_outbox
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
+from store.rows import model_from_row
 
 _INSERT_EVENT = """
 INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
@@ -314,19 +315,7 @@ _LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, acto
 
 
 def _link(row: asyncpg.Record, opened: object) -> ChainLink:
-    return ChainLink(
-        seq=row["seq"],
-        type=row["type"],
-        version=row["version"],
-        occurred_at=row["occurred_at"],
-        actor_id=row["actor_id"],
-        actor_role=row["actor_role"],
-        payload=row["payload"],
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-        recorded_at=row["recorded_at"],
-        opened=opened if isinstance(opened, dict) else None,
-    )
+    return model_from_row(ChainLink, row, opened=opened if isinstance(opened, dict) else None)
 
 
 __all__ = [
