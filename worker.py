@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,10 +47,10 @@ from domain.policy import Policy
 from ports.partners import PartnerCarriers
 from runtime.embedded import EmbeddedRuntime
 from runtime.heartbeat import beating
-from runtime.logging import configure_logging
 from runtime.policy import PolicySource
 from runtime.process_exit import exit_without_finalizing
-from runtime.settings import DEV_MSISDN_TOKEN_KEY, ConfigError, Settings, load_settings_or_exit
+from runtime.service_main import run_service
+from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
@@ -247,15 +246,7 @@ def main() -> int:
         "DATABASE_URL, PARTNER_URL, COMPLAINTS_TASK_QUEUE, LOG_FORMAT, ...). Stop with Ctrl-C.",
     )
     parser.parse_args()
-    settings = load_settings_or_exit()
-    configure_logging(settings.log_format, settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(run(settings))
-        except ConfigError as error:
-            print(f"config error: {error}", file=sys.stderr)
-            return 2
-    return 0
+    return run_service(run)
 
 
 if __name__ == "__main__":
