@@ -359,11 +359,9 @@ class Case:
         sp_code: str | None = None,
         citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once (workflows.money).
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
 
-        `citations` are the records it rests on; the billing system checks them and refuses a second
-        remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
-        the case, ledger row and time of the first remedy.
+        The case's handle on workflows.money.adjust, which says what `citations` do.
         """
         return await money.adjust(
             self, kind, amount_fen, reason, validity_until=validity_until, sp_code=sp_code, citations=citations

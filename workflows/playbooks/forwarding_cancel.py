@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ports.partners import CancelForwardingRequest
     from workflows.case import Case, failure_type
+    from workflows.playbooks.partner_refusal import resolve_on_refusal
 
 
 async def run(case: Case) -> None:
@@ -64,17 +65,9 @@ async def run(case: Case) -> None:
         if failure_type(error) not in PARTNER_REFUSALS:
             raise
         reason = str(error.cause)
-        case.record(
-            ev.PartnerRequestFailed,
-            partner=partner.value,
-            action=CANCEL_FORWARDING,
-            request_key=request_key,
-            reason=reason,
-        )
-        case.record(
-            ev.ComplaintResolved,
-            outcome="partner_refused",
-            summary=partner_refused_summary(partner.value, reason),
+        resolve_on_refusal(
+            case, partner=partner.value, action=CANCEL_FORWARDING, request_key=request_key, reason=reason,
+            outcome="partner_refused", summary=partner_refused_summary(partner.value, reason),
         )
         return
     case.record(

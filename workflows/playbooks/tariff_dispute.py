@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ports.partners import JointVerificationRequest
     from workflows.case import Case, failure_type
+    from workflows.playbooks.partner_refusal import resolve_on_refusal
     from workflows.playbooks.settle import settle
 
 CUSTOMER_STEP = "customer"
@@ -117,17 +118,9 @@ async def run(case: Case) -> None:
         if failure_type(error) not in ("UnknownNumber", "UnknownPartner", "PartnerError"):
             raise
         reason = str(error.cause)
-        case.record(
-            ev.PartnerRequestFailed,
-            partner=agent.code,
-            action=JOINT_VERIFICATION,
-            request_key=request_key,
-            reason=reason,
-        )
-        case.record(
-            ev.ComplaintResolved,
-            outcome="agent_verification_failed",
-            summary=verification_failed_summary(agent.name, reason),
+        resolve_on_refusal(
+            case, partner=agent.code, action=JOINT_VERIFICATION, request_key=request_key, reason=reason,
+            outcome="agent_verification_failed", summary=verification_failed_summary(agent.name, reason),
         )
         return
     case.record(
