@@ -19,6 +19,7 @@ from store.pii import PersonalDataVault
 
 
 async def serve(settings: Settings) -> None:
+    """Serve the API on the configured Temporal and database until SIGINT or SIGTERM."""
     if settings.temporal_address is None or settings.database_url is None:
         raise ConfigError("python -m api needs TEMPORAL_ADDRESS and DATABASE_URL (or run `./run up`, which serves "
                           "the API beside an embedded engine)")

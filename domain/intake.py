@@ -73,6 +73,7 @@ class ComplaintIntake(BaseModel):
 
     @property
     def partner_carrier(self) -> Carrier | None:
+        """The partner carrier of the partner number, or None when the complaint names none."""
         return carrier_of(self.partner_msisdn) if self.partner_msisdn else None
 
 

@@ -47,6 +47,7 @@ class Harm(StrEnum):
 
     @property
     def harmed(self) -> bool:
+        """Whether this harm is one the campaign remedies (validity shortened or number suspended)."""
         return self in (Harm.SHORTENED, Harm.SUSPENDED)
 
 
@@ -87,6 +88,7 @@ class Assessment(BaseModel):
 
     @property
     def harmed(self) -> bool:
+        """Whether the batch harmed this number."""
         return self.harm.harmed
 
     def facts(self) -> dict[str, object]:
@@ -241,9 +243,11 @@ class RemediationLink(BaseModel):
     citations: list[Citation]
 
     def summary(self) -> str:
+        """The remedy's reason: the batch, the campaign and what the assessment found."""
         return f"{remediation_reason(self.batch_id)} (campaign {self.campaign_id}): {self.assessment.reason}"
 
     def facts(self) -> dict[str, object]:
+        """The remedy's facts as recorded in the evidence event."""
         return {
             "batch_id": self.batch_id,
             "campaign_id": self.campaign_id,

@@ -67,6 +67,7 @@ class TmfEvent(BaseModel):
 
 
 def ticket_href(complaint_id: str) -> str:
+    """The TMF href of a case's trouble ticket, relative to the API root."""
     return f"{TROUBLE_TICKET_PATH}/{complaint_id}"
 
 

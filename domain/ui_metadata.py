@@ -22,6 +22,7 @@ def case_summary(intake: ComplaintIntake) -> str:
 
 
 def case_static_details(intake: ComplaintIntake, reopen_reason: str | None = None) -> str:
+    """The case's fixed details as Markdown for Temporal's UI (the number masked), with the reopen reason."""
     lines = [
         f"**Complaint {intake.complaint_id}**",
         f"- category: `{intake.category.value}`, priority: `{intake.priority.value}`",

@@ -88,6 +88,7 @@ class Case:
 
     @property
     def complaint_id(self) -> str:
+        """The case's complaint id."""
         return self.input.intake.complaint_id
 
     @property
@@ -101,6 +102,7 @@ class Case:
         return self.rules.sla
 
     def now(self) -> datetime:
+        """The workflow's time, or the time held for a batch of events being committed together."""
         return self._held_time or workflow.now()
 
     @contextlib.asynccontextmanager
@@ -173,6 +175,7 @@ class Case:
 
     @property
     def current(self) -> ComplaintState:
+        """The case's state; only valid once the case has its first event."""
         assert self.state is not None, "the case has no events yet"
         return self.state
 
@@ -269,6 +272,7 @@ class Case:
         return await call_activity(activity, *args, timeout=timeout, retry=retry)
 
     async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
+        """Notify `recipient` through the notification activity, with an idempotency key of this step."""
         await self.call(
             NotificationActivities.notify,
             Notification(

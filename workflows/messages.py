@@ -65,6 +65,7 @@ class ComplaintInput(_Message):
 
     @property
     def is_reopening(self) -> bool:
+        """Whether this start reopens a closed case."""
         return self.reopening or self.reopened_by is not None
 
 

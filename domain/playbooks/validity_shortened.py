@@ -42,6 +42,7 @@ class ValidityCut(BaseModel):
 
     @property
     def days_lost(self) -> int:
+        """How many days of validity the change took away."""
         return (self.validity_before - self.validity_after).days
 
     def facts(self) -> dict[str, object]:

@@ -41,6 +41,7 @@ BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-record
 
 
 async def run(case: Case) -> None:
+    """Billing spike: flag calls far outside the customer's pattern, check them with the other party."""
     await case.link_open_duplicates()
     msisdn = case.current.msisdn
     bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=6))

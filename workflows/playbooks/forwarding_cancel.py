@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 async def run(case: Case) -> None:
+    """Forwarding cancel: verify identity, cancel the forwarding at the partner and the notice in BOSS."""
     await case.link_open_duplicates()
     intake = case.input.intake
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))

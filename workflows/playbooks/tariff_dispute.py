@@ -44,6 +44,7 @@ JOINT_VERIFICATION = "joint_verification"
 
 
 async def run(case: Case) -> None:
+    """Tariff dispute: find the plan and its seller, verify the sale with the store, then remedy."""
     await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
