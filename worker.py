@@ -239,6 +239,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> int:
+    """Run the worker (and the embedded runtime when no Temporal is configured) until Ctrl-C."""
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -72,6 +72,7 @@ async def _recorded(
 def reconcile_ledger(
     ledger: Sequence[LedgerEntry], applied: Sequence[_Recorded], follow_ups: Sequence[_Recorded]
 ) -> list[Mismatch]:
+    """Compare the billing ledger with the case events that applied money; one Mismatch per disagreement."""
     mismatches: list[Mismatch] = []
     by_ledger_id: dict[str, list[_Recorded]] = defaultdict(list)
     for event in applied:
@@ -124,6 +125,7 @@ def reconcile_ledger(
 
 
 def reconcile_partners(records: Sequence[PartnerRecord], confirmed: Sequence[_Recorded]) -> list[Mismatch]:
+    """Compare the partners' records with the confirmed partner requests; one Mismatch per disagreement."""
     mismatches: list[Mismatch] = []
     by_key = {record.request_key: record for record in records}
     confirmed_keys: dict[str, list[_Recorded]] = defaultdict(list)

@@ -128,6 +128,7 @@ class UnknownCase(LookupError):
 
 
 def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
+    """A problem when the archived run's history no longer hashes to its recorded digest, else None."""
     assert run.history is not None
     if history_digest(run.history) != run.history_sha256:
         return ArchiveProblem(run.complaint_id, run.run_id, "archived history does not match its sha256")

@@ -90,12 +90,14 @@ for the customer at the counter in the demo; a real customer login names its num
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """The password's scrypt hash with a random salt, as stored: `scrypt$salt$digest` in base64."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a hash made by hash_password (False for a malformed hash)."""
     try:
         _, salt, digest = stored.split("$")
     except ValueError:

@@ -78,6 +78,7 @@ class NotLoggedIn(CliError):
 
 
 def temporal_address(settings: Settings) -> str:
+    """The Temporal address to dial: the configured one, or the embedded server's local port."""
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
 

@@ -88,6 +88,7 @@ async def drive(
 
 
 def render_results(results: list[StoryResult]) -> str:
+    """The demo's stories and what each ended as, as text for the terminal."""
     out: list[str] = []
     for result in results:
         out.append("")

@@ -119,6 +119,7 @@ Credential = str | Callable[[], str]
 
 
 def token_of(credential: Credential) -> str:
+    """The bearer token a credential gives (a callable is asked each time, so it may refresh)."""
     return credential() if callable(credential) else credential
 
 

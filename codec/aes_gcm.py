@@ -79,10 +79,12 @@ class KeyRing:
 
 
 def new_key() -> bytes:
+    """A fresh random AES-256 key."""
     return os.urandom(KEY_BYTES)
 
 
 def encode_key(key: bytes) -> str:
+    """The key in base64, as PAYLOAD_KEYS takes it."""
     return base64.b64encode(key).decode("ascii")
 
 
@@ -133,6 +135,7 @@ def encrypt_payload(ring: KeyRing, payload: Payload) -> Payload:
 
 
 def is_encrypted(payload: Payload) -> bool:
+    """Whether the payload is one this codec encrypted."""
     return payload.metadata.get("encoding") == ENCODING
 
 

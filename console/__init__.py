@@ -30,6 +30,7 @@ def context_of_app(request: Request) -> ConsoleContext:
 
 
 def console_router(context_of: Callable[[Request], ConsoleContext] = context_of_app) -> APIRouter:
+    """The console's router: its pages and actions under /console."""
     router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
     add_pages(router, context_of)
     add_actions(router, context_of)

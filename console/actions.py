@@ -74,6 +74,7 @@ ACTS: dict[str, Act] = {
 
 
 def add_actions(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the console's case actions (the POST forms) to `router`."""
     @router.post("/cases/{complaint_id}/{act}", response_model=None)
     async def act(request: Request, complaint_id: str, act: str) -> Response:
         context = context_of(request)

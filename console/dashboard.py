@@ -70,6 +70,7 @@ class Figures:
 
 
 async def figures(pool: asyncpg.Pool) -> Figures:
+    """The dashboard's figures, read from the project database."""
     async with pool.acquire() as conn:
         sla = [SlaWeek(r["week"], r["category"], r["met"], r["breached"]) for r in await conn.fetch(_SLA_BY_WEEK)]
         seconds = sorted(r["seconds"] for r in await conn.fetch(_RESOLVE_SECONDS))

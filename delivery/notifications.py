@@ -79,6 +79,7 @@ async def take_due(pool: asyncpg.Pool, batch_size: int, lease: timedelta) -> lis
 
 
 async def delivered(pool: asyncpg.Pool, notification: OutboundNotification) -> None:
+    """Mark the notification delivered, ending its lease and retries."""
     await pool.execute(
         """UPDATE notification_outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL
            WHERE id = $1 AND delivered_at IS NULL""",

@@ -56,6 +56,7 @@ def age_seconds(name: str) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m runtime.heartbeat NAME`: exit 0 when the process's liveness file is fresh enough."""
     parser = argparse.ArgumentParser(prog="python -m runtime.heartbeat", description=__doc__)
     parser.add_argument("name", help="worker or relay")
     parser.add_argument("--max-age", type=float, default=60.0, help="seconds (default 60)")

@@ -95,6 +95,7 @@ async def _serve(host: str, port: int, seed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m sandboxes.partner_carrier`: serve the partner sandbox until stopped."""
     args = _parser().parse_args(argv)
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
