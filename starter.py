@@ -1,8 +1,8 @@
-"""Drive complaints from the command line: file them, answer for customers and supervisors, read them.
+r"""Drive complaints from the command line: file them, answer for customers and supervisors, read them.
 
 Examples:
   python starter.py demo
-  python starter.py file --category forwarding_cancel --msisdn 13905710001 --name 赵先生 \\
+  python starter.py file --category forwarding_cancel --msisdn 13905710001 --name 赵先生 \
       --id-number 330106198001011235 --partner-msisdn 13067890001 --description "calls do not reach me"
   python starter.py show CMP-20261125-3f9a1c
   python starter.py confirm CMP-20261125-3f9a1c
@@ -205,7 +205,8 @@ def _up_to(model: type[BaseModel], field: str) -> str:
 
 def _actor_options(parser: argparse.ArgumentParser, role_help: str) -> None:
     """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins. The role is the
-    token's: no option declares one."""
+    token's: no option declares one.
+    """
     parser.add_argument("--as", dest="actor", metavar="ID",
                         help=f"act with the cached login of ID (default: the last `starter login`; {role_help})")
 

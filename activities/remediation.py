@@ -82,7 +82,8 @@ SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONA
 
 class RemediationActivities:
     """Needs the database pool, a Temporal client to start cases with, and the key of the number tokens
-    search attributes carry (the same as the clients', MSISDN_TOKEN_KEY)."""
+    search attributes carry (the same as the clients', MSISDN_TOKEN_KEY).
+    """
 
     def __init__(self, pool: asyncpg.Pool, client: Client, token_key: str) -> None:
         self._batches = PostgresBatches(pool)
@@ -90,6 +91,7 @@ class RemediationActivities:
         self._token_key = token_key
 
     def all(self) -> list[Any]:
+        """The activities to register on a worker."""
         return [self.verify_starter, self.batch_page, self.open_remediation_case, self.prove_campaign_case]
 
     @activity.defn
@@ -128,6 +130,7 @@ class RemediationActivities:
 
     @activity.defn
     async def batch_page(self, request: BatchPageRequest) -> BatchPage:
+        """One page of the batch's numbers after `after_ordinal`, or an empty page when the batch is unknown."""
         batch = await self._batches.batch(request.batch_id)
         if batch is None:
             return BatchPage(batch=None, members=[])
@@ -136,6 +139,7 @@ class RemediationActivities:
 
     @activity.defn
     async def open_remediation_case(self, request: OpenCaseRequest) -> OpenedCase:
+        """Start the remediation case of one number (a second start of the same id finds the first)."""
         intake = request.intake
         token = msisdn_token(self._token_key, intake.msisdn)
         try:

@@ -37,6 +37,7 @@ class PostgresBatches:
         self._pool = pool
 
     async def batch(self, batch_id: str) -> Batch | None:
+        """The batch adjustment and how many numbers it touched, or None when there is no such batch."""
         row = await self._pool.fetchrow(
             """SELECT b.batch_id, b.applied_at, b.amount_fen, b.reason, b.description,
                       (SELECT count(*) FROM boss.batch_adjustment_rows r WHERE r.batch_id = b.batch_id) AS numbers

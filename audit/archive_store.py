@@ -84,6 +84,7 @@ class PostgresArchiveStore:
         return status == "INSERT 0 1"
 
     async def archived_run_ids(self, complaint_id: str) -> set[str]:
+        """The ids of the case's runs already archived."""
         rows = await self._pool.fetch(
             "SELECT run_id FROM temporal_run_archive WHERE complaint_id = $1", complaint_id
         )

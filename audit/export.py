@@ -53,7 +53,8 @@ HASH_RULES = {
 
 def masked_events(events: list[Event]) -> list[Event]:
     """The events with their personal values masked (136****8765, names as ***): what a reader without the
-    right to see personal data gets from `history` or `show --as-of`. The events stay valid models."""
+    right to see personal data gets from `history` or `show --as-of`. The events stay valid models.
+    """
     opened = [event.model_dump(mode="json") for event in events]
     known = known_values(v for data in opened for v in personal_values_of(data))
     return [parse_event(mask_personal(data, known)) for data in opened]

@@ -35,6 +35,7 @@ class Mismatch:
     problem: str
 
     def line(self) -> str:
+        """The mismatch as one line of the report."""
         return f"MISMATCH {self.where:<7} {self.subject}: {self.problem}"
 
 
@@ -48,6 +49,7 @@ class ReconcileReport:
 
     @property
     def ok(self) -> bool:
+        """Whether nothing disagreed."""
         return not self.mismatches
 
 

@@ -69,6 +69,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """Whether no chain break, archive problem or evidence problem was found."""
         return not self.breaks and not self.archive_problems and not self.evidence_problems
 
 
@@ -89,7 +90,8 @@ def citations_in(complaint_id: str, payloads: Sequence[dict[str, Any]]) -> list[
     """The citations of a case's adjustment events (opened), each record once (as first cited).
 
     A citation whose record id named the customer's number reads `[erased]` after erasure: there is
-    nothing left to fetch it by, so it is not checked."""
+    nothing left to fetch it by, so it is not checked.
+    """
     found: dict[tuple[str, str], CitedBy] = {}
     for data in payloads:
         if data.get("type") not in _CITING_TYPES:
@@ -146,7 +148,8 @@ def compare_with_runs(
     store's events (opened) by seq.
 
     A value erased in the store matches whatever the run saved: the history keeps its own copy, which
-    the erasure cannot reach (see the README on personal data at rest)."""
+    the erasure cannot reach (see the README on personal data at rest).
+    """
     problems: list[ArchiveProblem] = []
     for run in runs:
         try:
@@ -185,7 +188,8 @@ async def verify_case(
 ) -> VerifyReport:
     """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
     with the payload `keys`), and with `deep` the billing records its adjustments cite. The chain is checked
-    on the stored (sealed) payloads; the comparisons with runs and records on the opened ones."""
+    on the stored (sealed) payloads; the comparisons with runs and records on the opened ones.
+    """
     store = PostgresEventStore(pool, vault or default_vault())
     chain = await store.chain(complaint_id)
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)

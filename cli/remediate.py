@@ -1,9 +1,9 @@
 """`starter remediate`: turn one bad batch adjustment into a linked, audited case per harmed number.
 
-  starter remediate --batch B-DRINKS-CLAWBACK --dry-run     the plan: numbers, remedies, money and validity
-  starter remediate --batch B-DRINKS-CLAWBACK               start the campaign (a supervisor's login) and watch it
-  starter remediate --status B-DRINKS-CLAWBACK              its progress and its cases by status
-  starter remediate --batch B-DRINKS-CLAWBACK --pause --reason "..."   (and --resume)
+starter remediate --batch B-DRINKS-CLAWBACK --dry-run     the plan: numbers, remedies, money and validity
+starter remediate --batch B-DRINKS-CLAWBACK               start the campaign (a supervisor's login) and watch it
+starter remediate --status B-DRINKS-CLAWBACK              its progress and its cases by status
+starter remediate --batch B-DRINKS-CLAWBACK --pause --reason "..."   (and --resume)
 """
 
 from __future__ import annotations

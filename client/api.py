@@ -279,12 +279,14 @@ class ComplaintClient:
         self, complaint_id: str, adjustment_id: str, *, approve: bool, credential: Credential | None = None,
         reason: str = "",
     ) -> str:
+        """Approve or refuse a proposed adjustment of the case."""
         request = _command(
             ApprovalDecision, adjustment_id=adjustment_id, approve=approve, reason=reason, **self._act(credential)
         )
         return await self._update(complaint_id, ComplaintWorkflow.decide_adjustment, request)
 
     async def note(self, complaint_id: str, text: str, credential: Credential | None = None) -> int:
+        """Add a note to the case; returns the note's event number."""
         request = _command(Note, text=text, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.add_note, request)
 
@@ -296,6 +298,7 @@ class ComplaintClient:
     async def reassign(
         self, complaint_id: str, to_assignee: str, credential: Credential | None = None, reason: str = ""
     ) -> str:
+        """Hand the case to another assignee."""
         request = _command(Reassignment, to_assignee=to_assignee, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
 
@@ -364,6 +367,7 @@ class ComplaintClient:
         return WorkflowExecutionStatus(response.workflow_execution_info.status)
 
     async def withdraw(self, complaint_id: str, reason: str, credential: Credential | None = None) -> str:
+        """Withdraw the case with the filer's reason."""
         request = _command(Withdrawal, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.withdraw, request)
 

@@ -1,5 +1,6 @@
 """What ComplaintClient's callers hold besides the client: its options, receipts and summaries, its errors,
-credentials, the Temporal connection with the project's data converter, and who may see which case."""
+credentials, the Temporal connection with the project's data converter, and who may see which case.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ class CaseSummary:
 @dataclass(frozen=True)
 class ClientOptions:
     """Where this client sends new cases. Client settings only: every rule a case runs under (approval
-    limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event."""
+    limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event.
+    """
 
     task_queue: str = "complaints"
 
@@ -80,6 +82,7 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
 
     @property
     def complaint_id(self) -> str:
+        """The case's complaint id (the workflow id)."""
         return self.id
 
     async def result(
@@ -89,6 +92,7 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
         rpc_metadata: Mapping[str, str | bytes] = {},
         rpc_timeout: timedelta | None = None,
     ) -> CaseOutcome:
+        """Wait for the case's outcome, following its runs."""
         # Through the handle start_workflow gave: a client's interceptors may have specialised it
         # (the time-skipping test server's handle lets time skip while its result is awaited).
         return await self._started.result(follow_runs=follow_runs, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
@@ -125,7 +129,8 @@ def token_of(credential: Credential) -> str:
 
 def identity_for(credential: Credential | None) -> str:
     """The Temporal client identity naming the acting user, so Temporal's own request records (who started,
-    updated, terminated a workflow) agree with the events: `sup-zhang (supervisor) 1234@host`."""
+    updated, terminated a workflow) agree with the events: `sup-zhang (supervisor) 1234@host`.
+    """
     where = f"{os.getpid()}@{socket.gethostname()}"
     if credential is None:
         return f"anonymous {where}"

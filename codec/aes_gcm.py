@@ -141,7 +141,8 @@ def is_encrypted(payload: Payload) -> bool:
 
 def decrypt_payload(ring: KeyRing, payload: Payload) -> Payload:
     """The original payload. One that is not encrypted passes unchanged: histories written before the codec
-    was turned on stay readable."""
+    was turned on stay readable.
+    """
     if not is_encrypted(payload):
         return payload
     key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode("utf-8", errors="replace")
@@ -166,9 +167,11 @@ class AesGcmCodec(PayloadCodec):
         self.ring = ring
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encrypt each payload with the ring's active key."""
         return [encrypt_payload(self.ring, payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decrypt each payload with the key it names (a payload not encrypted passes as it is)."""
         return [decrypt_payload(self.ring, payload) for payload in payloads]
 
 

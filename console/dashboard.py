@@ -1,5 +1,6 @@
 """The dashboard's figures, every one computed from the event store (complaint_events and its projection),
-and the SLA chart drawn server-side as SVG (no script, no chart library)."""
+and the SLA chart drawn server-side as SVG (no script, no chart library).
+"""
 
 from __future__ import annotations
 
@@ -111,7 +112,8 @@ BAR_WIDTH = 360
 
 def sla_chart(rows: list[SlaWeek]) -> str:
     """Met and breached cases per week and category as horizontal stacked bars, counts written beside them
-    (the colours repeat what the words say)."""
+    (the colours repeat what the words say).
+    """
     if not rows:
         return '<p>No case has met or breached its deadline yet.</p>'
     most = max(r.met + r.breached for r in rows) or 1

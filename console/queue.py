@@ -40,7 +40,8 @@ def _hours(window: timedelta) -> str:
 @dataclass(frozen=True)
 class Filters:
     """The narrowing a supervisor typed in: category, status, assignee and a phone number (never sent on:
-    it becomes its keyed search token)."""
+    it becomes its keyed search token).
+    """
 
     category: str = ""
     status: str = ""

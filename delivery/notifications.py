@@ -33,9 +33,11 @@ class NotificationRefused(Exception):
 
 class NotificationSender(Protocol):
     """The notification port: send one notification, or raise NotificationRefused. Called at least once
-    per notification, so an adapter drops a second send of the same `id`."""
+    per notification, so an adapter drops a second send of the same `id`.
+    """
 
-    async def send(self, notification: OutboundNotification) -> None: ...
+    async def send(self, notification: OutboundNotification) -> None:
+        """Send one notification, or raise NotificationRefused."""
 
 
 class MailboxSender:
@@ -45,6 +47,7 @@ class MailboxSender:
         self._pool = pool
 
     async def send(self, notification: OutboundNotification) -> None:
+        """Put the notification in the mailbox table, once per notification id."""
         await self._pool.execute(
             """INSERT INTO notification_mailbox (notification_id, complaint_id, recipient_role, recipient,
                                                  subject, body)

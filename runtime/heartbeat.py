@@ -30,7 +30,8 @@ def beat(name: str) -> None:
 @contextlib.asynccontextmanager
 async def beating(name: str, interval_seconds: float = 10.0) -> AsyncIterator[None]:
     """Touch `name`'s file every `interval_seconds` for the block; remove it after, so a stopped process
-    is not reported alive."""
+    is not reported alive.
+    """
 
     async def keep_beating() -> None:
         while True:

@@ -45,6 +45,7 @@ class RunningSandbox:
     runner: web.AppRunner
 
     async def stop(self) -> None:
+        """Stop serving."""
         await self.runner.cleanup()
 
 

@@ -60,10 +60,12 @@ class PostgresEventStore:
 
     @property
     def vault(self) -> PersonalDataVault:
+        """The vault that seals and opens the events' personal values."""
         return self._vault
 
     @property
     def pool(self) -> asyncpg.Pool:
+        """The connection pool the store writes through."""
         return self._pool
 
     async def append(
@@ -161,7 +163,8 @@ class PostgresEventStore:
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], head_state: str | None
     ) -> CaseKey | None:
         """The key the case is sealed under; created with its first event (or, for a case stored before
-        keys existed, from the number its folded state holds)."""
+        keys existed, from the number its folded state holds).
+        """
         key = await self._vault.key_of_case(conn, complaint_id)
         if key is not None:
             return key
@@ -177,7 +180,8 @@ class PostgresEventStore:
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], key: CaseKey | None
     ) -> None:
         """Stored events must equal the ones sent again, compared opened (each seal has a fresh nonce).
-        An erased value matches whatever is sent: nothing can tell what it was any more."""
+        An erased value matches whatever is sent: nothing can tell what it was any more.
+        """
         if not events:
             return
         rows = await conn.fetch(

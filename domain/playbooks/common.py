@@ -1,5 +1,6 @@
 """What every playbook shares: the first words to the customer, identity checks, and how a case ends
-after an adjustment (`Ending`)."""
+after an adjustment (`Ending`).
+"""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ def already_remedied_summary(adjustment: Adjustment) -> str:
 
 class Ending(BaseModel):
     """How a case ends once its adjustment is settled: the resolution's outcome and words, and for a refusal
-    the decision recorded before it (the approver's reason, told to the customer)."""
+    the decision recorded before it (the approver's reason, told to the customer).
+    """
 
     model_config = ConfigDict(frozen=True)
 

@@ -96,7 +96,8 @@ def find_validity_cut(history: Sequence[BalanceChange]) -> ValidityCut | None:
 
 def already_restored(cut: ValidityCut, validity_until: date | None) -> bool:
     """Whether the validity already runs to where it was before the cut (a remediation campaign, an
-    earlier case or a recharge gave it back): then there is nothing to restore, twice or at all."""
+    earlier case or a recharge gave it back): then there is nothing to restore, twice or at all.
+    """
     return validity_until is not None and validity_until >= cut.validity_before
 
 
