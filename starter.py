@@ -204,8 +204,9 @@ def _up_to(model: type[BaseModel], field: str) -> str:
 
 
 def _actor_options(parser: argparse.ArgumentParser, role_help: str) -> None:
-    """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins. The role is the
-    token's: no option declares one.
+    """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins.
+
+    The role is the token's: no option declares one.
     """
     parser.add_argument("--as", dest="actor", metavar="ID",
                         help=f"act with the cached login of ID (default: the last `starter login`; {role_help})")

@@ -73,8 +73,10 @@ first refused signature would abort the process)."""
 
 @dataclass
 class Dependencies:
-    """What the activities need: the database pool, the partner adapter and the personal-data vault
-    (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file).
+    """What the activities need.
+
+    The database pool, the partner adapter and the personal-data vault (None: the one the environment configures,
+    PII_MASTER_KEY or the data folder's key file).
     """
 
     pool: asyncpg.Pool
@@ -189,8 +191,9 @@ def worker_identity(task_queue: str) -> str:
 
 
 async def start_archiver(client: Client, task_queue: str, interval_seconds: int = 2) -> None:
-    """Start the task queue's archiver unless it runs already: it copies closed cases' histories into
-    PostgreSQL in batches (workflows/archiver.py).
+    """Start the task queue's archiver unless it runs already.
+
+    It copies closed cases' histories into PostgreSQL in batches (workflows/archiver.py).
     """
     await client.start_workflow(
         CaseArchiverWorkflow.run,

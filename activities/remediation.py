@@ -81,8 +81,9 @@ SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONA
 
 
 class RemediationActivities:
-    """Needs the database pool, a Temporal client to start cases with, and the key of the number tokens
-    search attributes carry (the same as the clients', MSISDN_TOKEN_KEY).
+    """Take the database pool, a Temporal client to start cases with, and the number tokens' key.
+
+    The key is the one search attributes' number tokens are made with (the clients' MSISDN_TOKEN_KEY).
     """
 
     def __init__(self, pool: asyncpg.Pool, client: Client, token_key: str) -> None:
@@ -113,8 +114,10 @@ class RemediationActivities:
 
     @activity.defn
     async def prove_campaign_case(self, request: CampaignCaseCheck) -> ProvenActor:
-        """Whether a case that says a campaign opened it is one: a campaign's case has no token to verify, so
-        its opening is proven by the billing system's own rows instead (the caller's link is a claim).
+        """Whether a case that says a campaign opened it is one.
+
+        A campaign's case has no token to verify, so its opening is proven by the billing system's own rows instead (the
+        caller's link is a claim).
 
         Proven when the case id is the one the campaign derives for a position of the named batch, and the
         batch holds the case's number at that position. A refusal is an answer (the run files nothing).

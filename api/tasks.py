@@ -1,5 +1,6 @@
-"""The engine's own acts on a ticket, as task endpoints under it: answer, approve or refuse an adjustment,
-reassign, resolve, reopen.
+"""The engine's own acts on a ticket, as task endpoints under it.
+
+Answer, approve or refuse an adjustment, reassign, resolve, reopen.
 
 Each goes through ComplaintClient with the caller's token, which the update carries into the workflow: the
 case's validator checks the signature and the role again and refuses what its rules refuse (409 here, and

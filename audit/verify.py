@@ -144,8 +144,9 @@ def _normalised(data: dict[str, Any]) -> dict[str, Any]:
 def compare_with_runs(
     complaint_id: str, stored: dict[int, dict[str, Any]], runs: Sequence[ArchivedRun], keys: KeyRing | None = None
 ) -> list[ArchiveProblem]:
-    """Events each archived run saved (per its history, decrypted with the payload `keys`) against the
-    store's events (opened) by seq.
+    """Compare the events each archived run saved with the store's events (opened), by seq.
+
+    A run's events are read from its history, decrypted with the payload `keys`.
 
     A value erased in the store matches whatever the run saved: the history keeps its own copy, which
     the erasure cannot reach (see the README on personal data at rest).
@@ -186,9 +187,11 @@ async def verify_case(
     vault: PersonalDataVault | None = None,
     keys: KeyRing | None = None,
 ) -> VerifyReport:
-    """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
-    with the payload `keys`), and with `deep` the billing records its adjustments cite. The chain is checked
-    on the stored (sealed) payloads; the comparisons with runs and records on the opened ones.
+    """Every check on one case.
+
+    Its chain and head, its archived runs' digests and their events (decrypted with the payload `keys`), and with `deep`
+    the billing records its adjustments cite. The chain is checked on the stored (sealed) payloads; the comparisons with
+    runs and records on the opened ones.
     """
     store = PostgresEventStore(pool, vault or default_vault())
     chain = await store.chain(complaint_id)

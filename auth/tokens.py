@@ -81,8 +81,9 @@ class TrustedKeys:
     def from_jwks(
         cls, jwks: Mapping[str, Any], *, issuer: str, audience: str, roles_claim: str = "roles"
     ) -> TrustedKeys:
-        """From a JWKS document (`{"keys": [...]}`), as an OIDC provider publishes it. Keys without kid are
-        refused: with several keys, a token must say which one signed it.
+        """From a JWKS document (`{"keys": [...]}`), as an OIDC provider publishes it.
+
+        Keys without kid are refused: with several keys, a token must say which one signed it.
         """
         keys: dict[str, Mapping[str, Any]] = {}
         for key in jwks.get("keys", []):

@@ -166,8 +166,9 @@ async def complaint_client(
     token: str | None = None,
     trusted_keys: TrustedKeys | None = None,
 ) -> ComplaintClient:
-    """A client for the CLI acting with `token` (a verified login); with `needs_worker`, only once a worker is
-    there to answer.
+    """A client for the CLI acting with `token` (a verified login).
+
+    With `needs_worker`, only once a worker is there to answer.
 
     With `case`, the case's workflow must answer a query first: an update sent to a case no worker
     serves would wait, and might still apply much later, after the user was told it failed.

@@ -1,5 +1,7 @@
-"""Delivery commands: the dead-letter list of webhooks and notifications, replaying one of them, and the
-embedded notification adapter's mailbox.
+"""Delivery commands.
+
+The dead-letter list of webhooks and notifications, replaying one of them, and the embedded notification adapter's
+mailbox.
 
 They read PostgreSQL only, like the audit commands, and need a supervisor's login: the same people who
 manage the hub's listeners through the API.

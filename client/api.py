@@ -77,8 +77,9 @@ class ComplaintClient:
         channel: ActorChannel = ActorChannel.API,
         trusted_keys: TrustedKeys | None = None,
     ) -> None:
-        """The timeouts bound each query and update call (default: the SDK's, which waits); a person at
-        a terminal wants an absent worker said in seconds, a script may prefer to wait.
+        """The timeouts bound each query and update call (default: the SDK's, which waits).
+
+        A person at a terminal wants an absent worker said in seconds, a script may prefer to wait.
 
         `credential` proves who acts: every update carries its token, and the workflow refuses the update
         unless a key the worker trusts signed it (see auth.trust). Each acting method also takes a

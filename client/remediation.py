@@ -90,8 +90,9 @@ class RemediationClient:
         page_size: int = 50,
         pages_per_run: int = 20,
     ) -> WorkflowHandle[RemediationCampaignWorkflow, CampaignProgress]:
-        """Start the batch's campaign, or attach to it while it runs. A finished campaign runs again and
-        finds its cases filed: it opens nothing new.
+        """Start the batch's campaign, or attach to it while it runs.
+
+        A finished campaign runs again and finds its cases filed: it opens nothing new.
         """
         start = CampaignInput(
             batch_id=check_batch_id(batch_id),

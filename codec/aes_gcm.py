@@ -140,8 +140,9 @@ def is_encrypted(payload: Payload) -> bool:
 
 
 def decrypt_payload(ring: KeyRing, payload: Payload) -> Payload:
-    """The original payload. One that is not encrypted passes unchanged: histories written before the codec
-    was turned on stay readable.
+    """The original payload.
+
+    One that is not encrypted passes unchanged: histories written before the codec was turned on stay readable.
     """
     if not is_encrypted(payload):
         return payload

@@ -20,8 +20,9 @@ __all__ = ["ConsoleContext", "console_router", "context_of_app"]
 
 
 def context_of_app(request: Request) -> ConsoleContext:
-    """The application's console context, made from the API's context on first use (not at build time:
-    the API builds its app without an engine too, for its OpenAPI document).
+    """The application's console context, made from the API's context on first use.
+
+    Not at build time: the API builds its app without an engine too, for its OpenAPI document.
     """
     state = request.app.state
     context: ConsoleContext | None = getattr(state, "console", None)

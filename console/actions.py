@@ -1,6 +1,8 @@
-"""The case page's acts and exports. Every act goes through ComplaintClient with the session's token, so the
-workflow's own validators decide (roles, the four-eyes rule, what the case's status allows): the console
-only shows or hides buttons, it never grants anything a forged request could not also get.
+"""The case page's acts and exports.
+
+Every act goes through ComplaintClient with the session's token, so the workflow's own validators decide (roles, the
+four-eyes rule, what the case's status allows): the console only shows or hides buttons, it never grants anything a
+forged request could not also get.
 """
 
 from __future__ import annotations

@@ -99,8 +99,10 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 def same_origin(request: Request) -> bool:
-    """A state-changing post must come from a console page: the cookie is SameSite=Strict, and a browser's
-    Origin header, when sent, must name this host (no cross-site form posts with the supervisor's login).
+    """A state-changing post must come from a console page.
+
+    The cookie is SameSite=Strict, and a browser's Origin header, when sent, must name this host (no cross-site form
+    posts with the supervisor's login).
     """
     origin = request.headers.get("origin")
     if origin is None or origin == "null":

@@ -1,5 +1,7 @@
-"""The dashboard's figures, every one computed from the event store (complaint_events and its projection),
-and the SLA chart drawn server-side as SVG (no script, no chart library).
+"""The dashboard's figures, every one computed from the event store, and its SLA chart.
+
+The figures come from complaint_events and its projection; the chart is drawn server-side as SVG (no script, no
+chart library).
 """
 
 from __future__ import annotations
@@ -111,8 +113,9 @@ BAR_WIDTH = 360
 
 
 def sla_chart(rows: list[SlaWeek]) -> str:
-    """Met and breached cases per week and category as horizontal stacked bars, counts written beside them
-    (the colours repeat what the words say).
+    """Met and breached cases per week and category as horizontal stacked bars, as SVG.
+
+    The counts are written beside the bars: the colours only repeat what the words say.
     """
     if not rows:
         return '<p>No case has met or breached its deadline yet.</p>'

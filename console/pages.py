@@ -1,5 +1,7 @@
-"""The console's pages: login, the queue, the case, the dashboard. Server-rendered; htmx only refreshes
-parts of them (the queue table on a timer, a case after an act) when the browser runs scripts.
+"""The console's pages: login, the queue, the case, the dashboard.
+
+Server-rendered; htmx only refreshes parts of them (the queue table on a timer, a case after an act) when the browser
+runs scripts.
 """
 
 from __future__ import annotations

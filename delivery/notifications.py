@@ -32,8 +32,9 @@ class NotificationRefused(Exception):
 
 
 class NotificationSender(Protocol):
-    """The notification port: send one notification, or raise NotificationRefused. Called at least once
-    per notification, so an adapter drops a second send of the same `id`.
+    """The notification port: send one notification, or raise NotificationRefused.
+
+    Called at least once per notification, so an adapter drops a second send of the same `id`.
     """
 
     async def send(self, notification: OutboundNotification) -> None:

@@ -1,5 +1,7 @@
-"""Domain events: frozen, past-tense facts about one case, each with its case id, sequence, time,
-actor and schema version. A case's state is only ever the fold of these (see domain.state).
+"""Domain events.
+
+Frozen, past-tense facts about one case, each with its case id, sequence, time, actor and schema version. A case's state
+is only ever the fold of these (see domain.state).
 """
 
 from __future__ import annotations
@@ -363,8 +365,10 @@ class LinkedToCase(Event):
 
 
 class PersonalDataErased(Event):
-    """The customer's personal data in this case was crypto-shredded (PIPL): the key it was encrypted
-    under is destroyed, so the stored number, name and ID number now read `[erased]` everywhere.
+    """The customer's personal data in this case was crypto-shredded (PIPL).
+
+    The key it was encrypted under is destroyed, so the stored number, name and ID number now read `[erased]`
+    everywhere.
     """
 
     type: Literal["PersonalDataErased"] = "PersonalDataErased"

@@ -202,8 +202,9 @@ def plan(batch_id: str, assessments: Iterable[Assessment]) -> CampaignPlan:
 
 
 def remediation_case_id(batch_id: str, ordinal: int) -> str:
-    """The case id of the `ordinal`-th number of the batch (in number order): the same on every run, so a
-    rerun finds the case already filed. It holds no phone number (ids are stored in clear).
+    """The case id of the `ordinal`-th number of the batch (in number order).
+
+    The same on every run, so a rerun finds the case already filed. It holds no phone number (ids are stored in clear).
     """
     return f"REM-{batch_id}-{ordinal:05d}"
 
@@ -233,8 +234,10 @@ def remediation_reason(batch_id: str) -> str:
 
 
 class RemediationLink(BaseModel):
-    """What a case opened by a campaign carries from it: the batch, the campaign, the harm found and the
-    batch rows it rests on. The case records it as evidence when it is filed.
+    """What a case opened by a campaign carries from it.
+
+    The batch, the campaign, the harm found and the batch rows it rests on. The case records it as evidence when it is
+    filed.
     """
 
     model_config = ConfigDict(frozen=True)

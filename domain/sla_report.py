@@ -54,8 +54,9 @@ def percentile(values: list[timedelta], share: float) -> timedelta | None:
 
 
 def compliance(outcomes: Iterable[CaseOutcome], by: Grouping, now: datetime) -> list[ComplianceRow]:
-    """One row per group, in order: counts, shares and time to resolve. A case still open and past its
-    deadline counts as breached; one still open within it counts as met so far.
+    """One row per group, in order: counts, shares and time to resolve.
+
+    A case still open and past its deadline counts as breached; one still open within it counts as met so far.
     """
     groups: dict[str, list[CaseOutcome]] = {}
     for outcome in outcomes:

@@ -1,5 +1,7 @@
-"""The TMF621 v5 events a domain event gives rise to: a pure function of the state before, the event and
-the state after, so the event store writes them in the same transaction as the events themselves.
+"""The TMF621 v5 events a domain event gives rise to.
+
+A pure function of the state before, the event and the state after, so the event store writes them in the same
+transaction as the events themselves.
 
 | domain                                   | TMF event                                  |
 |------------------------------------------|--------------------------------------------|

@@ -1,5 +1,7 @@
-"""What the stock Temporal Web UI shows of a case (its User Metadata): a one-line static summary set when the
-workflow starts, static details, and current details that follow the case as it moves.
+"""What the stock Temporal Web UI shows of a case (its User Metadata).
+
+A one-line static summary set when the workflow starts, static details, and current details that follow the case as it
+moves.
 
 Pure text from the intake or the state. No phone number in clear (Temporal stores these texts unencrypted):
 the number is masked, the customer's name left out. Markdown, which the Web UI renders.

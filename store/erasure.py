@@ -41,8 +41,9 @@ class ErasedCase:
 
 @dataclass(frozen=True)
 class PendingFollowUp:
-    """A durable follow-up (e.g. extend validity when it runs out) still to run: its workflow holds the
-    customer's number in its own input until then, which the erasure cannot reach.
+    """A durable follow-up (e.g. extend validity when it runs out) still to run.
+
+    Its workflow holds the customer's number in its own input until then, which the erasure cannot reach.
     """
 
     complaint_id: str

@@ -162,8 +162,10 @@ class PostgresEventStore:
     async def _case_key(
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], head_state: str | None
     ) -> CaseKey | None:
-        """The key the case is sealed under; created with its first event (or, for a case stored before
-        keys existed, from the number its folded state holds).
+        """The key the case is sealed under.
+
+        Created with its first event (or, for a case stored before keys existed, from the number its folded state
+        holds).
         """
         key = await self._vault.key_of_case(conn, complaint_id)
         if key is not None:
@@ -180,6 +182,7 @@ class PostgresEventStore:
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], key: CaseKey | None
     ) -> None:
         """Stored events must equal the ones sent again, compared opened (each seal has a fresh nonce).
+
         An erased value matches whatever is sent: nothing can tell what it was any more.
         """
         if not events:

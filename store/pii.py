@@ -41,14 +41,17 @@ _NONCE_BYTES = 12
 
 
 class PersonalDataError(Exception):
-    """A customer key or sealed value that cannot be opened although it exists: the master key that
-    wrapped it is not held, or the stored bytes were changed.
+    """A customer key or sealed value that cannot be opened although it exists.
+
+    The master key that wrapped it is not held, or the stored bytes were changed.
     """
 
 
 def load_master_keys(settings: Settings) -> list[bytes]:
-    """The master keys, newest first: PII_MASTER_KEY, or the embedded default kept in the data folder
-    (created once, mode 0600). A malformed key raises ConfigError, one line naming the variable.
+    """The master keys, newest first.
+
+    PII_MASTER_KEY, or the embedded default kept in the data folder (created once, mode 0600). A malformed key raises
+    ConfigError, one line naming the variable.
     """
     if settings.pii_master_key is not None:
         return parse_master_keys(settings.pii_master_key, MASTER_KEY_VARIABLE)
@@ -212,8 +215,9 @@ class PersonalDataVault:
 
 @functools.cache
 def default_vault() -> PersonalDataVault:
-    """The vault of the master key the environment configures (PII_MASTER_KEY, or the data folder's
-    default key file), for callers that hold no settings of their own. The edges pass theirs.
+    """The vault of the master key the environment configures, for callers that hold no settings of their own.
+
+    The key is PII_MASTER_KEY, or the data folder's default key file. The edges pass their settings' vault.
     """
     return PersonalDataVault.from_settings(Settings.from_env())
 

@@ -42,8 +42,10 @@ class Act(_Message):
 
 
 class ComplaintInput(_Message):
-    """What starts a case's run. It carries no rules: the policy is the worker's (see domain.policy), and
-    fields a caller adds (an old client's `options` or `history`) are ignored.
+    """What starts a case's run.
+
+    It carries no rules: the policy is the worker's (see domain.policy), and fields a caller adds (an old client's
+    `options` or `history`) are ignored.
 
     Who files (or reopens) is proven like every act: `token` is their signed token, verified by the worker
     when the run opens (activities.trust). `intake.filed_by` and `reopened_by` are what the caller claims;

@@ -95,8 +95,9 @@ def find_validity_cut(history: Sequence[BalanceChange]) -> ValidityCut | None:
 
 
 def already_restored(cut: ValidityCut, validity_until: date | None) -> bool:
-    """Whether the validity already runs to where it was before the cut (a remediation campaign, an
-    earlier case or a recharge gave it back): then there is nothing to restore, twice or at all.
+    """Whether the validity already runs to where it was before the cut, so there is nothing to restore.
+
+    A remediation campaign, an earlier case or a recharge may have given it back: it is not restored twice.
     """
     return validity_until is not None and validity_until >= cut.validity_before
 
