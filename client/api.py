@@ -43,7 +43,7 @@ from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from domain.actors import ActorChannel, Role
 from domain.events import ComplaintFiled, LinkedToCase
-from domain.intake import ComplaintIntake
+from domain.intake import ComplaintIntake, intake_of_filed
 from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.ui_metadata import case_static_details, case_summary
@@ -326,18 +326,7 @@ class ComplaintClient:
         # CaseReconciled event in the store, which the new run reads and checks the window against.
         filed = view.timeline[0]
         assert isinstance(filed, ComplaintFiled)
-        intake = ComplaintIntake(
-            complaint_id=complaint_id,
-            category=filed.category,
-            priority=filed.priority,
-            channel=filed.channel,
-            msisdn=filed.msisdn,
-            customer_name=filed.customer_name,
-            description=filed.description,
-            id_number=filed.id_number,
-            partner_msisdn=filed.partner_msisdn,
-            filed_by=filed.actor,
-        )
+        intake = intake_of_filed(filed)
         return await self.temporal.start_workflow(
             ComplaintWorkflow.run,
             ComplaintInput(

@@ -1,7 +1,6 @@
-"""Domain events.
+"""Domain events: frozen, past-tense facts about one case; its state is only ever their fold (domain.state).
 
-Frozen, past-tense facts about one case, each with its case id, sequence, time, actor and schema version. A case's state
-is only ever the fold of these (see domain.state).
+Each carries its case id, sequence, time, actor and schema version.
 """
 
 from __future__ import annotations
@@ -367,8 +366,7 @@ class LinkedToCase(Event):
 class PersonalDataErased(Event):
     """The customer's personal data in this case was crypto-shredded (PIPL).
 
-    The key it was encrypted under is destroyed, so the stored number, name and ID number now read `[erased]`
-    everywhere.
+    Its key is destroyed, so the stored number, name and ID number now read `[erased]` everywhere.
     """
 
     type: Literal["PersonalDataErased"] = "PersonalDataErased"
@@ -389,9 +387,8 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-# mypy gives up matching a union of more than 32 members against TypeAdapter's type[T], and whether it says so
-# differs between a run on a cold and on a warm incremental cache: the ignore allows both, and the
-# annotation says what the adapter is.
+# mypy gives up matching a union of over 32 members against TypeAdapter's type[T], saying so or not depending on
+# its incremental cache: the ignore allows both, and the annotation says what the adapter is.
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type, unused-ignore]
 EVENT_LIST_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
 

@@ -25,11 +25,13 @@ with workflow.unsafe.imports_passed_through():
         CallPattern,
         CounterpartComparison,
         compare_with_counterpart,
-        declined_summary,
         find_unusual_calls,
         local_window,
-        matches_usage_summary,
         measure_spike,
+    )
+    from domain.playbooks.billing_spike_words import (
+        declined_summary,
+        matches_usage_summary,
         records_agree_summary,
         refund_ending,
     )
