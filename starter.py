@@ -1,8 +1,8 @@
-"""Drive complaints from the command line: file them, answer for customers and supervisors, read them.
+r"""Drive complaints from the command line: file them, answer for customers and supervisors, read them.
 
 Examples:
   python starter.py demo
-  python starter.py file --category forwarding_cancel --msisdn 13905710001 --name 赵先生 \\
+  python starter.py file --category forwarding_cancel --msisdn 13905710001 --name 赵先生 \
       --id-number 330106198001011235 --partner-msisdn 13067890001 --description "calls do not reach me"
   python starter.py show CMP-20261125-3f9a1c
   python starter.py confirm CMP-20261125-3f9a1c
@@ -54,6 +54,7 @@ Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
 async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter file`: file a complaint (validated before anything is sent)."""
     # Validate everything before contacting Temporal: bad input must file nothing.
     intake = parse_intake(
         {
@@ -96,6 +97,7 @@ def _checked(model: type[BaseModel], **fields: object) -> None:
 
 
 async def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter answer`: answer a question the case asked, as the customer or on their behalf."""
     # Staff relaying what the customer said must say so (--on-behalf); they may not answer as the customer.
     on_behalf_of = "customer" if args.on_behalf else None
     _checked(CustomerAnswer, question_id=args.question_id, answer=args.answer, comment=args.comment,
@@ -110,12 +112,14 @@ async def cmd_answer(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter confirm`: the customer confirms (or with --no, does not) that the case is resolved."""
     args.question_id = "confirm-resolution"
     args.answer = "no" if args.no else "yes"
     return await cmd_answer(args, settings)
 
 
 async def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter approve`: approve or refuse a proposed adjustment, with the role the login grants."""
     # No privileged role is ever assumed: the approver's role is the one their login's token grants.
     approve = not args.refuse
     _checked(ApprovalDecision, adjustment_id=args.adjustment_id, approve=approve, reason=args.reason)
@@ -126,6 +130,7 @@ async def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter note`: add a note to a case."""
     _checked(Note, text=args.text)
     client, _ = await acting_client(settings, args, case=args.complaint_id)
     seq = await client.note(args.complaint_id, args.text)
@@ -134,6 +139,7 @@ async def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter withdraw`: withdraw a case at the filer's request."""
     _checked(Withdrawal, reason=args.reason)
     client, _ = await acting_client(settings, args, case=args.complaint_id)
     await client.withdraw(args.complaint_id, args.reason)
@@ -142,6 +148,7 @@ async def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter show`: a case's state and timeline, now or as of a past time."""
     if args.as_of is not None:
         return await audit_commands.show_as_of(settings, args.complaint_id, args.as_of, as_json=args.json,
                                                reader=(await logged_in(settings, args.actor)).actor)
@@ -155,6 +162,7 @@ async def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter resolve`: resolve a case by hand."""
     _checked(ManualResolution, outcome=args.outcome, summary=args.summary)
     client, _ = await acting_client(settings, args, case=args.complaint_id)
     outcome = await client.resolve(args.complaint_id, args.outcome, args.summary)
@@ -163,6 +171,7 @@ async def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter reopen`: reopen a closed case within its reopen window."""
     _checked(Withdrawal, reason=args.reason)  # a reason as a withdrawal's: 1-500 characters
     client, _ = await acting_client(settings, args, case=args.complaint_id)
     handle = await client.reopen(args.complaint_id, args.reason)
@@ -171,6 +180,7 @@ async def cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter demo`: run the seed's stories on the embedded runtime."""
     from cli.demo_run import run_demo
 
     return await run_demo(settings, timeout=args.timeout)
@@ -188,13 +198,16 @@ def _up_to(model: type[BaseModel], field: str) -> str:
 
 
 def _actor_options(parser: argparse.ArgumentParser, role_help: str) -> None:
-    """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins. The role is the
-    token's: no option declares one."""
+    """Who acts is the logged-in user (`starter login`); `--as` picks among cached logins.
+
+    The role is the token's: no option declares one.
+    """
     parser.add_argument("--as", dest="actor", metavar="ID",
                         help=f"act with the cached login of ID (default: the last `starter login`; {role_help})")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The starter's command-line parser, with every command."""
     parser = argparse.ArgumentParser(
         prog="starter.py", description=__doc__, epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,10 +47,10 @@ from domain.policy import Policy
 from ports.partners import PartnerCarriers
 from runtime.embedded import EmbeddedRuntime
 from runtime.heartbeat import beating
-from runtime.logging import configure_logging
 from runtime.policy import PolicySource
 from runtime.process_exit import exit_without_finalizing
-from runtime.settings import DEV_MSISDN_TOKEN_KEY, ConfigError, Settings, load_settings_or_exit
+from runtime.service_main import run_service
+from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings
 from sandboxes.boss_seed import seed_boss
 from store.db import connect_pool
 from store.event_store import PostgresEventStore
@@ -74,8 +73,11 @@ first refused signature would abort the process)."""
 
 @dataclass
 class Dependencies:
-    """What the activities need: the database pool, the partner adapter and the personal-data vault
-    (None: the one the environment configures, PII_MASTER_KEY or the data folder's key file)."""
+    """What the activities need.
+
+    The database pool, the partner adapter and the personal-data vault (None: the one the environment configures,
+    PII_MASTER_KEY or the data folder's key file).
+    """
 
     pool: asyncpg.Pool
     partners: PartnerCarriers
@@ -189,8 +191,10 @@ def worker_identity(task_queue: str) -> str:
 
 
 async def start_archiver(client: Client, task_queue: str, interval_seconds: int = 2) -> None:
-    """Start the task queue's archiver unless it runs already: it copies closed cases' histories into
-    PostgreSQL in batches (workflows/archiver.py)."""
+    """Start the task queue's archiver unless it runs already.
+
+    It copies closed cases' histories into PostgreSQL in batches (workflows/archiver.py).
+    """
     await client.start_workflow(
         CaseArchiverWorkflow.run,
         ArchiverInput(task_queue=task_queue, interval_seconds=interval_seconds),
@@ -240,6 +244,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> int:
+    """Run the worker (and the embedded runtime when no Temporal is configured) until Ctrl-C."""
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -247,15 +252,7 @@ def main() -> int:
         "DATABASE_URL, PARTNER_URL, COMPLAINTS_TASK_QUEUE, LOG_FORMAT, ...). Stop with Ctrl-C.",
     )
     parser.parse_args()
-    settings = load_settings_or_exit()
-    configure_logging(settings.log_format, settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(run(settings))
-        except ConfigError as error:
-            print(f"config error: {error}", file=sys.stderr)
-            return 2
-    return 0
+    return run_service(run)
 
 
 if __name__ == "__main__":

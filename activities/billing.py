@@ -157,21 +157,25 @@ class BillingActivities:
 
     @activity.defn
     async def get_customer(self, query: MsisdnQuery) -> Customer:
+        """The customer record of the number (UnknownCustomer when there is none)."""
         with _refusals_are_permanent():
             return await self._billing.get_customer(query.msisdn)
 
     @activity.defn
     async def monthly_bills(self, query: BillsQuery) -> list[MonthlyBill]:
+        """The current (open) bill first, then up to `months` closed bills, newest first."""
         with _refusals_are_permanent():
             return await self._billing.monthly_bills(query.msisdn, query.months)
 
     @activity.defn
     async def call_records(self, query: CallRecordsQuery) -> list[CallRecord]:
+        """The number's own call records that started in [since, until), oldest first."""
         with _refusals_are_permanent():
             return await self._billing.call_records(query.msisdn, query.since, query.until)
 
     @activity.defn
     async def counterpart_call_records(self, query: CounterpartQuery) -> list[CallRecord]:
+        """The other party's own records of its calls with `msisdn` in [since, until), oldest first."""
         with _refusals_are_permanent():
             return await self._billing.counterpart_call_records(
                 query.msisdn, query.other_party, query.since, query.until
@@ -179,52 +183,62 @@ class BillingActivities:
 
     @activity.defn
     async def current_period(self, query: MsisdnQuery) -> Period:
+        """The number's current billing period: its first and last day."""
         with _refusals_are_permanent():
             period = await self._billing.current_period(query.msisdn)
         return Period(start=period.start, end=period.end)
 
     @activity.defn
     async def daily_charges(self, query: DailyChargesQuery) -> list[DailyCharge]:
+        """The charges per day as `channel` shows them, for the days it has, first to last (inclusive)."""
         with _refusals_are_permanent():
             return await self._billing.daily_charges(query.msisdn, query.start, query.end, query.channel)
 
     @activity.defn
     async def reference_numbers(self, query: ReferenceNumbersQuery) -> list[str]:
+        """Active numbers the store may test a channel with (the terminal, the web), excluding `exclude`."""
         with _refusals_are_permanent():
             return await self._billing.reference_numbers(query.exclude, query.limit)
 
     @activity.defn
     async def balance_history(self, query: MsisdnQuery) -> list[BalanceChange]:
+        """Every change of the balance, oldest first."""
         with _refusals_are_permanent():
             return await self._billing.balance_history(query.msisdn)
 
     @activity.defn
     async def sp_subscriptions(self, query: MsisdnQuery) -> list[SpSubscription]:
+        """Every SP subscription, active and ended, oldest first."""
         with _refusals_are_permanent():
             return await self._billing.sp_subscriptions(query.msisdn)
 
     @activity.defn
     async def received_sms_sources(self, query: MsisdnQuery) -> list[ReceivedSmsSource]:
+        """Who sent the customer messages, grouped by sender, the most frequent first."""
         with _refusals_are_permanent():
             return await self._billing.received_sms_sources(query.msisdn)
 
     @activity.defn
     async def tariff_plan(self, query: CodeQuery) -> TariffPlan:
+        """The tariff plan of this code (UnknownTariffPlan when there is none)."""
         with _refusals_are_permanent():
             return await self._billing.tariff_plan(query.code)
 
     @activity.defn
     async def agent_store(self, query: CodeQuery) -> AgentStore:
+        """The agent store of this code, which sold numbers (UnknownAgentStore when there is none)."""
         with _refusals_are_permanent():
             return await self._billing.agent_store(query.code)
 
     @activity.defn
     async def prior_remedy(self, query: CitationsQuery) -> PriorRemedy | None:
+        """The remedy that already covers one of the cited charges, if any (a read; apply_adjustment decides)."""
         with _refusals_are_permanent():
             return await self._billing.prior_remedy(query.citations)
 
     @activity.defn
     async def last_usage(self, query: MsisdnQuery) -> CallRecord | None:
+        """The most recent call on the number, or None if it never made or took one."""
         with _refusals_are_permanent():
             return await self._billing.last_usage(query.msisdn)
 
@@ -241,26 +255,31 @@ class BillingActivities:
 
     @activity.defn
     async def cancel_number_change_notice(self, command: BillingCommand) -> ActionReceipt:
+        """Cancel the active number-change notice (改号通知); not effective if none was active."""
         with _refusals_are_permanent():
             return await self._billing.cancel_number_change_notice(command.msisdn, command.idempotency_key)
 
     @activity.defn
     async def settle_arrears(self, command: BillingCommand) -> ActionReceipt:
+        """The customer pays the arrears in full: a payment row (PAY-...) and arrears back to zero."""
         with _refusals_are_permanent():
             return await self._billing.settle_arrears(command.msisdn, command.idempotency_key)
 
     @activity.defn
     async def block_web_sms(self, command: BillingCommand) -> ActionReceipt:
+        """Block web-originated SMS; this also stops services delivered that way (details['also_stops'])."""
         with _refusals_are_permanent():
             return await self._billing.block_web_sms(command.msisdn, command.idempotency_key)
 
     @activity.defn
     async def report_spam(self, command: SpamReportCommand) -> ActionReceipt:
+        """Report point-to-point spam senders to the spam centre (10086999); `reference` is the report id."""
         with _refusals_are_permanent():
             return await self._billing.report_spam(command.msisdn, command.senders, command.idempotency_key)
 
     @activity.defn
     async def raise_incident(self, command: IncidentCommand) -> ActionReceipt:
+        """Report a faulty channel (e.g. the terminal missing days); `reference` is the incident id."""
         with _refusals_are_permanent():
             return await self._billing.raise_incident(
                 command.channel, command.description, command.idempotency_key, command.msisdn
@@ -268,10 +287,12 @@ class BillingActivities:
 
     @activity.defn
     async def set_status(self, command: StatusCommand) -> ActionReceipt:
+        """Suspend, reactivate or cancel a number. A cancelled number stays cancelled."""
         with _refusals_are_permanent():
             return await self._billing.set_status(command.msisdn, command.status, command.idempotency_key)
 
     @activity.defn
     async def change_plan(self, command: PlanChangeCommand) -> ActionReceipt:
+        """Move the number to another tariff plan of the same account type (e.g. SZX-58 -> SZX-18)."""
         with _refusals_are_permanent():
             return await self._billing.change_plan(command.msisdn, command.plan_code, command.idempotency_key)

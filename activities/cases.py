@@ -31,7 +31,8 @@ class CaseLookupActivities:
         """Open cases of the same number and category, oldest first (a read: safe to retry).
 
         The read model holds the number only sealed: its cases are found by the customer's keyed
-        reference instead."""
+        reference instead.
+        """
         rows = await self._pool.fetch(
             """SELECT complaint_id FROM complaints
                 WHERE customer_ref = $1 AND category = $2 AND status <> 'closed' AND complaint_id <> $3

@@ -48,8 +48,10 @@ class EventStoreActivities:
 
 
 def _archive_ticket(request: AppendEventsInput) -> ArchiveTicket | None:
-    """The calling run, when it is the case's own workflow: should these events end the case, the store
-    queues that run for the task queue's archiver in the same transaction."""
+    """The calling run, when it is the case's own workflow.
+
+    Should these events end the case, the store queues that run for the task queue's archiver in the same transaction.
+    """
     info = activity.info()
     if info.workflow_id != request.complaint_id or not info.workflow_run_id:
         return None

@@ -65,6 +65,7 @@ class ReconcileResult(BaseModel):
 
 
 def stopped_runs_query(task_queue: str, closed_after: datetime | None) -> str:
+    """The visibility query for the task queue's case runs stopped from outside, closed after `closed_after`."""
     statuses = ", ".join(f"'{name}'" for name in ("Terminated", "Canceled", "Failed", "TimedOut"))
     query = (
         f"WorkflowType = 'ComplaintWorkflow' AND TaskQueue = '{task_queue}' AND ExecutionStatus IN ({statuses})"

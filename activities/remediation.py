@@ -81,8 +81,10 @@ SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.STORE_MANAGER, Role.REGIONA
 
 
 class RemediationActivities:
-    """Needs the database pool, a Temporal client to start cases with, and the key of the number tokens
-    search attributes carry (the same as the clients', MSISDN_TOKEN_KEY)."""
+    """Take the database pool, a Temporal client to start cases with, and the number tokens' key.
+
+    The key is the one search attributes' number tokens are made with (the clients' MSISDN_TOKEN_KEY).
+    """
 
     def __init__(self, pool: asyncpg.Pool, client: Client, token_key: str) -> None:
         self._batches = PostgresBatches(pool)
@@ -90,6 +92,7 @@ class RemediationActivities:
         self._token_key = token_key
 
     def all(self) -> list[Any]:
+        """The activities to register on a worker."""
         return [self.verify_starter, self.batch_page, self.open_remediation_case, self.prove_campaign_case]
 
     @activity.defn
@@ -111,8 +114,10 @@ class RemediationActivities:
 
     @activity.defn
     async def prove_campaign_case(self, request: CampaignCaseCheck) -> ProvenActor:
-        """Whether a case that says a campaign opened it is one: a campaign's case has no token to verify, so
-        its opening is proven by the billing system's own rows instead (the caller's link is a claim).
+        """Whether a case that says a campaign opened it is one.
+
+        A campaign's case has no token to verify, so its opening is proven by the billing system's own rows instead (the
+        caller's link is a claim).
 
         Proven when the case id is the one the campaign derives for a position of the named batch, and the
         batch holds the case's number at that position. A refusal is an answer (the run files nothing).
@@ -128,6 +133,7 @@ class RemediationActivities:
 
     @activity.defn
     async def batch_page(self, request: BatchPageRequest) -> BatchPage:
+        """One page of the batch's numbers after `after_ordinal`, or an empty page when the batch is unknown."""
         batch = await self._batches.batch(request.batch_id)
         if batch is None:
             return BatchPage(batch=None, members=[])
@@ -136,6 +142,7 @@ class RemediationActivities:
 
     @activity.defn
     async def open_remediation_case(self, request: OpenCaseRequest) -> OpenedCase:
+        """Start the remediation case of one number (a second start of the same id finds the first)."""
         intake = request.intake
         token = msisdn_token(self._token_key, intake.msisdn)
         try:

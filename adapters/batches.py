@@ -15,6 +15,7 @@ from domain.billing_citations import cite_balance_change
 from domain.billing_records import BalanceChange
 from domain.remediation import BatchLine
 from ports.batches import Batch, BatchMember
+from store.rows import model_from_row
 
 _MEMBERS = """
     SELECT * FROM (
@@ -36,6 +37,7 @@ class PostgresBatches:
         self._pool = pool
 
     async def batch(self, batch_id: str) -> Batch | None:
+        """The batch adjustment and how many numbers it touched, or None when there is no such batch."""
         row = await self._pool.fetchrow(
             """SELECT b.batch_id, b.applied_at, b.amount_fen, b.reason, b.description,
                       (SELECT count(*) FROM boss.batch_adjustment_rows r WHERE r.batch_id = b.batch_id) AS numbers
@@ -51,26 +53,8 @@ class PostgresBatches:
 
 
 def _member(row: asyncpg.Record) -> BatchMember:
-    change = BalanceChange(
-        at=row["at"],
-        kind=row["kind"],
-        amount_fen=row["amount_fen"],
-        balance_after_fen=row["balance_after_fen"],
-        validity_before=row["validity_before"],
-        validity_after=row["validity_after"],
-        reason=row["reason"],
-    )
-    line = BatchLine(
-        msisdn=row["msisdn"],
-        at=row["at"],
-        amount_fen=row["amount_fen"],
-        reason=row["reason"],
-        validity_before=row["validity_before"],
-        validity_after=row["validity_after"],
-        status=row["status"],
-        validity_until=row["validity_until"],
-        arrears_fen=row["arrears_fen"],
-    )
+    change = model_from_row(BalanceChange, row)
+    line = model_from_row(BatchLine, row)
     return BatchMember(
         ordinal=row["ordinal"],
         customer_name=row["name"],

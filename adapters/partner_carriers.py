@@ -67,11 +67,13 @@ class HttpPartnerCarriers:
         await self.close()
 
     async def close(self) -> None:
+        """Close the HTTP session, when this client opened it."""
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
 
     async def cancel_forwarding(self, req: CancelForwardingRequest) -> CancelForwardingResult:
+        """Ask the partner carrier to cancel the number's call forwarding (idempotent by request key)."""
         path = (
             f"/carriers/{quote(req.carrier.value, safe='')}/forwardings/{quote(req.msisdn, safe='')}/cancel"
         )
@@ -80,6 +82,7 @@ class HttpPartnerCarriers:
         return await self._post(path, body, CancelForwardingResult, where)
 
     async def joint_verification(self, req: JointVerificationRequest) -> JointVerificationResult:
+        """Ask the agent store to verify a sale jointly with us (idempotent by request key)."""
         path = f"/agents/{quote(req.agent_code, safe='')}/joint-verifications"
         body = {"request_key": req.request_key, "msisdn": req.msisdn, "complaint_ref": req.complaint_ref}
         where = f"agent store {req.agent_code}, number {mask_msisdn(req.msisdn)}"

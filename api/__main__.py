@@ -7,19 +7,19 @@ the API beside it). Stop with SIGINT or SIGTERM.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 
 from api.runtime import start_api
 from auth.sources import keep_trusted_keys_fresh
-from runtime.logging import configure_logging
-from runtime.settings import ConfigError, Settings, load_settings_or_exit
+from runtime.service_main import run_service
+from runtime.settings import ConfigError, Settings
 from store.db import connect_pool
 from store.pii import PersonalDataVault
 
 
 async def serve(settings: Settings) -> None:
+    """Serve the API on the configured Temporal and database until SIGINT or SIGTERM."""
     if settings.temporal_address is None or settings.database_url is None:
         raise ConfigError("python -m api needs TEMPORAL_ADDRESS and DATABASE_URL (or run `./run up`, which serves "
                           "the API beside an embedded engine)")
@@ -42,15 +42,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> int:
-    settings = load_settings_or_exit()
-    configure_logging(settings.log_format, settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(serve(settings))
-        except ConfigError as error:
-            print(f"config error: {error}", file=sys.stderr)
-            return 2
-    return 0
+    """Serve the API until SIGINT or SIGTERM; exit status 2 on bad configuration."""
+    return run_service(serve)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ _UNREACHABLE_RPC = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_
 
 
 def unreachable(error: Exception) -> bool:
+    """Whether `error` means Temporal or the database could not be reached (answered 503), not a refusal."""
     if isinstance(error, RPCError):
         return error.status in _UNREACHABLE_RPC
     return isinstance(error, _UNREACHABLE)
@@ -72,6 +73,7 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, *, reason: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
+    """A TMF Error body with `status`; the message is scrubbed so no phone or ID number leaks into it."""
     body = Error(code=str(status), reason=reason or REASONS.get(status, "Error"), message=scrub(message),
                  status=str(status))
     return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status_code=status, headers=headers)

@@ -99,6 +99,7 @@ async def retrieve_listener(
     caller: Annotated[Caller, Security(require(*HUB_ROLES))],
     context: Annotated[ApiContext, Depends(context_of)],
 ) -> Hub:
+    """One registered listener by id (404 when there is none)."""
     listener = await hub.get(context.pool, id)
     if listener is None:
         raise ApiError(404, f"no listener {id}")
@@ -141,6 +142,7 @@ async def list_dead_letters(
     context: Annotated[ApiContext, Depends(context_of)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeadLetter]:
+    """The notifications the hub gave up delivering, oldest first, up to `limit`."""
     letters = await dead_letters.dead_letters(context.pool, limit=limit)
     return [DeadLetter(**letter.__dict__) for letter in letters]
 

@@ -45,6 +45,7 @@ SEVERITIES: tuple[tuple[str, Priority], ...] = (
 
 
 def priority_of_severity(severity: str) -> Priority:
+    """The case priority a TMF severity names (case-insensitive); ValueError for any other severity."""
     for name, priority in SEVERITIES:
         if name.lower() == severity.strip().lower():
             return priority
@@ -52,6 +53,7 @@ def priority_of_severity(severity: str) -> Priority:
 
 
 def severity_of(priority: Priority | str | None) -> str | None:
+    """The TMF severity of a case priority, or None when the priority has none."""
     for name, known in SEVERITIES:
         if known.value == priority:
             return name
@@ -68,16 +70,20 @@ class Reader:
         self.sees_names = self.sees_numbers or actor.role is not Role.AUDITOR
 
     def number(self, msisdn: str) -> str:
+        """The phone number as this reader may see it: in clear, or masked."""
         return msisdn if self.sees_numbers else mask_msisdn(msisdn)
 
     def name(self, name: str) -> str:
+        """The customer's name as this reader may see it: in clear, or masked."""
         return name if self.sees_names else mask_name(name)
 
     def text(self, text: str) -> str:
+        """Free text as this reader may see it: in clear, or with phone and ID numbers scrubbed."""
         return text if self.sees_numbers else scrub(text)
 
 
 def ticket_href(base: str, complaint_id: str) -> str:
+    """The TMF href of a case's trouble ticket under the API's `base` URL."""
     return f"{base}/troubleTicket/{complaint_id}"
 
 

@@ -22,6 +22,7 @@ def base_url(request: Request) -> str:
 
 
 def not_found(complaint_id: str) -> ApiError:
+    """The 404 for a case that does not exist or that the caller may not see (the same answer for both)."""
     # The same answer for a case that does not exist and one the caller may not see: a customer cannot
     # learn which case ids exist.
     return ApiError(404, f"no ticket {complaint_id} that you may see")

@@ -140,6 +140,7 @@ def _body(model: BaseModel, status_code: int = 200, **headers: str) -> JSONRespo
 )
 async def start_campaign(request: Request, body: CampaignRequest, caller: Supervisor,
                          context: Context) -> JSONResponse:
+    """Start the remediation campaign of a batch, or with `dry_run` say what it would do without starting it."""
     batch_id = _batch(body.batch_id)
     if body.dry_run:
         try:
@@ -164,6 +165,7 @@ async def start_campaign(request: Request, body: CampaignRequest, caller: Superv
 @router.get("/campaign/{batchId}", response_model=CampaignStatus, response_model_by_alias=True,
             summary="A campaign's progress and its cases by status")
 async def campaign_status(request: Request, batch_id: BatchId, caller: Supervisor, context: Context) -> JSONResponse:
+    """The campaign's progress for a batch."""
     return _body(await _status(context, request, await _progress(_campaigns(context), _batch(batch_id))))
 
 
@@ -171,6 +173,7 @@ async def campaign_status(request: Request, batch_id: BatchId, caller: Superviso
              summary="Pause a running campaign (it opens no case until resumed)")
 async def pause_campaign(request: Request, batch_id: BatchId, body: ControlRequest, caller: Supervisor,
                          context: Context) -> JSONResponse:
+    """Pause the batch's campaign: no more numbers are remedied until it is resumed."""
     return await _control(request, context, _batch(batch_id), caller, body, pause=True)
 
 
@@ -178,6 +181,7 @@ async def pause_campaign(request: Request, batch_id: BatchId, body: ControlReque
              summary="Resume a paused campaign")
 async def resume_campaign(request: Request, batch_id: BatchId, body: ControlRequest, caller: Supervisor,
                           context: Context) -> JSONResponse:
+    """Resume the batch's paused campaign where it stopped."""
     return await _control(request, context, _batch(batch_id), caller, body, pause=False)
 
 

@@ -44,6 +44,7 @@ class Caller:
 
     @property
     def is_customer(self) -> bool:
+        """Whether the caller is a customer, who sees only their own cases."""
         return self.actor.role is Role.CUSTOMER
 
 

@@ -27,6 +27,7 @@ class RunningApi:
     task: asyncio.Task[None]
 
     async def stop(self) -> None:
+        """Ask the server to exit and wait until it has."""
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self.task

@@ -1,5 +1,6 @@
-"""The engine's own acts on a ticket, as task endpoints under it: answer, approve or refuse an adjustment,
-reassign, resolve, reopen.
+"""The engine's own acts on a ticket, as task endpoints under it.
+
+Answer, approve or refuse an adjustment, reassign, resolve, reopen.
 
 Each goes through ComplaintClient with the caller's token, which the update carries into the workflow: the
 case's validator checks the signature and the role again and refuses what its rules refuse (409 here, and
@@ -98,6 +99,7 @@ Context = Annotated[ApiContext, Depends(context_of)]
              summary="The customer's answer to the ticket's open question (staff relay it onBehalfOf customer)")
 async def answer(request: Request, id: TicketId, body: AnswerTask,
                  caller: Annotated[Caller, Security(require(*FILERS))], context: Context) -> TaskResult:
+    """Answer a question the case asked, as the verified caller."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).answer(
         id, body.question_id, body.answer, comment=body.comment, on_behalf_of=body.on_behalf_of)
@@ -109,6 +111,7 @@ async def answer(request: Request, id: TicketId, body: AnswerTask,
 async def approve(request: Request, id: TicketId, adjustment_id: Annotated[AdjustmentId, Path(alias="adjustmentId")],
                   body: DecisionTask, caller: Annotated[Caller, Security(require(*STAFF))],
                   context: Context) -> TaskResult:
+    """Approve a proposed adjustment of the case, as the verified caller."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).decide(id, adjustment_id, approve=True, reason=body.reason)
     return await _run(context, caller, request, id, "approve", act)
@@ -119,6 +122,7 @@ async def approve(request: Request, id: TicketId, adjustment_id: Annotated[Adjus
 async def refuse(request: Request, id: TicketId, adjustment_id: Annotated[AdjustmentId, Path(alias="adjustmentId")],
                  body: DecisionTask, caller: Annotated[Caller, Security(require(*STAFF))],
                  context: Context) -> TaskResult:
+    """Refuse a proposed adjustment of the case, with the caller's reason."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).decide(id, adjustment_id, approve=False, reason=body.reason)
     return await _run(context, caller, request, id, "refuse", act)
@@ -128,6 +132,7 @@ async def refuse(request: Request, id: TicketId, adjustment_id: Annotated[Adjust
              summary="Hand the ticket to another person")
 async def reassign(request: Request, id: TicketId, body: ReassignTask,
                    caller: Annotated[Caller, Security(require(*STAFF))], context: Context) -> TaskResult:
+    """Hand the case to another assignee, with the caller's reason."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).reassign(id, body.assignee, reason=body.reason)
     return await _run(context, caller, request, id, "reassign", act)
@@ -137,6 +142,7 @@ async def reassign(request: Request, id: TicketId, body: ReassignTask,
              summary="Resolve the ticket by hand; the customer is then asked to confirm")
 async def resolve(request: Request, id: TicketId, body: ResolveTask,
                   caller: Annotated[Caller, Security(require(*STAFF))], context: Context) -> TaskResult:
+    """Resolve the case by hand with an outcome and summary."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).resolve(id, body.outcome, body.summary)
     return await _run(context, caller, request, id, "resolve", act)
@@ -146,6 +152,7 @@ async def resolve(request: Request, id: TicketId, body: ResolveTask,
              status_code=202, summary="Reopen a ticket closed within its reopen window (a new run of the case)")
 async def reopen(request: Request, id: TicketId, body: ReopenTask,
                  caller: Annotated[Caller, Security(require(*FILERS))], context: Context) -> TaskResult:
+    """Reopen a closed case within the reopen window, with the caller's reason."""
     await case_events(context, caller, id)
     act = context.complaints.acting_as(caller.token).reopen(id, body.reason)
     return await _run(context, caller, request, id, "reopen", act)

@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from store.rows import model_from_row
+
 
 def canonical_history_json(history: dict[str, Any]) -> str:
     """The history as JSON with sorted keys and no insignificant whitespace: equal content, equal text."""
@@ -50,19 +52,7 @@ _SUMMARY_COLUMNS = (
 
 
 def _from_row(row: asyncpg.Record, *, with_history: bool) -> ArchivedRun:
-    return ArchivedRun(
-        complaint_id=row["complaint_id"],
-        run_id=row["run_id"],
-        workflow_type=row["workflow_type"],
-        status=row["status"],
-        started_at=row["started_at"],
-        closed_at=row["closed_at"],
-        continued_from_run_id=row["continued_from_run_id"],
-        history_length=row["history_length"],
-        history_sha256=row["history_sha256"],
-        archived_at=row["archived_at"],
-        history=json.loads(row["history"]) if with_history else None,
-    )
+    return model_from_row(ArchivedRun, row, history=json.loads(row["history"]) if with_history else None)
 
 
 class PostgresArchiveStore:
@@ -94,6 +84,7 @@ class PostgresArchiveStore:
         return status == "INSERT 0 1"
 
     async def archived_run_ids(self, complaint_id: str) -> set[str]:
+        """The ids of the case's runs already archived."""
         rows = await self._pool.fetch(
             "SELECT run_id FROM temporal_run_archive WHERE complaint_id = $1", complaint_id
         )

@@ -1,5 +1,7 @@
-"""One JSON bundle per case for auditors: the domain events with their hash chain, every archived
-Temporal history, the chain head and the result of verifying them.
+"""One JSON bundle per case for auditors.
+
+The domain events with their hash chain, every archived Temporal history, the chain head and the result of verifying
+them.
 
 Each event comes twice: `stored`, exactly as the event store holds it (personal values sealed under
 the customer's key), which is what the hash chain covers, and `event`, the same with those values
@@ -52,8 +54,11 @@ HASH_RULES = {
 
 
 def masked_events(events: list[Event]) -> list[Event]:
-    """The events with their personal values masked (136****8765, names as ***): what a reader without the
-    right to see personal data gets from `history` or `show --as-of`. The events stay valid models."""
+    """The events with their personal values masked (136****8765, names as ***).
+
+    What a reader without the right to see personal data gets from `history` or `show --as-of`. The events stay valid
+    models.
+    """
     opened = [event.model_dump(mode="json") for event in events]
     known = known_values(v for data in opened for v in personal_values_of(data))
     return [parse_event(mask_personal(data, known)) for data in opened]

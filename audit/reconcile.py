@@ -35,6 +35,7 @@ class Mismatch:
     problem: str
 
     def line(self) -> str:
+        """The mismatch as one line of the report."""
         return f"MISMATCH {self.where:<7} {self.subject}: {self.problem}"
 
 
@@ -48,6 +49,7 @@ class ReconcileReport:
 
     @property
     def ok(self) -> bool:
+        """Whether nothing disagreed."""
         return not self.mismatches
 
 
@@ -72,6 +74,7 @@ async def _recorded(
 def reconcile_ledger(
     ledger: Sequence[LedgerEntry], applied: Sequence[_Recorded], follow_ups: Sequence[_Recorded]
 ) -> list[Mismatch]:
+    """Compare the billing ledger with the case events that applied money; one Mismatch per disagreement."""
     mismatches: list[Mismatch] = []
     by_ledger_id: dict[str, list[_Recorded]] = defaultdict(list)
     for event in applied:
@@ -124,6 +127,7 @@ def reconcile_ledger(
 
 
 def reconcile_partners(records: Sequence[PartnerRecord], confirmed: Sequence[_Recorded]) -> list[Mismatch]:
+    """Compare the partners' records with the confirmed partner requests; one Mismatch per disagreement."""
     mismatches: list[Mismatch] = []
     by_key = {record.request_key: record for record in records}
     confirmed_keys: dict[str, list[_Recorded]] = defaultdict(list)

@@ -34,6 +34,7 @@ from ports.billing import BillingSystem
 from ports.event_store import ChainBreak, StoredChain, check_head, find_chain_break
 from store.event_store import PostgresEventStore
 from store.pii import PersonalDataVault, default_vault
+from store.rows import model_from_row
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """Whether no chain break, archive problem or evidence problem was found."""
         return not self.breaks and not self.archive_problems and not self.evidence_problems
 
 
@@ -88,7 +90,8 @@ def citations_in(complaint_id: str, payloads: Sequence[dict[str, Any]]) -> list[
     """The citations of a case's adjustment events (opened), each record once (as first cited).
 
     A citation whose record id named the customer's number reads `[erased]` after erasure: there is
-    nothing left to fetch it by, so it is not checked."""
+    nothing left to fetch it by, so it is not checked.
+    """
     found: dict[tuple[str, str], CitedBy] = {}
     for data in payloads:
         if data.get("type") not in _CITING_TYPES:
@@ -127,6 +130,7 @@ class UnknownCase(LookupError):
 
 
 def check_run_digest(run: ArchivedRun) -> ArchiveProblem | None:
+    """A problem when the archived run's history no longer hashes to its recorded digest, else None."""
     assert run.history is not None
     if history_digest(run.history) != run.history_sha256:
         return ArchiveProblem(run.complaint_id, run.run_id, "archived history does not match its sha256")
@@ -140,11 +144,13 @@ def _normalised(data: dict[str, Any]) -> dict[str, Any]:
 def compare_with_runs(
     complaint_id: str, stored: dict[int, dict[str, Any]], runs: Sequence[ArchivedRun], keys: KeyRing | None = None
 ) -> list[ArchiveProblem]:
-    """Events each archived run saved (per its history, decrypted with the payload `keys`) against the
-    store's events (opened) by seq.
+    """Compare the events each archived run saved with the store's events (opened), by seq.
+
+    A run's events are read from its history, decrypted with the payload `keys`.
 
     A value erased in the store matches whatever the run saved: the history keeps its own copy, which
-    the erasure cannot reach (see the README on personal data at rest)."""
+    the erasure cannot reach (see the README on personal data at rest).
+    """
     problems: list[ArchiveProblem] = []
     for run in runs:
         try:
@@ -181,9 +187,12 @@ async def verify_case(
     vault: PersonalDataVault | None = None,
     keys: KeyRing | None = None,
 ) -> VerifyReport:
-    """Every check on one case: its chain and head, its archived runs' digests and their events (decrypted
-    with the payload `keys`), and with `deep` the billing records its adjustments cite. The chain is checked
-    on the stored (sealed) payloads; the comparisons with runs and records on the opened ones."""
+    """Every check on one case.
+
+    Its chain and head, its archived runs' digests and their events (decrypted with the payload `keys`), and with `deep`
+    the billing records its adjustments cite. The chain is checked on the stored (sealed) payloads; the comparisons with
+    runs and records on the opened ones.
+    """
     store = PostgresEventStore(pool, vault or default_vault())
     chain = await store.chain(complaint_id)
     runs = await PostgresArchiveStore(pool).runs(complaint_id, with_history=True)
@@ -263,18 +272,7 @@ async def verify_all(
                FROM temporal_run_archive ORDER BY complaint_id, started_at, run_id""",
             prefetch=20,
         ):
-            run = ArchivedRun(
-                complaint_id=row["complaint_id"],
-                run_id=row["run_id"],
-                workflow_type=row["workflow_type"],
-                status=row["status"],
-                started_at=row["started_at"],
-                closed_at=row["closed_at"],
-                continued_from_run_id=row["continued_from_run_id"],
-                history_length=row["history_length"],
-                history_sha256=row["history_sha256"],
-                history=json.loads(row["history"]),
-            )
+            run = model_from_row(ArchivedRun, row, history=json.loads(row["history"]))
             report.runs += 1
             if problem := check_run_digest(run):
                 report.archive_problems.append(problem)

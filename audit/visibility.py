@@ -24,6 +24,7 @@ _NAME_FIELDS = ("customer_name",)
 
 
 def mask_name(name: str) -> str:
+    """The name with all but its first character masked, for readers without PII access."""
     return (name[:1] + MASKED_NAME_SUFFIX) if name else name
 
 

@@ -55,6 +55,7 @@ class User:
     password_scrypt: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The user as stored in the users file."""
         return {
             "id": self.id, "name": self.name, "roles": [r.value for r in self.roles], "scopes": list(self.scopes),
             "msisdn": self.msisdn, "password_scrypt": self.password_scrypt,
@@ -62,6 +63,7 @@ class User:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> User:
+        """A user read back from the users file (ids normalised, the name defaulting to the id)."""
         return cls(
             id=normalise_actor_id(raw["id"]),
             name=raw.get("name") or raw["id"],
@@ -90,12 +92,14 @@ for the customer at the counter in the demo; a real customer login names its num
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """The password's scrypt hash with a random salt, as stored: `scrypt$salt$digest` in base64."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a hash made by hash_password (False for a malformed hash)."""
     try:
         _, salt, digest = stored.split("$")
     except ValueError:
@@ -152,9 +156,11 @@ class EmbeddedIssuer:
 
     @property
     def signing_key(self) -> SigningKey:
+        """The key new tokens are signed with: the newest."""
         return self.keys[-1]
 
     def trusted_keys(self) -> TrustedKeys:
+        """The public keys as trusted keys, so this issuer's tokens verify."""
         jwks = {"keys": [key.public_jwk() for key in self.keys]}
         return TrustedKeys.from_jwks(jwks, issuer=self.issuer, audience=self.audience)
 
@@ -173,16 +179,19 @@ class EmbeddedIssuer:
         return self.token_for(user, now, ttl=ttl), warning
 
     def token_for(self, user: User, now: datetime, *, ttl: timedelta = DEFAULT_TTL) -> str:
+        """A signed token for `user`, valid for `ttl` from `now`."""
         return issue_token(
             self.signing_key, subject=user.id, name=user.name, roles=user.roles, scopes=user.scopes,
             msisdn=user.msisdn, issuer=self.issuer, audience=self.audience, now=now, ttl=ttl,
         )
 
     def add_user(self, user: User) -> None:
+        """Add or replace a user and save the users file."""
         self.users[user.id] = user
         self._save_users()
 
     def set_password(self, user_id: str, password: str) -> None:
+        """Set a user's password (stored hashed) and save the users file."""
         user = self.users[normalise_actor_id(user_id)]
         self.add_user(User(user.id, user.name, user.roles, user.scopes, user.msisdn, hash_password(password)))
 
@@ -194,6 +203,7 @@ class EmbeddedIssuer:
         return key
 
     def retire(self, kids: Iterable[str]) -> None:
+        """Stop trusting the keys of these ids (the newest is always kept) and save the keys."""
         dropped = set(kids)
         self.keys = [k for k in self.keys if k.kid not in dropped] or self.keys[-1:]
         self._save_keys()

@@ -52,9 +52,11 @@ class VerifiedActor:
         return self.roles[0]
 
     def has_role(self, *roles: Role) -> bool:
+        """Whether the token grants any of `roles`."""
         return any(role in self.roles for role in roles)
 
     def has_scope(self, scope: str) -> bool:
+        """Whether the token grants `scope`."""
         return scope in self.scopes
 
     def actor(self, channel: ActorChannel = ActorChannel.API) -> Actor:
@@ -79,8 +81,10 @@ class TrustedKeys:
     def from_jwks(
         cls, jwks: Mapping[str, Any], *, issuer: str, audience: str, roles_claim: str = "roles"
     ) -> TrustedKeys:
-        """From a JWKS document (`{"keys": [...]}`), as an OIDC provider publishes it. Keys without kid are
-        refused: with several keys, a token must say which one signed it."""
+        """From a JWKS document (`{"keys": [...]}`), as an OIDC provider publishes it.
+
+        Keys without kid are refused: with several keys, a token must say which one signed it.
+        """
         keys: dict[str, Mapping[str, Any]] = {}
         for key in jwks.get("keys", []):
             if key.get("use", "sig") != "sig":
@@ -93,10 +97,12 @@ class TrustedKeys:
         return cls(issuer=issuer, audience=audience, jwks=keys, roles_claim=roles_claim)
 
     def to_jwks(self) -> dict[str, Any]:
+        """The trusted keys as a JWKS document."""
         return {"keys": [dict(key) for key in self.jwks.values()]}
 
     @property
     def kids(self) -> tuple[str, ...]:
+        """The ids of the trusted keys."""
         return tuple(self.jwks)
 
 
@@ -109,9 +115,11 @@ class SigningKey:
 
     @classmethod
     def generate(cls, kid: str) -> SigningKey:
+        """A new Ed25519 signing key with this id."""
         return cls(kid=kid, private_key=Ed25519PrivateKey.generate())
 
     def public_jwk(self) -> dict[str, Any]:
+        """The public half as a JWK, for a JWKS others verify with."""
         jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(self.private_key.public_key()))
         return {**jwk, "kid": self.kid, "alg": "EdDSA", "use": "sig"}
 

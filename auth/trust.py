@@ -35,6 +35,7 @@ def install(keys: TrustedKeys) -> None:
 
 
 def installed() -> TrustedKeys | None:
+    """The trusted keys installed for this process, or None before any were."""
     return _installed
 
 

@@ -67,8 +67,10 @@ async def measure_filings(
             await seed_boss(conn, datetime.now(UTC).date())
         async with WorkerProcess("engine", address=temporal_address, task_queue=task_queue,
                                  database_url=database_url, partner_url=partner.url):
+            # The same login files both ways: the case proves its filer from the token.
             client = ComplaintClient(temporal, options=ClientOptions(task_queue=task_queue),
-                                     token_key=Settings.from_env().msisdn_token_key)
+                                     token_key=Settings.from_env().msisdn_token_key,
+                                     credential=headers["Authorization"].removeprefix("Bearer "))
             run = uuid.uuid4().hex[:6]
             filer = Actor(id="sup-zhang", role=Role.SUPERVISOR)
 

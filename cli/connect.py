@@ -78,6 +78,7 @@ class NotLoggedIn(CliError):
 
 
 def temporal_address(settings: Settings) -> str:
+    """The Temporal address to dial: the configured one, or the embedded server's local port."""
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
 
@@ -165,8 +166,9 @@ async def complaint_client(
     token: str | None = None,
     trusted_keys: TrustedKeys | None = None,
 ) -> ComplaintClient:
-    """A client for the CLI acting with `token` (a verified login); with `needs_worker`, only once a worker is
-    there to answer.
+    """A client for the CLI acting with `token` (a verified login).
+
+    With `needs_worker`, only once a worker is there to answer.
 
     With `case`, the case's workflow must answer a query first: an update sent to a case no worker
     serves would wait, and might still apply much later, after the user was told it failed.

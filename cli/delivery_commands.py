@@ -1,5 +1,7 @@
-"""Delivery commands: the dead-letter list of webhooks and notifications, replaying one of them, and the
-embedded notification adapter's mailbox.
+"""Delivery commands.
+
+The dead-letter list of webhooks and notifications, replaying one of them, and the embedded notification adapter's
+mailbox.
 
 They read PostgreSQL only, like the audit commands, and need a supervisor's login: the same people who
 manage the hub's listeners through the API.
@@ -32,6 +34,7 @@ async def _supervisor(settings: Settings, as_id: str | None) -> None:
 
 
 async def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter dead-letters`: list the webhooks and notifications whose every retry failed."""
     await _supervisor(settings, args.actor)
     async with database(settings) as pool:
         letters = await dead_letters.dead_letters(pool, limit=args.limit)
@@ -50,6 +53,7 @@ async def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_replay_dead_letter(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter replay-dead-letter`: queue one dead letter for delivery again."""
     await _supervisor(settings, args.actor)
     async with database(settings) as pool:
         replayed = await dead_letters.replay(pool, args.kind, args.id)
@@ -60,6 +64,7 @@ async def cmd_replay_dead_letter(args: argparse.Namespace, settings: Settings) -
 
 
 async def cmd_mailbox(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter mailbox`: show the notifications the engine sent."""
     await _supervisor(settings, args.actor)
     try:
         vault = PersonalDataVault.from_settings(settings)
@@ -89,6 +94,7 @@ async def cmd_mailbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(command: Any) -> None:
+    """Add the delivery commands to the starter's parser."""
     listing = command("dead-letters", cmd_dead_letters,
                       "list webhooks and notifications whose every retry failed, with their last error")
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")

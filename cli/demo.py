@@ -44,11 +44,13 @@ class StoryLogins:
         return cls(login)
 
     def token(self, actor: Actor) -> str:
+        """A token for `actor`, signed once and reused for the rest of the demo."""
         if actor.id not in self._tokens:
             self._tokens[actor.id] = self._token_for(actor)
         return self._tokens[actor.id]
 
     def client_for(self, client: ComplaintClient, actor: Actor) -> ComplaintClient:
+        """The client acting as `actor`, with the actor's token and channel."""
         return client.acting_as(self.token(actor), channel=actor.channel)
 
 
@@ -88,6 +90,7 @@ async def drive(
 
 
 def render_results(results: list[StoryResult]) -> str:
+    """The demo's stories and what each ended as, as text for the terminal."""
     out: list[str] = []
     for result in results:
         out.append("")

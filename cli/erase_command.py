@@ -23,6 +23,7 @@ ERASING_ROLES = (Role.SUPERVISOR,)
 
 
 async def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter erase`: erase a customer's personal data from every case of the number."""
     try:
         msisdn = parse_msisdn(args.msisdn)
     except InvalidMsisdn as error:

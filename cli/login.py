@@ -41,6 +41,7 @@ class Login:
 
 
 def logins_folder(settings: Settings) -> Path:
+    """The folder the cached logins live in, under the data folder."""
     return settings.data_dir / "auth" / "logins"
 
 
@@ -58,6 +59,7 @@ def _save(settings: Settings, subject: str, token: str) -> Path:
 
 
 async def trusted_keys(settings: Settings) -> TrustedKeys:
+    """The keys tokens are verified with; bad configuration becomes a CliError."""
     try:
         return await load_trusted_keys(settings)
     except ConfigError as error:
@@ -86,6 +88,7 @@ async def logged_in(settings: Settings, as_id: str | None) -> Login:
 
 
 async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter login`: get a short-lived signed token and cache it for the other commands."""
     now = datetime.now(UTC)
     if args.token_stdin:
         token = sys.stdin.read().strip()
@@ -139,6 +142,7 @@ def _logged_in_line(actor: VerifiedActor) -> int:
 
 
 async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter logout`: forget a cached login."""
     folder = logins_folder(settings)
     current = folder / CURRENT
     subject = normalise_actor_id(args.actor) if args.actor else (
@@ -155,6 +159,7 @@ async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_whoami(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter whoami`: say who the cached login is."""
     login = await logged_in(settings, args.actor)
     return _logged_in_line(login.actor)
 
@@ -166,6 +171,7 @@ def as_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the login commands to the starter's parser."""
     login = command("login", cmd_login, "log in: get a short-lived signed token and cache it for the other commands")
     login.add_argument("--as", dest="actor", metavar="ID", help="the user to log in as (embedded directory)")
     login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

@@ -1,9 +1,9 @@
 """`starter remediate`: turn one bad batch adjustment into a linked, audited case per harmed number.
 
-  starter remediate --batch B-DRINKS-CLAWBACK --dry-run     the plan: numbers, remedies, money and validity
-  starter remediate --batch B-DRINKS-CLAWBACK               start the campaign (a supervisor's login) and watch it
-  starter remediate --status B-DRINKS-CLAWBACK              its progress and its cases by status
-  starter remediate --batch B-DRINKS-CLAWBACK --pause --reason "..."   (and --resume)
+starter remediate --batch B-DRINKS-CLAWBACK --dry-run     the plan: numbers, remedies, money and validity
+starter remediate --batch B-DRINKS-CLAWBACK               start the campaign (a supervisor's login) and watch it
+starter remediate --status B-DRINKS-CLAWBACK              its progress and its cases by status
+starter remediate --batch B-DRINKS-CLAWBACK --pause --reason "..."   (and --resume)
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def _batch(args: argparse.Namespace) -> str:
 
 
 async def cmd_remediate(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter remediate`: start, dry-run, pause, resume or show a batch's remediation campaign."""
     batch_id = _batch(args)
     if sum(bool(x) for x in (args.dry_run, args.status is not None, args.pause, args.resume)) > 1:
         raise BadInput("remediate: one of --dry-run, --status, --pause, --resume at a time")
@@ -118,6 +119,7 @@ async def _print_status(settings: Settings, batch_id: str, progress: CampaignPro
 
 
 def register(command: Any) -> None:
+    """Add the remediate command to the starter's parser."""
     remediate = command("remediate", cmd_remediate,
                         "remediate one bad batch adjustment: a linked case per harmed number (a campaign)")
     remediate.add_argument("--batch", metavar="B", help="the batch adjustment's id, e.g. B-DRINKS-CLAWBACK")

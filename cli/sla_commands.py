@@ -78,6 +78,7 @@ SELECT coalesce(f.payload->'policy'->>'version', 'legacy') AS version,
 
 
 async def cmd_sla_policies(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter sla policies`: how many cases run on each SLA policy version."""
     await _check_reader(settings, args)
     async with database(settings) as pool:
         rows = await pool.fetch(POLICY_COUNTS)
@@ -99,6 +100,7 @@ def _read_policy(path: Path) -> Policy:
 
 
 async def cmd_sla_what_if(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter sla what-if`: the SLA outcomes the cases would have had under another policy."""
     await _check_reader(settings, args)
     policy = _read_policy(args.policy)
     async with database(settings) as pool:
@@ -128,6 +130,7 @@ async def cmd_sla_what_if(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_sla_report(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter sla report`: SLA compliance of the cases, grouped as asked."""
     await _check_reader(settings, args)
     async with database(settings) as pool:
         histories = await _histories(pool, settings, args)
@@ -185,6 +188,7 @@ async def cmd_sla_repair(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_sla(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter sla` alone: ask for one of its subcommands."""
     raise CliError("name an sla command: policies, what-if, repair or report (see `starter sla --help`)")
 
 
@@ -198,6 +202,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def register(command: Any) -> None:
+    """Add the sla command and its subcommands to the starter's parser."""
     sla = command("sla", cmd_sla, "SLA policies in use, what-if under another policy, repair, compliance report")
     subcommands = sla.add_subparsers(dest="sla_command", metavar="SLA_COMMAND")
     policies = subcommands.add_parser("policies", help="policy versions and how many cases run under each")

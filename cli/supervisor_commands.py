@@ -32,6 +32,7 @@ def _time_left(due: datetime | None, now: datetime) -> str:
 
 
 def render_cases(rows: list[CaseSummary], now: datetime) -> str:
+    """The cases as a table for the terminal, with the time left to each SLA deadline."""
     header = (f"{'case':<36} {'category':<19} {'status':<18} {'prio':<7} {'assignee':<18} "
               f"{'esc':>3}  {'SLA due (Shanghai)':<19} {'left':>8}")
     lines = [header, "-" * len(header)]
@@ -71,6 +72,7 @@ def render_csv(rows: list[CaseSummary]) -> str:
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter list`: open cases, soonest SLA deadline first (Temporal visibility)."""
     now = datetime.now(UTC)
     if args.json and args.csv:
         raise BadInput("list: --json or --csv, not both")
@@ -105,6 +107,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
+    """`starter reassign`: hand a case to another assignee."""
     Reassignment(to_assignee=args.to, reason=args.reason)  # bad input exits 2 before anything is sent
     client, _ = await acting_client(settings, args, case=args.complaint_id)
     to = await client.reassign(args.complaint_id, args.to, reason=args.reason)
@@ -113,6 +116,7 @@ async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(command: Any) -> None:
+    """Add the supervisor's commands to the starter's parser."""
     listing = command("list", cmd_list, "list open cases, soonest SLA deadline first (Temporal visibility)")
     listing.add_argument("--stalled", action="store_true", help="past their SLA deadline")
     listing.add_argument("--at-risk", action="store_true", help="due within --within minutes")

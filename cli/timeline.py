@@ -155,6 +155,7 @@ def mask_msisdn_in(record_id: str) -> str:
 
 
 def render_timeline(events: Iterable[ev.Event]) -> str:
+    """The events as one line each: number, local time, actor and what happened."""
     lines = []
     for event in events:
         lines.append(f"  {event.seq:>3}  {format_local(event.at)}  {event.actor!s:<34}  {describe(event)}")
@@ -163,6 +164,7 @@ def render_timeline(events: Iterable[ev.Event]) -> str:
 
 
 def render_state(state: ComplaintState) -> str:
+    """The case's state in a few lines: category, priority, status and SLA deadline."""
     due = format_local(state.sla_due_at) if state.sla_due_at else "-"
     return (
         f"Case {state.complaint_id}  [{state.category.value}, {state.priority.value}]  "

@@ -43,7 +43,7 @@ from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from domain.actors import ActorChannel, Role
 from domain.events import ComplaintFiled, LinkedToCase
-from domain.intake import ComplaintIntake
+from domain.intake import ComplaintIntake, intake_of_filed
 from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.ui_metadata import case_static_details, case_summary
@@ -77,8 +77,9 @@ class ComplaintClient:
         channel: ActorChannel = ActorChannel.API,
         trusted_keys: TrustedKeys | None = None,
     ) -> None:
-        """The timeouts bound each query and update call (default: the SDK's, which waits); a person at
-        a terminal wants an absent worker said in seconds, a script may prefer to wait.
+        """The timeouts bound each query and update call (default: the SDK's, which waits).
+
+        A person at a terminal wants an absent worker said in seconds, a script may prefer to wait.
 
         `credential` proves who acts: every update carries its token, and the workflow refuses the update
         unless a key the worker trusts signed it (see auth.trust). Each acting method also takes a
@@ -279,12 +280,14 @@ class ComplaintClient:
         self, complaint_id: str, adjustment_id: str, *, approve: bool, credential: Credential | None = None,
         reason: str = "",
     ) -> str:
+        """Approve or refuse a proposed adjustment of the case."""
         request = _command(
             ApprovalDecision, adjustment_id=adjustment_id, approve=approve, reason=reason, **self._act(credential)
         )
         return await self._update(complaint_id, ComplaintWorkflow.decide_adjustment, request)
 
     async def note(self, complaint_id: str, text: str, credential: Credential | None = None) -> int:
+        """Add a note to the case; returns the note's event number."""
         request = _command(Note, text=text, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.add_note, request)
 
@@ -296,6 +299,7 @@ class ComplaintClient:
     async def reassign(
         self, complaint_id: str, to_assignee: str, credential: Credential | None = None, reason: str = ""
     ) -> str:
+        """Hand the case to another assignee."""
         request = _command(Reassignment, to_assignee=to_assignee, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.reassign, request)
 
@@ -322,18 +326,7 @@ class ComplaintClient:
         # CaseReconciled event in the store, which the new run reads and checks the window against.
         filed = view.timeline[0]
         assert isinstance(filed, ComplaintFiled)
-        intake = ComplaintIntake(
-            complaint_id=complaint_id,
-            category=filed.category,
-            priority=filed.priority,
-            channel=filed.channel,
-            msisdn=filed.msisdn,
-            customer_name=filed.customer_name,
-            description=filed.description,
-            id_number=filed.id_number,
-            partner_msisdn=filed.partner_msisdn,
-            filed_by=filed.actor,
-        )
+        intake = intake_of_filed(filed)
         return await self.temporal.start_workflow(
             ComplaintWorkflow.run,
             ComplaintInput(
@@ -364,6 +357,7 @@ class ComplaintClient:
         return WorkflowExecutionStatus(response.workflow_execution_info.status)
 
     async def withdraw(self, complaint_id: str, reason: str, credential: Credential | None = None) -> str:
+        """Withdraw the case with the filer's reason."""
         request = _command(Withdrawal, reason=reason, **self._act(credential))
         return await self._update(complaint_id, ComplaintWorkflow.withdraw, request)
 

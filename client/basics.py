@@ -1,5 +1,8 @@
-"""What ComplaintClient's callers hold besides the client: its options, receipts and summaries, its errors,
-credentials, the Temporal connection with the project's data converter, and who may see which case."""
+"""What ComplaintClient's callers hold besides the client.
+
+Its options, receipts and summaries, its errors, credentials, the Temporal connection with the project's data converter,
+and who may see which case.
+"""
 
 from __future__ import annotations
 
@@ -53,15 +56,19 @@ class CaseSummary:
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """Where this client sends new cases. Client settings only: every rule a case runs under (approval
-    limit, deadlines, reopen window) is the worker's policy, recorded in the case's first event."""
+    """Where this client sends new cases.
+
+    Client settings only: every rule a case runs under (approval limit, deadlines, reopen window) is the worker's
+    policy, recorded in the case's first event.
+    """
 
     task_queue: str = "complaints"
 
 
 class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
-    """What filing a case answers: the case's workflow handle, and the open cases of the same number
-    and category.
+    """What filing a case answers.
+
+    The case's workflow handle, and the open cases of the same number and category.
 
     `linked_case_ids` is what the case itself recorded (its LinkedToCase event); None when the case had
     not looked yet within the wait (its timeline will still show it). Being the workflow handle too
@@ -87,6 +94,7 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
 
     @property
     def complaint_id(self) -> str:
+        """The case's complaint id (the workflow id)."""
         return self.id
 
     async def result(
@@ -96,6 +104,7 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
         rpc_metadata: Mapping[str, str | bytes] = {},
         rpc_timeout: timedelta | None = None,
     ) -> CaseOutcome:
+        """Wait for the case's outcome, following its runs."""
         # Through the handle start_workflow gave: a client's interceptors may have specialised it
         # (the time-skipping test server's handle lets time skip while its result is awaited).
         return await self._started.result(follow_runs=follow_runs, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
@@ -126,12 +135,15 @@ Credential = str | Callable[[], str]
 
 
 def token_of(credential: Credential) -> str:
+    """The bearer token a credential gives (a callable is asked each time, so it may refresh)."""
     return credential() if callable(credential) else credential
 
 
 def identity_for(credential: Credential | None) -> str:
-    """The Temporal client identity naming the acting user, so Temporal's own request records (who started,
-    updated, terminated a workflow) agree with the events: `sup-zhang (supervisor) 1234@host`."""
+    """The Temporal client identity naming the acting user: `sup-zhang (supervisor) 1234@host`.
+
+    So Temporal's own request records (who started, updated, terminated a workflow) agree with the events.
+    """
     where = f"{os.getpid()}@{socket.gethostname()}"
     if credential is None:
         return f"anonymous {where}"

@@ -90,8 +90,10 @@ class RemediationClient:
         page_size: int = 50,
         pages_per_run: int = 20,
     ) -> WorkflowHandle[RemediationCampaignWorkflow, CampaignProgress]:
-        """Start the batch's campaign, or attach to it while it runs. A finished campaign runs again and
-        finds its cases filed: it opens nothing new."""
+        """Start the batch's campaign, or attach to it while it runs.
+
+        A finished campaign runs again and finds its cases filed: it opens nothing new.
+        """
         start = CampaignInput(
             batch_id=check_batch_id(batch_id),
             token=token,
@@ -123,6 +125,7 @@ class RemediationClient:
         return self.temporal.get_workflow_handle_for(RemediationCampaignWorkflow.run, campaign_id(batch_id))
 
     async def status(self, batch_id: str) -> CampaignProgress:
+        """The campaign's progress for a batch."""
         try:
             progress: CampaignProgress = await self._handle(check_batch_id(batch_id)).query(
                 RemediationCampaignWorkflow.status, rpc_timeout=self._query_timeout
@@ -134,9 +137,11 @@ class RemediationClient:
         return progress
 
     async def pause(self, batch_id: str, token: str, reason: str = "") -> CampaignProgress:
+        """Pause the batch's campaign, as the token's holder."""
         return await self._control(batch_id, "pause", token, reason)
 
     async def resume(self, batch_id: str, token: str, reason: str = "") -> CampaignProgress:
+        """Resume the batch's paused campaign, as the token's holder."""
         return await self._control(batch_id, "resume", token, reason)
 
     async def _control(self, batch_id: str, update: str, token: str, reason: str) -> CampaignProgress:

@@ -86,6 +86,7 @@ async def _serve_until_stopped(app: web.Application, host: str, settings: Settin
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m codec`: make a key, rotate payload keys, or serve the codec server; the exit status."""
     parser = argparse.ArgumentParser(prog="python -m codec", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -79,10 +79,12 @@ class KeyRing:
 
 
 def new_key() -> bytes:
+    """A fresh random AES-256 key."""
     return os.urandom(KEY_BYTES)
 
 
 def encode_key(key: bytes) -> str:
+    """The key in base64, as PAYLOAD_KEYS takes it."""
     return base64.b64encode(key).decode("ascii")
 
 
@@ -133,12 +135,15 @@ def encrypt_payload(ring: KeyRing, payload: Payload) -> Payload:
 
 
 def is_encrypted(payload: Payload) -> bool:
+    """Whether the payload is one this codec encrypted."""
     return payload.metadata.get("encoding") == ENCODING
 
 
 def decrypt_payload(ring: KeyRing, payload: Payload) -> Payload:
-    """The original payload. One that is not encrypted passes unchanged: histories written before the codec
-    was turned on stay readable."""
+    """The original payload.
+
+    One that is not encrypted passes unchanged: histories written before the codec was turned on stay readable.
+    """
     if not is_encrypted(payload):
         return payload
     key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode("utf-8", errors="replace")
@@ -163,9 +168,11 @@ class AesGcmCodec(PayloadCodec):
         self.ring = ring
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encrypt each payload with the ring's active key."""
         return [encrypt_payload(self.ring, payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decrypt each payload with the key it names (a payload not encrypted passes as it is)."""
         return [decrypt_payload(self.ring, payload) for payload in payloads]
 
 

@@ -247,6 +247,7 @@ class RunningCodecServer:
     runner: web.AppRunner
 
     async def stop(self) -> None:
+        """Stop serving."""
         await self.runner.cleanup()
 
 

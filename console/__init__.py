@@ -24,8 +24,10 @@ __all__ = ["ConsoleContext", "console_router", "context_of_app"]
 
 
 def context_of_app(request: Request) -> ConsoleContext:
-    """The application's console context, made from the API's context on first use (not at build time:
-    the API builds its app without an engine too, for its OpenAPI document)."""
+    """The application's console context, made from the API's context on first use.
+
+    Not at build time: the API builds its app without an engine too, for its OpenAPI document.
+    """
     state = request.app.state
     context: ConsoleContext | None = getattr(state, "console", None)
     if context is None:
@@ -34,6 +36,7 @@ def context_of_app(request: Request) -> ConsoleContext:
 
 
 def console_router(context_of: Callable[[Request], ConsoleContext] = context_of_app) -> APIRouter:
+    """The console's router: its pages and actions under /console."""
     router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
     add_pages(router, context_of)
     add_actions(router, context_of)

@@ -1,6 +1,9 @@
-"""The case page's acts and exports. Every act goes through ComplaintClient with the session's token, so the
-workflow's own validators decide (roles, the four-eyes rule, what the case's status allows): the console
-only shows or hides buttons, it never grants anything a forged request could not also get."""
+"""The case page's acts and exports.
+
+Every act goes through ComplaintClient with the session's token, so the workflow's own validators decide (roles, the
+four-eyes rule, what the case's status allows): the console only shows or hides buttons, it never grants anything a
+forged request could not also get.
+"""
 
 from __future__ import annotations
 
@@ -83,6 +86,7 @@ ACTS: dict[str, Act] = {
 
 
 def add_actions(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the console's case actions (the POST forms) to `router`."""
     @router.post("/cases/{complaint_id}/{act}", response_model=None)
     async def act(request: Request, complaint_id: str, act: str) -> Response:
         context = context_of(request)

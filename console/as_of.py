@@ -1,6 +1,7 @@
 """The case as it stood at a moment (`starter show --as-of` in the browser): the state and the timeline
 folded from the events stored up to then, read from the event store, so it works after Temporal has
-dropped the case too."""
+dropped the case too.
+"""
 
 from __future__ import annotations
 

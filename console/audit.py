@@ -1,7 +1,8 @@
 """The console's audit page (`starter verify --all [--deep]`, and `verify CASE --deep`) and a case's raw
 Temporal history (`starter history --raw`): recompute the hash
 chains and archived histories, optionally fetch every cited billing record again; the same verdict and
-problem lines as the CLI (cli.audit_commands). Read-only, so a GET; staff and auditors may run it."""
+problem lines as the CLI (cli.audit_commands). Read-only, so a GET; staff and auditors may run it.
+"""
 
 from __future__ import annotations
 

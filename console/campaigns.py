@@ -1,7 +1,8 @@
 """The remediation campaigns' progress (`starter remediate --status` in the browser), and a supervisor's
 pause and resume. Everything goes through client/remediation.py: the progress is the campaign's own query,
 the cases by status the read model's count, and pause or resume the campaign's update carrying the
-session's token, which the campaign checks itself (the console only hides the buttons from others)."""
+session's token, which the campaign checks itself (the console only hides the buttons from others).
+"""
 
 from __future__ import annotations
 

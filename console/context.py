@@ -64,6 +64,7 @@ class Session:
 
     @property
     def may_approve(self) -> bool:
+        """Whether the signed-in user may approve adjustments."""
         return self.actor.has_role(*APPROVER_ROLES)
 
     @property
@@ -107,8 +108,11 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 def same_origin(request: Request) -> bool:
-    """A state-changing post must come from a console page: the cookie is SameSite=Strict, and a browser's
-    Origin header, when sent, must name this host (no cross-site form posts with the supervisor's login)."""
+    """A state-changing post must come from a console page.
+
+    The cookie is SameSite=Strict, and a browser's Origin header, when sent, must name this host (no cross-site form
+    posts with the supervisor's login).
+    """
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None

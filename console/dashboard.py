@@ -1,5 +1,8 @@
-"""The dashboard's figures, every one computed from the event store (complaint_events and its projection),
-and the SLA chart drawn server-side as SVG (no script, no chart library)."""
+"""The dashboard's figures, every one computed from the event store, and its SLA chart.
+
+The figures come from complaint_events and its projection; the chart is drawn server-side as SVG (no script, no
+chart library).
+"""
 
 from __future__ import annotations
 
@@ -70,6 +73,7 @@ class Figures:
 
 
 async def figures(pool: asyncpg.Pool) -> Figures:
+    """The dashboard's figures, read from the project database."""
     async with pool.acquire() as conn:
         sla = [SlaWeek(r["week"], r["category"], r["met"], r["breached"]) for r in await conn.fetch(_SLA_BY_WEEK)]
         seconds = sorted(r["seconds"] for r in await conn.fetch(_RESOLVE_SECONDS))
@@ -109,8 +113,10 @@ BAR_WIDTH = 360
 
 
 def sla_chart(rows: list[SlaWeek]) -> str:
-    """Met and breached cases per week and category as horizontal stacked bars, counts written beside them
-    (the colours repeat what the words say)."""
+    """Met and breached cases per week and category as horizontal stacked bars, as SVG.
+
+    The counts are written beside the bars: the colours only repeat what the words say.
+    """
     if not rows:
         return '<p>No case has met or breached its deadline yet.</p>'
     most = max(r.met + r.breached for r in rows) or 1

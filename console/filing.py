@@ -1,6 +1,7 @@
 """Filing a complaint from the console (`starter file` in the browser). The form's fields are the intake's;
 the intake is validated as the CLI validates it (nothing is sent when it is wrong), and the filer is the
-logged-in person: ComplaintClient.file puts the token's actor on the intake, whatever the form says."""
+logged-in person: ComplaintClient.file puts the token's actor on the intake, whatever the form says.
+"""
 
 from __future__ import annotations
 

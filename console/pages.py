@@ -1,5 +1,8 @@
-"""The console's pages: login, the queue, the case, the dashboard. Server-rendered; htmx only refreshes
-parts of them (the queue table on a timer, a case after an act) when the browser runs scripts."""
+"""The console's pages: login, the queue, the case, the dashboard.
+
+Server-rendered; htmx only refreshes parts of them (the queue table on a timer, a case after an act) when the browser
+runs scripts.
+"""
 
 from __future__ import annotations
 
@@ -50,15 +53,18 @@ STATIC_FILES = {
 
 
 def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """Render a console template with `values`."""
     return templates.TemplateResponse(request, name, values, status_code=status_code)
 
 
 def to_login(reason: str) -> RedirectResponse:
+    """Send the browser to the login page, logging why."""
     log.info("console_login_needed", reason=reason)
     return RedirectResponse("/console/login", status_code=303)
 
 
 def add_pages(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the console's pages (and its static files) to `router`."""
     @router.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
         if name not in STATIC_FILES:

@@ -40,8 +40,10 @@ def _hours(window: timedelta) -> str:
 
 @dataclass(frozen=True)
 class Filters:
-    """The narrowing a supervisor typed in: category, status, assignee and a phone number (never sent on:
-    it becomes its keyed search token)."""
+    """The narrowing a supervisor typed in.
+
+    Category, status, assignee and a phone number (never sent on: it becomes its keyed search token).
+    """
 
     category: str = ""
     status: str = ""

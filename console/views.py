@@ -47,6 +47,7 @@ def queue_badge(row: CaseSummary, now: datetime, at_risk_window: timedelta) -> B
 
 
 def due_in(row: CaseSummary, now: datetime) -> str:
+    """The SLA deadline in local time and how long until (or since) it, or '-' when there is none."""
     if row.sla_due_at is None:
         return "-"
     minutes = int((row.sla_due_at - now).total_seconds() // 60)

@@ -21,6 +21,7 @@ from store.db import connect_pool
 
 
 async def serve(database_url: str) -> None:
+    """Deliver webhooks and notifications from the database until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -34,6 +35,7 @@ async def serve(database_url: str) -> None:
 
 
 def main() -> int:
+    """`python -m delivery`: run the relay service; exit status 2 without DATABASE_URL."""
     argparse.ArgumentParser(prog="python -m delivery", description=__doc__).parse_args()
     settings = load_settings_or_exit()
     configure_logging(settings.log_format, settings.log_level)

@@ -67,6 +67,7 @@ async def register(pool: asyncpg.Pool, callback: str, query: str | None, registe
 
 
 async def get(pool: asyncpg.Pool, listener_id: str) -> Listener | None:
+    """The listener of this id, or None when there is none or it was deleted."""
     row = await pool.fetchrow(
         f"SELECT {_COLUMNS} FROM hub_listeners WHERE id = $1 AND deleted_at IS NULL", listener_id
     )
@@ -74,6 +75,7 @@ async def get(pool: asyncpg.Pool, listener_id: str) -> Listener | None:
 
 
 async def list_all(pool: asyncpg.Pool) -> list[Listener]:
+    """Every registered listener, oldest first."""
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM hub_listeners WHERE deleted_at IS NULL ORDER BY registered_at, id"
     )

@@ -32,10 +32,13 @@ class NotificationRefused(Exception):
 
 
 class NotificationSender(Protocol):
-    """The notification port: send one notification, or raise NotificationRefused. Called at least once
-    per notification, so an adapter drops a second send of the same `id`."""
+    """The notification port: send one notification, or raise NotificationRefused.
 
-    async def send(self, notification: OutboundNotification) -> None: ...
+    Called at least once per notification, so an adapter drops a second send of the same `id`.
+    """
+
+    async def send(self, notification: OutboundNotification) -> None:
+        """Send one notification, or raise NotificationRefused."""
 
 
 class MailboxSender:
@@ -45,6 +48,7 @@ class MailboxSender:
         self._pool = pool
 
     async def send(self, notification: OutboundNotification) -> None:
+        """Put the notification in the mailbox table, once per notification id."""
         await self._pool.execute(
             """INSERT INTO notification_mailbox (notification_id, complaint_id, recipient_role, recipient,
                                                  subject, body)
@@ -79,6 +83,7 @@ async def take_due(pool: asyncpg.Pool, batch_size: int, lease: timedelta) -> lis
 
 
 async def delivered(pool: asyncpg.Pool, notification: OutboundNotification) -> None:
+    """Mark the notification delivered, ending its lease and retries."""
     await pool.execute(
         """UPDATE notification_outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL
            WHERE id = $1 AND delivered_at IS NULL""",

@@ -66,8 +66,10 @@ class Relay:
         return len(due) + len(outbound)
 
     async def run(self, stop: asyncio.Event, *, heartbeat: Callable[[], None] | None = None) -> None:
-        """Rounds until `stop` is set; an idle relay waits `poll_seconds` between them. `heartbeat` is
-        called after every round that reached the database (the service's healthcheck reads it)."""
+        """Rounds until `stop` is set; an idle relay waits `poll_seconds` between them.
+
+        `heartbeat` is called after every round that reached the database (the service's healthcheck reads it).
+        """
         log.info("relay running")
         while not stop.is_set():
             try:

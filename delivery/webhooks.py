@@ -119,6 +119,7 @@ async def take_due(pool: asyncpg.Pool, batch_size: int, lease: timedelta) -> lis
 
 
 async def delivered(pool: asyncpg.Pool, due: Due, status: int) -> None:
+    """Mark the webhook delivered with the listener's HTTP status, ending its lease and retries."""
     await pool.execute(
         """UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), leased_until = NULL,
                   last_status = $2, last_error = NULL

@@ -1,5 +1,7 @@
-"""Who may approve which adjustment, and who may give the customer's answer: pure rules, enforced in the
-workflow's update validators."""
+"""Who may approve which adjustment, and who may give the customer's answer.
+
+Pure rules, enforced in the workflow's update validators.
+"""
 
 from __future__ import annotations
 

@@ -66,6 +66,7 @@ class BusinessCalendar(BaseModel):
 
     @cached_property
     def zone(self) -> tzinfo:
+        """The time zone the calendar's business hours are in."""
         # China keeps UTC+8 without daylight saving: the fixed offset needs no time-zone database.
         return SHANGHAI if self.time_zone == "Asia/Shanghai" else ZoneInfo(self.time_zone)
 
@@ -106,6 +107,7 @@ class BusinessCalendar(BaseModel):
         return [year for year in range(first, last + 1) if year not in self.known_years]
 
     def local_day(self, instant: datetime) -> date:
+        """The calendar day `instant` falls on in the calendar's time zone."""
         return instant.astimezone(self.zone).date()
 
     def instant(self, day: date, minute: int) -> datetime:

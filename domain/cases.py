@@ -42,4 +42,5 @@ class Status(StrEnum):
 
     @property
     def is_open(self) -> bool:
+        """Whether a case in this status is still open (anything but closed)."""
         return self is not Status.CLOSED

@@ -40,6 +40,7 @@ class Citation(BaseModel):
         return f"{self.kind}:{self.record_id}"
 
     def describe(self) -> str:
+        """One line for people: kind, record id, role and the start of the hash."""
         return f"{self.kind} {self.record_id} ({self.role}, sha256 {self.sha256[:12]})"
 
 
@@ -57,6 +58,7 @@ def canonical_record_json(content: Mapping[str, Any]) -> str:
 
 
 def record_hash(content: Mapping[str, Any]) -> str:
+    """The SHA-256 of a record's canonical JSON: what a citation pins the record's content to."""
     return hashlib.sha256(canonical_record_json(content).encode("utf-8")).hexdigest()
 
 

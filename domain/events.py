@@ -1,5 +1,7 @@
-"""Domain events: frozen, past-tense facts about one case, each with its case id, sequence, time,
-actor and schema version. A case's state is only ever the fold of these (see domain.state)."""
+"""Domain events: frozen, past-tense facts about one case; its state is only ever their fold (domain.state).
+
+Each carries its case id, sequence, time, actor and schema version.
+"""
 
 from __future__ import annotations
 
@@ -362,8 +364,10 @@ class LinkedToCase(Event):
 
 
 class PersonalDataErased(Event):
-    """The customer's personal data in this case was crypto-shredded (PIPL): the key it was encrypted
-    under is destroyed, so the stored number, name and ID number now read `[erased]` everywhere."""
+    """The customer's personal data in this case was crypto-shredded (PIPL).
+
+    Its key is destroyed, so the stored number, name and ID number now read `[erased]` everywhere.
+    """
 
     type: Literal["PersonalDataErased"] = "PersonalDataErased"
     key_id: str
@@ -383,9 +387,9 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-# mypy gives up matching a union of more than 32 members against TypeAdapter's type[T]: the annotation
-# above says what it is.
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type]
+# mypy gives up matching a union of over 32 members against TypeAdapter's type[T], saying so or not depending on
+# its incremental cache: the ignore allows both, and the annotation says what the adapter is.
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type, unused-ignore]
 EVENT_LIST_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
 
 

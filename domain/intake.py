@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -12,6 +13,9 @@ from domain.errors import InvalidIntake
 from domain.identity import IdNumber
 from domain.msisdn import Carrier, Msisdn, carrier_of
 from domain.validation import describe
+
+if TYPE_CHECKING:
+    from domain.events import ComplaintFiled
 
 # Case ids become Temporal workflow ids, which are stored and shown in clear: a run of 11 or more
 # digits could be a phone or ID number, so it is refused outright.
@@ -73,6 +77,7 @@ class ComplaintIntake(BaseModel):
 
     @property
     def partner_carrier(self) -> Carrier | None:
+        """The partner carrier of the partner number, or None when the complaint names none."""
         return carrier_of(self.partner_msisdn) if self.partner_msisdn else None
 
 
@@ -82,3 +87,19 @@ def parse_intake(data: dict[str, object]) -> ComplaintIntake:
         return ComplaintIntake.model_validate(data)
     except ValidationError as error:
         raise InvalidIntake(describe(error)) from None
+
+
+def intake_of_filed(filed: ComplaintFiled) -> ComplaintIntake:
+    """The intake a case was filed with, read back from its ComplaintFiled event (a reopened run starts from it)."""
+    return ComplaintIntake(
+        complaint_id=filed.complaint_id,
+        category=filed.category,
+        priority=filed.priority,
+        channel=filed.channel,
+        msisdn=filed.msisdn,
+        customer_name=filed.customer_name,
+        description=filed.description,
+        id_number=filed.id_number,
+        partner_msisdn=filed.partner_msisdn,
+        filed_by=filed.actor,
+    )

@@ -77,8 +77,10 @@ def unseal_personal(data: JsonValue, unseal: Unseal) -> JsonValue:
 
 
 def mask_personal(data: JsonValue, known: frozenset[str], field: str | None = None) -> JsonValue:
-    """A copy of clear JSON `data` fit for someone who may not see personal data: numbers masked
-    (136****8765), the case's other personal values and personal fields shown as `***`."""
+    """A copy of clear JSON `data` fit for someone who may not see personal data.
+
+    Numbers masked (136****8765), the case's other personal values and personal fields shown as `***`.
+    """
     if isinstance(data, dict):
         return {key: mask_personal(value, known, key) for key, value in data.items()}
     if isinstance(data, list):

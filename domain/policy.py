@@ -55,6 +55,7 @@ class CasePolicy(BaseModel):
 
     @property
     def reopen_window(self) -> timedelta:
+        """How long after closing a customer may reopen a case."""
         return timedelta(days=self.reopen_window_days)
 
 

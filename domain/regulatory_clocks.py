@@ -107,9 +107,11 @@ def _standing(answered: datetime | None, warned: datetime | None, breached: date
 
 
 def regulatory_clocks(state: ComplaintState, timeline: Sequence[ev.Event]) -> list[RegulatoryClockView]:
-    """Every regulatory clock of the case folded into `state` from `timeline`: the MIIT answer deadline,
-    then one partner window per partner request, in the order they started. Empty for cases filed before
-    regulatory clocks (their rules name no regulator calendar)."""
+    """Every regulatory clock of the case folded into `state` from `timeline`.
+
+    The MIIT answer deadline, then one partner window per partner request, in the order they started. Empty for cases
+    filed before regulatory clocks (their rules name no regulator calendar).
+    """
     due = state.miit_answer_due
     if due is None:
         return []

@@ -47,6 +47,7 @@ class Harm(StrEnum):
 
     @property
     def harmed(self) -> bool:
+        """Whether this harm is one the campaign remedies (validity shortened or number suspended)."""
         return self in (Harm.SHORTENED, Harm.SUSPENDED)
 
 
@@ -87,6 +88,7 @@ class Assessment(BaseModel):
 
     @property
     def harmed(self) -> bool:
+        """Whether the batch harmed this number."""
         return self.harm.harmed
 
     def facts(self) -> dict[str, object]:
@@ -200,8 +202,10 @@ def plan(batch_id: str, assessments: Iterable[Assessment]) -> CampaignPlan:
 
 
 def remediation_case_id(batch_id: str, ordinal: int) -> str:
-    """The case id of the `ordinal`-th number of the batch (in number order): the same on every run, so a
-    rerun finds the case already filed. It holds no phone number (ids are stored in clear)."""
+    """The case id of the `ordinal`-th number of the batch (in number order).
+
+    The same on every run, so a rerun finds the case already filed. It holds no phone number (ids are stored in clear).
+    """
     return f"REM-{batch_id}-{ordinal:05d}"
 
 
@@ -230,8 +234,11 @@ def remediation_reason(batch_id: str) -> str:
 
 
 class RemediationLink(BaseModel):
-    """What a case opened by a campaign carries from it: the batch, the campaign, the harm found and the
-    batch rows it rests on. The case records it as evidence when it is filed."""
+    """What a case opened by a campaign carries from it.
+
+    The batch, the campaign, the harm found and the batch rows it rests on. The case records it as evidence when it is
+    filed.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -241,9 +248,11 @@ class RemediationLink(BaseModel):
     citations: list[Citation]
 
     def summary(self) -> str:
+        """The remedy's reason: the batch, the campaign and what the assessment found."""
         return f"{remediation_reason(self.batch_id)} (campaign {self.campaign_id}): {self.assessment.reason}"
 
     def facts(self) -> dict[str, object]:
+        """The remedy's facts as recorded in the evidence event."""
         return {
             "batch_id": self.batch_id,
             "campaign_id": self.campaign_id,

@@ -100,8 +100,10 @@ _PRIORITY_FACTOR: dict[Priority, tuple[int, int]] = {
 
 
 def policy_for(category: Category, priority: Priority) -> SlaPolicy:
-    """The deadlines that apply to a case. Customer waits are not shortened by priority: they are the
-    customer's time, not ours."""
+    """The deadlines that apply to a case.
+
+    Customer waits are not shortened by priority: they are the customer's time, not ours.
+    """
     base = NORMAL_PRIORITY_POLICIES[category]
     numerator, denominator = _PRIORITY_FACTOR[priority]
 

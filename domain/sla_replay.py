@@ -31,10 +31,12 @@ class ClockRun:
     stopped_at: datetime | None
 
     def warned(self, now: datetime) -> bool:
+        """Whether the clock ran past its warning time by `now` (or by when it stopped)."""
         end = self.stopped_at or now
         return self.warn_at is not None and end > self.warn_at
 
     def breached(self, now: datetime) -> bool:
+        """Whether the clock ran past its deadline by `now` (or by when it stopped)."""
         end = self.stopped_at or now
         return self.due_at is not None and end > self.due_at
 
@@ -53,13 +55,16 @@ class CaseOutcome:
     calendar: BusinessCalendar | None
 
     def warned(self, now: datetime) -> bool:
+        """Whether any run of the resolve clock was warned by `now`."""
         return any(run.warned(now) for run in self.runs if run.clock == RESOLVE)
 
     def breached(self, now: datetime) -> bool:
+        """Whether any run of the resolve clock was breached by `now`."""
         return any(run.breached(now) for run in self.runs if run.clock == RESOLVE)
 
     @property
     def time_to_resolve(self) -> timedelta | None:
+        """Business time from filing to resolution, or None while unresolved."""
         if self.resolved_at is None:
             return None
         return business_between(self.calendar, self.filed_at, self.resolved_at)

@@ -26,14 +26,17 @@ class ComplianceRow:
 
     @property
     def met_percent(self) -> float:
+        """The share of cases that met the SLA, in percent (0 when there are none)."""
         return 100.0 * self.met / self.cases if self.cases else 0.0
 
     @property
     def breached_percent(self) -> float:
+        """The share of cases that breached the SLA, in percent (0 when there are none)."""
         return 100.0 * self.breached / self.cases if self.cases else 0.0
 
 
 def group_of(outcome: CaseOutcome, by: Grouping) -> str:
+    """The report row a case counts in: its category, its priority, or the week it was filed (local time)."""
     if by == "category":
         return outcome.category.value
     if by == "priority":
@@ -51,8 +54,10 @@ def percentile(values: list[timedelta], share: float) -> timedelta | None:
 
 
 def compliance(outcomes: Iterable[CaseOutcome], by: Grouping, now: datetime) -> list[ComplianceRow]:
-    """One row per group, in order: counts, shares and time to resolve. A case still open and past its
-    deadline counts as breached; one still open within it counts as met so far."""
+    """One row per group, in order: counts, shares and time to resolve.
+
+    A case still open and past its deadline counts as breached; one still open within it counts as met so far.
+    """
     groups: dict[str, list[CaseOutcome]] = {}
     for outcome in outcomes:
         groups.setdefault(group_of(outcome, by), []).append(outcome)

@@ -80,6 +80,7 @@ class SlaClock(_Frozen):
 
     @property
     def warn_at(self) -> datetime | None:
+        """When the clock warns: `warn_percent` of its budget of running time, or None while paused or stopped."""
         return self._after(timedelta(seconds=self.budget_seconds * self.warn_percent // 100))
 
     def escalate_at(self, re_escalate_after: timedelta) -> datetime | None:
@@ -136,6 +137,7 @@ class ComplaintState(_Frozen):
 
     @property
     def is_open(self) -> bool:
+        """Whether the case is still open (anything but closed)."""
         return self.status is not Status.CLOSED
 
     @property
@@ -157,6 +159,7 @@ class ComplaintState(_Frozen):
 
     @property
     def money_moved_fen(self) -> int:
+        """The money the applied adjustments moved, in fen."""
         return sum(a.amount_fen for a in self.adjustments.values() if a.status == "applied")
 
 

@@ -1,5 +1,7 @@
-"""The TMF621 v5 events a domain event gives rise to: a pure function of the state before, the event and
-the state after, so the event store writes them in the same transaction as the events themselves.
+"""The TMF621 v5 events a domain event gives rise to.
+
+A pure function of the state before, the event and the state after, so the event store writes them in the same
+transaction as the events themselves.
 
 | domain                                   | TMF event                                  |
 |------------------------------------------|--------------------------------------------|
@@ -67,6 +69,7 @@ class TmfEvent(BaseModel):
 
 
 def ticket_href(complaint_id: str) -> str:
+    """The TMF href of a case's trouble ticket, relative to the API root."""
     return f"{TROUBLE_TICKET_PATH}/{complaint_id}"
 
 

@@ -1,5 +1,7 @@
-"""What the stock Temporal Web UI shows of a case (its User Metadata): a one-line static summary set when the
-workflow starts, static details, and current details that follow the case as it moves.
+"""What the stock Temporal Web UI shows of a case (its User Metadata).
+
+A one-line static summary set when the workflow starts, static details, and current details that follow the case as it
+moves.
 
 Pure text from the intake or the state. No phone number in clear (Temporal stores these texts unencrypted):
 the number is masked, the customer's name left out. Markdown, which the Web UI renders.
@@ -22,6 +24,7 @@ def case_summary(intake: ComplaintIntake) -> str:
 
 
 def case_static_details(intake: ComplaintIntake, reopen_reason: str | None = None) -> str:
+    """The case's fixed details as Markdown for Temporal's UI (the number masked), with the reopen reason."""
     lines = [
         f"**Complaint {intake.complaint_id}**",
         f"- category: `{intake.category.value}`, priority: `{intake.priority.value}`",

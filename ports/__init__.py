@@ -1,0 +1,1 @@
+"""The ports: what workflows and activities may ask of the outside world, as protocols and messages."""

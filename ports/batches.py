@@ -27,8 +27,11 @@ class Batch(BaseModel):
 
 
 class BatchMember(BaseModel):
-    """One number of a batch: its position (1-based, in number order), the customer's name, the batch's
-    row with the number as it stands now, and the citation of that row."""
+    """One number of a batch.
+
+    Its position (1-based, in number order), the customer's name, the batch's row with the number as it stands now, and
+    the citation of that row.
+    """
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,5 +1,7 @@
-"""The billing port's argument checks, shared by its adapters: a bad argument is an InvalidBillingRequest
-before anything is asked of the billing system."""
+"""The billing port's argument checks, shared by its adapters.
+
+A bad argument is an InvalidBillingRequest before anything is asked of the billing system.
+"""
 
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ class CitedRecord(_Value):
 
     @property
     def matches(self) -> bool:
+        """Whether the record as held now still has the content the citation hashed."""
         return self.sha256 == self.citation.sha256
 
 

@@ -1,0 +1,1 @@
+"""Running the engine: settings, logging, the embedded runtime (Temporal, PostgreSQL) and process helpers."""

@@ -125,6 +125,7 @@ class EmbeddedRuntime(ServiceStarters):
 
     @property
     def namespace(self) -> str:
+        """The Temporal namespace the embedded server serves."""
         return self._settings.temporal_namespace
 
     def service_env(self) -> dict[str, str]:

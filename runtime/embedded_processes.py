@@ -1,5 +1,8 @@
-"""The embedded runtime's subprocesses: spawned with a log and a claim in the data folder, waited for until
-ready, stopped in order, and orphans of an earlier run of the same data folder adopted."""
+"""The embedded runtime's subprocesses.
+
+Spawned with a log and a claim in the data folder, waited for until ready, stopped in order, and orphans of an earlier
+run of the same data folder adopted.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The embedded runtime's services, each started or attached to: Temporal (with its codec server),
-PostgreSQL through pgserver, the partner sandbox; then the migrations."""
+"""The embedded runtime's services, each started or attached to.
+
+Temporal (with its codec server), PostgreSQL through pgserver, the partner sandbox; then the migrations.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""What the embedded runtime's parts share: where things live, how a started process is kept, and the small
-checks (is a port open, is the partner healthy) each service starter uses."""
+"""What the embedded runtime's parts share.
+
+Where things live, how a started process is kept, and the small checks (is a port open, is the partner healthy) each
+service starter uses.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""A liveness file for processes without an HTTP port (the worker, the relay): touched while they work,
-checked by a container healthcheck with `python -m runtime.heartbeat NAME --max-age SECONDS`.
+"""A liveness file for processes without an HTTP port (the worker, the relay).
+
+Touched while they work, checked by a container healthcheck with `python -m runtime.heartbeat NAME --max-age SECONDS`.
 
 The worker touches it while its Temporal worker runs; the relay after every round. A process whose loop is
 stuck, or that has stopped working, lets the file age, and the healthcheck then fails.
@@ -29,8 +30,10 @@ def beat(name: str) -> None:
 
 @contextlib.asynccontextmanager
 async def beating(name: str, interval_seconds: float = 10.0) -> AsyncIterator[None]:
-    """Touch `name`'s file every `interval_seconds` for the block; remove it after, so a stopped process
-    is not reported alive."""
+    """Touch `name`'s file every `interval_seconds` for the block.
+
+    Remove it after, so a stopped process is not reported alive.
+    """
 
     async def keep_beating() -> None:
         while True:
@@ -56,6 +59,7 @@ def age_seconds(name: str) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m runtime.heartbeat NAME`: exit 0 when the process's liveness file is fresh enough."""
     parser = argparse.ArgumentParser(prog="python -m runtime.heartbeat", description=__doc__)
     parser.add_argument("name", help="worker or relay")
     parser.add_argument("--max-age", type=float, default=60.0, help="seconds (default 60)")

@@ -59,10 +59,12 @@ class ProcessIdentity:
         return ProcessIdentity.of(self.pid) == self
 
     def to_json(self) -> dict[str, Any]:
+        """The identity as stored in its claim file."""
         return {"pid": self.pid, "start_ticks": self.start_ticks, "cmdline": list(self.cmdline)}
 
     @classmethod
     def from_json(cls, data: Any) -> ProcessIdentity:
+        """An identity read back from its claim file."""
         return cls(pid=int(data["pid"]), start_ticks=int(data["start_ticks"]), cmdline=tuple(data["cmdline"]))
 
 
@@ -73,6 +75,7 @@ class ServiceClaims:
         self._folder = data_dir / "run"
 
     def path(self, service: str) -> Path:
+        """The claim file of `service`."""
         return self._folder / f"{service}.json"
 
     def claim(self, service: str, pid: int) -> ProcessIdentity | None:

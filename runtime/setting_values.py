@@ -1,5 +1,8 @@
-"""Parsers of configuration values, one per kind: each takes (variable, raw text) and returns the value
-or raises ConfigError with a one-line message naming the variable, the value and what is expected."""
+"""Parsers of configuration values, one per kind.
+
+Each takes (variable, raw text) and returns the value or raises ConfigError with a one-line message naming the variable,
+the value and what is expected.
+"""
 
 from __future__ import annotations
 

@@ -213,8 +213,10 @@ class Settings(BaseModel):
         return tuple(f"http://{host}:{self.temporal_ui_port}" for host in ("127.0.0.1", "localhost"))
 
     def payload_key_ring(self) -> KeyRing:
-        """The payload key ring: PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or the embedded key file (created 0600 on
-        first use). Raises ConfigError naming the variable."""
+        """The payload key ring: PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or the embedded key file (created 0600 on first use).
+
+        Raises ConfigError naming the variable.
+        """
         if self.payload_keys is not None:
             active = self.payload_active_key or next(iter(self.payload_keys))
             return KeyRing(keys=self.payload_keys, active=active)  # checked by from_env

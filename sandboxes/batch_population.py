@@ -56,6 +56,7 @@ class Member:
 
 
 def fate_of(index: int) -> Fate:
+    """What became of the number at `index` of the population (the fates repeat in turn)."""
     return _FATES[index % len(_FATES)]
 
 
@@ -69,6 +70,7 @@ def member(first_msisdn: int, index: int) -> Member:
 
 
 def clawback_batch(batch_id: str, applied_at: datetime, amount_fen: int, reason: str) -> BatchRow:
+    """The batch adjustment row of a clawback of over-credited promotion money."""
     description = "促销多返充值批量回收 (promotional over-credit clawed back)"
     return BatchRow(batch_id, applied_at, amount_fen, reason, description)
 

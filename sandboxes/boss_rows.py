@@ -169,11 +169,16 @@ class Registered(Protocol):
     """Whoever the billing system registers: a name, an ID number and a China Mobile number."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The registered name."""
+
     @property
-    def id_number(self) -> str: ...
+    def id_number(self) -> str:
+        """The registered ID number."""
+
     @property
-    def msisdn(self) -> str: ...
+    def msisdn(self) -> str:
+        """The China Mobile number."""
 
 
 # --- the billing calendar -------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class RunningSandbox:
     runner: web.AppRunner
 
     async def stop(self) -> None:
+        """Stop serving."""
         await self.runner.cleanup()
 
 
@@ -95,6 +96,7 @@ async def _serve(host: str, port: int, seed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m sandboxes.partner_carrier`: serve the partner sandbox until stopped."""
     args = _parser().parse_args(argv)
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)

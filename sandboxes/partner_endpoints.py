@@ -163,6 +163,7 @@ def _no_such_number(carrier: str) -> web.Response:
 
 
 async def get_forwarding(request: web.Request) -> web.Response:
+    """The call forwarding the partner carrier has for a number."""
     carrier = _carrier(request)
     if isinstance(carrier, web.Response):
         return carrier
@@ -295,14 +296,17 @@ async def joint_verification(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Liveness: the sandbox answers."""
     return _json({"status": "ok"})
 
 
 async def get_faults(request: web.Request) -> web.Response:
+    """The faults the sandbox injects now."""
     return _json(request.app[STATE].faults.as_json())
 
 
 async def set_faults(request: web.Request) -> web.Response:
+    """Change the faults the sandbox injects (tests and chaos runs)."""
     faults = request.app[STATE].faults
     faults.update(await _body(request, FaultSettings))
     log.info("partner_sandbox.faults_set", **faults.as_json())
@@ -310,12 +314,14 @@ async def set_faults(request: web.Request) -> web.Response:
 
 
 async def clear_faults(request: web.Request) -> web.Response:
+    """Stop injecting faults."""
     state = request.app[STATE]
     state.faults = Faults(seed=state.seed)
     return _json(state.faults.as_json())
 
 
 async def get_stats(request: web.Request) -> web.Response:
+    """What the sandbox was asked and answered, counted."""
     return _json(request.app[STATE].stats.as_json())
 
 
@@ -349,6 +355,7 @@ async def get_records(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
+    """Put the sandbox back as seeded."""
     request.app[STATE].reset()
     log.info("partner_sandbox.reset")
     return _json({"status": "reset"})

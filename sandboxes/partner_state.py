@@ -73,6 +73,7 @@ class Stats:
     joint_verifications: int = 0
 
     def count_cancel(self, msisdn: str, *, effective: bool) -> None:
+        """Count one cancel request for the number, and whether it took effect."""
         entry = self.by_msisdn.setdefault(msisdn, {"requests": 0, "effective": 0})
         entry["requests"] += 1
         self.cancel_requests += 1
@@ -81,6 +82,7 @@ class Stats:
             self.effective_cancels += 1
 
     def as_json(self) -> dict[str, Any]:
+        """The counts as JSON, for the stats endpoint."""
         return {
             "cancel_requests": self.cancel_requests,
             "effective_cancels": self.effective_cancels,
@@ -116,6 +118,7 @@ class Faults:
         self.random = Random(self.seed)
 
     def update(self, settings: FaultSettings) -> None:
+        """Apply the settings given; the ones left out keep their values (a new seed restarts the draws)."""
         for name in ("latency_ms", "error_rate", "fail_next", "lose_next"):
             value = getattr(settings, name)
             if value is not None:
@@ -133,12 +136,14 @@ class Faults:
         return self.error_rate > 0 and self.random.random() < self.error_rate
 
     def take_loss(self) -> bool:
+        """Whether this request is applied but its answer lost. Uses up one of `lose_next`."""
         if self.lose_next > 0:
             self.lose_next -= 1
             return True
         return False
 
     def as_json(self) -> dict[str, Any]:
+        """The fault settings as JSON, for the faults endpoint."""
         return {
             "latency_ms": self.latency_ms,
             "error_rate": self.error_rate,
@@ -165,6 +170,7 @@ class PartnerState:
         self.faults = Faults(seed=self.seed)
 
     def reset(self) -> None:
+        """Put the subscribers, agents and answers back as seeded."""
         self.subscribers = _seed_subscribers()
         self.agents = _seed_agents()
         self.cancel_answers.clear()

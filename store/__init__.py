@@ -1,0 +1,1 @@
+"""PostgreSQL: the event store, projections, the personal-data vault and the migrations."""

@@ -41,8 +41,10 @@ class ErasedCase:
 
 @dataclass(frozen=True)
 class PendingFollowUp:
-    """A durable follow-up (e.g. extend validity when it runs out) still to run: its workflow holds the
-    customer's number in its own input until then, which the erasure cannot reach."""
+    """A durable follow-up (e.g. extend validity when it runs out) still to run.
+
+    Its workflow holds the customer's number in its own input until then, which the erasure cannot reach.
+    """
 
     complaint_id: str
     follow_up: str
@@ -60,6 +62,7 @@ class ErasureResult:
 
     @property
     def changed(self) -> bool:
+        """Whether this call erased any key (False on a retry that found nothing left)."""
         return bool(self.key_ids)
 
 

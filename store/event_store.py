@@ -38,6 +38,7 @@ from ports.event_store import (
 from store import archive_queue, tmf_outbox
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
+from store.rows import model_from_row
 
 _INSERT_EVENT = """
 INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
@@ -59,10 +60,12 @@ class PostgresEventStore:
 
     @property
     def vault(self) -> PersonalDataVault:
+        """The vault that seals and opens the events' personal values."""
         return self._vault
 
     @property
     def pool(self) -> asyncpg.Pool:
+        """The connection pool the store writes through."""
         return self._pool
 
     async def append(
@@ -159,8 +162,11 @@ class PostgresEventStore:
     async def _case_key(
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], head_state: str | None
     ) -> CaseKey | None:
-        """The key the case is sealed under; created with its first event (or, for a case stored before
-        keys existed, from the number its folded state holds)."""
+        """The key the case is sealed under.
+
+        Created with its first event (or, for a case stored before keys existed, from the number its folded state
+        holds).
+        """
         key = await self._vault.key_of_case(conn, complaint_id)
         if key is not None:
             return key
@@ -176,7 +182,9 @@ class PostgresEventStore:
         self, conn: asyncpg.Connection, complaint_id: str, events: Sequence[Event], key: CaseKey | None
     ) -> None:
         """Stored events must equal the ones sent again, compared opened (each seal has a fresh nonce).
-        An erased value matches whatever is sent: nothing can tell what it was any more."""
+
+        An erased value matches whatever is sent: nothing can tell what it was any more.
+        """
         if not events:
             return
         rows = await conn.fetch(
@@ -314,19 +322,7 @@ _LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, acto
 
 
 def _link(row: asyncpg.Record, opened: object) -> ChainLink:
-    return ChainLink(
-        seq=row["seq"],
-        type=row["type"],
-        version=row["version"],
-        occurred_at=row["occurred_at"],
-        actor_id=row["actor_id"],
-        actor_role=row["actor_role"],
-        payload=row["payload"],
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-        recorded_at=row["recorded_at"],
-        opened=opened if isinstance(opened, dict) else None,
-    )
+    return model_from_row(ChainLink, row, opened=opened if isinstance(opened, dict) else None)
 
 
 __all__ = [

@@ -41,13 +41,18 @@ _NONCE_BYTES = 12
 
 
 class PersonalDataError(Exception):
-    """A customer key or sealed value that cannot be opened although it exists: the master key that
-    wrapped it is not held, or the stored bytes were changed."""
+    """A customer key or sealed value that cannot be opened although it exists.
+
+    The master key that wrapped it is not held, or the stored bytes were changed.
+    """
 
 
 def load_master_keys(settings: Settings) -> list[bytes]:
-    """The master keys, newest first: PII_MASTER_KEY, or the embedded default kept in the data folder
-    (created once, mode 0600). A malformed key raises ConfigError, one line naming the variable."""
+    """The master keys, newest first.
+
+    PII_MASTER_KEY, or the embedded default kept in the data folder (created once, mode 0600). A malformed key raises
+    ConfigError, one line naming the variable.
+    """
     if settings.pii_master_key is not None:
         return parse_master_keys(settings.pii_master_key, MASTER_KEY_VARIABLE)
     path = Path(settings.data_dir) / MASTER_KEY_FILE
@@ -85,6 +90,7 @@ class CaseKey:
 
     @property
     def erased(self) -> bool:
+        """Whether the key was erased, so its values can no longer be opened."""
         return self.cipher is None
 
     def seal(self, value: str) -> str:
@@ -118,6 +124,7 @@ class PersonalDataVault:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersonalDataVault:
+        """The vault with the master keys and reference key the settings name."""
         return cls(load_master_keys(settings), ref_key=settings.msisdn_token_key)
 
     def customer_ref(self, msisdn: str) -> str:
@@ -178,6 +185,7 @@ class PersonalDataVault:
         return found
 
     async def key_of_case(self, conn: asyncpg.Connection | asyncpg.Pool, complaint_id: str) -> CaseKey | None:
+        """The key the case's personal data is sealed under, or None for a case without one."""
         row = await conn.fetchrow(
             """SELECT k.key_id, k.customer_ref, k.wrapped_key, k.master_key_id FROM complaint_keys c
                JOIN customer_keys k ON k.key_id = c.key_id WHERE c.complaint_id = $1""",
@@ -186,6 +194,7 @@ class PersonalDataVault:
         return None if row is None else self._unwrap(row)
 
     async def keys_by_id(self, conn: asyncpg.Connection | asyncpg.Pool, key_ids: set[str]) -> dict[str, CaseKey]:
+        """The keys of these ids, by id (ids with no key are left out)."""
         rows = await conn.fetch(
             """SELECT key_id, customer_ref, wrapped_key, master_key_id FROM customer_keys
                WHERE key_id = ANY($1::text[])""",
@@ -206,8 +215,10 @@ class PersonalDataVault:
 
 @functools.cache
 def default_vault() -> PersonalDataVault:
-    """The vault of the master key the environment configures (PII_MASTER_KEY, or the data folder's
-    default key file), for callers that hold no settings of their own. The edges pass theirs."""
+    """The vault of the master key the environment configures, for callers that hold no settings of their own.
+
+    The key is PII_MASTER_KEY, or the data folder's default key file. The edges pass their settings' vault.
+    """
     return PersonalDataVault.from_settings(Settings.from_env())
 
 

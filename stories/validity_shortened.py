@@ -101,6 +101,7 @@ def boss_rows(anchor: date) -> BossRows:
 
 
 def batch_applied_at(anchor: date) -> datetime:
+    """When the story's bad batch ran, relative to the demo's anchor day (local time)."""
     return at_local(anchor - timedelta(days=BATCH_DAYS_AGO), 9, 0)
 
 

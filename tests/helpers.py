@@ -18,9 +18,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
 from client.api import ComplaintClient
-from domain.cases import Status
+from domain.actors import Actor
+from domain.cases import Category, Status
 from domain.intake import ComplaintIntake, parse_intake
 from sandboxes.reset import reset_sandboxes as sandbox_reset
+from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.domain.factories import intake_data
 from workflows.messages import CaseView
 
@@ -29,6 +31,18 @@ POLL_SECONDS = 0.05
 
 def forwarding_intake(**overrides: Any) -> ComplaintIntake:
     return parse_intake(intake_data(complaint_id=f"FWD-{uuid.uuid4().hex[:10]}", **overrides))
+
+
+def arrears_dispute_intake(filed_by: Actor) -> ComplaintIntake:
+    """The seed's arrears customer disputing the arrears of a number she says was never used, filed by `filed_by`."""
+    return ComplaintIntake(
+        complaint_id=f"arrears-{uuid.uuid4().hex[:10]}",
+        category=Category.ARREARS_DISPUTE,
+        msisdn=ARREARS_CUSTOMER.msisdn,
+        customer_name=ARREARS_CUSTOMER.name,
+        description="号码是女儿用的, 一直没用过",
+        filed_by=filed_by,
+    )
 
 
 async def reset_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:

@@ -1,0 +1,1 @@
+"""Temporal workflows: they orchestrate deterministically and commit what the domain decides."""

@@ -31,6 +31,7 @@ class ArchiverInput(BaseModel):
 
 
 def archiver_id(task_queue: str) -> str:
+    """The workflow id of the task queue's one archiver, so a second start finds the first."""
     return f"case-archiver-{task_queue}"
 
 
@@ -38,6 +39,7 @@ def archiver_id(task_queue: str) -> str:
 class CaseArchiverWorkflow:
     @workflow.run
     async def run(self, start: ArchiverInput) -> None:
+        """Archive queued runs round after round, continuing as new when the history grows long."""
         for _ in range(ROUNDS_PER_RUN):
             result = await workflow.execute_activity_method(
                 ArchiveActivities.archive_queued,

@@ -66,7 +66,7 @@ async def call_activity(
 ) -> T:
     """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one."""
     return await workflow.execute_activity_method(
-        activity,  # type: ignore[arg-type]
+        activity,
         args=list(args),
         start_to_close_timeout=timeout,
         retry_policy=retry,
@@ -93,6 +93,7 @@ class Case:
 
     @property
     def complaint_id(self) -> str:
+        """The case's complaint id."""
         return self.input.intake.complaint_id
 
     @property
@@ -106,6 +107,7 @@ class Case:
         return self.rules.sla
 
     def now(self) -> datetime:
+        """The workflow's time, or the time held for a batch of events being committed together."""
         return self._held_time or workflow.now()
 
     @contextlib.asynccontextmanager
@@ -178,6 +180,7 @@ class Case:
 
     @property
     def current(self) -> ComplaintState:
+        """The case's state; only valid once the case has its first event."""
         assert self.state is not None, "the case has no events yet"
         return self.state
 
@@ -274,6 +277,7 @@ class Case:
         return await call_activity(activity, *args, timeout=timeout, retry=retry)
 
     async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
+        """Notify `recipient` through the notification activity, with an idempotency key of this step."""
         await self.call(
             NotificationActivities.notify,
             Notification(
@@ -364,11 +368,9 @@ class Case:
         sp_code: str | None = None,
         citations: list[Citation] | None = None,
     ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once (workflows.money).
+        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
 
-        `citations` are the records it rests on; the billing system checks them and refuses a second
-        remedy of a cited charge. Then the adjustment ends `already_remedied` (no money moved), with
-        the case, ledger row and time of the first remedy.
+        The case's handle on workflows.money.adjust, which says what `citations` do.
         """
         return await money.adjust(
             self, kind, amount_fen, reason, validity_until=validity_until, sp_code=sp_code, citations=citations

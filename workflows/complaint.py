@@ -87,6 +87,7 @@ class ComplaintWorkflow:
 
     @workflow.run
     async def run(self, start: ComplaintInput) -> CaseOutcome:
+        """Open the case, run its category's playbook, and return how the case ended."""
         case = self.case
         intake = start.intake
         async with case.opening():
@@ -232,6 +233,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def answer(self, request: CustomerAnswer) -> str:
+        """Record a customer's answer to a question the case asked (update)."""
         await self._commit(commands.answer(self._state(), _answer(request, self._recorded(request)), self._now()))
         return request.answer
 
@@ -241,6 +243,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def decide_adjustment(self, request: ApprovalDecision) -> str:
+        """Record an approver's decision on a proposed adjustment (update)."""
         # Saved either way: a refusal is as much the case's history as an approval.
         await self._commit(commands.decide(self._state(), _decision(request, self._recorded(request)), self._now()))
         return "approved" if request.approve else "refused"
@@ -251,6 +254,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def add_note(self, request: Note) -> int:
+        """Add a note to the case and return its event number (update)."""
         note = commands.AddNote(actor=self._recorded(request), text=request.text)
         return await self._commit(commands.add_note(self._state(), note, self._now()))
 
@@ -261,6 +265,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def reassign(self, request: Reassignment) -> str:
+        """Hand the case to another assignee (update)."""
         await self._commit(commands.reassign(self._state(), _reassign(request, self._recorded(request)), self._now()))
         return request.to_assignee
 
@@ -270,6 +275,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def resolve_manually(self, request: ManualResolution) -> str:
+        """Resolve the case by hand, ending its playbook (update)."""
         events = commands.resolve(self._state(), _resolve(request, self._recorded(request)), self._now())
         self._resolved_by_hand = True
         await self._commit(events)
@@ -281,6 +287,7 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def withdraw(self, request: Withdrawal) -> str:
+        """Withdraw the case at the filer's request (update)."""
         withdrawal = commands.Withdraw(actor=self._recorded(request), reason=request.reason)
         await self._commit(commands.withdraw(self._state(), withdrawal, self._now()))
         return "withdrawn"
@@ -294,6 +301,7 @@ class ComplaintWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
+        """The case's state and timeline as a caller sees them (query)."""
         if self.case.state is None and self._refusal is not None:
             raise InvalidCommand(f"case {self.case.complaint_id} {NOT_OPENED}: {self._refusal}")
         if self.case.state is None:

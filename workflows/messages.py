@@ -42,8 +42,10 @@ class Act(_Message):
 
 
 class ComplaintInput(_Message):
-    """What starts a case's run. It carries no rules: the policy is the worker's (see domain.policy), and
-    fields a caller adds (an old client's `options` or `history`) are ignored.
+    """What starts a case's run.
+
+    It carries no rules: the policy is the worker's (see domain.policy), and fields a caller adds (an old client's
+    `options` or `history`) are ignored.
 
     Who files (or reopens) is proven like every act: `token` is their signed token, verified by the worker
     when the run opens (activities.trust). `intake.filed_by` and `reopened_by` are what the caller claims;
@@ -65,6 +67,7 @@ class ComplaintInput(_Message):
 
     @property
     def is_reopening(self) -> bool:
+        """Whether this start reopens a closed case."""
         return self.reopening or self.reopened_by is not None
 
 

@@ -1,5 +1,7 @@
-"""Money moved by a case: propose (the domain decides whether it waits for approval), look for an earlier remedy
-of the same charge, wait for the approval, apply once, and record what the billing system answered.
+"""Money moved by a case.
+
+Propose (the domain decides whether it waits for approval), look for an earlier remedy of the same charge, wait for the
+approval, apply once, and record what the billing system answered.
 
 Workflow code: it commits what domain.commands decides and calls the billing system through activities.
 """

@@ -29,6 +29,7 @@ class ReconcilerInput(BaseModel):
 
 
 def reconciler_id(task_queue: str) -> str:
+    """The workflow id of the task queue's one reconciler, so a second start finds the first."""
     return f"case-reconciler-{task_queue}"
 
 
@@ -36,6 +37,7 @@ def reconciler_id(task_queue: str) -> str:
 class CaseReconcilerWorkflow:
     @workflow.run
     async def run(self, start: ReconcilerInput) -> None:
+        """Reconcile stopped cases round after round, continuing as new when the history grows long."""
         closed_after = start.closed_after
         for _ in range(ROUNDS_PER_RUN):
             result = await workflow.execute_activity_method(

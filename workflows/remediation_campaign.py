@@ -114,6 +114,7 @@ class RemediationCampaignWorkflow:
 
     @workflow.run
     async def run(self, start: CampaignInput) -> CampaignProgress:
+        """Remedy the batch page by page, waiting while paused, continuing as new; return the progress."""
         pages = 0
         if self.progress.started_by is None:
             starter: Actor = await workflow.execute_activity_method(
@@ -216,6 +217,7 @@ class RemediationCampaignWorkflow:
 
     @workflow.update
     async def pause(self, request: CampaignControl) -> CampaignProgress:
+        """Pause the campaign as the verified caller (update)."""
         actor = trust.claims_of_verified(request.token).actor(request.channel)
         self._update(paused=True, paused_by=actor.id, pause_reason=request.reason or None)
         return self.progress
@@ -228,6 +230,7 @@ class RemediationCampaignWorkflow:
 
     @workflow.update
     async def resume(self, request: CampaignControl) -> CampaignProgress:
+        """Resume the paused campaign (update)."""
         self._update(paused=False, paused_by=None, pause_reason=None)
         return self.progress
 
@@ -239,4 +242,5 @@ class RemediationCampaignWorkflow:
 
     @workflow.query
     def status(self) -> CampaignProgress:
+        """The campaign's progress (query)."""
         return self.progress

@@ -42,8 +42,10 @@ def dev_server_flags() -> list[str]:
 
 
 def at_filing(category: str, priority: str, token: str) -> TypedSearchAttributes:
-    """What is known when a case is filed, set by the client with the workflow's start: the case is in
-    visibility at once, and the workflow's first upsert carries only what its first save changed."""
+    """What is known when a case is filed, set by the client with the workflow's start.
+
+    The case is in visibility at once, and the workflow's first upsert carries only what its first save changed.
+    """
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(CATEGORY, category),
         SearchAttributePair(PRIORITY, priority),

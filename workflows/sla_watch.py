@@ -1,5 +1,7 @@
-"""The SLA watcher: beside the playbook, it sleeps until a running clock's next mark, then commits what the
-domain says is due (a warning, or a breach that escalates: domain.commands.deadlines) and tells that person.
+"""The SLA watcher.
+
+Beside the playbook, it sleeps until a running clock's next mark, then commits what the domain says is due (a warning,
+or a breach that escalates: domain.commands.deadlines) and tells that person.
 
 The marks are business time on each clock's calendar; the regulatory clocks (domain.regulatory_clocks: the
 MIIT answer deadline, each partner window) are watched beside them. It wakes early whenever a clock changes

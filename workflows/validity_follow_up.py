@@ -56,6 +56,7 @@ def follow_up_key(complaint_id: str, step: str) -> str:
 class ValidityFollowUpWorkflow:
     @workflow.run
     async def run(self, request: ValidityFollowUpInput) -> ValidityFollowUpResult:
+        """Wait until the validity runs out, then check the number is still usable and report."""
         wait = request.due_at - workflow.now()
         if wait > timedelta(0):
             await workflow.sleep(wait, summary="until the validity runs out")

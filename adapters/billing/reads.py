@@ -38,6 +38,7 @@ class BillingReads:
     _pool: asyncpg.Pool
 
     async def get_customer(self, msisdn: str) -> Customer:
+        """The customer record of the number (UnknownCustomer when there is none)."""
         number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(_CUSTOMER_SQL, number)
@@ -140,6 +141,7 @@ class BillingReads:
         return [row["msisdn"] for row in rows]
 
     async def current_period(self, msisdn: str) -> BillingPeriod:
+        """The number's current billing period: its first and last day."""
         number = valid_msisdn(msisdn)
         async with self._pool.acquire() as conn:
             await _require_customer(conn, number)
@@ -190,6 +192,7 @@ class BillingReads:
         return [ReceivedSmsSource(**dict(row)) for row in rows]
 
     async def tariff_plan(self, code: str) -> TariffPlan:
+        """The tariff plan of this code (UnknownTariffPlan when there is none)."""
         plan_code = valid_code(code, "tariff plan")
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM boss.tariff_plans WHERE code = $1", plan_code)
@@ -198,6 +201,7 @@ class BillingReads:
         return TariffPlan(**dict(row))
 
     async def agent_store(self, code: str) -> AgentStore:
+        """The agent store of this code, which sold numbers (UnknownAgentStore when there is none)."""
         agent_code = valid_code(code, "agent store")
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM boss.agent_stores WHERE code = $1", agent_code)

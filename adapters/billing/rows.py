@@ -12,6 +12,7 @@ from domain.billing_records import BalanceChange, CallRecord, Customer, DailyCha
 from domain.citations import RecordKind
 from domain.masking import scrub
 from ports.billing_errors import UnknownCustomer, UnknownSubscription
+from store.rows import model_from_row
 
 _CUSTOMER_SQL = """
     SELECT c.*, n.old_msisdn AS notice_old_msisdn,
@@ -117,23 +118,10 @@ async def _end_subscription(conn: asyncpg.Connection, msisdn: str, sp_code: str)
 
 
 def _customer(row: asyncpg.Record) -> Customer:
-    return Customer(
-        msisdn=row["msisdn"],
-        name=row["name"],
-        id_number=row["id_number"],
-        status=row["status"],
-        account_type=row["account_type"],
-        brand=row["brand"],
-        plan_code=row["plan_code"],
-        sales_channel=row["sales_channel"],
-        agent_code=row["agent_code"],
-        opened_at=row["opened_at"],
-        balance_fen=row["balance_fen"],
-        validity_until=row["validity_until"],
-        cancelled_at=row["cancelled_at"],
-        arrears_fen=row["arrears_fen"],
-        number_change_notice_active=row["notice_old_msisdn"] is not None,
-        number_change_notice_old_msisdn=row["notice_old_msisdn"],
-        web_sms_blocked=row["web_sms_blocked"],
-        remark=row["remark"],
+    notice_old_msisdn = row["notice_old_msisdn"]
+    return model_from_row(
+        Customer,
+        row,
+        number_change_notice_active=notice_old_msisdn is not None,
+        number_change_notice_old_msisdn=notice_old_msisdn,
     )

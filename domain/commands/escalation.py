@@ -1,5 +1,7 @@
-"""Escalation: one rung up the ladder (domain.sla.escalation_role), for a breach, a stuck step or an
-unhappy customer. The one rule of who a case goes to next lives in domain.sla; this decides the events."""
+"""Escalation: one rung up the ladder (domain.sla.escalation_role), for a breach, a stuck step or an unhappy customer.
+
+The one rule of who a case goes to next lives in domain.sla; this decides the events.
+"""
 
 from __future__ import annotations
 

@@ -27,8 +27,11 @@ KEEPS_WHAT_THEY_FILE = frozenset({Role.AGENT, Role.STORE_MANAGER})
 
 
 class FileComplaint(BaseModel):
-    """File a case: the intake as given, and the filer as their verified token names them (or, for a case a
-    remediation campaign opens, the campaign, its link proven against the batch by the worker)."""
+    """File a case.
+
+    The intake as given, and the filer as their verified token names them (or, for a case a remediation campaign opens,
+    the campaign, its link proven against the batch by the worker).
+    """
 
     model_config = ConfigDict(frozen=True)
 

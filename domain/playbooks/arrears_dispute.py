@@ -46,9 +46,11 @@ class ArrearsExplanation(BaseModel):
 
     @property
     def owes(self) -> bool:
+        """Whether the number has arrears to settle."""
         return self.arrears_fen > 0
 
     def describe(self) -> str:
+        """The account's status and arrears in words, for the case's evidence."""
         if not self.owes:
             return f"the number is {self.status} and owes nothing"
         text = f"the {self.account_type} number is {self.status}"
@@ -71,6 +73,7 @@ class ArrearsExplanation(BaseModel):
         return text
 
     def facts(self) -> dict[str, Any]:
+        """The account's facts as recorded in the evidence event."""
         return {
             "arrears_fen": self.arrears_fen,
             "status": self.status,

@@ -58,20 +58,25 @@ class ChannelComparison(_Value):
 
     @property
     def overcharge_fen(self) -> int:
+        """The total charged too much over the overcharged days, in fen."""
         return sum(day.overcharge_fen for day in self.overcharge_days)
 
     @property
     def faulty_channels(self) -> list[Channel]:
+        """The witness channels that miss days or show different amounts."""
         return [c for c in WITNESSES if self.missing_days.get(c) or self.differing_days.get(c)]
 
     @property
     def consistent(self) -> bool:
+        """Whether every channel agrees and no day is overcharged or unexplained."""
         return not (self.faulty_channels or self.overcharge_days or self.unexplained_days)
 
     def day_number(self, day: date) -> int:
+        """The day's position in the billing period, the first day being 1."""
         return (day - self.period_start).days + 1
 
     def describe(self) -> str:
+        """The comparison in words, for the case's evidence."""
         totals = ", ".join(f"{channel} {format_yuan(fen)}" for channel, fen in self.totals.items())
         parts = [f"totals {totals}"]
         for channel in WITNESSES:
@@ -92,6 +97,7 @@ class ChannelComparison(_Value):
         return "; ".join(parts)
 
     def facts(self) -> dict[str, Any]:
+        """The comparison's facts as recorded in the evidence event."""
         def listed(days: list[date]) -> list[str]:
             return [d.isoformat() for d in days]
 
@@ -213,6 +219,7 @@ class Verdict(_Value):
 
     @property
     def double_refund_fen(self) -> int:
+        """Twice the overcharge: what the double-refund rule pays back, in fen."""
         return 2 * self.overcharge_fen
 
 

@@ -26,8 +26,7 @@ from domain.billing_records import CallRecord, MonthlyBill
 from domain.clock import local_midnight
 from domain.masking import mask_msisdn
 from domain.money import format_yuan
-from domain.playbooks.common import Ending, already_remedied_summary, billed_minutes
-from domain.state import Adjustment
+from domain.playbooks.common import billed_minutes
 
 UNUSUAL_FACTOR = 5
 MIN_UNUSUAL_SECONDS = 10 * 60
@@ -75,6 +74,7 @@ class Spike(_Value):
     percent: int | None  # current as a percentage of usual (434 = 4.34 times); None with no history
 
     def describe(self) -> str:
+        """This period against the closed bills in words, for the case's evidence."""
         if self.percent is None:
             return f"this period so far {format_yuan(self.current_fen)}; no closed bills to compare with"
         return (
@@ -83,6 +83,7 @@ class Spike(_Value):
         )
 
     def facts(self) -> dict[str, Any]:
+        """The period comparison's facts as recorded in the evidence event."""
         return {
             "period_start": self.current_start.isoformat(),
             "period_end": self.current_end.isoformat(),
@@ -123,6 +124,7 @@ class FlaggedCall(_Value):
     charge_fen: int
 
     def facts(self) -> dict[str, Any]:
+        """The unusual call's facts as recorded in the evidence event (the other party masked)."""
         return {
             "call_id": self.call_id,
             "other_party": mask_msisdn(self.other_party),
@@ -144,13 +146,16 @@ class CallPattern(_Value):
 
     @property
     def flagged_fen(self) -> int:
+        """The charge of every flagged call together, in fen."""
         return sum(call.charge_fen for call in self.flagged)
 
     @property
     def other_parties(self) -> list[str]:
+        """The numbers the flagged calls went to, each once, sorted."""
         return sorted({call.other_party for call in self.flagged})
 
     def describe(self) -> str:
+        """Which calls stand out and why, in words, for the case's evidence."""
         if not self.flagged:
             return (
                 f"none of the {self.current_calls} calls this period stands out "
@@ -164,6 +169,7 @@ class CallPattern(_Value):
         )
 
     def facts(self) -> dict[str, Any]:
+        """The flagging rule and the flagged calls as recorded in the evidence event."""
         return {
             "rule": f">= {UNUSUAL_FACTOR}x the median call in duration or charge, and >= "
             f"{MIN_UNUSUAL_SECONDS // 60} min or {format_yuan(MIN_UNUSUAL_CHARGE_FEN)}",
@@ -229,6 +235,7 @@ class CallComparison(_Value):
     verdict: CallVerdict
 
     def facts(self) -> dict[str, Any]:
+        """The call comparison's facts as recorded in the evidence event (the other party masked)."""
         return {
             "call_id": self.call_id,
             "other_party": mask_msisdn(self.other_party),
@@ -246,14 +253,17 @@ class CounterpartComparison(_Value):
 
     @property
     def disputed_fen(self) -> int:
+        """The charge of the calls the other party's records do not support, in fen."""
         return sum(call.disputed_fen for call in self.calls)
 
     @property
     def all_agree(self) -> bool:
+        """Whether the other party's records agree with every flagged call."""
         return all(call.verdict == "agrees" for call in self.calls)
 
     @property
     def unverifiable(self) -> list[CallComparison]:
+        """The calls the other party has no record to compare with."""
         return [call for call in self.calls if call.verdict == "unverifiable"]
 
     @property
@@ -268,9 +278,11 @@ class CounterpartComparison(_Value):
 
     @property
     def disputed_call_ids(self) -> list[int]:
+        """The ids of the calls charged for more than the other party's records support."""
         return [c.call_id for c in self.calls if c.disputed_fen > 0]
 
     def describe(self) -> str:
+        """The comparison with the other party's records in words, for the case's evidence."""
         agree = sum(1 for c in self.calls if c.verdict == "agrees")
         text = (
             f"of {len(self.calls)} flagged calls, {agree} agree with the other party's records "
@@ -300,6 +312,7 @@ class CounterpartComparison(_Value):
         return " and ".join(grounds or ["the records agree"]) + f": {self.describe()}"
 
     def facts(self) -> dict[str, Any]:
+        """The comparison's facts as recorded in the evidence event."""
         return {
             "all_agree": self.all_agree,
             "disputed_fen": self.disputed_fen,
@@ -365,34 +378,3 @@ def _comparison(
         disputed_fen=disputed,
         verdict=verdict,
     )
-
-
-def matches_usage_summary(spike: Spike, pattern: CallPattern) -> str:
-    """The resolution when no call stands out: what the bills and calls show, and nothing more.
-
-    (It claims no conversation with the customer: that is for an agent's note, when one took place.)
-    """
-    return f"{spike.describe()}; {pattern.describe()}: the bill follows the usage."
-
-
-def declined_summary(pattern: CallPattern) -> str:
-    """The resolution when the customer declined the comparison: the calls stand as recorded."""
-    declined = "the customer declined the comparison, so the calls stand as recorded"
-    return f"{pattern.describe()}; {declined}. Advice: {ADVICE}"
-
-
-def records_agree_summary(pattern: CallPattern, comparison: CounterpartComparison) -> str:
-    """The resolution when the other party's records agree with every flagged call."""
-    return f"{pattern.describe()}; {comparison.describe()}: no refund. Advice: {ADVICE}"
-
-
-def refund_ending(adjustment: Adjustment, refusal: str, found: str) -> Ending:
-    """How a case ends after the refund of calls beyond the other party's records (`found` says which)."""
-    amount = format_yuan(adjustment.amount_fen)
-    if adjustment.status == "applied":
-        return Ending(outcome="refunded", summary=f"{amount} refunded (ledger {adjustment.ledger_id}): {found}")
-    if adjustment.status == "already_remedied":
-        return Ending(outcome="already_refunded",
-                      summary=f"The {amount} of disputed calls was {already_remedied_summary(adjustment)}.")
-    return Ending(outcome="refund_refused", summary=f"The refund of {amount} was refused: {refusal}",
-                  decision="no refund: the approver refused", decision_reason=refusal)

@@ -1,5 +1,7 @@
-"""What every playbook shares: the first words to the customer, identity checks, and how a case ends
-after an adjustment (`Ending`)."""
+"""What every playbook shares.
+
+The first words to the customer, identity checks, and how a case ends after an adjustment (`Ending`).
+"""
 
 from __future__ import annotations
 
@@ -65,8 +67,11 @@ def already_remedied_summary(adjustment: Adjustment) -> str:
 
 
 class Ending(BaseModel):
-    """How a case ends once its adjustment is settled: the resolution's outcome and words, and for a refusal
-    the decision recorded before it (the approver's reason, told to the customer)."""
+    """How a case ends once its adjustment is settled.
+
+    The resolution's outcome and words, and for a refusal the decision recorded before it (the approver's reason, told
+    to the customer).
+    """
 
     model_config = ConfigDict(frozen=True)
 

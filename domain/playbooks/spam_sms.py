@@ -44,6 +44,7 @@ class SpamPlan(BaseModel):
 
     @property
     def offer_web_block(self) -> bool:
+        """Whether to offer blocking web-sent SMS: some of the junk came from the web gateway."""
         return bool(self.web_junk_senders)
 
     def block_question(self) -> str:

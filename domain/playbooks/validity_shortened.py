@@ -42,6 +42,7 @@ class ValidityCut(BaseModel):
 
     @property
     def days_lost(self) -> int:
+        """How many days of validity the change took away."""
         return (self.validity_before - self.validity_after).days
 
     def facts(self) -> dict[str, object]:
@@ -94,8 +95,10 @@ def find_validity_cut(history: Sequence[BalanceChange]) -> ValidityCut | None:
 
 
 def already_restored(cut: ValidityCut, validity_until: date | None) -> bool:
-    """Whether the validity already runs to where it was before the cut (a remediation campaign, an
-    earlier case or a recharge gave it back): then there is nothing to restore, twice or at all."""
+    """Whether the validity already runs to where it was before the cut, so there is nothing to restore.
+
+    A remediation campaign, an earlier case or a recharge may have given it back: it is not restored twice.
+    """
     return validity_until is not None and validity_until >= cut.validity_before
 
 

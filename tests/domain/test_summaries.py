@@ -18,12 +18,10 @@ from domain.playbooks.billing_spike import (
     RECORDS_AGREE,
     CounterpartComparison,
     compare_with_counterpart,
-    declined_summary,
     find_unusual_calls,
-    matches_usage_summary,
     measure_spike,
-    records_agree_summary,
 )
+from domain.playbooks.billing_spike_words import declined_summary, matches_usage_summary, records_agree_summary
 from domain.playbooks.common import already_remedied_summary
 from domain.playbooks.forwarding_cancel import resolution_summary
 from domain.playbooks.tariff_dispute import plan_change_words

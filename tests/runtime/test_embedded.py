@@ -249,8 +249,8 @@ def test_the_cli_explains_itself() -> None:
     assert "resumes on the same data" in result.stdout
 
 
-async def test_the_cli_stays_up_until_ctrl_c(tmp_path: Path) -> None:
-    settings = _settings(tmp_path / "data")
+async def _runtime_up(settings: Settings, *, stdout: int) -> asyncio.subprocess.Process:
+    """`python -m runtime up` on `settings`' data folder and ports, logging JSON to its stderr pipe."""
     env = {
         **os.environ,
         "COMPLAINTS_DATA_DIR": str(settings.data_dir),
@@ -261,19 +261,17 @@ async def test_the_cli_stays_up_until_ctrl_c(tmp_path: Path) -> None:
         "PARTNER_URL": settings.partner_url or "",
         "LOG_FORMAT": "json",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "runtime",
-        "up",
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runtime", "up", cwd=PROJECT_ROOT, env=env, stdout=stdout, stderr=asyncio.subprocess.PIPE
     )
+
+
+async def test_the_cli_stays_up_until_ctrl_c(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    process = await _runtime_up(settings, stdout=asyncio.subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     try:
-        printed = []
+        printed: list[str] = []
         while not printed or "Press Ctrl-C to stop." not in printed[-1]:
             line = await asyncio.wait_for(process.stdout.readline(), timeout=90)
             assert line, f"exited early: {(await process.stderr.read()).decode()}"
@@ -297,26 +295,7 @@ async def test_the_cli_stays_up_until_ctrl_c(tmp_path: Path) -> None:
 
 async def test_ctrl_c_while_starting_leaves_nothing_running(tmp_path: Path) -> None:
     settings = _settings(tmp_path / "data")
-    env = {
-        **os.environ,
-        "COMPLAINTS_DATA_DIR": str(settings.data_dir),
-        "TEMPORAL_PORT": str(settings.temporal_port),
-        "TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
-        "PARTNER_PORT": str(settings.partner_port),
-        "CODEC_PORT": str(settings.codec_port),
-        "PARTNER_URL": settings.partner_url or "",
-        "LOG_FORMAT": "json",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "runtime",
-        "up",
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _runtime_up(settings, stdout=asyncio.subprocess.DEVNULL)
     assert process.stderr is not None
     try:
         # A fresh data folder: PostgreSQL's initdb is still running when the signal comes.

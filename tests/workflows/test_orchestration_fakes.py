@@ -21,13 +21,12 @@ from auth import trust
 from client.api import ClientOptions, ComplaintClient
 from domain import events as ev
 from domain.actors import Actor, Role
-from domain.cases import Category, Status
-from domain.intake import ComplaintIntake
+from domain.cases import Status
 from stories.arrears_dispute import ARREARS_CUSTOMER, ARREARS_FEN
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from tests.conftest import TOKEN_KEY
 from tests.fakes.activities import FakeActivities
-from tests.helpers import forwarding_intake, wait_for_question, wait_until
+from tests.helpers import arrears_dispute_intake, forwarding_intake, wait_for_question, wait_until
 from tests.identity import TEST_TRUSTED_KEYS, FilingAsIntake, signed
 from worker import WORKFLOW_RUNNER
 from workflows.complaint import ComplaintWorkflow
@@ -120,14 +119,7 @@ async def test_a_disputed_waiver_waits_for_a_supervisors_approval_then_moves_the
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     fakes = FakeActivities(ANCHOR)
-    intake = ComplaintIntake(
-        complaint_id=f"arrears-dispute-{uuid.uuid4().hex[:10]}",
-        category=Category.ARREARS_DISPUTE,
-        msisdn=ARREARS_CUSTOMER.msisdn,
-        customer_name=ARREARS_CUSTOMER.name,
-        description="号码是女儿用的, 一直没用过",
-        filed_by=MANAGER,
-    )
+    intake = arrears_dispute_intake(MANAGER)
     async with fake_engine(time_skipping_env, fakes) as client:
         handle = await client.file(intake)
         await wait_for_question(client, intake.complaint_id, "settle-arrears")

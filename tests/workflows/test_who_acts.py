@@ -4,7 +4,6 @@ behalf, and no command that assumes a privileged role (time-skipping server, rea
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -17,11 +16,8 @@ from cli.timeline import describe, render_timeline
 from client.api import CommandRefused
 from domain import events as ev
 from domain.actors import Actor, Role
-from domain.cases import Category
-from domain.intake import ComplaintIntake
-from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.conftest import TOKEN_KEY, engine
-from tests.helpers import forwarding_intake, reset_sandboxes, wait_for_question
+from tests.helpers import arrears_dispute_intake, forwarding_intake, reset_sandboxes, wait_for_question
 from tests.identity import prepare_logins, signed
 from tests.workflows.test_billing_playbooks import wait_for_approval
 from tests.workflows.test_billing_playbooks import wait_for_question as wait_for_question_id
@@ -40,14 +36,7 @@ async def fresh_sandboxes(partner_url: str, pool: asyncpg.Pool) -> None:
 async def test_the_filer_cannot_approve_under_another_spelling(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies
 ) -> None:
-    case = ComplaintIntake(
-        complaint_id=f"arrears-{uuid.uuid4().hex[:10]}",
-        category=Category.ARREARS_DISPUTE,
-        msisdn=ARREARS_CUSTOMER.msisdn,
-        customer_name=ARREARS_CUSTOMER.name,
-        description="号码是女儿用的",
-        filed_by=FILING_SUPERVISOR,
-    )
+    case = arrears_dispute_intake(FILING_SUPERVISOR)
     async with engine(time_skipping_env, deps) as client:
         handle = await client.file(case)
         await wait_for_question_id(client, case.complaint_id, "settle-arrears")

@@ -39,6 +39,7 @@ EVIDENCE = [ACCOUNT, LAST_USAGE, HISTORY]
 
 
 async def run(case: Case) -> None:
+    """Arrears dispute: show where the arrears come from, let the customer pay or dispute them, settle."""
     await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     account = await case.call(BillingActivities.get_customer, query)

@@ -45,6 +45,7 @@ CHANNELS: tuple[Channel, ...] = ("billing", "terminal", "web")
 
 
 async def run(case: Case) -> None:
+    """Bill discrepancy: compare the channels' daily charges day by day and act on what differs."""
     await case.link_open_duplicates()
     msisdn = case.current.msisdn
     period = await case.call(BillingActivities.current_period, MsisdnQuery(msisdn=msisdn))

@@ -25,11 +25,13 @@ with workflow.unsafe.imports_passed_through():
         CallPattern,
         CounterpartComparison,
         compare_with_counterpart,
-        declined_summary,
         find_unusual_calls,
         local_window,
-        matches_usage_summary,
         measure_spike,
+    )
+    from domain.playbooks.billing_spike_words import (
+        declined_summary,
+        matches_usage_summary,
         records_agree_summary,
         refund_ending,
     )
@@ -42,6 +44,7 @@ BILLS, CALLS, COUNTERPART = "monthly-bills", "call-records", "counterpart-record
 
 
 async def run(case: Case) -> None:
+    """Billing spike: flag calls far outside the customer's pattern, check them with the other party."""
     await case.link_open_duplicates()
     msisdn = case.current.msisdn
     bills = await case.call(BillingActivities.monthly_bills, BillsQuery(msisdn=msisdn, months=6))

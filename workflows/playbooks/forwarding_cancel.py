@@ -26,12 +26,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from ports.partners import CancelForwardingRequest, IdentityMismatch, UnknownNumber
     from workflows.case import Case, failed_with
+    from workflows.playbooks.partner_refusal import resolve_on_refusal
 
 # The partner's refusals that end the case with an answer (anything else is a step that cannot go on).
 PARTNER_REFUSALS = (IdentityMismatch, UnknownNumber)
 
 
 async def run(case: Case) -> None:
+    """Forwarding cancel: verify identity, cancel the forwarding at the partner and the notice in BOSS."""
     await case.link_open_duplicates()
     intake = case.input.intake
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=intake.msisdn))
@@ -66,17 +68,9 @@ async def run(case: Case) -> None:
         if not failed_with(error, *PARTNER_REFUSALS):
             raise
         reason = str(error.cause)
-        case.record(
-            ev.PartnerRequestFailed,
-            partner=partner.value,
-            action=CANCEL_FORWARDING,
-            request_key=request_key,
-            reason=reason,
-        )
-        case.record(
-            ev.ComplaintResolved,
-            outcome="partner_refused",
-            summary=partner_refused_summary(partner.value, reason),
+        resolve_on_refusal(
+            case, partner=partner.value, action=CANCEL_FORWARDING, request_key=request_key, reason=reason,
+            outcome="partner_refused", summary=partner_refused_summary(partner.value, reason),
         )
         return
     case.record(

@@ -36,6 +36,7 @@ SENDERS_STEP = "received-sms"
 
 
 async def run(case: Case) -> None:
+    """Spam SMS: end SP services never ordered, report spam senders, offer to block web-sent SMS."""
     await case.link_open_duplicates()
     query = MsisdnQuery(msisdn=case.current.msisdn)
     subscriptions = await case.call(BillingActivities.sp_subscriptions, query)

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ports.partners import JointVerificationRequest, PartnerError, UnknownNumber, UnknownPartner
     from workflows.case import Case, failed_with
+    from workflows.playbooks.partner_refusal import resolve_on_refusal
     from workflows.playbooks.settle import settle
 
 CUSTOMER_STEP = "customer"
@@ -43,6 +44,7 @@ JOINT_VERIFICATION = "joint_verification"
 
 
 async def run(case: Case) -> None:
+    """Tariff dispute: find the plan and its seller, verify the sale with the store, then remedy."""
     await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
@@ -117,17 +119,9 @@ async def run(case: Case) -> None:
         if not failed_with(error, UnknownNumber, UnknownPartner, PartnerError):
             raise
         reason = str(error.cause)
-        case.record(
-            ev.PartnerRequestFailed,
-            partner=agent.code,
-            action=JOINT_VERIFICATION,
-            request_key=request_key,
-            reason=reason,
-        )
-        case.record(
-            ev.ComplaintResolved,
-            outcome="agent_verification_failed",
-            summary=verification_failed_summary(agent.name, reason),
+        resolve_on_refusal(
+            case, partner=agent.code, action=JOINT_VERIFICATION, request_key=request_key, reason=reason,
+            outcome="agent_verification_failed", summary=verification_failed_summary(agent.name, reason),
         )
         return
     case.record(

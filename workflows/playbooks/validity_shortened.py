@@ -47,6 +47,7 @@ HISTORY_STEP = "balance-history"
 
 
 async def run(case: Case) -> None:
+    """Validity shortened: find the adjustment that cut the validity, explain it, restore it as chosen."""
     linked = await case.link_open_duplicates()
     msisdn = case.current.msisdn
     customer = await case.call(BillingActivities.get_customer, MsisdnQuery(msisdn=msisdn))
