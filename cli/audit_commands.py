@@ -172,6 +172,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def problem_lines(report: VerifyReport) -> list[str]:
+    """The report's findings as the lines `verify` prints: broken links first, then the other problems."""
     lines = [f"BROKEN  case {b.complaint_id} at event {b.seq}: {b.problem}" for b in report.breaks]
     lines += [
         f"ARCHIVE case {p.complaint_id} run {p.run_id}: {p.problem}" for p in report.archive_problems

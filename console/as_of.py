@@ -1,6 +1,7 @@
-"""The case as it stood at a moment (`starter show --as-of` in the browser): the state and the timeline
-folded from the events stored up to then, read from the event store, so it works after Temporal has
-dropped the case too.
+"""The case as it stood at a moment (`starter show --as-of` in the browser).
+
+The state and the timeline are folded from the events stored up to then, read from the event store, so it
+works after Temporal has dropped the case too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from store.event_store import PostgresEventStore
 
 
 def add_as_of(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the page of a case as it stood at a moment to the console router."""
     @router.get("/cases/{complaint_id}/as-of", response_class=HTMLResponse, response_model=None)
     async def as_of_page(request: Request, complaint_id: str, at: str = "") -> Response:
         context = context_of(request)

@@ -1,7 +1,8 @@
-"""The console's audit page (`starter verify --all [--deep]`, and `verify CASE --deep`) and a case's raw
-Temporal history (`starter history --raw`): recompute the hash
-chains and archived histories, optionally fetch every cited billing record again; the same verdict and
-problem lines as the CLI (cli.audit_commands). Read-only, so a GET; staff and auditors may run it.
+"""The console's audit page (`starter verify`) and a case's raw Temporal history (`starter history --raw`).
+
+The audit page recomputes the hash chains and archived histories (`--all`, or one case with `--deep`, which
+also fetches every cited billing record again), with the same verdict and problem lines as the CLI
+(cli.audit_commands). Read-only, so a GET; staff and auditors may run it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = structlog.get_logger()
 
 
 def add_audit(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the audit page (chain and archive checks) and the raw history page to the console router."""
     @router.get("/audit", response_class=HTMLResponse, response_model=None)
     async def audit_page(request: Request, case: str = "", deep: bool = False, run: bool = False,
                          done: str = "") -> Response:

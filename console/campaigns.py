@@ -1,7 +1,8 @@
-"""The remediation campaigns' progress (`starter remediate --status` in the browser), and a supervisor's
-pause and resume. Everything goes through client/remediation.py: the progress is the campaign's own query,
-the cases by status the read model's count, and pause or resume the campaign's update carrying the
-session's token, which the campaign checks itself (the console only hides the buttons from others).
+"""Remediation campaigns' progress (`starter remediate --status` in the browser); a supervisor's pause/resume.
+
+Everything goes through client/remediation.py: the progress is the campaign's own query, the cases by status
+the read model's count, and pause or resume the campaign's update carrying the session's token, which the
+campaign checks itself (the console only hides the buttons from others).
 """
 
 from __future__ import annotations
@@ -44,22 +45,26 @@ class CampaignRow:
 
     @property
     def state(self) -> str:
+        """The campaign's state in a word: running, paused, done, or unknown when it did not answer."""
         if self.progress is None:
             return "unknown"
         return "done" if self.progress.done else ("paused" if self.progress.paused else "running")
 
     @property
     def percent(self) -> int:
+        """How much of the batch has been assessed, in whole percent (0 before the first page)."""
         p = self.progress
         return 100 * p.assessed // p.numbers if p is not None and p.numbers else 0
 
 
 def campaigns_client(context: ConsoleContext) -> RemediationClient:
+    """A remediation client acting from the web channel, with the console's short query timeout."""
     return RemediationClient(context.client.temporal, task_queue=context.client.options.task_queue,
                              channel=ActorChannel.WEB, query_timeout=STATUS_TIMEOUT)
 
 
 async def campaign_row(context: ConsoleContext, batch_id: str) -> CampaignRow:
+    """One campaign's row: its progress from the campaign and its cases by status from the read model."""
     counts = await case_counts(context.pool, batch_id)
     try:
         progress = await campaigns_client(context).status(batch_id)
@@ -69,10 +74,12 @@ async def campaign_row(context: ConsoleContext, batch_id: str) -> CampaignRow:
 
 
 def may_supervise(session: Session) -> bool:
+    """Whether the session may pause or resume a campaign (the campaign checks the token again)."""
     return session.actor.has_role(*SUPERVISING_ROLES)
 
 
 def add_campaigns(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the campaign list and campaign pages, with pause and resume, to the console router."""
     async def page(request: Request, batch: str | None, *, done: str = "", refused: str = "",
                    status_code: int = 200) -> Response:
         context = context_of(request)

@@ -1,6 +1,8 @@
-"""Filing a complaint from the console (`starter file` in the browser). The form's fields are the intake's;
-the intake is validated as the CLI validates it (nothing is sent when it is wrong), and the filer is the
-logged-in person: ComplaintClient.file puts the token's actor on the intake, whatever the form says.
+"""Filing a complaint from the console (`starter file` in the browser).
+
+The form's fields are the intake's; the intake is validated as the CLI validates it (nothing is sent when it
+is wrong), and the filer is the logged-in person: ComplaintClient.file puts the token's actor on the intake,
+whatever the form says.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def _form(request: Request, session: Session, fields: dict[str, str], error: str
 
 
 def add_filing(router: APIRouter, context_of: Callable[[Request], ConsoleContext]) -> None:
+    """Add the filing form and its submission to the console router."""
     @router.get("/file", response_class=HTMLResponse, response_model=None)
     async def file_form(request: Request) -> Response:
         context = context_of(request)
