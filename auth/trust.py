@@ -22,6 +22,8 @@ import threading
 from datetime import datetime
 
 from auth.tokens import TokenRefused, TrustedKeys, VerifiedActor, read_verified_claims, verify_token
+from domain.actors import Actor, ActorChannel
+from domain.errors import InvalidCommand
 
 _lock = threading.Lock()
 _installed: TrustedKeys | None = None
@@ -50,6 +52,20 @@ def require_installed() -> TrustedKeys:
 def verify(token: str, now: datetime) -> VerifiedActor:
     """For validators: the token verified against the installed keys at the workflow's `now`."""
     return verify_token(token, require_installed(), now)
+
+
+def proven_actor(token: str, channel: ActorChannel, now: datetime) -> Actor:
+    """For validators: the person the token proves, acting through `channel`; InvalidCommand saying why not.
+
+    The engine channel is the engine's own: no person's token acts through it.
+    """
+    try:
+        verified = verify(token, now)
+    except TokenRefused as refusal:
+        raise InvalidCommand(f"refused, the actor is not proven: {refusal}") from None
+    if channel is ActorChannel.ENGINE:
+        raise InvalidCommand("refused: the engine channel is the engine's own; a person acts through another")
+    return verified.actor(channel)
 
 
 def claims_of_verified(token: str) -> VerifiedActor:

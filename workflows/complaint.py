@@ -23,10 +23,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from auth import trust
-    from auth.tokens import TokenRefused
     from domain import commands
     from domain import events as ev
-    from domain.actors import Actor, ActorChannel
+    from domain.actors import Actor
     from domain.cases import Category, Status
     from domain.errors import DomainError, InvalidCommand
     from domain.events import AnyEvent
@@ -205,13 +204,7 @@ class ComplaintWorkflow:
 
     def _verified(self, request: Act) -> Actor:
         """In validators only: the actor the request's token proves, or a refusal saying why not."""
-        try:
-            verified = trust.verify(request.token, workflow.now())
-        except TokenRefused as refusal:
-            raise InvalidCommand(f"refused, the actor is not proven: {refusal}") from None
-        if request.channel is ActorChannel.ENGINE:
-            raise InvalidCommand("refused: the engine channel is the engine's own; a person acts through another")
-        return verified.actor(request.channel)
+        return trust.proven_actor(request.token, request.channel, workflow.now())
 
     @staticmethod
     def _recorded(request: Act) -> Actor:

@@ -36,8 +36,7 @@ with workflow.unsafe.imports_passed_through():
         StarterCheck,
     )
     from auth import trust
-    from auth.tokens import TokenRefused
-    from domain.actors import Actor, ActorChannel
+    from domain.actors import Actor
     from domain.cases import Category
     from domain.clock import local_day
     from domain.errors import InvalidCommand
@@ -202,13 +201,7 @@ class RemediationCampaignWorkflow:
 
     def _supervisor(self, request: CampaignControl) -> Actor:
         """In validators only: the supervisor the token proves, or a refusal saying why not."""
-        try:
-            verified = trust.verify(request.token, workflow.now())
-        except TokenRefused as refusal:
-            raise InvalidCommand(f"refused, the actor is not proven: {refusal}") from None
-        if request.channel is ActorChannel.ENGINE:
-            raise InvalidCommand("refused: the engine channel is the engine's own; a person acts through another")
-        actor = verified.actor(request.channel)
+        actor = trust.proven_actor(request.token, request.channel, workflow.now())
         if actor.role not in SUPERVISING_ROLES:
             raise InvalidCommand(f"a {actor.role.value} cannot pause or resume a campaign: a supervisor can")
         if self.progress.done:
