@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from temporalio import workflow
@@ -25,19 +25,18 @@ with workflow.unsafe.imports_passed_through():
     from activities.trust import ProveActor, TrustActivities
     from domain import events as ev
     from domain.actors import ENGINE, Actor
-    from domain.citations import Citation
     from domain.clock import local_day
     from domain.errors import InvalidCommand
     from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy
-    from domain.state import Adjustment, ComplaintState, apply
+    from domain.state import ComplaintState, apply
     from domain.ui_metadata import case_current_details
     from ports.billing_errors import UnknownCustomer
     from ports.notifications import Notification
     from ports.partners import IdentityMismatch, UnknownNumber
-    from workflows import money, sla_watch
     from workflows import search_attributes as sa
+    from workflows import sla_watch
     from workflows.messages import ComplaintInput
 
 T = TypeVar("T")
@@ -355,26 +354,6 @@ class Case:
             return True
         except TimeoutError:
             return False
-
-    # --- money ---------------------------------------------------------------------------------
-
-    async def adjust(
-        self,
-        kind: ev.AdjustmentKind,
-        amount_fen: int,
-        reason: str,
-        *,
-        validity_until: date | None = None,
-        sp_code: str | None = None,
-        citations: list[Citation] | None = None,
-    ) -> Adjustment:
-        """Propose an adjustment, wait for approval when the rules want it, and apply it once.
-
-        The case's handle on workflows.money.adjust, which says what `citations` do.
-        """
-        return await money.adjust(
-            self, kind, amount_fen, reason, validity_until=validity_until, sp_code=sp_code, citations=citations
-        )
 
     # --- SLA -------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The tail every playbook that adjusts money shares: propose, settle, then resolve or record the refusal.
 
-The adjustment goes through `Case.adjust` (approval when the policy wants it, applied once, refused when the
-charge was remedied before); the category's domain playbook says how the case ends for each outcome.
+The adjustment goes through `workflows.money.adjust` (approval when the policy wants it, applied once, refused
+when the charge was remedied before); the category's domain playbook says how the case ends for each outcome.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import AdjustmentKind
     from domain.playbooks.common import Ending, refusal_reason
     from domain.state import Adjustment
+    from workflows import money
     from workflows.case import Case
 
 EndingFor = Callable[[Adjustment, str], Ending | None]
@@ -39,7 +40,7 @@ async def settle(
 
     A case withdrawn while the adjustment waited for approval is left as it is: nothing more is recorded.
     """
-    adjustment = await case.adjust(kind, amount_fen, reason, validity_until=validity_until, citations=citations)
+    adjustment = await money.adjust(case, kind, amount_fen, reason, validity_until=validity_until, citations=citations)
     if not case.current.is_open:
         return adjustment
     end = ending(adjustment, refusal_reason(case.timeline, adjustment.adjustment_id))

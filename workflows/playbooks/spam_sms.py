@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         subscriptions_summary,
         unsubscribe_reason,
     )
+    from workflows import money
     from workflows.case import Case
 
 SUBSCRIPTIONS_STEP = "sp-subscriptions"
@@ -95,7 +96,8 @@ async def _end_unordered_services(case: Case, plan: SpamPlan, subscriptions: lis
         evidence_steps=[SUBSCRIPTIONS_STEP, SENDERS_STEP],
     )
     for service in plan.unsubscribe:
-        await case.adjust(
+        await money.adjust(
+            case,
             "sp_unsubscription",
             0,
             never_ordered(service),
