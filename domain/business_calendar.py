@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from domain.clock import SHANGHAI
 
@@ -63,6 +63,12 @@ class BusinessCalendar(BaseModel):
         if not any(self.hours):
             raise ValueError("a calendar needs working hours on at least one weekday")
         return self
+
+    @field_serializer("holidays", "workdays", "years", "known_years")
+    def _sorted(self, days: frozenset[date] | frozenset[int]) -> list[date] | list[int]:
+        # A set's order follows the process's hash seed: unsorted, the same calendar saved by one process
+        # and read back by another (a case's history against its event store) would differ.
+        return sorted(days)  # type: ignore[type-var]
 
     @cached_property
     def zone(self) -> tzinfo:

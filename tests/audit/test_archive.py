@@ -103,12 +103,6 @@ async def delete_from_temporal(temporal: Client, complaint_id: str, run_id: str)
     raise AssertionError(f"{complaint_id} run {run_id} was never deleted")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent defect (about half of the runs late on 2026-12-02, alone or in the suite): the "
-    "export's verification reports the first run's event 1 (ComplaintFiled) as differing from what the run saved. "
-    "Every other assertion of this test runs before that one. Written up in the closing note; to be fixed, not kept.",
-)
 async def test_every_run_is_archived_and_readable_after_temporal_forgets_the_case(
     dev_env: WorkflowEnvironment, deps: Dependencies, database_url: str, cli, tmp_path: Path, audit_db: AuditDb
 ) -> None:

@@ -3,6 +3,8 @@ a year nobody has announced, and the regulator's clocks."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -66,6 +68,22 @@ def test_the_deployment_enters_next_years_notice_before_the_library_has_it() -> 
 def test_the_deployment_can_correct_a_day_the_library_has() -> None:
     corrected = build_calendar(STORE_HOURS, [2026], CalendarDays(days={date(2026, 10, 10): "holiday"}))
     assert not corrected.is_workday(date(2026, 10, 10))  # the library's make-up Saturday, taken back
+
+
+def test_a_calendar_saves_the_same_json_in_every_process() -> None:
+    """Its days are sets, whose order follows the hash seed: a case saved by one process and checked by another
+    (the store against the run's history, in `starter verify`) must see the same bytes."""
+    dump = (
+        "from domain.calendars import REGULATOR_DAYS, build_calendar; "
+        "print(build_calendar(REGULATOR_DAYS, [2025, 2026]).model_dump_json())"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", dump], env={"PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1
 
 
 def test_each_category_names_its_calendar() -> None:
