@@ -65,10 +65,10 @@ class BusinessCalendar(BaseModel):
         return self
 
     @field_serializer("holidays", "workdays", "years", "known_years")
-    def _sorted(self, days: frozenset[date] | frozenset[int]) -> list[date] | list[int]:
+    def _sorted(self, days: frozenset[date] | frozenset[int]) -> list[date | int]:
         # A set's order follows the process's hash seed: unsorted, the same calendar saved by one process
         # and read back by another (a case's history against its event store) would differ.
-        return sorted(days)  # type: ignore[type-var]
+        return sorted(days)
 
     @cached_property
     def zone(self) -> tzinfo:
