@@ -137,10 +137,11 @@ def build_worker(
     default_policy = PolicySource(Settings()).current
     policies = PolicyActivities(policy or default_policy)
     reconcile = ReconcileActivities(client, deps.pool, deps.vault)
-    event_store = EventStoreActivities(PostgresEventStore(deps.pool, deps.vault))
+    store = PostgresEventStore(deps.pool, deps.vault)
+    event_store = EventStoreActivities(store)
     billing = BillingActivities(PostgresBillingSystem(deps.pool))
     partners = PartnerActivities(deps.partners)
-    notifications = NotificationActivities(PostgresOutbox(deps.pool, deps.vault))
+    notifications = NotificationActivities(PostgresOutbox(deps.pool, deps.vault), store)
     archive = ArchiveActivities(client, deps.pool)
     cases = CaseLookupActivities(deps.pool, deps.vault)
     remediation = RemediationActivities(deps.pool, client, deps.msisdn_token_key)
@@ -162,6 +163,7 @@ def build_worker(
             TrustActivities().prove_actor,
             reconcile.reconcile_stopped_cases,
             notifications.notify,
+            notifications.save_and_notify,
             partners.cancel_forwarding,
             partners.joint_verification,
             cases.open_cases_like,

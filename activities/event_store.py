@@ -30,21 +30,29 @@ class EventStoreActivities:
     @activity.defn
     async def append_events(self, request: AppendEventsInput) -> int:
         """Append the events; idempotent by seq, so a retry after a lost reply writes nothing twice."""
-        result = await self._store.append(request.complaint_id, request.events, archive=_archive_ticket(request))
-        log = case_log(request.complaint_id)
-        log.debug("events saved", appended=result.appended, last_seq=result.last_seq)
-        # Each event of note is logged here, once: after its commit, and only by the call that wrote
-        # it. The store says how many of the events this call wrote (the newest `appended`), so a
-        # retry after a lost reply, which finds them stored, logs nothing. A workflow logging them
-        # would do so before they are durable.
-        first_new = result.last_seq - result.appended
-        log_events_of_note(log, [event for event in request.events if event.seq > first_new])
-        return result.last_seq
+        return await save_events(self._store, request)
 
     @activity.defn
     async def load_events(self, request: LoadEventsInput) -> list[AnyEvent]:
         """The case's events in order, as stored: what a reopened run continues from."""
         return await self._store.load(request.complaint_id)  # type: ignore[return-value]
+
+
+async def save_events(store: EventStore, request: AppendEventsInput) -> int:
+    """Append a case's events from inside an activity, and log those of note; the last seq stored.
+
+    Idempotent by seq, so a retry after a lost reply writes nothing twice.
+    """
+    result = await store.append(request.complaint_id, request.events, archive=_archive_ticket(request))
+    log = case_log(request.complaint_id)
+    log.debug("events saved", appended=result.appended, last_seq=result.last_seq)
+    # Each event of note is logged here, once: after its commit, and only by the call that wrote
+    # it. The store says how many of the events this call wrote (the newest `appended`), so a
+    # retry after a lost reply, which finds them stored, logs nothing. A workflow logging them
+    # would do so before they are durable.
+    first_new = result.last_seq - result.appended
+    log_events_of_note(log, [event for event in request.events if event.seq > first_new])
+    return result.last_seq
 
 
 def _archive_ticket(request: AppendEventsInput) -> ArchiveTicket | None:

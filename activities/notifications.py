@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
+from activities.event_store import AppendEventsInput, save_events
 from activities.logging import activity_log
+from ports.event_store import EventStore
 from ports.notifications import Notification, Notifier
 
-__all__ = ["Notification", "NotificationActivities"]
+__all__ = ["Notification", "NotificationActivities", "SaveAndNotifyInput"]
+
+
+class SaveAndNotifyInput(BaseModel):
+    """The events a case decided, and the notification they lead to (a warning, an escalation, a reminder)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    events: AppendEventsInput
+    notification: Notification
 
 
 class NotificationActivities:
-    def __init__(self, notifier: Notifier) -> None:
+    def __init__(self, notifier: Notifier, store: EventStore) -> None:
         self._notifier = notifier
+        self._store = store
 
     @activity.defn
     async def notify(self, notification: Notification) -> bool:
@@ -24,3 +37,14 @@ class NotificationActivities:
             subject=notification.subject,
         )
         return queued
+
+    @activity.defn
+    async def save_and_notify(self, request: SaveAndNotifyInput) -> bool:
+        """Save the case's events, then queue the notification they led to; True when this call queued it.
+
+        One round trip where a save and a notify were two. The events go first, so no notification is
+        ever queued for an escalation the event store does not hold. Both writes are idempotent (by seq,
+        by key): a retry after a crash between them saves nothing twice and queues the notification once.
+        """
+        await save_events(self._store, request.events)
+        return await self.notify(request.notification)

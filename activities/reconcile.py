@@ -106,7 +106,7 @@ class ReconcileActivities:
     def __init__(self, client: Client, pool: asyncpg.Pool, vault: PersonalDataVault | None = None) -> None:
         self._client = client
         self._store = PostgresEventStore(pool, vault)
-        self._notifications = NotificationActivities(PostgresOutbox(pool, vault))
+        self._notifications = NotificationActivities(PostgresOutbox(pool, vault), self._store)
 
     @activity.defn
     async def reconcile_stopped_cases(self, request: ReconcileRequest) -> ReconcileResult:

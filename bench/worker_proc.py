@@ -82,13 +82,16 @@ async def _build(
         from bench.sla_workflow import SlaTimerWorkflow
         from store.event_store import PostgresEventStore
 
+        store = PostgresEventStore(pool)
+        notifications = NotificationActivities(PostgresOutbox(pool), store)
         return Worker(
             client,  # type: ignore[arg-type]
             task_queue=args.task_queue,
             workflows=[SlaTimerWorkflow],
             activities=[
-                EventStoreActivities(PostgresEventStore(pool)).append_events,
-                NotificationActivities(PostgresOutbox(pool)).notify,
+                EventStoreActivities(store).append_events,
+                notifications.notify,
+                notifications.save_and_notify,
             ],
             **options,  # type: ignore[arg-type]
         )

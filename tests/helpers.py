@@ -17,11 +17,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
+from activities.notifications import NotificationActivities
+from adapters.notification_outbox import PostgresOutbox
 from client.api import ComplaintClient
 from domain.actors import Actor
 from domain.cases import Category, Status
 from domain.intake import ComplaintIntake, parse_intake
 from sandboxes.reset import reset_sandboxes as sandbox_reset
+from store.event_store import PostgresEventStore
 from stories.arrears_dispute import ARREARS_CUSTOMER
 from tests.domain.factories import intake_data
 from workflows.messages import CaseView
@@ -113,3 +116,8 @@ async def run_ended(handle: WorkflowHandle[Any, Any], attempts: int = 600) -> Hi
             return last
         await asyncio.sleep(POLL_SECONDS)
     raise AssertionError(f"{handle.id} never ended")
+
+
+def outbox_activities(pool: asyncpg.Pool) -> NotificationActivities:
+    """The notification activities over the real outbox and event store of `pool`."""
+    return NotificationActivities(PostgresOutbox(pool), PostgresEventStore(pool))

@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseLookupActivities, OpenCasesQuery
     from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
-    from activities.notifications import NotificationActivities
+    from activities.notifications import NotificationActivities, SaveAndNotifyInput
     from activities.policy import PolicyActivities, PolicyRequest
     from activities.remediation import CampaignCaseCheck, RemediationActivities
     from activities.trust import ProveActor, TrustActivities
@@ -55,6 +55,10 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 SAVE_TIMEOUT = timedelta(seconds=20)
+# A save is retried until it lands: the events are decided and fixed in history, so they must be stored.
+SAVE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# workflow.patched id: a notification's activity saves the events before it (NotificationActivities.save_and_notify).
+EVENTS_RIDE_WITH_NOTICES = "events-ride-with-notices"
 
 
 async def call_activity(
@@ -212,29 +216,34 @@ class Case:
 
     async def save(self) -> None:
         """Write the queued events to PostgreSQL in order, then publish the search attributes."""
+        await self._save_with(EventStoreActivities.append_events, lambda events: events)
+
+    async def _save_with(
+        self, activity: Callable[..., Awaitable[Any]], request: Callable[[AppendEventsInput], Any]
+    ) -> bool:
+        """Run `activity` on `request(the queued events)`, which saves them first; then publish the search attributes.
+
+        False when there was nothing to save, and nothing ran.
+
+        A regular activity, not a local one: its input (the events) is fixed in history before it runs, so a
+        workflow task retried after a crash cannot save different timestamps under the same sequence numbers.
+        """
         async with self._save_lock:
             if not self._unsaved:
-                return
+                return False
             batch, self._unsaved = self._unsaved, []
+            events = AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], batch))
             try:
-                await self._append(batch)
+                await workflow.execute_activity_method(
+                    activity, request(events), start_to_close_timeout=SAVE_TIMEOUT, retry_policy=SAVE_RETRY
+                )
             except asyncio.CancelledError:
                 # The caller was cancelled (e.g. a withdrawn case's playbook): keep the events for the
                 # next save. Saving them twice is harmless, since appends are idempotent by seq.
                 self._unsaved = batch + self._unsaved
                 raise
             self.publish_search_attributes()
-
-    async def _append(self, batch: list[ev.Event]) -> None:
-        # A regular activity, not a local one: its input (the events) is fixed in history before
-        # it runs, so a workflow task retried after a crash cannot save different timestamps
-        # under the same sequence numbers.
-        await workflow.execute_activity_method(
-            EventStoreActivities.append_events,
-            AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], batch)),
-            start_to_close_timeout=SAVE_TIMEOUT,
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-        )
+            return True
 
     def publish_search_attributes(self) -> None:
         """Keep visibility current, upserting only what changed (each upsert is a history event)."""
@@ -276,18 +285,29 @@ class Case:
         return await call_activity(activity, *args, timeout=timeout, retry=retry)
 
     async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
-        """Notify `recipient` through the notification activity, with an idempotency key of this step."""
-        await self.call(
-            NotificationActivities.notify,
-            Notification(
-                idempotency_key=self.key(step),
-                complaint_id=self.complaint_id,
-                recipient_role=role,
-                recipient=recipient,
-                subject=subject,
-                body=body,
-            ),
+        """Save the events that led here, then notify `recipient` with an idempotency key of this step.
+
+        The unsaved events ride in the notification's own activity: one round trip where a save and a
+        notify were two (a warning's or an escalation's events, and the notice of them).
+        """
+        notification = Notification(
+            idempotency_key=self.key(step),
+            complaint_id=self.complaint_id,
+            recipient_role=role,
+            recipient=recipient,
+            subject=subject,
+            body=body,
         )
+        if self._unsaved and workflow.patched(EVENTS_RIDE_WITH_NOTICES):
+            if await self._save_with(
+                NotificationActivities.save_and_notify,
+                lambda events: SaveAndNotifyInput(events=events, notification=notification),
+            ):
+                return
+            # Another save took the events while this one waited for the lock: notify alone.
+        elif self._unsaved:
+            await self.save()  # runs recorded before the patch saved in an activity of their own
+        await self.call(NotificationActivities.notify, notification)
 
     # --- related cases -----------------------------------------------------------------------
 
@@ -332,7 +352,6 @@ class Case:
 
         if not await self._wait(answered, policy.remind_customer_after):
             self.record(ev.CustomerReminded, question_id=question_id, reminder=1)
-            await self.save()
             await self.notify(
                 f"remind-{question_id}", "customer", self.current.msisdn, "A reminder about your complaint", question
             )

@@ -161,7 +161,6 @@ class ComplaintWorkflow:
         case = self.case
         step, error_type, reason = describe_failure(failure)
         case.commit(commands.needs_attention(case.current, case.now(), step, error_type, reason))
-        await case.save()
         level = case.current.escalation_level
         role = escalation_role(level)
         await case.notify(

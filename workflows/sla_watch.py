@@ -1,7 +1,8 @@
 """The SLA watcher.
 
 Beside the playbook, it sleeps until a running clock's next mark, then commits what the domain says is due (a warning,
-or a breach that escalates: domain.commands.deadlines) and tells that person.
+or a breach that escalates: domain.commands.deadlines) and tells that person, in one activity
+(Case.notify saves the events first).
 
 The marks are business time on each clock's calendar; the regulatory clocks (domain.regulatory_clocks: the
 MIIT answer deadline, each partner window) are watched beside them. It wakes early whenever a clock changes
@@ -66,7 +67,6 @@ async def _marks_reached(case: Case, policy: SlaPolicy) -> None:
             continue
         if reached == "warn":
             case.commit(commands.warn(case.current, now, name))
-            await case.save()
             await case.notify(
                 f"warn-{name}-{clock.breaches}",
                 "agent",
@@ -78,7 +78,6 @@ async def _marks_reached(case: Case, policy: SlaPolicy) -> None:
         case.commit(commands.breach(case.current, now, name))
         level = case.current.escalation_level
         role = escalation_role(level)
-        await case.save()
         await case.notify(
             f"escalate-{name}-{level}",
             role.value,
@@ -93,7 +92,6 @@ async def _regulatory_mark_reached(case: Case, mark: RegulatoryMark) -> None:
     now = workflow.now()
     if mark.kind == "warn":
         case.commit(commands.regulatory_warn(case.current, now, mark))
-        await case.save()
         await case.notify(
             f"warn-{mark.clock}",
             "agent",
@@ -103,7 +101,6 @@ async def _regulatory_mark_reached(case: Case, mark: RegulatoryMark) -> None:
         )
         return
     case.commit(commands.regulatory_breach(case.current, now, mark))
-    await case.save()
     await case.notify(
         f"escalate-{mark.clock}",
         mark.escalate_to,

@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.notifications import Notification, NotificationActivities
-from adapters.notification_outbox import PostgresOutbox
+from activities.notifications import Notification
 from delivery import hub
 from delivery.relay import Relay
 from domain.masking import mask_msisdn
 from tests.audit.conftest import AuditDb, Cli
 from tests.delivery.cases import rounds_until, stored_case
 from tests.delivery.conftest import FAST, WebhookListener
+from tests.helpers import outbox_activities
 from tests.store.cases import ZHAO
 
 
@@ -62,7 +62,7 @@ async def test_a_supervisor_reads_the_mailbox_with_numbers_masked(
         idempotency_key=f"{complaint_id}:asked", complaint_id=complaint_id, recipient_role="customer",
         recipient=ZHAO.msisdn, subject="A question about your complaint", body=f"{ZHAO.name}, please answer",
     )
-    assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(audit_db.pool)).notify, notification)
+    assert await ActivityEnvironment().run(outbox_activities(audit_db.pool).notify, notification)
     async with Relay(audit_db.pool, config=FAST) as relay:
         await relay.run_once()
 

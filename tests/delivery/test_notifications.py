@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.notifications import Notification, NotificationActivities
-from adapters.notification_outbox import PostgresOutbox
+from activities.notifications import Notification
 from delivery import dead_letters
 from delivery.notifications import NotificationRefused, OutboundNotification
 from delivery.relay import Relay
@@ -14,6 +13,7 @@ from store.event_store import PostgresEventStore
 from store.pii import default_vault
 from tests.audit.conftest import AuditDb
 from tests.delivery.conftest import FAST
+from tests.helpers import outbox_activities
 from tests.store.cases import ZHAO, closed_case
 
 
@@ -26,7 +26,7 @@ async def _queued(db: AuditDb, complaint_id: str, subject: str) -> None:
         subject=subject,
         body=f"{ZHAO.name}, your case {complaint_id} is resolved",
     )
-    assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(db.pool)).notify, notification)
+    assert await ActivityEnvironment().run(outbox_activities(db.pool).notify, notification)
 
 
 async def _store(db: AuditDb, complaint_id: str) -> None:

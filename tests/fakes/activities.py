@@ -20,6 +20,7 @@ from activities.billing import AdjustmentCommand, AdjustmentOutcome, BillingComm
 from activities.cases import OpenCasesQuery
 from activities.errors import permanent
 from activities.event_store import AppendEventsInput, LoadEventsInput
+from activities.notifications import SaveAndNotifyInput
 from activities.policy import PolicyRequest
 from domain.billing_records import BalanceChange, CallRecord, Customer
 from domain.events import AnyEvent
@@ -89,6 +90,12 @@ class FakeActivities:
     async def notify(self, notification: Notification) -> bool:
         self._called()
         return await self.notifier.notify(notification)
+
+    @activity.defn(name="save_and_notify")
+    async def save_and_notify(self, request: SaveAndNotifyInput) -> bool:
+        self._called()
+        await self.store.append(request.events.complaint_id, request.events.events)
+        return await self.notifier.notify(request.notification)
 
     @activity.defn(name="cancel_forwarding")
     async def cancel_forwarding(self, request: CancelForwardingRequest) -> CancelForwardingResult:

@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.notifications import Notification, NotificationActivities
-from adapters.notification_outbox import PostgresOutbox
+from activities.notifications import Notification
 from audit.export import masked_events
 from delivery.relay import Relay
 from domain import events as ev
@@ -20,6 +19,7 @@ from domain.personal_data import ERASED
 from store.event_store import EventConflict, PostgresEventStore
 from tests.audit.conftest import AuditDb
 from tests.domain.factories import Stream
+from tests.helpers import outbox_activities
 from tests.store.cases import CALLED, QIAN, ZHAO, Customer, closed_case
 
 ERASE_ZHAO = ("erase", "--msisdn", "+86 139 0571 0001", "--reason", "the customer's request of 2026-12-01",
@@ -54,7 +54,7 @@ async def test_no_personal_value_is_stored_in_clear_and_reads_open_them(audit_db
         idempotency_key="CASE-A/remind-1", complaint_id="CASE-A", recipient_role="customer",
         recipient=ZHAO.msisdn, subject="A reminder about your complaint", body=f"Dear {ZHAO.name}, please answer",
     )
-    assert await ActivityEnvironment().run(NotificationActivities(PostgresOutbox(audit_db.pool)).notify, reminder)
+    assert await ActivityEnvironment().run(outbox_activities(audit_db.pool).notify, reminder)
     async with Relay(audit_db.pool) as relay:  # the notification reaches the mailbox, the TMF events are queued
         assert await relay.run_once() == 1
 

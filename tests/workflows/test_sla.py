@@ -41,6 +41,7 @@ async def test_warning_breach_and_second_escalation_fire_on_time(
         await time_skipping_env.sleep(46 * 60)
         view = await client.view(intake.complaint_id)
         await handle.terminate("test over")
+        history = await handle.fetch_history()
 
     filed = view.state.filed_at
     assert minutes_after(view, "SlaWarned", filed) == [24.0]
@@ -58,6 +59,13 @@ async def test_warning_breach_and_second_escalation_fire_on_time(
             "SELECT recipient_role FROM notification_outbox WHERE complaint_id = $1 ORDER BY id", intake.complaint_id
         )
     assert [row["recipient_role"] for row in outbox] == ["agent", "store_manager", "partner_desk", "regional_support"]
+    # Each notice rode with the events that led to it: one activity each, no separate save before it.
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert activities.count("save_and_notify") == 4 and "notify" not in activities
 
 
 async def test_a_silent_customer_is_reminded_then_the_case_closes_unconfirmed(
