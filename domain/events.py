@@ -1,6 +1,8 @@
 """Domain events: frozen, past-tense facts about one case; its state is only ever their fold (domain.state).
 
-Each carries its case id, sequence, time, actor and schema version.
+Each carries its case id, sequence, time, actor and schema version (the envelope, domain.event_envelope). The
+SLA clocks' and escalation's events live in domain.sla_events and are re-exported here, so every event is read
+as `domain.events.X` and `AnyEvent` names them all.
 """
 
 from __future__ import annotations
@@ -8,34 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AwareDatetime, Field, TypeAdapter
 
-from domain.actors import Actor, Role
-from domain.business_calendar import BusinessCalendar
 from domain.cases import Category, IntakeChannel, Priority
 from domain.citations import Citation, RecordKind
+from domain.event_envelope import Event as Event
 from domain.money import Fen
 from domain.policy import CasePolicy
-from domain.upcasting import upcast
-
-
-class Event(BaseModel):
-    """Envelope shared by every event."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: str
-    version: int = 1
-    complaint_id: str
-    seq: int = Field(ge=1)
-    at: AwareDatetime
-    actor: Actor
-
-    @model_validator(mode="before")
-    @classmethod
-    def _current_shape(cls, data: Any) -> Any:
-        """An older version's JSON form (a stored event) is read in the current shape (domain.upcasting)."""
-        return upcast(data) if isinstance(data, dict) else data
+from domain.sla_events import CaseEscalated as CaseEscalated
+from domain.sla_events import FollowUpScheduled as FollowUpScheduled
+from domain.sla_events import SlaBreached as SlaBreached
+from domain.sla_events import SlaClockPaused as SlaClockPaused
+from domain.sla_events import SlaClockResumed as SlaClockResumed
+from domain.sla_events import SlaClockStarted as SlaClockStarted
+from domain.sla_events import SlaClockStopped as SlaClockStopped
+from domain.sla_events import SlaRecalculated as SlaRecalculated
+from domain.sla_events import SlaWarned as SlaWarned
 
 
 # --- intake and handling -----------------------------------------------------------------------
@@ -223,75 +213,6 @@ class AdjustmentAlreadyRemedied(Event):
     def charge(self) -> str:
         """The charge key, kind:record_id (Citation.key): one remedy per charge key, ever."""
         return f"{self.charge_kind}:{self.charge_record_id}"
-
-
-# --- SLA and escalation -------------------------------------------------------------------------
-
-
-class SlaWarned(Event):
-    type: Literal["SlaWarned"] = "SlaWarned"
-    clock: str
-    due_at: AwareDatetime
-
-
-class SlaBreached(Event):
-    type: Literal["SlaBreached"] = "SlaBreached"
-    clock: str
-    due_at: AwareDatetime
-
-
-class CaseEscalated(Event):
-    type: Literal["CaseEscalated"] = "CaseEscalated"
-    level: int = Field(ge=1)
-    to_role: Role
-    reason: str
-
-
-class SlaClockStarted(Event):
-    """A deadline starts running: `budget_seconds` of unpaused time, warned at `warn_percent` of it."""
-
-    type: Literal["SlaClockStarted"] = "SlaClockStarted"
-    clock: str
-    budget_seconds: int = Field(gt=0)
-    warn_percent: int = Field(gt=0, lt=100)
-
-
-class SlaClockStopped(Event):
-    """The deadline was met (or no longer applies): no more warnings or breaches for this clock."""
-
-    type: Literal["SlaClockStopped"] = "SlaClockStopped"
-    clock: str
-
-
-class SlaClockPaused(Event):
-    type: Literal["SlaClockPaused"] = "SlaClockPaused"
-    clock: str
-    reason: str
-
-
-class SlaClockResumed(Event):
-    type: Literal["SlaClockResumed"] = "SlaClockResumed"
-    clock: str
-    paused_ms: int = Field(ge=0)
-
-
-class SlaRecalculated(Event):
-    """The case's calendars were corrected (a holiday published late): its deadlines move, history stays."""
-
-    type: Literal["SlaRecalculated"] = "SlaRecalculated"
-    calendar: BusinessCalendar
-    regulator_calendar: BusinessCalendar | None = None
-    policy_version: str  # the deployment's policy the corrected days were taken from
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class FollowUpScheduled(Event):
-    """A durable follow-up after the case itself is settled (e.g. extend validity if suspended then)."""
-
-    type: Literal["FollowUpScheduled"] = "FollowUpScheduled"
-    follow_up: str
-    due_at: AwareDatetime
-    workflow_id: str
 
 
 # --- ending -------------------------------------------------------------------------------------
