@@ -27,7 +27,6 @@ from domain.sla_events import SlaClockStopped as SlaClockStopped
 from domain.sla_events import SlaRecalculated as SlaRecalculated
 from domain.sla_events import SlaWarned as SlaWarned
 
-
 # --- intake and handling -----------------------------------------------------------------------
 
 
@@ -44,6 +43,20 @@ class ComplaintFiled(Event):
     partner_carrier: str | None = None
     # The server's rules this case runs under, for its whole life (None: filed before policies had versions).
     policy: CasePolicy | None = None
+    # When the disputed charge or matter began, as the customer says (None: not given, or filed before it was asked).
+    disputed_since: date | None = None
+
+
+class ComplaintRejected(Event):
+    """The complaint is not accepted at intake: a regulator's rule (by name) excludes it. The case ends here.
+
+    Recorded right after ComplaintFiled, so what was filed stays on the record; no clock starts, no playbook runs.
+    """
+
+    type: Literal["ComplaintRejected"] = "ComplaintRejected"
+    rule: str
+    reason: str
+    oldest_accepted: date
 
 
 class ComplaintAcknowledged(Event):
@@ -296,7 +309,7 @@ class PersonalDataErased(Event):
 
 
 AnyEvent = Annotated[
-    ComplaintFiled | ComplaintAcknowledged | EvidenceRecorded | DecisionRecorded
+    ComplaintFiled | ComplaintRejected | ComplaintAcknowledged | EvidenceRecorded | DecisionRecorded
     | IdentityVerified | IdentityRejected | NoteAdded | CaseReassigned
     | PartnerRequestSent | PartnerRequestConfirmed | PartnerRequestFailed | BillingActionApplied
     | CustomerAsked | CustomerAnswered | CustomerReminded

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from domain.actors import Actor
 from domain.cases import Category, IntakeChannel, Priority
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 # digits could be a phone or ID number, so it is refused outright.
 _COMPLAINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _LONG_DIGIT_RUN = re.compile(r"\d{11,}")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 MAX_DESCRIPTION_CHARS = 4000
 
@@ -48,6 +50,9 @@ class ComplaintIntake(BaseModel):
     channel: IntakeChannel = IntakeChannel.STORE
     id_number: IdNumber | None = None
     partner_msisdn: Msisdn | None = None
+    # When the disputed charge (or other matter) began: the MIIT rules do not accept billing disputes about
+    # charges older than 5 months, nor other disputes older than 2 years (domain.regulatory.admissibility).
+    disputed_since: date | None = None
     filed_by: Actor
 
     @field_validator("complaint_id")
@@ -62,6 +67,28 @@ class ComplaintIntake(BaseModel):
             raise ValueError("must not be blank")
         if "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        return value
+
+    @field_validator("disputed_since", mode="before")
+    @classmethod
+    def _a_day(cls, value: object) -> object:
+        # Only a calendar day as people write it: pydantic alone would also take a timestamp or a datetime.
+        if value is None or value == "" or isinstance(value, date):
+            return value or None
+        if isinstance(value, str) and _ISO_DAY.match(value.strip()):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError as error:
+                raise ValueError(f"{value!r} is not a day of the calendar ({error}): write YYYY-MM-DD") from None
+        raise ValueError(f"{value!r} is not a day: write it as YYYY-MM-DD, e.g. 2026-06-15")
+
+    @field_validator("disputed_since")
+    @classmethod
+    def _not_in_the_future(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # The edges validate with the store's `today` in the context; the filing command checks it again.
+        today = info.context.get("today") if isinstance(info.context, dict) else None
+        if value is not None and today is not None:
+            check_disputed_since(value, today)
         return value
 
     @model_validator(mode="after")
@@ -81,10 +108,22 @@ class ComplaintIntake(BaseModel):
         return carrier_of(self.partner_msisdn) if self.partner_msisdn else None
 
 
-def parse_intake(data: dict[str, object]) -> ComplaintIntake:
-    """Validate raw intake data, raising InvalidIntake with one readable line per problem."""
+def check_disputed_since(disputed_since: date, today: date) -> None:
+    """Raise ValueError when the disputed matter is said to begin after `today` (the store's day of filing)."""
+    if disputed_since > today:
+        raise ValueError(
+            f"{disputed_since.isoformat()} is after today ({today.isoformat()}): give the day the disputed "
+            "charge or matter began, e.g. 2026-06-15"
+        )
+
+
+def parse_intake(data: dict[str, object], today: date | None = None) -> ComplaintIntake:
+    """Validate raw intake data, raising InvalidIntake with one readable line per problem.
+
+    With `today` (the store's day, domain.clock.local_day), a `disputed_since` after it is refused too.
+    """
     try:
-        return ComplaintIntake.model_validate(data)
+        return ComplaintIntake.model_validate(data, context={"today": today})
     except ValidationError as error:
         raise InvalidIntake(describe(error)) from None
 
@@ -101,5 +140,6 @@ def intake_of_filed(filed: ComplaintFiled) -> ComplaintIntake:
         description=filed.description,
         id_number=filed.id_number,
         partner_msisdn=filed.partner_msisdn,
+        disputed_since=filed.disputed_since,
         filed_by=filed.actor,
     )

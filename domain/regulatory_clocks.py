@@ -116,10 +116,12 @@ def regulatory_clocks(state: ComplaintState, timeline: Sequence[ev.Event]) -> li
     if due is None:
         return []
     warned, breached = _marks_of(timeline, MIIT_ANSWER)
+    # A complaint rejected at intake was answered then: the rejection, with its rule, is the carrier's answer.
+    answered_at = state.resolved_at or (state.closed_at if state.rejection is not None else None)
     clocks = [RegulatoryClockView(
         clock=MIIT_ANSWER, started_at=state.filed_at, due_at=due,
-        standing=_standing(state.resolved_at, warned, breached), escalate_to=Role.REGIONAL_SUPPORT.value,
-        answered_at=state.resolved_at, warned_at=warned, breached_at=breached,
+        standing=_standing(answered_at, warned, breached), escalate_to=Role.REGIONAL_SUPPORT.value,
+        answered_at=answered_at, warned_at=warned, breached_at=breached,
     )]
     answers = {e.request_key: e.at for e in timeline
                if isinstance(e, (ev.PartnerRequestConfirmed, ev.PartnerRequestFailed))}

@@ -15,7 +15,7 @@ from domain.cases import Category, IntakeChannel, Priority, Status
 from domain.citations import Citation
 from domain.personal_data import ERASED
 from domain.policy import LEGACY_POLICY, CasePolicy
-from domain.regulatory import miit_answer_due
+from domain.regulatory import Inadmissible, miit_answer_due
 
 
 class _Frozen(BaseModel):
@@ -105,6 +105,7 @@ class ComplaintState(_Frozen):
     id_number: str | None = None
     partner_msisdn: str | None = None
     partner_carrier: str | None = None
+    disputed_since: date | None = None
     filed_by: Actor
     filed_at: AwareDatetime
     status: Status = Status.FILED
@@ -130,6 +131,8 @@ class ComplaintState(_Frozen):
     policy: CasePolicy | None = None
     # Why the case waits for a person (status needs_attention), or why its workflow stopped (reconciled).
     attention_reason: str | None = None
+    # Why the complaint was not accepted at intake (ComplaintRejected): the rule, by name; the case is closed.
+    rejection: Inadmissible | None = None
     # When the customer's personal data was crypto-shredded (PersonalDataErased): the case is then closed for good.
     personal_data_erased_at: AwareDatetime | None = None
     last_seq: int = 0
@@ -287,6 +290,12 @@ def _changes(state: ComplaintState, event: ev.Event) -> dict[str, Any]:
             return {"follow_ups": {**state.follow_ups, name: due_at}}
         case ev.ComplaintResolved(outcome=outcome):
             return {"status": Status.RESOLVED, "resolved_at": event.at, "outcome": outcome}
+        case ev.ComplaintRejected(rule=rule, reason=reason, oldest_accepted=oldest):
+            # Terminal by itself: the rejection is the carrier's answer at intake, nothing is worked after it.
+            return {
+                "status": Status.CLOSED, "closed_at": event.at, "close_reason": "rejected", "outcome": "rejected",
+                "rejection": Inadmissible(rule=rule, reason=reason, oldest_accepted=oldest),
+            }
         case ev.ComplaintClosed(reason=reason):
             return {"status": Status.CLOSED, "closed_at": event.at, "close_reason": reason, "pending_question": None}
         case ev.ComplaintReopened():
@@ -348,6 +357,7 @@ def start(event: ev.ComplaintFiled) -> ComplaintState:
         id_number=event.id_number,
         partner_msisdn=event.partner_msisdn,
         partner_carrier=event.partner_carrier,
+        disputed_since=event.disputed_since,
         filed_by=event.actor,
         filed_at=event.at,
         policy=event.policy,

@@ -8,11 +8,13 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
 from domain.actors import Actor, Role
+from domain.clock import local_day
 from domain.commands.base import Decision
 from domain.errors import InvalidCommand
-from domain.intake import ComplaintIntake
+from domain.intake import ComplaintIntake, check_disputed_since
 from domain.playbooks.common import ACKNOWLEDGEMENTS
 from domain.policy import CasePolicy
+from domain.regulatory import admissibility
 from domain.remediation import RemediationLink
 from domain.reopening import check_reopen
 from domain.sla import ACKNOWLEDGE, RESOLVE
@@ -63,15 +65,23 @@ def _clock(decision: Decision, clock: str, budget: timedelta, warn_percent: int)
 def file_complaint(command: FileComplaint, now: datetime, policy: CasePolicy) -> list[ev.Event]:
     """The events that open a case: filed under `policy`, both clocks started, acknowledged, assigned.
 
-    A case a remediation campaign opens records the batch rows it rests on first (its first evidence).
+    A case a remediation campaign opens records the batch rows it rests on first (its first evidence). A complaint
+    the policy's regulatory rules do not accept (a billing dispute older than 5 months, say) is filed and rejected
+    at once, naming the rule: ComplaintFiled and ComplaintRejected, no clock, no assignee.
 
     Raises:
         InvalidCommand: the filer may not file (an auditor reads cases; the engine files nothing itself but
-            a remediation campaign's case).
+            a remediation campaign's case), or the disputed matter is said to begin after the day of filing.
     """
     filer, intake = command.filer, command.intake
     if filer.role is Role.AUDITOR or (filer.role is Role.SYSTEM and command.remediation is None):
         raise InvalidCommand(f"a {filer.role.value} cannot file a case")
+    filed_on = local_day(now)
+    if intake.disputed_since is not None:
+        try:
+            check_disputed_since(intake.disputed_since, filed_on)
+        except ValueError as error:
+            raise InvalidCommand(f"disputed_since: {error}") from None
     decision = Decision(intake.complaint_id, 0, now)
     decision.add(
         ev.ComplaintFiled,
@@ -86,7 +96,13 @@ def file_complaint(command: FileComplaint, now: datetime, policy: CasePolicy) ->
         partner_msisdn=intake.partner_msisdn,
         partner_carrier=intake.partner_carrier.value if intake.partner_carrier else None,
         policy=policy,
+        disputed_since=intake.disputed_since,
     )
+    refused = admissibility(intake.category, intake.disputed_since, filed_on, policy.regulatory)
+    if refused is not None:
+        decision.add(ev.ComplaintRejected, rule=refused.rule, reason=refused.reason,
+                     oldest_accepted=refused.oldest_accepted)
+        return decision.events
     _clock(decision, ACKNOWLEDGE, policy.sla.acknowledge_within, policy.warn_percent)
     _clock(decision, RESOLVE, policy.sla.resolve_within, policy.warn_percent)
     if command.remediation is not None:
