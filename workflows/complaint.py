@@ -1,6 +1,7 @@
 """ComplaintWorkflow: one durable workflow per complaint, its workflow id the complaint id.
 
-File, acknowledge, run the category's playbook, ask the customer to confirm, close. SLA clocks run
+File, acknowledge, run the category's playbook, ask the customer to confirm, close; or, for a complaint the
+regulator's rules do not accept (domain.regulatory.admissibility), file and reject it at once. SLA clocks run
 beside it; people act on it through updates that validate before anything is recorded. Every rule is the
 domain's (domain.commands): an update's validator runs its command as a dry run on the folded state, and its
 handler commits the events the same command returns. Whoever files or reopens proves it with their token,
@@ -106,6 +107,11 @@ class ComplaintWorkflow:
                     filing = commands.FileComplaint(intake=intake, filer=await case.prove_opener(),
                                                     remediation=start.remediation)
                     case.commit(commands.file_complaint(filing, case.now(), await case.current_policy()))
+        if case.current.rejection is not None:
+            # Not accepted at intake (a regulator's rule, under the policy just recorded): the filing and the
+            # rejection are saved; no clock, no playbook, nothing left to wait for.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return self._outcome()
         policy = case.policy
         sla = asyncio.create_task(case.watch_sla(policy))
 
