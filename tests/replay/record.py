@@ -39,7 +39,9 @@ from cli.demo import StoryLogins, drive
 from client.api import ClientOptions, ComplaintClient
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, Status
+from domain.clock import local_day
 from domain.intake import ComplaintIntake
+from domain.regulatory import months_before
 from domain.state import ComplaintState
 from runtime.binaries import temporal_cli_path, temporal_test_server_path
 from runtime.logging import configure_logging
@@ -47,6 +49,7 @@ from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
 from sandboxes.reset import reset_sandboxes
 from store.db import connect_pool
+from stories.billing_spike import BILLING_SPIKE_CUSTOMER
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.people import STRANGER_ID_NUMBER
 from stories.story import Story
@@ -233,6 +236,24 @@ async def _identity_rejected(recorder: Recorder) -> None:
     intake = _forwarding("idrejected", id_number=STRANGER_ID_NUMBER)
     await drive(recorder.client, Story("wrong ID number", intake, {"confirm-resolution": "no"}), LOGINS)
     await recorder.save("forwarding_cancel--identity-rejected", intake.complaint_id)
+
+
+@recording("billing_spike--rejected-at-intake")
+async def _rejected_at_intake(recorder: Recorder) -> None:
+    """A billing dispute about charges 6 months old: filed and rejected at opening (MIIT's 5 months), no playbook."""
+    await recorder.reset()
+    filed_on = local_day(datetime.now(UTC))
+    intake = ComplaintIntake.model_validate({
+        "complaint_id": f"REPLAY-{uuid.uuid4().hex[:8]}-rejected",
+        "category": Category.BILLING_SPIKE,
+        "msisdn": BILLING_SPIKE_CUSTOMER.msisdn,
+        "customer_name": BILLING_SPIKE_CUSTOMER.name,
+        "description": "话费比平时高四倍",
+        "disputed_since": months_before(filed_on, 6),
+        "filed_by": {"id": "agent-li", "role": "agent", "channel": "store"},
+    })
+    await recorder.client.file(intake, signed(intake.filed_by))
+    await recorder.save("billing_spike--rejected-at-intake", intake.complaint_id)
 
 
 @recording("forwarding_cancel--partner-refused")
