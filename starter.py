@@ -42,6 +42,7 @@ from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, NotAuthen
 from client.basics import new_complaint_id
 from domain.actors import Actor, ActorChannel, Role
 from domain.cases import Category, IntakeChannel, Priority
+from domain.clock import local_day
 from domain.errors import DomainError, InvalidCommand
 from domain.intake import MAX_DESCRIPTION_CHARS, ComplaintIntake, parse_intake
 from domain.validation import describe
@@ -67,9 +68,11 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
             "channel": args.channel,
             "id_number": args.id_number,
             "partner_msisdn": args.partner_msisdn,
+            "disputed_since": args.disputed_since,
             # Replaced by the logged-in filer when filed; a placeholder for validating the rest first.
             "filed_by": Actor(id="unknown", role=Role.AGENT, channel=ActorChannel.CLI).model_dump(),
-        }
+        },
+        today=local_day(datetime.now(UTC)),
     )
     client, _ = await acting_client(settings, args, needs_worker=False)  # a filed case waits for its worker
     try:
@@ -80,6 +83,10 @@ async def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
     # Without a worker the case cannot look up its duplicates yet: don't wait for an answer that won't come.
     receipt = await client.file(intake, wait_for_links=0 if no_worker else 10.0)
     print(f"filed {intake.complaint_id} ({intake.category.value}), run {receipt.result_run_id}")
+    if receipt.rejection is not None:
+        # Filed (the record keeps it) and not accepted: a script must not take it for a case being worked.
+        print(f"rejected at intake: {receipt.rejection.rule}: {receipt.rejection.reason}")
+        return EXIT_REFUSED
     if receipt.linked_case_ids:
         print(f"linked to open case(s) of the same number and category: {', '.join(receipt.linked_case_ids)}")
     if no_worker is not None:
@@ -242,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     file.add_argument("--partner-msisdn",
                       help="the other carrier's number holding the forwarding "
                       "(forwarding_cancel; written like --msisdn)")
+    file.add_argument("--disputed-since", metavar="YYYY-MM-DD",
+                      help="the day the disputed charge or matter began. A billing dispute about charges older than "
+                      "5 months, or another dispute older than 2 years (MIIT rules; the deployment's policy), is "
+                      "filed and rejected at once, naming the rule: exit 1. A day after today is bad input")
     _actor_options(file, "recorded as the filer")
 
     answer = command("answer", cmd_answer, "answer a question the case asked the customer")

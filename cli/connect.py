@@ -33,7 +33,8 @@ EXIT_NOT_LOGGED_IN = 4
 
 EXIT_CODES_HELP = """exit status:
   0  done
-  1  refused by the engine (unknown case, a command the case does not accept, a broken hash chain)
+  1  refused by the engine (unknown case, a command the case does not accept, a complaint rejected at intake,
+     a broken hash chain)
   2  bad input or configuration (nothing was sent)
   3  engine unreachable (Temporal, a worker or PostgreSQL); start it with `./run up`
   4  not logged in: no cached login, or it expired or is not signed by a trusted key (`starter login --as ID`)"""

@@ -23,6 +23,8 @@ def describe(event: ev.Event) -> str:
                 f"for {mask_msisdn(event.msisdn)}: {event.description}"
                 + (f" [policy {event.policy.version}]" if event.policy else "")
             )
+        case ev.ComplaintRejected():
+            return f"REJECTED at intake: {event.rule}: {event.reason} (oldest accepted: {event.oldest_accepted})"
         case ev.ComplaintAcknowledged():
             return f"Acknowledged, assigned to {event.assignee}: \"{event.message}\""
         case ev.EvidenceRecorded():
@@ -172,6 +174,8 @@ def render_state(state: ComplaintState) -> str:
         f"  customer {state.customer_name} {mask_msisdn(state.msisdn)}  SLA due {due}  "
         f"outcome {state.outcome or '-'}  money moved {format_yuan(state.money_moved_fen)}"
         + (f"\n  attention: {state.attention_reason}" if state.attention_reason else "")
+        + (f"\n  disputed since {state.disputed_since}" if state.disputed_since else "")
+        + (f"\n  rejected at intake: {state.rejection.rule}: {state.rejection.reason}" if state.rejection else "")
         + (f"\n  policy {state.policy.version}" if state.policy else "")
         + _render_calendar(state)
         + (f"\n  linked to open case(s) {', '.join(state.linked_cases)}" if state.linked_cases else "")

@@ -42,8 +42,9 @@ from client.basics import (
 from client.queries import CaseFilter, visibility_query
 from client.tokens import msisdn_token
 from domain.actors import ActorChannel, Role
+from domain.clock import local_day
 from domain.events import ComplaintFiled, LinkedToCase
-from domain.intake import ComplaintIntake, intake_of_filed
+from domain.intake import ComplaintIntake, intake_of_filed, refuse_future_dispute
 from domain.msisdn import parse_msisdn
 from domain.reopening import check_reopen
 from domain.ui_metadata import case_static_details, case_summary
@@ -145,15 +146,21 @@ class ComplaintClient:
         The filer is whoever the credential (this one, or the client's) names, whatever the intake says: the
         worker verifies its token when the case opens and records that actor, or files nothing.
         Then wait up to `wait_for_links` seconds (0: not at all) for the case to look up the open cases
-        of the same number and category, and return them in the receipt. Filing is never blocked by them.
+        of the same number and category, and return them in the receipt. Filing is never blocked by them. A case
+        the regulator's rules do not accept is filed and rejected at once: the receipt's `rejection` names the rule.
+
+        Raises:
+            InvalidIntake: the disputed matter begins after today (nothing is filed).
         """
         token = self._token(credential)
         intake = intake.model_copy(update={"filed_by": self.whoami(token).actor(self._channel)})
+        refuse_future_dispute(intake, local_day(datetime.now(UTC)))  # the case checks it again: this files nothing
         handle = await self._start(intake, token)
-        linked = await self._linked_cases(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
-        return FilingReceipt(self.temporal, handle, linked)
+        first = await self._first_steps(intake.complaint_id, wait_for_links) if wait_for_links > 0 else None
+        return FilingReceipt.of(self.temporal, handle, first)
 
-    async def _linked_cases(self, complaint_id: str, wait_seconds: float) -> list[str] | None:
+    async def _first_steps(self, complaint_id: str, wait_seconds: float) -> CaseView | None:
+        """The case once it has looked up its open duplicates, or closed (rejected at intake); None if not yet."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + wait_seconds
         while True:
@@ -163,10 +170,9 @@ class ComplaintClient:
                 view = await asyncio.wait_for(self.view(complaint_id), timeout=max(remaining, 0.1))
             except (TimeoutError, RPCError, WorkflowQueryFailedError):
                 return None  # the case is filed all the same; its timeline will show the links
-            link = next((e for e in view.timeline if isinstance(e, LinkedToCase)), None)
-            if link is not None:
-                return list(link.linked_complaint_ids)
-            if not view.state.is_open or loop.time() >= give_up:
+            if any(isinstance(e, LinkedToCase) for e in view.timeline) or not view.state.is_open:
+                return view
+            if loop.time() >= give_up:
                 return None
             await asyncio.sleep(0.05)
 

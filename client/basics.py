@@ -27,11 +27,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from auth.tokens import TokenRefused, VerifiedActor, read_verified_claims
 from codec.aes_gcm import KeyRing, encrypted_data_converter
 from domain.actors import Role
+from domain.events import LinkedToCase
 from domain.msisdn import parse_msisdn
+from domain.regulatory import Inadmissible
 from domain.validation import describe
 from workflows.complaint import STILL_OPENING, ComplaintWorkflow
 from workflows.messages import (
     CaseOutcome,
+    CaseView,
 )
 
 
@@ -71,8 +74,10 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
     The case's workflow handle, and the open cases of the same number and category.
 
     `linked_case_ids` is what the case itself recorded (its LinkedToCase event); None when the case had
-    not looked yet within the wait (its timeline will still show it). Being the workflow handle too
-    (`result()`, `describe()`, ...), it keeps scripts written against the handle working.
+    not looked yet within the wait (its timeline will still show it), or never will (rejected at intake).
+    `rejection` says why the case was not accepted at intake (a regulator's rule, by name), when it was not.
+    Being the workflow handle too (`result()`, `describe()`, ...), it keeps scripts written against the handle
+    working.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
         client: Client,
         handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome],
         linked_case_ids: list[str] | None,
+        rejection: Inadmissible | None = None,
     ) -> None:
         super().__init__(
             client,
@@ -90,7 +96,18 @@ class FilingReceipt(WorkflowHandle[ComplaintWorkflow, CaseOutcome]):
             result_type=CaseOutcome,
         )
         self.linked_case_ids = linked_case_ids
+        self.rejection = rejection
         self._started = handle
+
+    @classmethod
+    def of(
+        cls, client: Client, handle: WorkflowHandle[ComplaintWorkflow, CaseOutcome], first: CaseView | None
+    ) -> FilingReceipt:
+        """The receipt of a case whose first steps are `first` (None: not seen within the wait)."""
+        if first is None:
+            return cls(client, handle, None)
+        link = next((e for e in first.timeline if isinstance(e, LinkedToCase)), None)
+        return cls(client, handle, list(link.linked_complaint_ids) if link else None, first.state.rejection)
 
     @property
     def complaint_id(self) -> str:

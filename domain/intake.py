@@ -117,6 +117,15 @@ def check_disputed_since(disputed_since: date, today: date) -> None:
         )
 
 
+def refuse_future_dispute(intake: ComplaintIntake, today: date) -> None:
+    """Raise InvalidIntake when the intake's disputed matter begins after `today`: checked before filing."""
+    if intake.disputed_since is not None:
+        try:
+            check_disputed_since(intake.disputed_since, today)
+        except ValueError as error:
+            raise InvalidIntake(f"disputed_since: {error}") from None
+
+
 def parse_intake(data: dict[str, object], today: date | None = None) -> ComplaintIntake:
     """Validate raw intake data, raising InvalidIntake with one readable line per problem.
 
