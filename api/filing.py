@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from api.context import ApiContext
 from api.errors import ApiError
 from api.idempotency import KeyReused, claim_key, new_ticket_id, request_digest
@@ -11,6 +13,7 @@ from api.security import Caller
 from client.api import CaseAlreadyFiled, CaseNotFound
 from domain.actors import ActorChannel, Role
 from domain.cases import IntakeChannel
+from domain.clock import local_day
 from domain.errors import InvalidIntake
 from domain.intake import ComplaintIntake, parse_intake
 from domain.msisdn import parse_msisdn
@@ -44,8 +47,9 @@ def intake_of(body: TroubleTicketCreate, complaint_id: str, caller: Caller) -> C
             "channel": channel,
             "id_number": body.customer_id_number,
             "partner_msisdn": body.partner_number,
+            "disputed_since": body.disputed_since,
             "filed_by": caller.actor.actor(ActorChannel.API),
-        })
+        }, today=local_day(datetime.now(UTC)))
     except InvalidIntake as error:
         raise ApiError(400, str(error)) from None
 

@@ -17,6 +17,7 @@ from api.models import (
     PartyRoleRef,
     PendingQuestion,
     RegulatoryClock,
+    Rejection,
     RelatedEntity,
     RelatedParty,
     StatusChange,
@@ -196,6 +197,9 @@ def _ticket(
                        needs_approval=a.needs_approval, decided_by=a.decided_by)
             for a in state.adjustments.values()
         ],
+        disputed_since=state.disputed_since,
+        rejection=Rejection(rule=state.rejection.rule, reason=state.rejection.reason,
+                            oldest_accepted=state.rejection.oldest_accepted) if state.rejection else None,
     )
 
 

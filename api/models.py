@@ -7,7 +7,7 @@ value that TMF has no field for lives in a model whose `@type` is this engine's 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -126,6 +126,16 @@ class RegulatoryClock(_Tmf):
     type_: Literal["ComplaintRegulatoryClock"] = tmf("@type", default="ComplaintRegulatoryClock")
 
 
+class Rejection(_Tmf):
+    """Engine extension: why the complaint was not accepted at intake (the ticket's status is `rejected`)."""
+
+    rule: str = Field(description="the regulator's rule, by name, e.g. MIIT: billing disputes older than 5 months "
+                                  "are not accepted")
+    reason: str
+    oldest_accepted: date = tmf("oldestAccepted", description="the oldest disputed day the rule accepts")
+    type_: Literal["ComplaintRejection"] = tmf("@type", default="ComplaintRejection")
+
+
 class TroubleTicket(_Tmf):
     """A case as a TMF621 TroubleTicket (`@type` ComplaintTroubleTicket extends TroubleTicket)."""
 
@@ -157,6 +167,8 @@ class TroubleTicket(_Tmf):
     pending_question: PendingQuestion | None = tmf("pendingQuestion", default=None)
     adjustment: list[Adjustment] | None = None
     regulatory_clock: list[RegulatoryClock] | None = tmf("regulatoryClock", default=None)
+    disputed_since: date | None = tmf("disputedSince", default=None)
+    rejection: Rejection | None = None
     type_: str = tmf("@type", default=OUR_TICKET_TYPE)
     base_type: str | None = tmf("@baseType", default="TroubleTicket")
 
@@ -166,7 +178,9 @@ class TroubleTicketCreate(_Tmf):
 
     The customer is the relatedParty with role `customer`: its `partyOrPartyRole.id` is the mobile number and
     `name` the customer's name. A forwarding_cancel case also needs the ComplaintTroubleTicket extensions
-    `customerIdNumber` and `partnerNumber` (the other carrier's number that holds the forwarding).
+    `customerIdNumber` and `partnerNumber` (the other carrier's number that holds the forwarding). The extension
+    `disputedSince` (YYYY-MM-DD) is the day the disputed charge or matter began: a complaint the MIIT rules do not
+    accept (billing disputes older than 5 months, others older than 2 years) is filed and `rejected` at once.
     """
 
     description: str = Field(min_length=1, max_length=4000)
@@ -177,6 +191,9 @@ class TroubleTicketCreate(_Tmf):
     related_party: list[RelatedParty] = tmf("relatedParty", min_length=1)
     customer_id_number: str | None = tmf("customerIdNumber", default=None)
     partner_number: str | None = tmf("partnerNumber", default=None)
+    # Text, validated as the CLI's --disputed-since is (domain.intake), so a bad day is said the same way.
+    disputed_since: str | None = tmf("disputedSince", default=None, json_schema_extra={"format": "date"},
+                                     description="the day the disputed charge or matter began (YYYY-MM-DD)")
     type_: str = tmf("@type", default=OUR_TICKET_TYPE)
 
 

@@ -35,7 +35,8 @@ CLAIMS = {
 }
 # Schemas that are not TMF's at all: each answers an `@type` of our own.
 OWN_TYPES = {"Adjustment": "ComplaintAdjustment", "PendingQuestion": "ComplaintQuestion",
-             "TaskResult": "ComplaintTaskResult", "RegulatoryClock": "ComplaintRegulatoryClock"}
+             "TaskResult": "ComplaintTaskResult", "RegulatoryClock": "ComplaintRegulatoryClock",
+             "Rejection": "ComplaintRejection"}
 
 
 def official_properties(name: str) -> tuple[dict[str, Any], set[str]]:
