@@ -8,6 +8,7 @@ whatever the form says.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -22,11 +23,13 @@ from console.context import ConsoleContext, LoginNeeded, Session, acting_client,
 from console.pages import render, to_login
 from domain.actors import ActorChannel
 from domain.cases import Category, IntakeChannel, Priority
+from domain.clock import local_day
 from domain.errors import InvalidIntake
 from domain.intake import MAX_DESCRIPTION_CHARS, parse_intake
 
 log = structlog.get_logger()
-FIELDS = ("category", "msisdn", "name", "description", "priority", "channel", "id_number", "partner_msisdn")
+FIELDS = ("category", "msisdn", "name", "description", "priority", "channel", "id_number", "partner_msisdn",
+          "disputed_since")
 # How long the filing waits for the case to name the open cases of the same number and category.
 LINK_WAIT_SECONDS = 5.0
 
@@ -68,9 +71,10 @@ def add_filing(router: APIRouter, context_of: Callable[[Request], ConsoleContext
                 "description": fields.get("description", ""), "priority": fields.get("priority") or "normal",
                 "channel": fields.get("channel") or "store", "id_number": fields.get("id_number") or None,
                 "partner_msisdn": fields.get("partner_msisdn") or None,
+                "disputed_since": fields.get("disputed_since") or None,
                 # Replaced by the logged-in filer (ComplaintClient.file); a placeholder to validate the rest.
                 "filed_by": session.actor.actor(ActorChannel.WEB).model_dump(),
-            })
+            }, today=local_day(datetime.now(UTC)))
         except InvalidIntake as bad:
             return _form(request, session, fields, f"not filed: {bad}", status_code=400)
         try:
@@ -79,6 +83,8 @@ def add_filing(router: APIRouter, context_of: Callable[[Request], ConsoleContext
             return _form(request, session, fields, f"not filed: {refusal}", status_code=403)
         log.info("console_filed", case=intake.complaint_id, actor=session.actor.subject)
         done = f"filed {intake.complaint_id} ({intake.category.value})"
+        if receipt.rejection is not None:
+            done += f"; rejected at intake: {receipt.rejection.rule}"
         if receipt.linked_case_ids:
             done += f"; linked to open case(s) of the same number and category: {', '.join(receipt.linked_case_ids)}"
         return RedirectResponse(f"/console/cases/{quote(intake.complaint_id)}?done={quote(done)}", status_code=303)
