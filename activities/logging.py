@@ -78,6 +78,8 @@ def _log_event(log: structlog.stdlib.BoundLogger, event: ev.Event) -> None:
             log.info("case escalated", level=event.level, to_role=event.to_role.value, reason=_short(event.reason))
         case ev.ComplaintClosed():
             log.info("case closed", reason=event.reason)
+        case ev.ComplaintRejected():
+            log.info("case rejected at intake", rule=event.rule, oldest_accepted=event.oldest_accepted.isoformat())
         case ev.ComplaintReopened():
             log.info("case reopened", by=by, reason=_short(event.reason))
         case _:

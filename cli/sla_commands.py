@@ -66,7 +66,7 @@ SELECT coalesce(f.payload->'policy'->>'version', 'legacy') AS version,
        count(*) AS cases,
        count(*) FILTER (WHERE NOT EXISTS (
            SELECT 1 FROM complaint_events c
-            WHERE c.complaint_id = f.complaint_id AND c.type = 'ComplaintClosed'
+            WHERE c.complaint_id = f.complaint_id AND c.type IN ('ComplaintClosed', 'ComplaintRejected')
               AND c.seq > coalesce((SELECT max(r.seq) FROM complaint_events r
                                      WHERE r.complaint_id = f.complaint_id AND r.type = 'ComplaintReopened'), 0)
        )) AS open_cases,

@@ -106,8 +106,13 @@ def fold_sla(events: Sequence[ev.Event]) -> ComplaintState | None:
 
 
 def replay(events: Sequence[ev.Event], policy: Policy | None = None) -> CaseOutcome | None:
-    """The case's clocks under its recorded rules (policy None) or under `policy`; None without a filing."""
+    """The case's clocks under its recorded rules (policy None) or under `policy`.
+
+    None without a filing, or for a complaint rejected at intake: it was never accepted, so no SLA applies to it.
+    """
     if not events or not isinstance(events[0], ev.ComplaintFiled):
+        return None
+    if any(isinstance(event, ev.ComplaintRejected) for event in events):
         return None
     filed = events[0]
     rules = policy.for_case(filed.category, filed.priority, local_day(filed.at)) if policy else None

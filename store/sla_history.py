@@ -16,7 +16,7 @@ from store.pii import PersonalDataVault
 SLA_EVENT_TYPES = (
     "ComplaintFiled", "SlaClockStarted", "SlaClockStopped", "SlaClockPaused", "SlaClockResumed",
     "SlaWarned", "SlaBreached", "CaseEscalated", "ComplaintResolved", "ComplaintClosed", "ComplaintReopened",
-    "SlaRecalculated",
+    "SlaRecalculated", "ComplaintRejected",
 )
 
 

@@ -17,6 +17,7 @@ from domain.intake import intake_of_filed, parse_intake
 from domain.policy import Policy
 from domain.regulatory import MIIT_ANSWER, RegulatoryRules
 from domain.regulatory_clocks import regulatory_clocks
+from domain.sla_replay import fold_sla, replay
 from domain.state import fold
 from domain.tmf_events import CREATE, STATUS_CHANGE, tmf_events
 from domain.tmf_status import TmfStatus, tmf_status
@@ -137,3 +138,11 @@ def test_both_events_read_back_from_their_json_and_older_filings_without_the_dat
     parsed = ev.parse_event(old)
     assert isinstance(parsed, ev.ComplaintFiled) and parsed.disputed_since is None
     assert parsed.priority is Priority.NORMAL and parsed.category is Category.BILLING_SPIKE
+
+
+def test_a_rejected_complaint_has_no_sla_to_meet_in_reports_and_what_if() -> None:
+    rejected, accepted = _file("billing_spike", SIX_MONTHS_AGO), _file("billing_spike", FOUR_MONTHS_AGO)
+    assert replay(rejected) is None and replay(rejected, Policy(version="what-if")) is None
+    assert replay(accepted) is not None
+    folded = fold_sla(rejected)
+    assert folded is not None and not folded.is_open  # `sla repair` leaves it alone
