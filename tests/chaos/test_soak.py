@@ -1,7 +1,7 @@
 """The soak: a few hundred mixed cases through injected faults, a worker SIGKILL and a Temporal
 restart, then a reconciliation of every case against every system it touched.
 
-SOAK_CASES (default 120; `./run chaos` runs 300) and SOAK_SEED (default: random, printed) set the size and the draw.
+SOAK_CASES (default 200) and SOAK_SEED (default: random, printed) set the size and the draw.
 The figures are printed at the end; the test fails on any lost case, duplicate or mismatch.
 
 The drive is judged on progress, not on the clock alone: it fails as stalled when no case was filed,
@@ -29,7 +29,7 @@ from tests.chaos.partner import ChaosPartner
 from tests.chaos.processes import DevServer
 from tests.chaos.soak import SoakDriver, plan_cases, reconcile
 
-SOAK_CASES = int(os.environ.get("SOAK_CASES", "120"))
+SOAK_CASES = int(os.environ.get("SOAK_CASES", "200"))
 STALL_SECONDS = float(os.environ.get("SOAK_STALL_SECONDS", "90"))
 CAP_SECONDS = float(os.environ.get("SOAK_CAP_SECONDS", "420"))
 # How many cases about one seeded customer run at once (forwarding cases each have a partner number
