@@ -52,6 +52,7 @@ from tests.identity import signed
 CLOSE_REASONS = {"yes": "confirmed", "no": "not_satisfied"}
 STALE_SECONDS = 20.0  # no new event for this long: look whether the workflow is still running
 RESEND_SECONDS = 1.0  # a command lost in transit is sent again after this pause
+CHAOS_SECONDS = 120.0  # the longest a breakage (with its restart) may take: the stall clock waits for it
 DUPLICATE_SHARE = 0.05  # of the plans, the share that starts a group of concurrent duplicate complaints
 TOGETHER_WAIT_SECONDS = 5.0  # how long a duplicate waits for the rest of its group before filing anyway
 
@@ -358,7 +359,10 @@ class SoakDriver:
             async with self._chaos_lock:  # one breakage at a time: a worker restarting needs Temporal up
                 self._breaking = True
                 try:
-                    self.log.chaos_done.append(await chaos())
+                    self.log.chaos_done.append(await asyncio.wait_for(chaos(), CHAOS_SECONDS))
+                except TimeoutError:
+                    # Said as what it is: a restart that never came back, not a slow soak.
+                    raise RuntimeError(f"chaos step {chaos} did not finish in {CHAOS_SECONDS:.0f}s") from None
                 finally:
                     self._breaking = False
                     self._advanced()  # the stall clock starts again once the breakage is over
