@@ -230,10 +230,6 @@ class DriveLog:
     slowest: list[str] = field(default_factory=list)  # the longest cases from filing to closing
     stuck: list[str] = field(default_factory=list, repr=False)  # the cases still open when the drive stopped, and where
 
-    @property
-    def finished(self) -> bool:
-        return not (self.timed_out or self.stalled)
-
 
 class SoakDriver:
     """Files the plans (at most `in_flight` open at once) and plays their people until all are closed."""
@@ -362,7 +358,8 @@ class SoakDriver:
                     self.log.chaos_done.append(await asyncio.wait_for(chaos(), CHAOS_SECONDS))
                 except TimeoutError:
                     # Said as what it is: a restart that never came back, not a slow soak.
-                    raise RuntimeError(f"chaos step {chaos} did not finish in {CHAOS_SECONDS:.0f}s") from None
+                    name = getattr(chaos, "__name__", repr(chaos))
+                    raise RuntimeError(f"chaos step {name} did not finish in {CHAOS_SECONDS:.0f}s") from None
                 finally:
                     self._breaking = False
                     self._advanced()  # the stall clock starts again once the breakage is over
