@@ -28,7 +28,8 @@ from store.db import connect_pool
 from stories.forwarding_cancel import FORWARDING_CUSTOMER
 from stories.story import Story
 
-SETTLE_SECONDS = 1.0
+SETTLE_SECONDS = 1.0  # before each reading; `settle_seconds` in the size overrides it (smoke: only proving it runs)
+SAMPLES = 5
 
 
 def _intake(complaint_id: str) -> Any:
@@ -41,12 +42,13 @@ def _intake(complaint_id: str) -> Any:
     })
 
 
-async def _rss(worker: WorkerProcess) -> int:
-    await asyncio.sleep(SETTLE_SECONDS)
+async def _rss(worker: WorkerProcess, settle: float) -> int:
+    """The median of SAMPLES readings over `settle` seconds, after `settle` seconds of quiet."""
+    await asyncio.sleep(settle)
     samples = []
-    for _ in range(5):
+    for _ in range(SAMPLES):
         samples.append(worker.rss())
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(settle / SAMPLES)
     return int(statistics.median(samples))
 
 
@@ -55,7 +57,7 @@ async def _until(condition: Any, timeout: float) -> None:
     while not await condition():
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("the cases did not all reach their waiting point")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1)
 
 
 def _slope(points: list[tuple[int, int]]) -> float:
@@ -68,6 +70,7 @@ def _slope(points: list[tuple[int, int]]) -> float:
 async def run(cfg: dict[str, Any], server_url: str) -> Section:
     section = Section("memory", "Worker memory per open (cached) case")
     cases = cfg["cases"]
+    settle = cfg.get("settle_seconds", SETTLE_SECONDS)
     run_id = uuid.uuid4().hex[:6]
     section.params = {"cases": cases, "max_cached_workflows": "SDK default (1000)",
                       "engine case": "forwarding_cancel waiting for the customer's confirmation",
@@ -80,8 +83,8 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
         try:
             async with pool.acquire() as conn:
                 await seed_boss(conn, datetime.now(UTC).date())
-            results["engine"] = await _engine(server, pool, database_url, partner.url, run_id, steps)
-            results["bare"] = await _bare(server, run_id, steps)
+            results["engine"] = await _engine(server, pool, database_url, partner.url, run_id, steps, settle)
+            results["bare"] = await _bare(server, run_id, steps, settle)
         finally:
             await partner.stop()
             await pool.close()
@@ -95,8 +98,8 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                          "bytes_per_case": round(per_case)}
     section.metrics = metrics
     section.notes.append(
-        "RSS of the worker process alone (its own subprocess), median of 5 samples after a 1 s settle; "
-        "per case = least-squares slope over the three points. Python rarely returns memory to the OS, so "
+        f"RSS of the worker process alone (its own subprocess), median of {SAMPLES} samples after a {settle:g} s "
+        "settle; per case = least-squares slope over the three points. Python rarely returns memory to the OS, so "
         "this is what a worker holding that many open cases needs, not what a closed case leaves behind")
     return section
 
@@ -107,7 +110,7 @@ async def _file(client: ComplaintClient, logins: StoryLogins, complaint_id: str)
 
 
 async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_url: str, run_id: str,
-                  steps: list[int]) -> list[tuple[int, int]]:
+                  steps: list[int], settle: float) -> list[tuple[int, int]]:
     queue = f"bench-mem-engine-{run_id}"
     client = ComplaintClient(server.env.client, options=ClientOptions(task_queue=queue), token_key=TOKEN_KEY)
     logins = StoryLogins.from_issuer(bench_issuer())  # the filer proves who they are, as everywhere
@@ -118,7 +121,7 @@ async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_ur
         async with EngineDriver(client, pool, mode="readmodel", poll_seconds=0.02, timeout=60) as driver:
             warm = Story("warm-up", _intake(f"MEMW-{run_id}"), answers={"confirm-resolution": "yes"})
             await driver.run(warm, f"MEMW-{run_id}")
-        points.append((0, await _rss(worker)))
+        points.append((0, await _rss(worker, settle)))
         opened = 0
         for target in steps[1:]:
             ids = [f"MEM-{run_id}-{n:05d}" for n in range(opened, target)]
@@ -133,12 +136,12 @@ async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_ur
                 return count >= expected
 
             await _until(waiting, 120 + target / 5)
-            points.append((target, await _rss(worker)))
+            points.append((target, await _rss(worker, settle)))
     # The cases stay open: the dev server holding them is thrown away with its temporary folder.
     return points
 
 
-async def _bare(server: Any, run_id: str, steps: list[int]) -> list[tuple[int, int]]:
+async def _bare(server: Any, run_id: str, steps: list[int], settle: float) -> list[tuple[int, int]]:
     queue = f"bench-mem-bare-{run_id}"
     temporal = server.env.client
     points: list[tuple[int, int]] = []
@@ -146,7 +149,7 @@ async def _bare(server: Any, run_id: str, steps: list[int]) -> list[tuple[int, i
         warm = await temporal.start_workflow(BareComplaintWorkflow.run, BareInput(script=["activity"]),
                                              id=f"MEMBW-{run_id}", task_queue=queue)
         await warm.result()
-        points.append((0, await _rss(worker)))
+        points.append((0, await _rss(worker, settle)))
         handles: list[Any] = []
 
         async def waiting() -> bool:
@@ -162,5 +165,5 @@ async def _bare(server: Any, run_id: str, steps: list[int]) -> list[tuple[int, i
                     id=f"MEMB-{run_id}-{n:05d}", task_queue=queue))
                 for n in range(len(handles), target)]))
             await _until(waiting, 120 + target / 5)
-            points.append((target, await _rss(worker)))
+            points.append((target, await _rss(worker, settle)))
     return points

@@ -26,6 +26,9 @@ SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "syn
 # One payload key ring per benchmark run, shared with its worker processes through PAYLOAD_KEYS: the engine
 # and the bare baseline both pay for encryption, as every deployment does.
 BENCH_KEYS = KeyRing.generate("bench")
+# One dev server starts at a time: the start moves this process's stdout aside (_stdout_to_stderr), and two
+# starts interleaved would put it back in the wrong order (the smoke test runs benchmarks side by side).
+_STARTING = asyncio.Lock()
 
 @dataclass
 class DevServer:
@@ -44,8 +47,9 @@ async def dev_server() -> AsyncIterator[DevServer]:
     folder = Path(tempfile.mkdtemp(prefix="bench-temporal-"))
     db_file = folder / "temporal.db"
     try:
-        with _stdout_to_stderr():  # the server prints a banner on the stdout it inherits
-            env = await _start_local(db_file)
+        async with _STARTING:
+            with _stdout_to_stderr():  # the server prints a banner on the stdout it inherits
+                env = await _start_local(db_file)
         try:
             yield DevServer(env=env, pid=find_pid(str(db_file)), folder=folder)
         finally:

@@ -11,7 +11,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "event_store": {"batched_events": 400, "single_events": 60, "batch": 20, "streams": [1, 4]},
         "queries": {"cases": 300, "events": 3_000, "samples": 10},
         "timers": {"cases": [6], "lead_seconds": 6},
-        "memory": {"cases": 6},
+        "memory": {"cases": 6, "settle_seconds": 0.2},
         "remediation": {"numbers": 20, "page_size": 10, "timeout": 120},
         "what_if": {"cases": 200},
         "api_latency": {"cases": 300, "events": 3_000, "samples": 10, "filings": 4,

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from codec.aes_gcm import key_ring_env
 from runtime.binaries import temporal_cli_path
@@ -112,19 +113,25 @@ class DevServer:
                     f"temporal dev server exited ({self.process.returncode}):\n{_tail(self.log_path)}"
                 )
             try:
-                client = await asyncio.wait_for(Client.connect(self.address, namespace=NAMESPACE), 5)
-                await client.workflow_service.describe_namespace(
-                    DescribeNamespaceRequest(namespace=NAMESPACE)
-                )
-                # Registered by the flags on a fresh file; checked (and completed) on a resumed one.
-                await ensure_search_attributes(client, NAMESPACE)
+                # Each attempt bounded as a whole: these calls carry no deadline of their own, and a server
+                # still loading itself may hold one unanswered. Unbounded, a restart in the middle of the soak
+                # could wait forever, and the soak with it.
+                await asyncio.wait_for(self._answers(), 10)
                 return
-            except (OSError, RuntimeError, TimeoutError) as error:
+            except (OSError, RuntimeError, TimeoutError, RPCError) as error:
+                # RPCError: answering already, but not ready yet (its namespace still loading, ...).
                 last_error = error
             await asyncio.sleep(0.2)
         raise RuntimeError(
             f"temporal dev server not ready after {timeout:.0f}s ({last_error}):\n{_tail(self.log_path)}"
         )
+
+    async def _answers(self) -> None:
+        """Connect, see the namespace, and have the workflows' search attributes registered."""
+        client = await Client.connect(self.address, namespace=NAMESPACE)
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=NAMESPACE))
+        # Registered by the flags on a fresh file; checked (and completed) on a resumed one.
+        await ensure_search_attributes(client, NAMESPACE)
 
     async def stop(self, sig: signal.Signals = signal.SIGKILL) -> None:
         """Stop the server by signal: SIGKILL is a crash, SIGTERM an orderly stop."""

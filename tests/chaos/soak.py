@@ -20,6 +20,7 @@ import importlib
 import inspect
 import json
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,7 +37,7 @@ from temporalio.service import RPCError
 from adapters.billing import PostgresBillingSystem
 from adapters.partner_carriers import HttpPartnerCarriers
 from audit.reconcile import reconcile as reconcile_ledgers
-from client.api import CaseAlreadyFiled, CaseNotFound, CommandRefused, ComplaintClient
+from client.api import CaseAlreadyFiled, CommandRefused, ComplaintClient
 from domain.cases import Category
 from domain.events import parse_event
 from domain.intake import ComplaintIntake
@@ -50,6 +51,8 @@ from tests.identity import signed
 
 CLOSE_REASONS = {"yes": "confirmed", "no": "not_satisfied"}
 STALE_SECONDS = 20.0  # no new event for this long: look whether the workflow is still running
+RESEND_SECONDS = 1.0  # a command lost in transit is sent again after this pause
+CHAOS_SECONDS = 120.0  # the longest a breakage (with its restart) may take: the stall clock waits for it
 DUPLICATE_SHARE = 0.05  # of the plans, the share that starts a group of concurrent duplicate complaints
 TOGETHER_WAIT_SECONDS = 5.0  # how long a duplicate waits for the rest of its group before filing anyway
 
@@ -217,9 +220,15 @@ class DriveLog:
     refused_commands: int = 0  # raced with the case (already answered): harmless
     retried_commands: int = 0  # failed in transit (server restarting) and sent again
     chaos_done: list[str] = field(default_factory=list)
-    timed_out: bool = False
+    timed_out: bool = False  # still progressing when the overall cap ran out
+    stalled: bool = False  # no case advanced (filed, new event, closed) for the stall limit
     ended_open: list[str] = field(default_factory=list)  # workflows that ended without closing the case
     watch_errors: list[str] = field(default_factory=list)
+    command_errors: Counter[str] = field(default_factory=Counter)  # why commands were sent again
+    refusals: Counter[str] = field(default_factory=Counter)  # what the refused commands were told
+    median_case_seconds: float = 0.0  # from filing to closing
+    slowest: list[str] = field(default_factory=list)  # the longest cases from filing to closing
+    stuck: list[str] = field(default_factory=list, repr=False)  # the cases still open when the drive stopped, and where
 
 
 class SoakDriver:
@@ -250,23 +259,65 @@ class SoakDriver:
         self._closed: dict[str, asyncio.Event] = {p.complaint_id: asyncio.Event() for p in plans}
         self._handled: set[tuple[str, str]] = set()
         self._progress: dict[str, tuple[int | None, float]] = {}  # case -> (last seq seen, since when)
+        self._took: dict[str, list[float]] = {}  # case -> [filed at, closed at]
         self._actions: set[asyncio.Task[None]] = set()
         self._last_stale_look = time.monotonic()
+        self._last_progress = time.monotonic()  # when a case was last filed, advanced or closed
+        self._breaking = False  # a chaos step (a restart) is under way: its own timeouts bound it
         self.log = DriveLog()
 
-    async def run(self, deadline_seconds: float) -> DriveLog:
+    async def run(self, *, stall_seconds: float, cap_seconds: float) -> DriveLog:
+        """Drive every plan to its end; give up when no case advances for `stall_seconds`, or at `cap_seconds`.
+
+        The stall limit judges progress, not speed: a slow machine that keeps moving cases is given time
+        (up to the cap), a soak where every open case waits on something that never comes stops early.
+        """
+        started = time.monotonic()
+        self._last_progress = started
         watcher = asyncio.create_task(self._watch())
+        cases = asyncio.gather(*(self._case(plan) for plan in self._plans))
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(self._case(plan) for plan in self._plans)), deadline_seconds
-            )
-        except TimeoutError:
-            self.log.timed_out = True
+            while not cases.done():
+                await asyncio.wait([cases], timeout=1.0)
+                now = time.monotonic()
+                if cases.done():
+                    break
+                if not self._breaking and now - self._last_progress > stall_seconds:
+                    self.log.stalled = True
+                elif now - started > cap_seconds:
+                    self.log.timed_out = True
+                else:
+                    continue
+                self.log.stuck = self._where_stuck(now)
+                break
+            if cases.done():
+                cases.result()  # a chaos step that failed says so here
         finally:
+            cases.cancel()
             watcher.cancel()
             for task in list(self._actions):
                 task.cancel()
+            await asyncio.gather(cases, watcher, *self._actions, return_exceptions=True)
+        took = {cid: times[-1] - times[0] for cid, times in self._took.items() if len(times) == 2}
+        by_id = {plan.complaint_id: plan for plan in self._plans}
+        self.log.median_case_seconds = round(statistics.median(took.values()), 1) if took else 0.0
+        self.log.slowest = [
+            f"{cid} ({by_id[cid].variant}) {seconds:.0f}s" for cid, seconds in Counter(took).most_common(5)
+        ]
         return self.log
+
+    def _advanced(self) -> None:
+        self._last_progress = time.monotonic()
+
+    def _where_stuck(self, now: float) -> list[str]:
+        """Each open case: its last event number, how long since it moved, and the commands sent for it."""
+        lines = []
+        for complaint_id in sorted(self._open):
+            seq, since = self._progress.get(complaint_id, (None, now))
+            sent = sorted(what for cid, what in self._handled if cid == complaint_id)
+            lines.append(f"{complaint_id} at seq {seq}, still for {now - since:.0f}s, sent {sent}")
+        queued = len(self._plans) - self.log.filed
+        return [*lines, f"{queued} plan(s) not filed yet"] if queued else lines
 
     async def _case(self, plan: Plan) -> None:
         lane = self._lanes.setdefault(plan.lane, asyncio.Semaphore(self._lane_width)) if plan.lane else None
@@ -289,24 +340,38 @@ class SoakDriver:
     async def _file(self, plan: Plan) -> None:
         while True:
             try:
-                await self._client.file(plan.intake)
+                # No wait for the case's links: the soak does not read them, and the wait polls the case.
+                await self._client.file(plan.intake, wait_for_links=0)
                 break
             except CaseAlreadyFiled:
                 break  # an earlier attempt did file it; its answer was lost in the restart
             except RPCError:
                 await asyncio.sleep(0.5)  # the server is restarting: file again (the id makes it once)
         self._open[plan.complaint_id] = plan
+        self._took[plan.complaint_id] = [time.monotonic()]
         self.log.filed += 1
+        self._advanced()
         if (chaos := self._chaos.pop(self.log.filed, None)) is not None:
             async with self._chaos_lock:  # one breakage at a time: a worker restarting needs Temporal up
-                self.log.chaos_done.append(await chaos())
+                self._breaking = True
+                try:
+                    self.log.chaos_done.append(await asyncio.wait_for(chaos(), CHAOS_SECONDS))
+                except TimeoutError:
+                    # Said as what it is: a restart that never came back, not a slow soak.
+                    name = getattr(chaos, "__name__", repr(chaos))
+                    raise RuntimeError(f"chaos step {name} did not finish in {CHAOS_SECONDS:.0f}s") from None
+                finally:
+                    self._breaking = False
+                    self._advanced()  # the stall clock starts again once the breakage is over
 
     async def _watch(self) -> None:
         while True:
             try:
                 await self._look()
-            except (OSError, asyncpg.PostgresError, RPCError) as error:
-                self.log.watch_errors.append(repr(error))  # look again on the next round
+            except Exception as error:  # the watcher must outlive any one bad round
+                # Look again on the next round. A watcher that died here would leave every case waiting for
+                # answers nobody sends: the soak would stall on its own driver.
+                self.log.watch_errors.append(repr(error))
             await asyncio.sleep(self._poll)
 
     async def _look(self) -> None:
@@ -322,6 +387,7 @@ class SoakDriver:
                 complaint_id = row["complaint_id"]
                 if self._progress.get(complaint_id, (None, 0.0))[0] != row["last_seq"]:
                     self._progress[complaint_id] = (row["last_seq"], now)
+                    self._advanced()
                 if complaint_id in self._open:
                     self._react(self._open[complaint_id], row)
             if now - self._last_stale_look > STALE_SECONDS / 2:
@@ -344,8 +410,11 @@ class SoakDriver:
     def _react(self, plan: Plan, row: asyncpg.Record) -> None:
         complaint_id = plan.complaint_id
         if row["status"] == "closed":
+            if complaint_id in self._open:
+                self._took[complaint_id].append(time.monotonic())
             self._open.pop(complaint_id, None)
             self._closed[complaint_id].set()
+            self._advanced()
             return
         question = row["question"]
         if question is not None and question == plan.withdraw_at:
@@ -367,7 +436,13 @@ class SoakDriver:
                 )
 
     def _act(self, complaint_id: str, what: str, command: Callable[[], Awaitable[None]]) -> None:
-        """Send a command once; if it is lost in transit (server restarting), the next look sends it again."""
+        """Send a command once; if it is lost in transit (server restarting), the next look sends it again.
+
+        Only the case's refusal is final. "No such case" is not: the driver filed this case and saw it in
+        the store, so a NOT_FOUND can only be the server answering before it has loaded itself again after
+        a restart (its namespace, or an update it held only in memory). Taken as final, it would leave the
+        case waiting for an answer nobody sends again, and the soak stalled.
+        """
         key = (complaint_id, what)
         if key in self._handled:
             return
@@ -376,11 +451,13 @@ class SoakDriver:
         async def send() -> None:
             try:
                 await command()
-            except (CommandRefused, CaseNotFound):
+            except CommandRefused as refusal:
                 self.log.refused_commands += 1  # raced with the case (e.g. already answered): harmless
-            except Exception:
+                self.log.refusals[str(refusal)[:120]] += 1
+            except Exception as error:  # any failure in transit: the next look sends it again
                 self.log.retried_commands += 1
-                await asyncio.sleep(0.5)
+                self.log.command_errors[f"{type(error).__name__}: {str(error)[:100]}"] += 1
+                await asyncio.sleep(RESEND_SECONDS)
                 self._handled.discard(key)
 
         task = asyncio.create_task(send())

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import asyncpg
+from temporalio.client import WorkflowHandle
 
 from client.api import ComplaintClient
 from domain.playbooks.validity_shortened import RESTORE_NOW, VALIDITY_REMEDY_QUESTION
@@ -29,7 +31,14 @@ from tests.chaos.conftest import SpawnWorker
 from tests.chaos.partner import ChaosPartner, unicom_number
 from tests.chaos.processes import EmbeddedPostgres
 
-DOWN_SECONDS = 4.0
+
+async def saves_retrying(*handles: WorkflowHandle[Any, Any]) -> bool:
+    """Whether each case has a save that failed at least once and waits to be tried again."""
+    for handle in handles:
+        pending = (await handle.describe()).raw_description.pending_activities
+        if not any(p.activity_type.name == "append_events" and p.attempt > 1 for p in pending):
+            return False
+    return True
 
 
 async def test_cases_carry_on_when_postgres_restarts_mid_case(
@@ -53,8 +62,15 @@ async def test_cases_carry_on_when_postgres_restarts_mid_case(
     # Down while the partner call is out: its result must be saved once the database is back.
     await asyncio.to_thread(embedded_postgres.stop, "immediate")
     validity = validity_intake()
-    validity_handle = await client.file(validity)  # filed while the database is down
-    await asyncio.sleep(DOWN_SECONDS)
+    # Filed while the database is down, without waiting for its links: the case cannot look them up before
+    # the database is back, and the wait (10 s) would only hold the outage open.
+    validity_handle = await client.file(validity, wait_for_links=0)
+    # Down until both cases felt it (a save failed and waits for its retry), however slow the machine.
+    await eventually(
+        lambda: saves_retrying(forwarding_handle, validity_handle),
+        timeout=60,
+        what="the saves never failed while the database was down",
+    )
     await asyncio.to_thread(embedded_postgres.start_again)
 
     await answer_when_asked(client, validity.complaint_id, VALIDITY_REMEDY_QUESTION, RESTORE_NOW, timeout=60)
