@@ -139,11 +139,11 @@ def build_worker(
     reconcile = ReconcileActivities(client, deps.pool, deps.vault)
     store = PostgresEventStore(deps.pool, deps.vault)
     event_store = EventStoreActivities(store)
-    billing = BillingActivities(PostgresBillingSystem(deps.pool))
-    partners = PartnerActivities(deps.partners)
+    billing = BillingActivities(PostgresBillingSystem(deps.pool), store)
+    partners = PartnerActivities(deps.partners, store)
     notifications = NotificationActivities(PostgresOutbox(deps.pool, deps.vault), store)
     archive = ArchiveActivities(client, deps.pool)
-    cases = CaseLookupActivities(deps.pool, deps.vault)
+    cases = CaseLookupActivities(deps.pool, store, deps.vault)
     remediation = RemediationActivities(deps.pool, client, deps.msisdn_token_key)
     return Worker(
         client,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import permanent
+from activities.pending import Pending, SavesPendingEvents
+from ports.event_store import EventStore
 from ports.partners import (
     CancelForwardingRequest,
     CancelForwardingResult,
@@ -15,13 +17,17 @@ from ports.partners import (
 )
 
 
-class PartnerActivities:
-    def __init__(self, partners: PartnerCarriers) -> None:
+class PartnerActivities(SavesPendingEvents):
+    def __init__(self, partners: PartnerCarriers, store: EventStore) -> None:
+        super().__init__(store)
         self._partners = partners
 
     @activity.defn
-    async def cancel_forwarding(self, request: CancelForwardingRequest) -> CancelForwardingResult:
+    async def cancel_forwarding(
+        self, request: CancelForwardingRequest, pending: Pending = None
+    ) -> CancelForwardingResult:
         """Cancel the forwarding at the partner; the request key makes a retry a no-op there."""
+        await self._save_pending(pending)
         try:
             return await self._partners.cancel_forwarding(request)
         except PartnerError as error:
@@ -32,8 +38,11 @@ class PartnerActivities:
             raise
 
     @activity.defn
-    async def joint_verification(self, request: JointVerificationRequest) -> JointVerificationResult:
+    async def joint_verification(
+        self, request: JointVerificationRequest, pending: Pending = None
+    ) -> JointVerificationResult:
         """Ask the agent store that sold the number to verify the sale with us."""
+        await self._save_pending(pending)
         try:
             return await self._partners.joint_verification(request)
         except PartnerError as error:

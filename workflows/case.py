@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -59,6 +60,8 @@ SAVE_TIMEOUT = timedelta(seconds=20)
 SAVE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # workflow.patched id: a notification's activity saves the events before it (NotificationActivities.save_and_notify).
 EVENTS_RIDE_WITH_NOTICES = "events-ride-with-notices"
+# workflow.patched id: a business activity saves the case's pending events before its work (activities.pending).
+EVENTS_RIDE_WITH_STEPS = "events-ride-with-steps"
 
 
 async def call_activity(
@@ -66,8 +69,15 @@ async def call_activity(
     *args: Any,
     timeout: timedelta = ACTIVITY_TIMEOUT,
     retry: RetryPolicy = ACTIVITY_RETRY,
+    pending: AppendEventsInput | None = None,
 ) -> T:
-    """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one."""
+    """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one.
+
+    `pending` (a case's unsaved events) goes to an activity that saves them before its work (activities.pending).
+    It is sent even when None: the SDK decodes arguments by their types only when all of them are sent.
+    """
+    if _takes_pending(activity):
+        args = (*args, pending)
     return await workflow.execute_activity_method(
         activity,
         args=list(args),
@@ -84,6 +94,8 @@ class Case:
         self.timeline: list[ev.Event] = []
         self.state: ComplaintState | None = None
         self._unsaved: list[ev.Event] = []
+        # Events sent with a step still running (see `call`): a save meanwhile sends them again (it may land first).
+        self._riding: list[ev.Event] = []
         self._save_lock = asyncio.Lock()
         # What visibility holds already: the client sets the filing's attributes with the start.
         self._published: dict[str, Any] = sa.published_at_start(workflow.info().typed_search_attributes)
@@ -218,6 +230,15 @@ class Case:
         """Write the queued events to PostgreSQL in order, then publish the search attributes."""
         await self._save_with(EventStoreActivities.append_events, lambda events: events)
 
+    async def save_before_step(self) -> None:
+        """Make the events so far durable before the next step's side effect: they ride in that step's activity.
+
+        For a save followed by a business activity (see `call`). Runs recorded before events rode with steps
+        saved them here, in an activity of their own.
+        """
+        if not workflow.patched(EVENTS_RIDE_WITH_STEPS):
+            await self.save()
+
     async def _save_with(
         self, activity: Callable[..., Awaitable[Any]], request: Callable[[AppendEventsInput], Any]
     ) -> bool:
@@ -232,7 +253,7 @@ class Case:
             if not self._unsaved:
                 return False
             batch, self._unsaved = self._unsaved, []
-            events = AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], batch))
+            events = self._append_input(self._riding + batch)
             try:
                 await workflow.execute_activity_method(
                     activity, request(events), start_to_close_timeout=SAVE_TIMEOUT, retry_policy=SAVE_RETRY
@@ -281,8 +302,31 @@ class Case:
         timeout: timedelta = ACTIVITY_TIMEOUT,
         retry: RetryPolicy = ACTIVITY_RETRY,
     ) -> T:
-        """Run an activity method with the engine's timeout and retry policy."""
-        return await call_activity(activity, *args, timeout=timeout, retry=retry)
+        """Run an activity method with the engine's timeout and retry policy.
+
+        When the activity takes a case's pending events (activities.pending), the unsaved events ride along: it
+        saves them before its own work, and no save of their own is needed.
+        """
+        if not (self._unsaved and _takes_pending(activity) and workflow.patched(EVENTS_RIDE_WITH_STEPS)):
+            return await call_activity(activity, *args, timeout=timeout, retry=retry)
+        async with self._save_lock:  # a save still running lands first: appends stay in seq order
+            batch, self._unsaved = self._unsaved, []
+        self._riding += batch
+        try:
+            pending = self._append_input(self._riding)
+            result = await call_activity(activity, *args, timeout=timeout, retry=retry, pending=pending)
+        except BaseException:
+            # Failed or cancelled: the events may not be stored. The next save sends them again (idempotent by seq).
+            self._unsaved = batch + self._unsaved
+            raise
+        finally:
+            done = {event.seq for event in batch}
+            self._riding = [event for event in self._riding if event.seq not in done]
+        self.publish_search_attributes()
+        return result
+
+    def _append_input(self, events: list[ev.Event]) -> AppendEventsInput:
+        return AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], events))
 
     async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
         """Save the events that led here, then notify `recipient` with an idempotency key of this step.
@@ -327,7 +371,7 @@ class Case:
             linked_complaint_ids=linked,
             reason="open cases of the same number and category when this one was filed",
         )
-        await self.save()
+        await self.save_before_step()  # every playbook's next step is a billing read
         return linked
 
     # --- the customer ------------------------------------------------------------------------
@@ -394,3 +438,8 @@ def failed_with(error: ActivityError, *errors: type[Exception]) -> bool:
     the class is matched by that name: exactly, as raised, not by its base classes.
     """
     return failure_type(error) in {kind.__name__ for kind in errors}
+
+
+def _takes_pending(activity: Callable[..., Any]) -> bool:
+    """Whether the activity saves a case's pending events before its work (activities.pending.Pending)."""
+    return "pending" in inspect.signature(activity).parameters

@@ -49,7 +49,7 @@ async def adjust(
     adjustment_id = commands.next_adjustment_id(case.current)
     case.commit(commands.propose_adjustment(case.current, proposal, case.now()))
     approval = case.current.adjustments[adjustment_id].needs_approval
-    await case.save()
+    await case.save_before_step()  # the proposal rides with the lookup, the approval request or the adjustment
     key = case.key(adjustment_id)
     if any(c.role == "charge" for c in cited):
         # Looked up first so that no supervisor is asked to approve what was already paid; the

@@ -21,6 +21,7 @@ from activities.cases import OpenCasesQuery
 from activities.errors import permanent
 from activities.event_store import AppendEventsInput, LoadEventsInput
 from activities.notifications import SaveAndNotifyInput
+from activities.pending import Pending
 from activities.policy import PolicyRequest
 from domain.billing_records import BalanceChange, CallRecord, Customer
 from domain.events import AnyEvent
@@ -66,6 +67,12 @@ class FakeActivities:
     def _called(self) -> None:
         self.called.append(activity.info().activity_type)
 
+    async def _step(self, pending: Pending) -> None:
+        """A business step: the case's pending events are saved first, as activities.pending does."""
+        self._called()
+        if pending is not None:
+            await self.store.append(pending.complaint_id, pending.events)
+
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendEventsInput) -> int:
         self._called()
@@ -82,8 +89,8 @@ class FakeActivities:
         return self.policy.for_case(request.category, request.priority)
 
     @activity.defn(name="open_cases_like")
-    async def open_cases_like(self, query: OpenCasesQuery) -> list[str]:
-        self._called()
+    async def open_cases_like(self, query: OpenCasesQuery, pending: Pending = None) -> list[str]:
+        await self._step(pending)
         return []
 
     @activity.defn(name="notify")
@@ -98,38 +105,40 @@ class FakeActivities:
         return await self.notifier.notify(request.notification)
 
     @activity.defn(name="cancel_forwarding")
-    async def cancel_forwarding(self, request: CancelForwardingRequest) -> CancelForwardingResult:
-        self._called()
+    async def cancel_forwarding(
+        self, request: CancelForwardingRequest, pending: Pending = None
+    ) -> CancelForwardingResult:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.partners.cancel_forwarding(request)
 
     @activity.defn(name="get_customer")
-    async def get_customer(self, query: MsisdnQuery) -> Customer:
-        self._called()
+    async def get_customer(self, query: MsisdnQuery, pending: Pending = None) -> Customer:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.get_customer(query.msisdn)
 
     @activity.defn(name="last_usage")
-    async def last_usage(self, query: MsisdnQuery) -> CallRecord | None:
-        self._called()
+    async def last_usage(self, query: MsisdnQuery, pending: Pending = None) -> CallRecord | None:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.last_usage(query.msisdn)
 
     @activity.defn(name="balance_history")
-    async def balance_history(self, query: MsisdnQuery) -> list[BalanceChange]:
-        self._called()
+    async def balance_history(self, query: MsisdnQuery, pending: Pending = None) -> list[BalanceChange]:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.balance_history(query.msisdn)
 
     @activity.defn(name="prior_remedy")
-    async def prior_remedy(self, query: CitationsQuery) -> PriorRemedy | None:
-        self._called()
+    async def prior_remedy(self, query: CitationsQuery, pending: Pending = None) -> PriorRemedy | None:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.prior_remedy(query.citations)
 
     @activity.defn(name="apply_adjustment")
-    async def apply_adjustment(self, command: AdjustmentCommand) -> AdjustmentOutcome:
-        self._called()
+    async def apply_adjustment(self, command: AdjustmentCommand, pending: Pending = None) -> AdjustmentOutcome:
+        await self._step(pending)
         with _refusals_are_permanent():
             try:
                 return AdjustmentOutcome(receipt=await self.billing.apply_adjustment(command))
@@ -137,13 +146,13 @@ class FakeActivities:
                 return AdjustmentOutcome(already_remedied=refusal.prior)
 
     @activity.defn(name="settle_arrears")
-    async def settle_arrears(self, command: BillingCommand) -> ActionReceipt:
-        self._called()
+    async def settle_arrears(self, command: BillingCommand, pending: Pending = None) -> ActionReceipt:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.settle_arrears(command.msisdn, command.idempotency_key)
 
     @activity.defn(name="cancel_number_change_notice")
-    async def cancel_number_change_notice(self, command: BillingCommand) -> ActionReceipt:
-        self._called()
+    async def cancel_number_change_notice(self, command: BillingCommand, pending: Pending = None) -> ActionReceipt:
+        await self._step(pending)
         with _refusals_are_permanent():
             return await self.billing.cancel_number_change_notice(command.msisdn, command.idempotency_key)

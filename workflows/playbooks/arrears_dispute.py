@@ -77,7 +77,7 @@ async def run(case: Case) -> None:
             "balance_before_last_call_fen": explanation.balance_before_last_call_fen,
         },
     )
-    await case.save()
+    await case.save_before_step()
 
     if not explanation.owes:
         case.record(

@@ -63,7 +63,7 @@ async def run(case: Case) -> None:
     )
     comparison = compare_channels(period.start, period.end, shown["billing"], shown["terminal"], shown["web"])
     case.record(ev.EvidenceRecorded, step=COMPARISON, summary=comparison.describe(), facts=comparison.facts())
-    await case.save()
+    await case.save_before_step()
 
     evidence = [CHARGES, COMPARISON]
     terminal_sound: bool | None = None
@@ -82,7 +82,7 @@ async def run(case: Case) -> None:
         await _raise_incident(case, comparison, channel, terminal_sound)
         for channel in verdict.incident_channels
     ]
-    await case.save()
+    await case.save_before_step()
     reported = f" Incident {', '.join(incidents)} raised on the faulty channel." if incidents else ""
     if verdict.overcharge_fen > 0:
         await _double_refund(case, comparison, verdict, evidence, reported, shown)

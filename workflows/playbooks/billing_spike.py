@@ -64,7 +64,7 @@ async def run(case: Case) -> None:
     )
     pattern = find_unusual_calls(usual, current)
     case.record(ev.EvidenceRecorded, step=CALLS, summary=pattern.describe(), facts=pattern.facts())
-    await case.save()
+    await case.save_before_step()
 
     if not pattern.flagged:
         case.record(
@@ -137,7 +137,7 @@ async def _compare_and_settle(
     case.record(
         ev.EvidenceRecorded, step=COUNTERPART, summary=comparison.describe(), facts=comparison.facts()
     )
-    await case.save()
+    await case.save_before_step()
 
     if comparison.disputed_fen > 0:
         await _refund(case, comparison, current, records, bills)

@@ -52,7 +52,7 @@ async def run(case: Case) -> None:
     assert partner is not None and intake.partner_msisdn is not None and intake.id_number is not None
     request_key = case.key("cancel-forwarding")
     case.record(ev.PartnerRequestSent, partner=partner.value, action=CANCEL_FORWARDING, request_key=request_key)
-    await case.save()
+    await case.save_before_step()
     try:
         result = await case.call(
             PartnerActivities.cancel_forwarding,
@@ -84,7 +84,7 @@ async def run(case: Case) -> None:
             "cancelled_at": result.cancelled_at.isoformat() if result.cancelled_at else None,
         },
     )
-    await case.save()
+    await case.save_before_step()
 
     notice_key = case.key("cancel-number-change-notice")
     notice = await case.call(

@@ -76,7 +76,7 @@ async def run(case: Case) -> None:
         },
     )
     plan = plan_spam_response(subscriptions, sources)
-    await case.save()
+    await case.save_before_step()
 
     await _end_unordered_services(case, plan, subscriptions)
     await _report_senders(case, plan)
@@ -130,7 +130,7 @@ async def _report_senders(case: Case, plan: SpamPlan) -> None:
         effective=receipt.effective,
         details={"reference": receipt.reference, **receipt.details},
     )
-    await case.save()
+    await case.save_before_step()
 
 
 async def _block_web_sms_if_wanted(case: Case, plan: SpamPlan) -> bool:
@@ -157,5 +157,5 @@ async def _block_web_sms_if_wanted(case: Case, plan: SpamPlan) -> bool:
         effective=receipt.effective,
         details={"reference": receipt.reference, **receipt.details},
     )
-    await case.save()
+    await case.save_before_step()
     return True

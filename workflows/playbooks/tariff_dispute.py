@@ -107,7 +107,7 @@ async def run(case: Case) -> None:
     )
     request_key = case.key("joint-verification")
     case.record(ev.PartnerRequestSent, partner=agent.code, action=JOINT_VERIFICATION, request_key=request_key)
-    await case.save()
+    await case.save_before_step()
     try:
         result = await case.call(
             PartnerActivities.joint_verification,
