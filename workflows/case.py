@@ -6,21 +6,17 @@ activities for I/O, `workflow.wait_condition` for waiting.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseLookupActivities, OpenCasesQuery
-    from activities.event_store import AppendEventsInput, EventStoreActivities, LoadEventsInput
-    from activities.notifications import NotificationActivities, SaveAndNotifyInput
+    from activities.event_store import EventStoreActivities, LoadEventsInput
     from activities.policy import PolicyActivities, PolicyRequest
     from activities.remediation import CampaignCaseCheck, RemediationActivities
     from activities.trust import ProveActor, TrustActivities
@@ -28,77 +24,26 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import ENGINE, Actor
     from domain.clock import local_day
     from domain.errors import InvalidCommand
-    from domain.events import AnyEvent
     from domain.policy import CasePolicy
     from domain.sla import RESOLVE, SlaPolicy
     from domain.state import ComplaintState, apply
     from domain.ui_metadata import case_current_details
-    from ports.billing_errors import UnknownCustomer
-    from ports.notifications import Notification
-    from ports.partners import IdentityMismatch, UnknownNumber
-    from workflows import search_attributes as sa
     from workflows import sla_watch
+    from workflows.case_journal import ACTIVITY_TIMEOUT, CaseJournal
     from workflows.messages import ComplaintInput
 
 T = TypeVar("T")
 E = TypeVar("E", bound=ev.Event)
 
-# Reads and idempotent writes against our own systems: retry quickly and for long, since a case
-# must survive a database restart rather than fail.
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    # The ports' business answers: asking again will not change them.
-    non_retryable_error_types=[
-        IdentityMismatch.__name__, UnknownNumber.__name__, UnknownCustomer.__name__, ValueError.__name__
-    ],
-)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-SAVE_TIMEOUT = timedelta(seconds=20)
-# A save is retried until it lands: the events are decided and fixed in history, so they must be stored.
-SAVE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
-# workflow.patched id: a notification's activity saves the events before it (NotificationActivities.save_and_notify).
-EVENTS_RIDE_WITH_NOTICES = "events-ride-with-notices"
-# workflow.patched id: a business activity saves the case's pending events before its work (activities.pending).
-EVENTS_RIDE_WITH_STEPS = "events-ride-with-steps"
 
-
-async def call_activity(
-    activity: Callable[..., Awaitable[T]],
-    *args: Any,
-    timeout: timedelta = ACTIVITY_TIMEOUT,
-    retry: RetryPolicy = ACTIVITY_RETRY,
-    pending: AppendEventsInput | None = None,
-) -> T:
-    """Run an activity method with the engine's timeout and retry policy: every workflow's one way to call one.
-
-    `pending` (a case's unsaved events) goes to an activity that saves them before its work (activities.pending).
-    It is sent even when None: the SDK decodes arguments by their types only when all of them are sent.
-    """
-    if _takes_pending(activity):
-        args = (*args, pending)
-    return await workflow.execute_activity_method(
-        activity,
-        args=list(args),
-        start_to_close_timeout=timeout,
-        retry_policy=retry,
-    )
-
-
-class Case:
+class Case(CaseJournal):
     """One complaint's state and timeline inside its workflow."""
 
     def __init__(self, start: ComplaintInput) -> None:
+        super().__init__()
         self.input = start
         self.timeline: list[ev.Event] = []
         self.state: ComplaintState | None = None
-        self._unsaved: list[ev.Event] = []
-        # Events sent with a step still running (see `call`): a save meanwhile sends them again (it may land first).
-        self._riding: list[ev.Event] = []
-        self._save_lock = asyncio.Lock()
-        # What visibility holds already: the client sets the filing's attributes with the start.
-        self._published: dict[str, Any] = sa.published_at_start(workflow.info().typed_search_attributes)
         # Bumped whenever a clock changes, so the SLA watcher wakes to recompute its next mark.
         self.clock_version = 0
         # Set while the case opens (see `opening`): the time its first events carry.
@@ -226,133 +171,6 @@ class Case:
         # The Web UI's "current details", as the case moves (kept in memory, not in history: replay-safe).
         workflow.set_current_details(case_current_details(self.state, workflow.now()))
 
-    async def save(self) -> None:
-        """Write the queued events to PostgreSQL in order, then publish the search attributes."""
-        await self._save_with(EventStoreActivities.append_events, lambda events: events)
-
-    async def save_before_step(self) -> None:
-        """Make the events so far durable before the next step's side effect: they ride in that step's activity.
-
-        For a save followed by a business activity (see `call`). Runs recorded before events rode with steps
-        saved them here, in an activity of their own.
-        """
-        if not workflow.patched(EVENTS_RIDE_WITH_STEPS):
-            await self.save()
-
-    async def _save_with(
-        self, activity: Callable[..., Awaitable[Any]], request: Callable[[AppendEventsInput], Any]
-    ) -> bool:
-        """Run `activity` on `request(the queued events)`, which saves them first; then publish the search attributes.
-
-        False when there was nothing to save, and nothing ran.
-
-        A regular activity, not a local one: its input (the events) is fixed in history before it runs, so a
-        workflow task retried after a crash cannot save different timestamps under the same sequence numbers.
-        """
-        async with self._save_lock:
-            if not self._unsaved:
-                return False
-            batch, self._unsaved = self._unsaved, []
-            events = self._append_input(self._riding + batch)
-            try:
-                await workflow.execute_activity_method(
-                    activity, request(events), start_to_close_timeout=SAVE_TIMEOUT, retry_policy=SAVE_RETRY
-                )
-            except asyncio.CancelledError:
-                # The caller was cancelled (e.g. a withdrawn case's playbook): keep the events for the
-                # next save. Saving them twice is harmless, since appends are idempotent by seq.
-                self._unsaved = batch + self._unsaved
-                raise
-            self.publish_search_attributes()
-            return True
-
-    def publish_search_attributes(self) -> None:
-        """Keep visibility current, upserting only what changed (each upsert is a history event)."""
-        state = self.current
-        wanted: dict[str, Any] = {
-            sa.CATEGORY.name: state.category.value,
-            sa.PRIORITY.name: state.priority.value,
-            sa.STATUS.name: state.status.value,
-            sa.ASSIGNEE.name: state.assignee,
-            sa.ESCALATION_LEVEL.name: state.escalation_level,
-            sa.SLA_DUE_AT.name: state.sla_due_at,
-            sa.MSISDN_TOKEN.name: self.input.msisdn_token,
-        }
-        keys = {key.name: key for key in sa.ALL}
-        updates = []
-        for name, value in wanted.items():
-            if self._published.get(name, ...) == value:
-                continue
-            key = keys[name]
-            updates.append(key.value_unset() if value is None else key.value_set(value))
-            self._published[name] = value
-        if updates:
-            workflow.upsert_search_attributes(updates)
-
-    # --- I/O -------------------------------------------------------------------------------
-
-    def key(self, step: str) -> str:
-        """The idempotency key of a side effect: the case, which run of it, and the step."""
-        return f"{self.complaint_id}:r{self.current.reopened}:{step}"
-
-    async def call(
-        self,
-        activity: Callable[..., Awaitable[T]],
-        *args: Any,
-        timeout: timedelta = ACTIVITY_TIMEOUT,
-        retry: RetryPolicy = ACTIVITY_RETRY,
-    ) -> T:
-        """Run an activity method with the engine's timeout and retry policy.
-
-        When the activity takes a case's pending events (activities.pending), the unsaved events ride along: it
-        saves them before its own work, and no save of their own is needed.
-        """
-        if not (self._unsaved and _takes_pending(activity) and workflow.patched(EVENTS_RIDE_WITH_STEPS)):
-            return await call_activity(activity, *args, timeout=timeout, retry=retry)
-        async with self._save_lock:  # a save still running lands first: appends stay in seq order
-            batch, self._unsaved = self._unsaved, []
-        self._riding += batch
-        try:
-            pending = self._append_input(self._riding)
-            result = await call_activity(activity, *args, timeout=timeout, retry=retry, pending=pending)
-        except BaseException:
-            # Failed or cancelled: the events may not be stored. The next save sends them again (idempotent by seq).
-            self._unsaved = batch + self._unsaved
-            raise
-        finally:
-            done = {event.seq for event in batch}
-            self._riding = [event for event in self._riding if event.seq not in done]
-        self.publish_search_attributes()
-        return result
-
-    def _append_input(self, events: list[ev.Event]) -> AppendEventsInput:
-        return AppendEventsInput(complaint_id=self.complaint_id, events=cast(list[AnyEvent], events))
-
-    async def notify(self, step: str, role: str, recipient: str, subject: str, body: str) -> None:
-        """Save the events that led here, then notify `recipient` with an idempotency key of this step.
-
-        The unsaved events ride in the notification's own activity: one round trip where a save and a
-        notify were two (a warning's or an escalation's events, and the notice of them).
-        """
-        notification = Notification(
-            idempotency_key=self.key(step),
-            complaint_id=self.complaint_id,
-            recipient_role=role,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-        )
-        if self._unsaved and workflow.patched(EVENTS_RIDE_WITH_NOTICES):
-            if await self._save_with(
-                NotificationActivities.save_and_notify,
-                lambda events: SaveAndNotifyInput(events=events, notification=notification),
-            ):
-                return
-            # Another save took the events while this one waited for the lock: notify alone.
-        elif self._unsaved:
-            await self.save()  # runs recorded before the patch saved in an activity of their own
-        await self.call(NotificationActivities.notify, notification)
-
     # --- related cases -----------------------------------------------------------------------
 
     async def link_open_duplicates(self) -> list[str]:
@@ -438,8 +256,3 @@ def failed_with(error: ActivityError, *errors: type[Exception]) -> bool:
     the class is matched by that name: exactly, as raised, not by its base classes.
     """
     return failure_type(error) in {kind.__name__ for kind in errors}
-
-
-def _takes_pending(activity: Callable[..., Any]) -> bool:
-    """Whether the activity saves a case's pending events before its work (activities.pending.Pending)."""
-    return "pending" in inspect.signature(activity).parameters

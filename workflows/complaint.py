@@ -189,7 +189,7 @@ class ComplaintWorkflow:
         running = self.case.current.clocks.get(clock)
         if running is not None and not running.stopped:
             self.case.record(ev.SlaClockStopped, clock=clock)
-            await self.case.save()
+            await self.case.save_before_step()  # what follows saves: asking for confirmation, or the end
 
     async def _confirm_and_close(self, policy: SlaPolicy) -> None:
         case = self.case

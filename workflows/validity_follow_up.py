@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from domain.playbooks.validity_shortened import plan_follow_up
     from ports.notifications import Notification
-    from workflows.case import call_activity
+    from workflows.case_journal import call_activity
 
 
 class ValidityFollowUpInput(BaseModel):
