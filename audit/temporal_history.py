@@ -6,23 +6,36 @@ events here, so every field has its proper type.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
+from activities.billing import BillingActivities
+from activities.cases import CaseLookupActivities
+from activities.partners import PartnerActivities
 from audit.archive_store import ArchivedRun
 from codec.aes_gcm import KeyRing, decrypt_payload, is_encrypted
 from domain.clock import SHANGHAI, format_local
 from domain.masking import scrub
 
-# The activity that writes a case's domain events to the event store; its completed inputs are a
-# second record of every event, kept by Temporal and archived with the run.
+# The activities that write a case's domain events to the event store; their completed inputs are a
+# second record of every event, kept by Temporal and archived with the run. append_events takes them as its
+# input, save_and_notify inside its input, and a business step as its last argument (activities.pending).
 APPEND_EVENTS_ACTIVITY = "append_events"
+SAVE_AND_NOTIFY_ACTIVITY = "save_and_notify"
+STEPS_CARRYING_EVENTS = frozenset(
+    name
+    for activities in (BillingActivities, PartnerActivities, CaseLookupActivities)
+    for name, method in vars(activities).items()
+    if hasattr(method, "__temporal_activity_definition") and "pending" in inspect.signature(method).parameters
+)
 
 
 
@@ -152,7 +165,7 @@ def saved_domain_events(run: ArchivedRun, keys: KeyRing | None = None) -> Iterat
     """The domain events this run wrote to the event store, as JSON dicts, in the order it saved them.
 
     Only appends whose activity completed count: an append still retrying when the run ended
-    never reached the store. Payloads are encrypted (codec.aes_gcm) in histories archived since the codec
+    never reached the store. An event may come twice: a save sends again what a running step carries. Payloads are encrypted (codec.aes_gcm) in histories archived since the codec
     was turned on: they are decrypted with `keys`, and without them EncryptedHistory is raised rather than
     the run silently yielding nothing.
     """
@@ -161,16 +174,30 @@ def saved_domain_events(run: ArchivedRun, keys: KeyRing | None = None) -> Iterat
         kind = event.WhichOneof("attributes")
         if kind == "activity_task_scheduled_event_attributes":
             attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name == APPEND_EVENTS_ACTIVITY and attrs.input.payloads:
-                payload = attrs.input.payloads[0]
-                if is_encrypted(payload):
-                    if keys is None:
-                        raise EncryptedHistory(
-                            f"run {run.run_id}'s archived history is encrypted: reading it needs the payload keys "
-                            "(PAYLOAD_KEYS)"
-                        )
-                    payload = decrypt_payload(keys, payload)
-                if payload.metadata.get("encoding") == b"json/plain":
-                    scheduled[event.event_id] = json.loads(payload.data).get("events", [])
+            if events := _carried_events(run, attrs.activity_type.name, list(attrs.input.payloads), keys):
+                scheduled[event.event_id] = events
         elif kind == "activity_task_completed_event_attributes":
             yield from scheduled.pop(event.activity_task_completed_event_attributes.scheduled_event_id, [])
+
+
+def _carried_events(run: ArchivedRun, activity: str, payloads: list[Payload], keys: KeyRing | None) -> list[Any]:
+    """The domain events (JSON) an activity's input carried to the event store; [] when it carried none."""
+    if activity in (APPEND_EVENTS_ACTIVITY, SAVE_AND_NOTIFY_ACTIVITY) and payloads:
+        carrier = _json(run, payloads[0], keys)
+        if activity == SAVE_AND_NOTIFY_ACTIVITY and isinstance(carrier, dict):
+            carrier = carrier.get("events")
+    elif activity in STEPS_CARRYING_EVENTS and len(payloads) > 1:
+        carrier = _json(run, payloads[-1], keys)
+    else:
+        return []
+    return list(carrier.get("events", [])) if isinstance(carrier, dict) else []
+
+
+def _json(run: ArchivedRun, payload: Payload, keys: KeyRing | None) -> Any:
+    if is_encrypted(payload):
+        if keys is None:
+            raise EncryptedHistory(
+                f"run {run.run_id}'s archived history is encrypted: reading it needs the payload keys (PAYLOAD_KEYS)"
+            )
+        payload = decrypt_payload(keys, payload)
+    return json.loads(payload.data) if payload.metadata.get("encoding") == b"json/plain" else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,14 +121,15 @@ class ActivityRun:
         return self.started_at - self.scheduled_at
 
 
-async def activity_runs(handle: WorkflowHandle[Any, Any], activity_type: str) -> list[ActivityRun]:
-    """Every completed or failed run of `activity_type` in the workflow's history, in order."""
+async def activity_runs(handle: WorkflowHandle[Any, Any], activity_type: str | Set[str]) -> list[ActivityRun]:
+    """Every completed or failed run of `activity_type` (or of any of a set) in the workflow's history, in order."""
+    types = {activity_type} if isinstance(activity_type, str) else activity_type
     history = await handle.fetch_history()
     scheduled: dict[int, datetime] = {}
     runs: list[ActivityRun] = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            if event.activity_task_scheduled_event_attributes.activity_type.name == activity_type:
+            if event.activity_task_scheduled_event_attributes.activity_type.name in types:
                 scheduled[event.event_id] = event.event_time.ToDatetime(UTC)
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             attributes = event.activity_task_started_event_attributes
@@ -143,8 +144,8 @@ async def activity_runs(handle: WorkflowHandle[Any, Any], activity_type: str) ->
     return runs
 
 
-async def activity_attempts(handle: WorkflowHandle[Any, Any], activity_type: str) -> list[int]:
-    """For each completed or failed run of `activity_type`, the attempt it ended on."""
+async def activity_attempts(handle: WorkflowHandle[Any, Any], activity_type: str | Set[str]) -> list[int]:
+    """For each completed or failed run of `activity_type` (or of any of a set), the attempt it ended on."""
     return [run.attempt for run in await activity_runs(handle, activity_type)]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import WorkflowHandle
 
+from audit.temporal_history import APPEND_EVENTS_ACTIVITY, SAVE_AND_NOTIFY_ACTIVITY, STEPS_CARRYING_EVENTS
 from client.api import ComplaintClient
 from domain.playbooks.validity_shortened import RESTORE_NOW, VALIDITY_REMEDY_QUESTION
 from store.event_store import PostgresEventStore
@@ -85,9 +86,11 @@ async def test_cases_carry_on_when_postgres_restarts_mid_case(
         "confirmed",
     )
     assert (validity_outcome.outcome, validity_outcome.close_reason) == ("validity_restored", "confirmed")
-    # The outage was felt: saves failed and were retried until the database came back.
+    # The outage was felt: saves (on their own, or riding with a step or a notice) failed and were retried until
+    # the database came back.
+    writers = {APPEND_EVENTS_ACTIVITY, SAVE_AND_NOTIFY_ACTIVITY, *STEPS_CARRYING_EVENTS}
     for handle in (forwarding_handle, validity_handle):
-        attempts = await activity_attempts(handle, "append_events")
+        attempts = await activity_attempts(handle, writers)
         assert max(attempts) > 1, attempts
 
     pool = await asyncpg.create_pool(embedded_postgres.uri, min_size=1, max_size=2)

@@ -69,10 +69,13 @@ def _payloads(message: Message) -> list[Payload]:
 
 
 def _user_payloads(event: HistoryEvent) -> list[Payload]:
-    """The payloads of an event, without the SDK's own bookkeeping of a local activity (the marker's `data`
-    detail: its sequence number, attempt and activity type, which the SDK's core writes without the codec)."""
+    """The payloads of an event, without the SDK's own bookkeeping, which its core writes without the codec: a
+    local activity's marker's `data` detail (its sequence number, attempt and activity type), and a patch
+    marker (`workflow.patched`: the patch's id)."""
     payloads = _payloads(event)
     if event.HasField("marker_recorded_event_attributes"):
+        if event.marker_recorded_event_attributes.marker_name == "core_patch":
+            return []
         bookkeeping = event.marker_recorded_event_attributes.details.get("data")
         if bookkeeping is not None:
             payloads = [p for p in payloads if p not in bookkeeping.payloads]
