@@ -32,12 +32,15 @@ from tests.chaos.conftest import SpawnWorker
 from tests.chaos.partner import ChaosPartner, unicom_number
 from tests.chaos.processes import EmbeddedPostgres
 
+# The activities that save a case's events: on their own, or riding with a notice or a step.
+WRITERS = {APPEND_EVENTS_ACTIVITY, SAVE_AND_NOTIFY_ACTIVITY, *STEPS_CARRYING_EVENTS}
+
 
 async def saves_retrying(*handles: WorkflowHandle[Any, Any]) -> bool:
     """Whether each case has a save that failed at least once and waits to be tried again."""
     for handle in handles:
         pending = (await handle.describe()).raw_description.pending_activities
-        if not any(p.activity_type.name == "append_events" and p.attempt > 1 for p in pending):
+        if not any(p.activity_type.name in WRITERS and p.attempt > 1 for p in pending):
             return False
     return True
 
@@ -88,9 +91,8 @@ async def test_cases_carry_on_when_postgres_restarts_mid_case(
     assert (validity_outcome.outcome, validity_outcome.close_reason) == ("validity_restored", "confirmed")
     # The outage was felt: saves (on their own, or riding with a step or a notice) failed and were retried until
     # the database came back.
-    writers = {APPEND_EVENTS_ACTIVITY, SAVE_AND_NOTIFY_ACTIVITY, *STEPS_CARRYING_EVENTS}
     for handle in (forwarding_handle, validity_handle):
-        attempts = await activity_attempts(handle, writers)
+        attempts = await activity_attempts(handle, WRITERS)
         assert max(attempts) > 1, attempts
 
     pool = await asyncpg.create_pool(embedded_postgres.uri, min_size=1, max_size=2)
