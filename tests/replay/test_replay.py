@@ -21,7 +21,10 @@ from tests.replay.keys import REPLAY_DATA_CONVERTER
 from workflows.complaint import ComplaintWorkflow
 from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+# Today's recordings, and in a folder of its own each earlier build's whose runs a new worker may still meet
+# (e.g. before-events-ride: those runs take the old branches of their workflow.patched calls).
+RECORDED = Path(__file__).parent / "histories"
+HISTORIES = sorted(RECORDED.rglob("*.json"))
 
 
 def _load(path: Path) -> WorkflowHistory:
@@ -40,17 +43,18 @@ def _replayer() -> Replayer:
     )
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[str(path.relative_to(RECORDED).with_suffix("")) for path in HISTORIES])
 async def test_a_recorded_history_replays_on_todays_code(path: Path) -> None:
     result = await _replayer().replay_workflow(_load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure!r}"
 
 
 def test_every_category_and_every_workflow_has_recorded_histories() -> None:
-    recorded = {path.stem.split("--")[0] for path in HISTORIES}
+    todays = sorted(RECORDED.glob("*.json"))
+    recorded = {path.stem.split("--")[0] for path in todays}
     missing = {category.value for category in Category} - recorded
     assert not missing, f"no recorded history of {sorted(missing)}: run python -m tests.replay.record"
-    types = {_workflow_type(path) for path in HISTORIES}
+    types = {_workflow_type(path) for path in todays}
     # Closed cases are archived by a long-lived batch archiver (workflows/archiver.py), not a child per case.
     assert types == {"ComplaintWorkflow", "ValidityFollowUpWorkflow"}, types
 
