@@ -194,7 +194,7 @@ class CaseJournal:
         finally:
             done = {event.seq for event in batch}
             self._riding = [event for event in self._riding if event.seq not in done]
-        self.publish_search_attributes()
+        # Visibility follows at the next save or notice: an upsert per step would be a history event each.
         return result
 
     def _append_input(self, events: list[ev.Event]) -> AppendEventsInput:
