@@ -164,10 +164,10 @@ class EncryptedHistory(ValueError):
 def saved_domain_events(run: ArchivedRun, keys: KeyRing | None = None) -> Iterator[dict[str, Any]]:
     """The domain events this run wrote to the event store, as JSON dicts, in the order it saved them.
 
-    Only appends whose activity completed count: an append still retrying when the run ended
-    never reached the store. An event may come twice: a save sends again what a running step carries. Payloads are encrypted (codec.aes_gcm) in histories archived since the codec
-    was turned on: they are decrypted with `keys`, and without them EncryptedHistory is raised rather than
-    the run silently yielding nothing.
+    Only appends whose activity completed count: an append still retrying when the run ended never reached
+    the store. An event may come twice: a save sends again what a running step carries. Payloads are encrypted
+    (codec.aes_gcm) in histories archived since the codec was turned on: they are decrypted with `keys`, and
+    without them EncryptedHistory is raised rather than the run silently yielding nothing.
     """
     scheduled: dict[int, list[dict[str, Any]]] = {}
     for event in history_events(run):
