@@ -57,9 +57,15 @@ def _mask_match(match: re.Match[str]) -> str:
     return (match.group("prefix") or "") + mask_msisdn(match.group("mobile"))
 
 
+# Every character a personal number match can hold, in runs as long as the shortest number (11 digits). The
+# characters around such a run are no digits, which is all the pattern's edges ask: a match inside a run is a
+# match in the run on its own. This simple pattern skips through text far faster than the full one.
+_NUMBER_RUN = re.compile(r"[0-9Xx +-]{11,}")
+
+
 def holds_personal_number(text: str) -> bool:
     """True when `text` holds a mainland mobile or resident ID number that `scrub` would mask."""
-    return _PERSONAL_NUMBER.search(text) is not None
+    return any(_PERSONAL_NUMBER.search(run.group()) is not None for run in _NUMBER_RUN.finditer(text))
 
 
 def scrub(text: str) -> str:

@@ -11,15 +11,16 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
 import asyncpg
 
 from domain import events as ev
 from domain.events import Event, parse_event
-from domain.hashing import canonical_json, chain_hash
-from domain.personal_data import same_or_erased
+from domain.hashing import canonical_json, chain_hash_of_text
+from domain.personal_data import known_values, may_hold_personal, same_or_erased
 from domain.state import ComplaintState, apply, fold
-from domain.tmf_events import TmfEvent, tmf_events
+from domain.tmf_events import tmf_event_bodies
 from domain.upcasting import upcast
 from ports.event_store import (
     AppendResult,
@@ -36,14 +37,26 @@ from ports.event_store import (
     find_chain_break,
 )
 from store import archive_queue, tmf_outbox
-from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
+from store.pii import (
+    CaseKey,
+    PersonalDataVault,
+    default_vault,
+    personal_values_of,
+    state_personal_values,
+    unseal_with,
+)
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
 from store.rows import model_from_row
 
-_INSERT_EVENT = """
+# One statement per append, column by column: the server plans and runs one insert for the whole batch
+# (a statement per event cost the server more than the rows themselves).
+_INSERT_EVENTS = """
 INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
                               payload, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+SELECT $1, seq, type, version, occurred_at, actor_id, actor_role, payload::jsonb, prev_hash, hash
+  FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
+              $9::text[], $10::text[])
+       AS given (seq, type, version, occurred_at, actor_id, actor_role, payload, prev_hash, hash)
 """
 
 
@@ -116,37 +129,19 @@ class PostgresEventStore:
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
         state = load_head_state(snapshot, key)
-        rows = []
-        outbox: list[TmfEvent] = []
+        rows = _EventRows(complaint_id)
+        outbox = tmf_outbox.OutboxBatch()
         for event in fresh:
             before = state
             state = apply(state, event)
-            outbox += tmf_events(before, event, state)
-            data = event.model_dump(mode="json")
-            # The case's own values (its name, say) are sealed wherever they appear, before and after.
-            known = personal_values_of(data) + personal_values_of(state.model_dump())
-            if before is not None:
-                known += personal_values_of(before.model_dump())
-            sealed = key.seal_json(data, *known) if key is not None else data
-            next_hash = chain_hash(last_hash, sealed)
-            rows.append(
-                (
-                    complaint_id,
-                    event.seq,
-                    event.type,
-                    event.version,
-                    event.at,
-                    event.actor.id,
-                    event.actor.role.value,
-                    canonical_json(sealed),
-                    last_hash,
-                    next_hash,
-                )
-            )
+            outbox.add(event, tmf_event_bodies(before, event, state))
+            payload = _stored_payload(event.model_dump(mode="json"), key, before, state)
+            next_hash = chain_hash_of_text(last_hash, payload)
+            rows.add(event, payload, last_hash, next_hash)
             last_hash = next_hash
-        await conn.executemany(_INSERT_EVENT, rows)
+        await rows.insert(conn)
         # The TMF events for the hub's listeners commit with the events, or not at all.
-        await tmf_outbox.enqueue(conn, outbox)
+        await outbox.enqueue(conn)
         assert state is not None
         await conn.execute(
             "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",
@@ -315,6 +310,38 @@ class PostgresEventStore:
             "SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id
         )
         return count
+
+
+class _EventRows:
+    """The rows of one append, gathered column by column as `_INSERT_EVENTS` takes them."""
+
+    def __init__(self, complaint_id: str) -> None:
+        self._complaint_id = complaint_id
+        self._columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
+
+    def add(self, event: Event, payload: str, prev_hash: str, next_hash: str) -> None:
+        values = (event.seq, event.type, event.version, event.at, event.actor.id, event.actor.role.value, payload,
+                  prev_hash, next_hash)  # fmt: skip
+        for column, value in zip(self._columns, values, strict=True):
+            column.append(value)
+
+    async def insert(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(_INSERT_EVENTS, self._complaint_id, *self._columns)
+
+
+def _stored_payload(data: dict[str, Any], key: CaseKey | None, *states: ComplaintState | None) -> str:
+    """The event as stored: its canonical JSON, personal values sealed under the case's key.
+
+    The case's own values (its name, say) are sealed wherever they appear, as the case stood before and after
+    the event. Most events hold none of them: one look over the text tells, and they are stored as they are.
+    """
+    text = canonical_json(data)
+    if key is None:
+        return text
+    known = known_values((*personal_values_of(data), *(value for s in states for value in state_personal_values(s))))
+    if not may_hold_personal(text, known):
+        return text  # sealing would give the same document back
+    return canonical_json(key.seal_json(data, *known))
 
 
 _LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,

@@ -30,6 +30,7 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
 
 from domain.personal_data import ERASED, SEALED_PREFIX, JsonValue, known_values, seal_personal, unseal_personal
 from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings, parse_master_keys
@@ -249,6 +250,16 @@ def open_sealed(sealed: str, keys: dict[str, CaseKey]) -> str:
         raise PersonalDataError(f"a value sealed under key {key_id} does not open: its stored bytes changed") from None
 
 
+_PERSONAL_VALUE_FIELDS = ("msisdn", "customer_name", "id_number", "partner_msisdn")
+
+
 def personal_values_of(data: dict[str, Any]) -> tuple[str | None, ...]:
     """The case's own personal values in an event or a state (to find them inside free text)."""
-    return tuple(data.get(field) for field in ("msisdn", "customer_name", "id_number", "partner_msisdn"))
+    return tuple(data.get(field) for field in _PERSONAL_VALUE_FIELDS)
+
+
+def state_personal_values(state: BaseModel | None) -> tuple[str | None, ...]:
+    """`personal_values_of(state.model_dump())` read straight off the model, without dumping all of it."""
+    if state is None:
+        return ()
+    return tuple(getattr(state, field, None) for field in _PERSONAL_VALUE_FIELDS)
