@@ -63,8 +63,19 @@ def _mask_match(match: re.Match[str]) -> str:
 _NUMBER_RUN = re.compile(r"[0-9Xx +-]{11,}")
 
 
+# Every ASCII digit as "0" (in UTF-8 no other character has a byte below 0x80 that is a digit).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+# What every number the pattern matches holds once its digits read "0": eleven digits in a row (a mobile number
+# written together; any ID number), or a mobile number grouped 3-4-4 by one kind of separator.
+_NUMBER_SHAPES = (b"0" * 11, b"000-0000-0000", b"000 0000 0000")
+
+
 def holds_personal_number(text: str) -> bool:
     """True when `text` holds a mainland mobile or resident ID number that `scrub` would mask."""
+    # Most text has no such shape at all, which a few byte searches tell faster than any pattern.
+    digits = text.encode("utf-8").translate(_DIGITS_AS_ZERO)
+    if not any(shape in digits for shape in _NUMBER_SHAPES):
+        return False
     return any(_PERSONAL_NUMBER.search(run.group()) is not None for run in _NUMBER_RUN.finditer(text))
 
 

@@ -55,36 +55,35 @@ def is_personal(field: str | None, value: str, known: frozenset[str]) -> bool:
     return any(known_value in value for known_value in known)
 
 
-# A personal field as its key shows in JSON text (either separator style follows the colon).
-_PERSONAL_KEYS = tuple(f'"{field}":' for field in sorted(PERSONAL_FIELDS))
+# What shows in JSON text wherever there may be something to seal: a `\u` escape (see may_hold_personal), the
+# sealed prefix, a personal field's key (either separator style follows the colon).
+_MARKERS = ("\\u", SEALED_PREFIX, *(f'"{field}":' for field in sorted(PERSONAL_FIELDS)))
 
 
-def may_hold_personal(text: str, known: frozenset[str]) -> bool:
-    """Whether JSON `text` (json.dumps, ensure_ascii=False) may hold a string `seal_personal` would seal.
+def in_json(known: frozenset[str]) -> tuple[str, ...]:
+    """The known values as they show inside JSON text (quotes, backslashes, control characters escaped)."""
+    return tuple(json.dumps(value, ensure_ascii=False)[1:-1] for value in known)
 
-    False means `seal_personal` of the document would give it back unchanged, so the store need not walk it:
-    one pass of each test over the whole text instead of every test on every string. Each test of
-    `is_personal` still holds on the text: a personal field shows as its key, the sealed prefix and a known
-    value (as JSON escapes it) show inside their string, and a number keeps its non-digit edges, since JSON
-    escapes no digit, sign or space and writes a quote or end of string around them. The one escape that
-    could hide an edge is `\\uXXXX` (a control character: its hex may end in a digit), so text with one is
-    always walked. Anything else found in the text (a number split across two strings, a key holding one)
-    only means walking a document that needs nothing: the walk decides.
+
+def may_hold_personal(text: str, known_in_json: tuple[str, ...]) -> bool:
+    r"""Whether JSON `text` (json.dumps, ensure_ascii=False) may hold a string `seal_personal` would seal.
+
+    `known_in_json` is `in_json` of the known values `seal_personal` is given. False means `seal_personal` of the
+    document would give it back unchanged, so the store need not walk it: one pass of each test over the whole
+    text instead of every test on every string. Each test of `is_personal` still holds on the text: a personal
+    field shows as its key, the sealed prefix and a known value (as JSON escapes it) show inside their string, and
+    a number keeps its non-digit edges, since JSON escapes no digit, sign or space and writes a quote or end of
+    string around them. The one escape that could hide an edge is `\uXXXX` (a control character: its hex may end
+    in a digit), so text with one is always walked. Anything else found in the text (a number split across two
+    strings, a key holding one) only means walking a document that needs nothing: the walk decides.
     """
-    if "\\u" in text or SEALED_PREFIX in text:
-        return True
-    if any(key in text for key in _PERSONAL_KEYS):
-        return True
-    if holds_personal_number(text):
-        return True
-    return any(_as_in_json(value) in text for value in known)
-
-
-def _as_in_json(value: str) -> str:
-    """`value` as it shows inside a JSON string (quotes, backslashes, control characters escaped)."""
-    if value.isprintable() and '"' not in value and "\\" not in value:
-        return value  # the usual name or number: nothing to escape, and no call to the encoder
-    return json.dumps(value, ensure_ascii=False)[1:-1]
+    for marker in _MARKERS:
+        if marker in text:
+            return True
+    for value in known_in_json:
+        if value in text:
+            return True
+    return holds_personal_number(text)
 
 
 def seal_personal(data: JsonValue, seal: Seal, known: frozenset[str], field: str | None = None) -> JsonValue:

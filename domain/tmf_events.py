@@ -91,7 +91,9 @@ def _ticket(state: ComplaintState, status: TmfStatus) -> dict[str, Any]:
     return ticket
 
 
-def _body(event: ev.Event, at: str, ordinal: int, event_type: str, ticket: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _body(
+    event: ev.Event, at: str, ordinal: int, event_type: str, ticket: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     return {
         "@type": event_type,
         "@baseType": "Event",

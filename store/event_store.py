@@ -11,16 +11,13 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
 
 import asyncpg
 
 from domain import events as ev
 from domain.events import Event, parse_event
-from domain.hashing import canonical_json, chain_hash_of_text
-from domain.personal_data import known_values, may_hold_personal, same_or_erased
-from domain.state import ComplaintState, apply, fold
-from domain.tmf_events import tmf_event_bodies
+from domain.personal_data import same_or_erased
+from domain.state import ComplaintState, fold
 from domain.upcasting import upcast
 from ports.event_store import (
     AppendResult,
@@ -36,28 +33,21 @@ from ports.event_store import (
     check_head,
     find_chain_break,
 )
-from store import archive_queue, tmf_outbox
-from store.pii import (
-    CaseKey,
-    PersonalDataVault,
-    default_vault,
-    personal_values_of,
-    state_personal_values,
-    unseal_with,
-)
+from store import archive_queue
+from store.append_batch import AppendBatch
+from store.pii import CaseKey, PersonalDataVault, default_vault, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
 from store.rows import model_from_row
 
-# One statement per append, column by column: the server plans and runs one insert for the whole batch
-# (a statement per event cost the server more than the rows themselves).
-_INSERT_EVENTS = """
-INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
-                              payload, prev_hash, hash)
-SELECT $1, seq, type, version, occurred_at, actor_id, actor_role, payload::jsonb, prev_hash, hash
-  FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
-              $9::text[], $10::text[])
-       AS given (seq, type, version, occurred_at, actor_id, actor_role, payload, prev_hash, hash)
-"""
+_LOCK_HEAD = "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE"
+
+# The chain head moves on with the read model, in one statement (the projection's parameters $1, $14, $15 are the
+# case, its last seq and its last hash).
+_MOVE_HEAD_AND_PROJECT = f"""
+WITH moved AS (
+    UPDATE chain_heads SET last_seq = $14, last_hash = $15, updated_at = now() WHERE complaint_id = $1
+)
+{UPSERT_PROJECTION}"""
 
 
 class PostgresEventStore:
@@ -107,13 +97,15 @@ class PostgresEventStore:
         for event in events:
             if event.complaint_id != complaint_id:
                 raise EventStoreError(f"event {event.seq} belongs to {event.complaint_id}, not {complaint_id}")
-        # The chain head is created empty if missing, then locked: concurrent appends to one case
+        # The chain head is locked (created empty first if missing): concurrent appends to one case
         # queue here instead of racing for the next seq. It lives in its own table (migration 0007),
         # so rebuilding the read model never moves it.
-        await conn.execute("INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
-        head = await conn.fetchrow(
-            "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE", complaint_id
-        )
+        head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
+        if head is None:
+            await conn.execute(
+                "INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id
+            )
+            head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
         last_seq: int = head["last_seq"]
         last_hash: str = head["last_hash"]
         # The fold snapshot the append continues from; locked too, so a read-model rebuild waits.
@@ -128,28 +120,13 @@ class PostgresEventStore:
             return AppendResult(0, len(stored), last_seq, last_hash)
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
-        state = load_head_state(snapshot, key)
-        rows = _EventRows(complaint_id)
-        outbox = tmf_outbox.OutboxBatch()
+        batch = AppendBatch(complaint_id, key, load_head_state(snapshot, key), last_hash)
         for event in fresh:
-            before = state
-            state = apply(state, event)
-            outbox.add(event, tmf_event_bodies(before, event, state))
-            payload = _stored_payload(event.model_dump(mode="json"), key, before, state)
-            next_hash = chain_hash_of_text(last_hash, payload)
-            rows.add(event, payload, last_hash, next_hash)
-            last_hash = next_hash
-        await rows.insert(conn)
-        # The TMF events for the hub's listeners commit with the events, or not at all.
-        await outbox.enqueue(conn)
+            batch.add(event)
+        await batch.write(conn)
+        state, last_hash = batch.state, batch.last_hash
         assert state is not None
-        await conn.execute(
-            "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",
-            complaint_id,
-            state.last_seq,
-            last_hash,
-        )
-        await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash, key))
+        await conn.execute(_MOVE_HEAD_AND_PROJECT, *projection_args(state, last_hash, key))
         if archive is not None and not state.is_open:
             await archive_queue.enqueue(conn, complaint_id, archive)
         return AppendResult(len(fresh), len(stored), state.last_seq, last_hash)
@@ -310,38 +287,6 @@ class PostgresEventStore:
             "SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id
         )
         return count
-
-
-class _EventRows:
-    """The rows of one append, gathered column by column as `_INSERT_EVENTS` takes them."""
-
-    def __init__(self, complaint_id: str) -> None:
-        self._complaint_id = complaint_id
-        self._columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
-
-    def add(self, event: Event, payload: str, prev_hash: str, next_hash: str) -> None:
-        values = (event.seq, event.type, event.version, event.at, event.actor.id, event.actor.role.value, payload,
-                  prev_hash, next_hash)  # fmt: skip
-        for column, value in zip(self._columns, values, strict=True):
-            column.append(value)
-
-    async def insert(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(_INSERT_EVENTS, self._complaint_id, *self._columns)
-
-
-def _stored_payload(data: dict[str, Any], key: CaseKey | None, *states: ComplaintState | None) -> str:
-    """The event as stored: its canonical JSON, personal values sealed under the case's key.
-
-    The case's own values (its name, say) are sealed wherever they appear, as the case stood before and after
-    the event. Most events hold none of them: one look over the text tells, and they are stored as they are.
-    """
-    text = canonical_json(data)
-    if key is None:
-        return text
-    known = known_values((*personal_values_of(data), *(value for s in states for value in state_personal_values(s))))
-    if not may_hold_personal(text, known):
-        return text  # sealing would give the same document back
-    return canonical_json(key.seal_json(data, *known))
 
 
 _LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,

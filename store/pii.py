@@ -20,6 +20,7 @@ import binascii
 import functools
 import hashlib
 import hmac
+import operator
 import os
 import secrets
 from collections.abc import Sequence
@@ -30,9 +31,9 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel
 
 from domain.personal_data import ERASED, SEALED_PREFIX, JsonValue, known_values, seal_personal, unseal_personal
+from domain.state import ComplaintState
 from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings, parse_master_keys
 
 MASTER_KEY_VARIABLE = "PII_MASTER_KEY"
@@ -258,8 +259,12 @@ def personal_values_of(data: dict[str, Any]) -> tuple[str | None, ...]:
     return tuple(data.get(field) for field in _PERSONAL_VALUE_FIELDS)
 
 
-def state_personal_values(state: BaseModel | None) -> tuple[str | None, ...]:
-    """`personal_values_of(state.model_dump())` read straight off the model, without dumping all of it."""
+_STATE_PERSONAL_VALUES = operator.attrgetter(*_PERSONAL_VALUE_FIELDS)
+
+
+def state_personal_values(state: ComplaintState | None) -> tuple[str | None, ...]:
+    """`personal_values_of(state.model_dump())`, read straight off the state without dumping all of it."""
     if state is None:
         return ()
-    return tuple(getattr(state, field, None) for field in _PERSONAL_VALUE_FIELDS)
+    values: tuple[str | None, ...] = _STATE_PERSONAL_VALUES(state)
+    return values
