@@ -97,6 +97,23 @@ def seal_personal(data: JsonValue, seal: Seal, known: frozenset[str], field: str
     return data
 
 
+def seal_document(data: dict[str, JsonValue], seal: Seal, known: frozenset[str]) -> dict[str, JsonValue]:
+    """`seal_personal` of a JSON object, walking only the entries whose JSON text may hold something to seal.
+
+    A folded state holds the case's own values at its top, so it is never passed over whole, but most of its
+    entries (clocks, evidence, the policy) hold nothing to seal: each is looked over as text first.
+    """
+    known_in = in_json(known)
+    sealed: dict[str, JsonValue] = {}
+    for field, value in data.items():
+        nested = isinstance(value, dict | list) and field not in PERSONAL_FIELDS
+        if nested and not may_hold_personal(json.dumps(value, ensure_ascii=False), known_in):
+            sealed[field] = value
+        else:
+            sealed[field] = seal_personal(value, seal, known, field)
+    return sealed
+
+
 def unseal_personal(data: JsonValue, unseal: Unseal) -> JsonValue:
     """A copy of stored JSON `data` with every sealed string replaced by `unseal(string)`."""
     if isinstance(data, dict):

@@ -1,7 +1,8 @@
 """The event store's shortcuts past the personal-data walk decide exactly as the walk does.
 
 An append seals an event only when one look over its JSON text says it may hold something personal
-(`may_hold_personal`), and `holds_personal_number` first looks for a number's shape in bytes. Both must never
+(`may_hold_personal`), the read model's state is walked only where such a look finds something
+(`seal_document`), and `holds_personal_number` first looks for a number's shape in bytes. Both must never
 let through a string the full rules would seal: documents of hostile text, numbers in every shape and the
 case's own values in awkward spots are drawn until one would.
 """
@@ -22,6 +23,7 @@ from domain.personal_data import (
     in_json,
     known_values,
     may_hold_personal,
+    seal_document,
     seal_personal,
 )
 from tests.properties.strategies import HOSTILE_TEXT, id_numbers, mobile_numbers
@@ -81,6 +83,14 @@ def test_a_document_whose_text_shows_nothing_personal_has_nothing_to_seal(
     text = json.dumps(document, ensure_ascii=False, separators=separators, sort_keys=sort_keys)
     if not may_hold_personal(text, in_json(known)):
         assert seal_personal(document, _mark, known) == document
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=_cases())
+def test_sealing_a_state_entry_by_entry_seals_what_the_whole_walk_seals(case: tuple[Any, frozenset[str]]) -> None:
+    document, known = case
+    state = document if isinstance(document, dict) else {"entry": document, "msisdn": "13905710001"}
+    assert seal_document(state, _mark, known) == seal_personal(state, _mark, known)
 
 
 @settings(max_examples=800, deadline=None)
