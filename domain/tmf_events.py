@@ -20,11 +20,14 @@ under the customer's key, so a listener reads those through the API, where erasu
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.cases import Category, Priority
 from domain.state import ComplaintState
 from domain.tmf_status import TmfStatus, tmf_status
 
@@ -73,17 +76,26 @@ def ticket_href(complaint_id: str) -> str:
     return f"{TROUBLE_TICKET_PATH}/{complaint_id}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _ticket_identity(complaint_id: str, category: Category, priority: Priority, filed_at: datetime) -> tuple[str, ...]:
+    """What a case's ticket shows that no event changes (its href, type, priority, creation), made once per case."""
+    return ticket_href(complaint_id), category.value, priority.value, filed_at.isoformat()
+
+
 def _ticket(state: ComplaintState, status: TmfStatus) -> dict[str, Any]:
     """The ticket as an event shows it: identity, status and the non-personal attributes."""
+    href, ticket_type, priority, created = _ticket_identity(
+        state.complaint_id, state.category, state.priority, state.filed_at
+    )
     ticket: dict[str, Any] = {
         "@type": "TroubleTicket",
         "id": state.complaint_id,
-        "href": ticket_href(state.complaint_id),
-        "ticketType": state.category.value,
-        "severity": state.priority.value,
-        "priority": state.priority.value,
+        "href": href,
+        "ticketType": ticket_type,
+        "severity": priority,
+        "priority": priority,
         "status": status.value,
-        "creationDate": state.filed_at.isoformat(),
+        "creationDate": created,
         "lastUpdate": state.updated_at.isoformat(),
     }
     if state.resolved_at is not None:
