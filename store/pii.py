@@ -256,7 +256,7 @@ _PERSONAL_VALUE_FIELDS = ("msisdn", "customer_name", "id_number", "partner_msisd
 
 def personal_values_of(data: dict[str, Any]) -> tuple[str | None, ...]:
     """The case's own personal values in an event or a state (to find them inside free text)."""
-    return tuple(data.get(field) for field in _PERSONAL_VALUE_FIELDS)
+    return tuple(map(data.get, _PERSONAL_VALUE_FIELDS))
 
 
 _STATE_PERSONAL_VALUES = operator.attrgetter(*_PERSONAL_VALUE_FIELDS)
