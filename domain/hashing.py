@@ -23,8 +23,13 @@ def canonical_json(event: Event | dict[str, Any]) -> str:
 
 def chain_hash(previous_hash: str, event: Event | dict[str, Any]) -> str:
     """sha256 over the previous hash and the event's canonical JSON, hex-encoded."""
+    return chain_hash_of_text(previous_hash, canonical_json(event))
+
+
+def chain_hash_of_text(previous_hash: str, canonical: str) -> str:
+    """`chain_hash` of an event whose canonical JSON is already at hand (the store writes that text too)."""
     digest = hashlib.sha256()
     digest.update(previous_hash.encode("ascii"))
     digest.update(b"\n")
-    digest.update(canonical_json(event).encode("utf-8"))
+    digest.update(canonical.encode("utf-8"))
     return digest.hexdigest()

@@ -57,9 +57,26 @@ def _mask_match(match: re.Match[str]) -> str:
     return (match.group("prefix") or "") + mask_msisdn(match.group("mobile"))
 
 
+# Every character a personal number match can hold, in runs as long as the shortest number (11 digits). The
+# characters around such a run are no digits, which is all the pattern's edges ask: a match inside a run is a
+# match in the run on its own. This simple pattern skips through text far faster than the full one.
+_NUMBER_RUN = re.compile(r"[0-9Xx +-]{11,}")
+
+
+# Every ASCII digit as "0" (in UTF-8 no other character has a byte below 0x80 that is a digit).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+# What every number the pattern matches holds once its digits read "0": eleven digits in a row (a mobile number
+# written together; any ID number), or a mobile number grouped 3-4-4 by one kind of separator.
+_NUMBER_SHAPES = (b"0" * 11, b"000-0000-0000", b"000 0000 0000")
+
+
 def holds_personal_number(text: str) -> bool:
     """True when `text` holds a mainland mobile or resident ID number that `scrub` would mask."""
-    return _PERSONAL_NUMBER.search(text) is not None
+    # Most text has no such shape at all, which a few byte searches tell faster than any pattern.
+    digits = text.encode("utf-8").translate(_DIGITS_AS_ZERO)
+    if not any(shape in digits for shape in _NUMBER_SHAPES):
+        return False
+    return any(_PERSONAL_NUMBER.search(run.group()) is not None for run in _NUMBER_RUN.finditer(text))
 
 
 def scrub(text: str) -> str:

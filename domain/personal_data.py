@@ -13,6 +13,7 @@ never has to parse an erased number.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -54,6 +55,37 @@ def is_personal(field: str | None, value: str, known: frozenset[str]) -> bool:
     return any(known_value in value for known_value in known)
 
 
+# What shows in JSON text wherever there may be something to seal: a `\u` escape (see may_hold_personal), the
+# sealed prefix, a personal field's key (either separator style follows the colon).
+_MARKERS = ("\\u", SEALED_PREFIX, *(f'"{field}":' for field in sorted(PERSONAL_FIELDS)))
+
+
+def in_json(known: frozenset[str]) -> tuple[str, ...]:
+    """The known values as they show inside JSON text (quotes, backslashes, control characters escaped)."""
+    return tuple(json.dumps(value, ensure_ascii=False)[1:-1] for value in known)
+
+
+def may_hold_personal(text: str, known_in_json: tuple[str, ...]) -> bool:
+    r"""Whether JSON `text` (json.dumps, ensure_ascii=False) may hold a string `seal_personal` would seal.
+
+    `known_in_json` is `in_json` of the known values `seal_personal` is given. False means `seal_personal` of the
+    document would give it back unchanged, so the store need not walk it: one pass of each test over the whole
+    text instead of every test on every string. Each test of `is_personal` still holds on the text: a personal
+    field shows as its key, the sealed prefix and a known value (as JSON escapes it) show inside their string, and
+    a number keeps its non-digit edges, since JSON escapes no digit, sign or space and writes a quote or end of
+    string around them. The one escape that could hide an edge is `\uXXXX` (a control character: its hex may end
+    in a digit), so text with one is always walked. Anything else found in the text (a number split across two
+    strings, a key holding one) only means walking a document that needs nothing: the walk decides.
+    """
+    for marker in _MARKERS:
+        if marker in text:
+            return True
+    for value in known_in_json:
+        if value in text:
+            return True
+    return holds_personal_number(text)
+
+
 def seal_personal(data: JsonValue, seal: Seal, known: frozenset[str], field: str | None = None) -> JsonValue:
     """A copy of JSON `data` with every personal string replaced by `seal(string)`."""
     if isinstance(data, dict):
@@ -63,6 +95,23 @@ def seal_personal(data: JsonValue, seal: Seal, known: frozenset[str], field: str
     if isinstance(data, str) and is_personal(field, data, known):
         return seal(data)
     return data
+
+
+def seal_document(data: dict[str, JsonValue], seal: Seal, known: frozenset[str]) -> dict[str, JsonValue]:
+    """`seal_personal` of a JSON object, walking only the entries whose JSON text may hold something to seal.
+
+    A folded state holds the case's own values at its top, so it is never passed over whole, but most of its
+    entries (clocks, evidence, the policy) hold nothing to seal: each is looked over as text first.
+    """
+    known_in = in_json(known)
+    sealed: dict[str, JsonValue] = {}
+    for field, value in data.items():
+        nested = isinstance(value, dict | list) and field not in PERSONAL_FIELDS
+        if nested and not may_hold_personal(json.dumps(value, ensure_ascii=False), known_in):
+            sealed[field] = value
+        else:
+            sealed[field] = seal_personal(value, seal, known, field)
+    return sealed
 
 
 def unseal_personal(data: JsonValue, unseal: Unseal) -> JsonValue:

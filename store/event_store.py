@@ -16,10 +16,8 @@ import asyncpg
 
 from domain import events as ev
 from domain.events import Event, parse_event
-from domain.hashing import canonical_json, chain_hash
 from domain.personal_data import same_or_erased
-from domain.state import ComplaintState, apply, fold
-from domain.tmf_events import TmfEvent, tmf_events
+from domain.state import ComplaintState, fold
 from domain.upcasting import upcast
 from ports.event_store import (
     AppendResult,
@@ -35,16 +33,21 @@ from ports.event_store import (
     check_head,
     find_chain_break,
 )
-from store import archive_queue, tmf_outbox
-from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
+from store import archive_queue
+from store.append_batch import AppendBatch
+from store.pii import CaseKey, PersonalDataVault, default_vault, unseal_with
 from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
 from store.rows import model_from_row
 
-_INSERT_EVENT = """
-INSERT INTO complaint_events (complaint_id, seq, type, version, occurred_at, actor_id, actor_role,
-                              payload, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-"""
+_LOCK_HEAD = "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE"
+
+# The chain head moves on with the read model, in one statement (the projection's parameters $1, $14, $15 are the
+# case, its last seq and its last hash).
+_MOVE_HEAD_AND_PROJECT = f"""
+WITH moved AS (
+    UPDATE chain_heads SET last_seq = $14, last_hash = $15, updated_at = now() WHERE complaint_id = $1
+)
+{UPSERT_PROJECTION}"""
 
 
 class PostgresEventStore:
@@ -94,13 +97,15 @@ class PostgresEventStore:
         for event in events:
             if event.complaint_id != complaint_id:
                 raise EventStoreError(f"event {event.seq} belongs to {event.complaint_id}, not {complaint_id}")
-        # The chain head is created empty if missing, then locked: concurrent appends to one case
+        # The chain head is locked (created empty first if missing): concurrent appends to one case
         # queue here instead of racing for the next seq. It lives in its own table (migration 0007),
         # so rebuilding the read model never moves it.
-        await conn.execute("INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
-        head = await conn.fetchrow(
-            "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE", complaint_id
-        )
+        head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
+        if head is None:
+            await conn.execute(
+                "INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id
+            )
+            head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
         last_seq: int = head["last_seq"]
         last_hash: str = head["last_hash"]
         # The fold snapshot the append continues from; locked too, so a read-model rebuild waits.
@@ -115,46 +120,13 @@ class PostgresEventStore:
             return AppendResult(0, len(stored), last_seq, last_hash)
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
-        state = load_head_state(snapshot, key)
-        rows = []
-        outbox: list[TmfEvent] = []
+        batch = AppendBatch(complaint_id, key, load_head_state(snapshot, key), last_hash)
         for event in fresh:
-            before = state
-            state = apply(state, event)
-            outbox += tmf_events(before, event, state)
-            data = event.model_dump(mode="json")
-            # The case's own values (its name, say) are sealed wherever they appear, before and after.
-            known = personal_values_of(data) + personal_values_of(state.model_dump())
-            if before is not None:
-                known += personal_values_of(before.model_dump())
-            sealed = key.seal_json(data, *known) if key is not None else data
-            next_hash = chain_hash(last_hash, sealed)
-            rows.append(
-                (
-                    complaint_id,
-                    event.seq,
-                    event.type,
-                    event.version,
-                    event.at,
-                    event.actor.id,
-                    event.actor.role.value,
-                    canonical_json(sealed),
-                    last_hash,
-                    next_hash,
-                )
-            )
-            last_hash = next_hash
-        await conn.executemany(_INSERT_EVENT, rows)
-        # The TMF events for the hub's listeners commit with the events, or not at all.
-        await tmf_outbox.enqueue(conn, outbox)
+            batch.add(event)
+        await batch.write(conn)
+        state, last_hash = batch.state, batch.last_hash
         assert state is not None
-        await conn.execute(
-            "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE complaint_id = $1",
-            complaint_id,
-            state.last_seq,
-            last_hash,
-        )
-        await conn.execute(UPSERT_PROJECTION, *projection_args(state, last_hash, key))
+        await conn.execute(_MOVE_HEAD_AND_PROJECT, *projection_args(state, last_hash, key))
         if archive is not None and not state.is_open:
             await archive_queue.enqueue(conn, complaint_id, archive)
         return AppendResult(len(fresh), len(stored), state.last_seq, last_hash)

@@ -20,6 +20,7 @@ import binascii
 import functools
 import hashlib
 import hmac
+import operator
 import os
 import secrets
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.personal_data import ERASED, SEALED_PREFIX, JsonValue, known_values, seal_personal, unseal_personal
+from domain.state import ComplaintState
 from runtime.settings import DEV_MSISDN_TOKEN_KEY, Settings, parse_master_keys
 
 MASTER_KEY_VARIABLE = "PII_MASTER_KEY"
@@ -249,6 +251,20 @@ def open_sealed(sealed: str, keys: dict[str, CaseKey]) -> str:
         raise PersonalDataError(f"a value sealed under key {key_id} does not open: its stored bytes changed") from None
 
 
+_PERSONAL_VALUE_FIELDS = ("msisdn", "customer_name", "id_number", "partner_msisdn")
+
+
 def personal_values_of(data: dict[str, Any]) -> tuple[str | None, ...]:
     """The case's own personal values in an event or a state (to find them inside free text)."""
-    return tuple(data.get(field) for field in ("msisdn", "customer_name", "id_number", "partner_msisdn"))
+    return tuple(map(data.get, _PERSONAL_VALUE_FIELDS))
+
+
+_STATE_PERSONAL_VALUES = operator.attrgetter(*_PERSONAL_VALUE_FIELDS)
+
+
+def state_personal_values(state: ComplaintState | None) -> tuple[str | None, ...]:
+    """`personal_values_of(state.model_dump())`, read straight off the state without dumping all of it."""
+    if state is None:
+        return ()
+    values: tuple[str | None, ...] = _STATE_PERSONAL_VALUES(state)
+    return values

@@ -13,6 +13,7 @@ import asyncpg
 
 from domain.events import parse_event
 from domain.masking import mask_msisdn
+from domain.personal_data import known_values, seal_document
 from domain.state import ComplaintState, fold
 from store.pii import CaseKey, PersonalDataVault, default_vault, personal_values_of, unseal_with
 
@@ -49,7 +50,7 @@ def load_head_state(stored: str | None, key: CaseKey | None) -> ComplaintState |
 def projection_args(state: ComplaintState, last_hash: str, key: CaseKey | None) -> tuple[object, ...]:
     """The arguments of UPSERT_PROJECTION for a case's current state, its personal values sealed."""
     data = state.model_dump(mode="json")
-    sealed = key.seal_json(data, *personal_values_of(data)) if key is not None else data
+    sealed = seal_document(data, key.seal, known_values(personal_values_of(data))) if key is not None else data
     return (
         state.complaint_id,
         state.category.value,
