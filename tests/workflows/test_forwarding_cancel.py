@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.event_store import AppendEventsInput
 from adapters.billing import PostgresBillingSystem
 from domain.actors import Actor, Role
 from domain.intake import ComplaintIntake, parse_intake
@@ -38,6 +41,23 @@ async def partner_stats(partner_url: str) -> dict:
         return await response.json()
 
 
+async def steps_and_their_events(client: Client, handle: WorkflowHandle[Any, Any]) -> list[tuple[str, list[str]]]:
+    """Each activity the run scheduled, with the types of the events its input carried to the event store."""
+    steps = []
+    for event in (await handle.fetch_history()).events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attributes = event.activity_task_scheduled_event_attributes
+            payloads = list(attributes.input.payloads)
+            name = attributes.activity_type.name
+            saved: AppendEventsInput | None = None
+            if name == "append_events":
+                (saved,) = await client.data_converter.decode(payloads, [AppendEventsInput])
+            elif len(payloads) == 2:  # a step's pending events (activities.pending)
+                _, saved = await client.data_converter.decode(payloads, [dict, AppendEventsInput | None])
+            steps.append((name, [e.type for e in saved.events] if saved is not None else []))
+    return steps
+
+
 async def test_forwarding_is_cancelled_and_the_case_closes_on_confirmation(
     time_skipping_env: WorkflowEnvironment, deps: Dependencies, partner_url: str
 ) -> None:
@@ -48,6 +68,7 @@ async def test_forwarding_is_cancelled_and_the_case_closes_on_confirmation(
         await client.answer(intake.complaint_id, "confirm-resolution", "yes", signed(CUSTOMER))
         outcome = await handle.result()
         view = await client.view(intake.complaint_id)
+        steps = await steps_and_their_events(client.temporal, handle)
 
     assert outcome.status == "closed" and outcome.close_reason == "confirmed"
     assert outcome.outcome == "forwarding_cancelled"
@@ -61,6 +82,13 @@ async def test_forwarding_is_cancelled_and_the_case_closes_on_confirmation(
     assert types.index("IdentityVerified") < types.index("PartnerRequestConfirmed") < types.index(
         "BillingActionApplied"
     ) < types.index("ComplaintResolved") < types.index("ComplaintClosed")
+    # The events ride with the step after them: the partner request is durable before the partner is called, in
+    # the call's own activity, and the confirmation before the notice is cancelled in BOSS.
+    assert ("cancel_forwarding", ["IdentityVerified", "PartnerRequestSent"]) in steps
+    assert ("cancel_number_change_notice", ["PartnerRequestConfirmed"]) in steps
+    # Saves of their own remain only where the case waits or ends: its opening, asking the customer to confirm,
+    # the answer, the close (7 before events rode with steps).
+    assert [name for name, _ in steps].count("append_events") == 4, steps
 
 
 async def test_a_wrong_id_number_stops_the_cancel_and_says_why(
