@@ -194,7 +194,8 @@ class CaseJournal:
         finally:
             done = {event.seq for event in batch}
             self._riding = [event for event in self._riding if event.seq not in done]
-        # Visibility follows at the next save or notice: an upsert per step would be a history event each.
+        # Visibility follows at the next save or notice, before any wait: an upsert per step would be a history
+        # event each.
         return result
 
     def _append_input(self, events: list[ev.Event]) -> AppendEventsInput:
@@ -224,6 +225,8 @@ class CaseJournal:
         elif self._unsaved:
             await self.save()  # runs recorded before the patch saved in an activity of their own
         await self.call(NotificationActivities.notify, notification)
+        # What the steps before it changed (they publish nothing: see `call`) shows while the notified wait.
+        self.publish_search_attributes()
 
 
 def _takes_pending(activity: Callable[..., Any]) -> bool:
