@@ -49,3 +49,19 @@ async def get_until(
             return ticket
         await asyncio.sleep(POLL_SECONDS)
     raise AssertionError(f"ticket {ticket_id} never reached: {what}; last seen {ticket.get('status')}")
+
+
+async def list_until(
+    http: httpx.AsyncClient, params: dict[str, Any], headers: dict[str, str],
+    ready: Callable[[list[dict[str, Any]]], bool], what: str, attempts: int = 300,
+) -> list[dict[str, Any]]:
+    """GET the list until `ready` holds: a case shows in it once its first events are stored (api/listing.py)."""
+    rows: list[dict[str, Any]] = []
+    for _ in range(attempts):
+        response = await http.get(f"{BASE}/troubleTicket", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        rows = response.json()
+        if ready(rows):
+            return rows
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError(f"the list never showed {what}; last seen {[row.get('id') for row in rows]}")

@@ -82,7 +82,8 @@ async def test_a_billing_dispute_about_four_month_old_charges_is_accepted_and_wo
     filed = stored[0]
     assert isinstance(filed, ev.ComplaintFiled) and filed.disputed_since == months_ago(4)
     assert view.state.category is Category.BILLING_SPIKE and view.state.rejection is None
-    assert {"acknowledge", "resolve"} <= set(view.state.clocks) and receipt.linked_case_ids == []
+    # Worked: its clocks run and its playbook looked for the number's other open cases (there may be some).
+    assert {"acknowledge", "resolve"} <= set(view.state.clocks) and "LinkedToCase" in [e.type for e in stored]
 
 
 async def test_the_rule_comes_from_the_workers_policy_recorded_with_the_case(
