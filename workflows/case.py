@@ -74,11 +74,11 @@ class Case(CaseJournal):
     async def opening(self) -> AsyncIterator[None]:
         """Open the case at the time its run started, and keep that time until its first events are saved.
 
-        The opening reads from a local activity (policy, or the stored events). After a local activity
-        `workflow.now()` is not the same on replay as it was the first time, so events recorded then would
-        differ on replay from the ones saved: their time is taken before it instead.
+        The opening reads from local activities (the opener's proof, the policy, or the stored events). After a
+        local activity `workflow.now()` is not the same on replay as it was the first time, nor, now and then, is
+        the first task's own time: the time is the run's start, which its history records once for every replay.
         """
-        self._held_time = workflow.now()
+        self._held_time = workflow.info().workflow_start_time
         try:
             yield
             await self.save()
