@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import time
@@ -256,9 +257,33 @@ def _pid_alive(pid: int) -> bool:
 
 
 def free_port(host: str = LOCALHOST) -> int:
-    """A TCP port nobody listens on right now (for tests and throwaway runs)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    """A TCP port nobody listens on right now (for tests and throwaway runs).
+
+    Drawn below the kernel's ephemeral range. A process asking for any free port (port 0) gets one there: the
+    `temporal` CLI for its own HTTP and metrics ports, and every outbound connection. A port drawn there could
+    be taken by one of them between this probe and its service's bind, which then fails "address in use".
+    """
+    below = _ephemeral_ports_start()
+    for _ in range(200):
+        port = secrets.randbelow(below - _LOWEST_DRAWN) + _LOWEST_DRAWN
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {_LOWEST_DRAWN} and {below} on {host}")
+
+
+# Below the ephemeral range and above the well-known services that sit in the low thousands.
+_LOWEST_DRAWN = 10_000
+
+
+def _ephemeral_ports_start() -> int:
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32_768  # Linux's default
+    return max(low, _LOWEST_DRAWN + 1_000)
 
 
