@@ -40,15 +40,10 @@ async def get_until(
     what: str, attempts: int = 300,
 ) -> dict[str, Any]:
     """GET the ticket until `ready` holds (the case works in real time on the dev server)."""
-    ticket: dict[str, Any] = {}
-    for _ in range(attempts):
-        response = await http.get(f"{BASE}/troubleTicket/{ticket_id}", headers=headers)
-        assert response.status_code == 200, response.text
-        ticket = response.json()
-        if ready(ticket):
-            return ticket
-        await asyncio.sleep(POLL_SECONDS)
-    raise AssertionError(f"ticket {ticket_id} never reached: {what}; last seen {ticket.get('status')}")
+    done, ticket = await _read_until(http, f"{BASE}/troubleTicket/{ticket_id}", {}, headers, ready, attempts)
+    if not done:
+        raise AssertionError(f"ticket {ticket_id} never reached: {what}; last seen {ticket.get('status')}")
+    return ticket
 
 
 async def list_until(
@@ -56,12 +51,22 @@ async def list_until(
     ready: Callable[[list[dict[str, Any]]], bool], what: str, attempts: int = 300,
 ) -> list[dict[str, Any]]:
     """GET the list until `ready` holds: a case shows in it once its first events are stored (api/listing.py)."""
-    rows: list[dict[str, Any]] = []
+    done, rows = await _read_until(http, f"{BASE}/troubleTicket", params, headers, ready, attempts)
+    if not done:
+        raise AssertionError(f"the list never showed {what}; last seen {[row.get('id') for row in rows]}")
+    return rows
+
+
+async def _read_until(
+    http: httpx.AsyncClient, url: str, params: dict[str, Any], headers: dict[str, str],
+    ready: Callable[[Any], bool], attempts: int,
+) -> tuple[bool, Any]:
+    """GET `url` until `ready` holds of its JSON: whether it did, and the last body read."""
+    body: Any = None
     for _ in range(attempts):
-        response = await http.get(f"{BASE}/troubleTicket", params=params, headers=headers)
+        response = await http.get(url, params=params, headers=headers)
         assert response.status_code == 200, response.text
-        rows = response.json()
-        if ready(rows):
-            return rows
+        if ready(body := response.json()):
+            return True, body
         await asyncio.sleep(POLL_SECONDS)
-    raise AssertionError(f"the list never showed {what}; last seen {[row.get('id') for row in rows]}")
+    return False, body
