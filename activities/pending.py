@@ -8,11 +8,25 @@ a retried step, or a save that sent the same events again while the step ran, wr
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from activities.event_store import AppendEventsInput, save_events
 from ports.event_store import EventStore
 
 # The optional last argument of such an activity: absent in runs recorded before events rode with steps.
 Pending = AppendEventsInput | None
+
+
+@functools.cache
+def takes_pending(activity: Callable[..., Any]) -> bool:
+    """Whether the activity saves a case's pending events before its work (its last parameter is `pending`).
+
+    Asked on every activity a case calls, and of every activity an audit reads: its signature is looked at once.
+    """
+    return "pending" in inspect.signature(activity).parameters
 
 
 class SavesPendingEvents:

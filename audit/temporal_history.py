@@ -6,7 +6,6 @@ events here, so every field has its proper type.
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC
@@ -20,6 +19,7 @@ from temporalio.client import WorkflowHistory
 from activities.billing import BillingActivities
 from activities.cases import CaseLookupActivities
 from activities.partners import PartnerActivities
+from activities.pending import takes_pending
 from audit.archive_store import ArchivedRun
 from codec.aes_gcm import KeyRing, decrypt_payload, is_encrypted
 from domain.clock import SHANGHAI, format_local
@@ -34,7 +34,7 @@ STEPS_CARRYING_EVENTS = frozenset(
     name
     for activities in (BillingActivities, PartnerActivities, CaseLookupActivities)
     for name, method in vars(activities).items()
-    if hasattr(method, "__temporal_activity_definition") and "pending" in inspect.signature(method).parameters
+    if hasattr(method, "__temporal_activity_definition") and takes_pending(method)
 )
 
 

@@ -9,7 +9,6 @@ working on the case. Workflow code: activities only, no I/O of its own.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -20,6 +19,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendEventsInput, EventStoreActivities
     from activities.notifications import NotificationActivities, SaveAndNotifyInput
+    from activities.pending import takes_pending
     from domain import events as ev
     from domain.events import AnyEvent
     from ports.billing_errors import UnknownCustomer
@@ -66,7 +66,7 @@ async def call_activity(
     `pending` (a case's unsaved events) goes to an activity that saves them before its work (activities.pending).
     It is sent even when None: the SDK decodes arguments by their types only when all of them are sent.
     """
-    if _takes_pending(activity):
+    if takes_pending(activity):
         args = (*args, pending)
     return await workflow.execute_activity_method(
         activity,
@@ -179,7 +179,7 @@ class CaseJournal:
         When the activity takes a case's pending events (activities.pending), the unsaved events ride along: it
         saves them before its own work, and no save of their own is needed.
         """
-        if not (self._unsaved and _takes_pending(activity) and workflow.patched(EVENTS_RIDE_WITH_STEPS)):
+        if not (self._unsaved and takes_pending(activity) and workflow.patched(EVENTS_RIDE_WITH_STEPS)):
             return await call_activity(activity, *args, timeout=timeout, retry=retry)
         async with self._save_lock:  # a save still running lands first: appends stay in seq order
             batch, self._unsaved = self._unsaved, []
@@ -227,8 +227,3 @@ class CaseJournal:
         await self.call(NotificationActivities.notify, notification)
         # What the steps before it changed (they publish nothing: see `call`) shows while the notified wait.
         self.publish_search_attributes()
-
-
-def _takes_pending(activity: Callable[..., Any]) -> bool:
-    """Whether the activity saves a case's pending events before its work (activities.pending.Pending)."""
-    return "pending" in inspect.signature(activity).parameters
