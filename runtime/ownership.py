@@ -28,6 +28,8 @@ import structlog
 log = structlog.get_logger("runtime")
 
 PROC = Path("/proc")
+EXEC_SETTLE_READS = 50
+EXEC_SETTLE_PAUSE = 0.002  # seconds: 50 reads wait at most 0.1 s for an exec to finish
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,23 @@ class ProcessIdentity:
     @classmethod
     def of(cls, pid: int) -> ProcessIdentity | None:
         """The running process `pid`, or None when there is none (or it cannot be read, or is a zombie)."""
-        try:
-            stat = (PROC / str(pid) / "stat").read_text()
-            raw_cmdline = (PROC / str(pid) / "cmdline").read_bytes()
-        except (OSError, ValueError):
-            return None
-        # The command name (field 2) is in parentheses and may hold spaces or ')': split after the last ')'.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        state, start_ticks = fields[0], int(fields[19])  # fields 3 and 22 of proc(5)
-        if state in ("Z", "X") or not raw_cmdline:
+        for _ in range(EXEC_SETTLE_READS):
+            try:
+                stat = (PROC / str(pid) / "stat").read_text()
+                raw_cmdline = (PROC / str(pid) / "cmdline").read_bytes()
+            except (OSError, ValueError):
+                return None
+            # The command name (field 2) is in parentheses and may hold spaces or ')': split after the last ')'.
+            fields = stat[stat.rfind(")") + 2 :].split()
+            state, start_ticks = fields[0], int(fields[19])  # fields 3 and 22 of proc(5)
+            if state in ("Z", "X"):
+                return None
+            if raw_cmdline:
+                break
+            # A process in the middle of exec has closed its close-on-exec descriptors (so Popen has
+            # returned) before the kernel has set up its new arguments: its cmdline reads empty for a moment.
+            time.sleep(EXEC_SETTLE_PAUSE)
+        else:
             return None
         cmdline = tuple(part.decode(errors="replace") for part in raw_cmdline.rstrip(b"\0").split(b"\0"))
         return cls(pid=pid, start_ticks=start_ticks, cmdline=cmdline)
