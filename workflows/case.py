@@ -72,7 +72,7 @@ class Case(CaseJournal):
 
     @contextlib.asynccontextmanager
     async def opening(self) -> AsyncIterator[None]:
-        """Open the case at the time its run started, and keep that time until its first events are saved.
+        """Open the case at the time its run started: every event of the opening carries that time.
 
         The opening reads from local activities (the opener's proof, the policy, or the stored events). After a
         local activity `workflow.now()` is not the same on replay as it was the first time, nor, now and then, is
@@ -81,7 +81,12 @@ class Case(CaseJournal):
         self._held_time = workflow.info().workflow_start_time
         try:
             yield
-            await self.save()
+            # A filed case's first step (link_open_duplicates) saves the opening; a case rejected at intake ends,
+            # and a reopened one waits for a person: both save at once.
+            if self.current.rejection is not None or self.input.is_reopening:
+                await self.save()
+            else:
+                await self.save_before_next_step()
         finally:
             self._held_time = None
 
@@ -224,7 +229,7 @@ class Case(CaseJournal):
             assert paused_since is not None
             waited = (workflow.now() - paused_since) // timedelta(milliseconds=1)
             self.record(ev.SlaClockResumed, clock=RESOLVE, paused_ms=waited)
-            await self.save()
+            await self.save_before_next_step()  # the case works again: what follows saves (a step, a wait, the end)
         return answer
 
     @staticmethod

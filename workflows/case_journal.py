@@ -52,6 +52,9 @@ SAVE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 EVENTS_RIDE_WITH_NOTICES = "events-ride-with-notices"
 # workflow.patched id: a business activity saves the case's pending events before its work (activities.pending).
 EVENTS_RIDE_WITH_STEPS = "events-ride-with-steps"
+# workflow.patched id: a save takes every event its workflow task commits (and those riding with a step still running);
+# the opening and a resumed clock ride with the next step.
+SAVES_GATHER = "saves-gather"
 
 
 async def call_activity(
@@ -74,6 +77,19 @@ async def call_activity(
         start_to_close_timeout=timeout,
         retry_policy=retry,
     )
+
+
+async def _let_the_task_settle() -> None:
+    """Return once every coroutine this workflow task woke has run on to its next wait.
+
+    So a save takes every event the task commits: an update's answer and what the playbook it wakes commits (a
+    resumed clock, the close) go in one save, not one each. A waiting coroutine is woken when the conditions are
+    checked, which happens only when nothing else is ready; its wake-up may take several hops (a wait with a
+    timeout does). The first wait ends in the round of checks that wakes them, the second once all their hops
+    have run. Deterministic: the same task runs the same way on replay.
+    """
+    await workflow.wait_condition(lambda: True)
+    await workflow.wait_condition(lambda: True)
 
 
 class CaseJournal:
@@ -100,7 +116,11 @@ class CaseJournal:
         raise NotImplementedError
 
     async def save(self) -> None:
-        """Write the queued events to PostgreSQL in order, then publish the search attributes."""
+        """Write the queued events to PostgreSQL in order, then publish the search attributes.
+
+        Returns once every event committed so far is stored: by this save, by one already running, or by the step
+        they ride with.
+        """
         await self._save_with(EventStoreActivities.append_events, lambda events: events)
 
     async def save_before_step(self) -> None:
@@ -113,6 +133,16 @@ class CaseJournal:
         if not workflow.patched(EVENTS_RIDE_WITH_STEPS):
             await self.save()
 
+    async def save_before_next_step(self) -> None:
+        """`save_before_step` for runs that save the events here since they were first recorded.
+
+        Before saves gathered (SAVES_GATHER), the opening and a clock resumed after a wait saved at once.
+        """
+        if workflow.patched(SAVES_GATHER):
+            await self.save_before_step()
+        else:
+            await self.save()
+
     async def _save_with(
         self, activity: Callable[..., Awaitable[Any]], request: Callable[[AppendEventsInput], Any]
     ) -> bool:
@@ -123,8 +153,14 @@ class CaseJournal:
         A regular activity, not a local one: its input (the events) is fixed in history before it runs, so a
         workflow task retried after a crash cannot save different timestamps under the same sequence numbers.
         """
+        gathers = workflow.patched(SAVES_GATHER)
         async with self._save_lock:
-            if not self._unsaved:
+            if gathers:
+                # After the lock, which may have waited for a save still running: what woke meanwhile goes too.
+                await _let_the_task_settle()
+            # Events riding with a step still running go again (idempotent by seq): whoever saves wants them stored
+            # now, not when the step ends, which may be long (a partner's retries) for an update's answer.
+            if not self._unsaved and not (gathers and self._riding):
                 return False
             batch, self._unsaved = self._unsaved, []
             events = self._append_input(self._riding + batch)
