@@ -139,6 +139,9 @@ class CaseJournal:
         Before saves gathered (SAVES_GATHER), the opening and a clock resumed after a wait saved at once.
         """
         if workflow.patched(SAVES_GATHER):
+            # Visibility shows what the events changed (the due time, the status) while the next step runs: a case
+            # stuck in it (a partner down) must still be listed as at risk.
+            self.publish_search_attributes()
             await self.save_before_step()
         else:
             await self.save()
