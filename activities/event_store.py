@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.logging import case_log, log_events_of_note
 from domain.events import AnyEvent
-from ports.event_store import ArchiveTicket, EventStore
+from ports.event_store import AppendResult, ArchiveTicket, EventStore
 
 
 class AppendEventsInput(BaseModel):
@@ -43,7 +43,13 @@ async def save_events(store: EventStore, request: AppendEventsInput) -> int:
 
     Idempotent by seq, so a retry after a lost reply writes nothing twice.
     """
-    result = await store.append(request.complaint_id, request.events, archive=_archive_ticket(request))
+    result = await store.append(request.complaint_id, request.events, archive=archive_ticket(request))
+    log_saved(request, result)
+    return result.last_seq
+
+
+def log_saved(request: AppendEventsInput, result: AppendResult) -> None:
+    """Log a save: at debug, and each event of note it wrote (those a retry finds stored are not logged again)."""
     log = case_log(request.complaint_id)
     log.debug("events saved", appended=result.appended, last_seq=result.last_seq)
     # Each event of note is logged here, once: after its commit, and only by the call that wrote
@@ -52,10 +58,9 @@ async def save_events(store: EventStore, request: AppendEventsInput) -> int:
     # would do so before they are durable.
     first_new = result.last_seq - result.appended
     log_events_of_note(log, [event for event in request.events if event.seq > first_new])
-    return result.last_seq
 
 
-def _archive_ticket(request: AppendEventsInput) -> ArchiveTicket | None:
+def archive_ticket(request: AppendEventsInput) -> ArchiveTicket | None:
     """The calling run, when it is the case's own workflow.
 
     Should these events end the case, the store queues that run for the task queue's archiver in the same transaction.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
-from activities.event_store import AppendEventsInput, save_events
+from activities.event_store import AppendEventsInput, archive_ticket, log_saved
 from activities.logging import activity_log
 from ports.event_store import EventStore
 from ports.notifications import Notification, Notifier
@@ -31,20 +31,29 @@ class NotificationActivities:
     async def notify(self, notification: Notification) -> bool:
         """Queue the notification once; True when this call queued it."""
         queued = await self._notifier.notify(notification)
-        activity_log().info(
-            "notification queued" if queued else "notification already queued",
-            recipient_role=notification.recipient_role,
-            subject=notification.subject,
-        )
+        _log_queued(notification, queued)
         return queued
 
     @activity.defn
     async def save_and_notify(self, request: SaveAndNotifyInput) -> bool:
         """Save the case's events, then queue the notification they led to; True when this call queued it.
 
-        One round trip where a save and a notify were two. The events go first, so no notification is
-        ever queued for an escalation the event store does not hold. Both writes are idempotent (by seq,
-        by key): a retry after a crash between them saves nothing twice and queues the notification once.
+        One round trip where a save and a notify were two, and one transaction where the outbox and the event
+        store share the database (ports.notifications.Notifier.notify_with_events): no notification is ever
+        queued for an escalation the event store does not hold, nor the other way round.
         """
-        await save_events(self._store, request.events)
-        return await self.notify(request.notification)
+        events, notification = request.events, request.notification
+        saved, queued = await self._notifier.notify_with_events(
+            self._store, events.complaint_id, events.events, notification, archive=archive_ticket(events)
+        )
+        log_saved(events, saved)
+        _log_queued(notification, queued)
+        return queued
+
+
+def _log_queued(notification: Notification, queued: bool) -> None:
+    activity_log().info(
+        "notification queued" if queued else "notification already queued",
+        recipient_role=notification.recipient_role,
+        subject=notification.subject,
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from domain.events import Event
+from ports.event_store import AppendResult, ArchiveTicket, EventStore
 from ports.notifications import Notification
 
 
@@ -17,3 +21,16 @@ class InMemoryNotifier:
             return False
         self.sent.append(notification)
         return True
+
+    async def notify_with_events(
+        self,
+        store: EventStore,
+        complaint_id: str,
+        events: Sequence[Event],
+        notification: Notification,
+        *,
+        archive: ArchiveTicket | None = None,
+    ) -> tuple[AppendResult, bool]:
+        """Append the events, then keep the notification: nothing here can fail between the two."""
+        saved = await store.append(complaint_id, events, archive=archive)
+        return saved, await self.notify(notification)
