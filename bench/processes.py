@@ -22,7 +22,11 @@ from runtime.binaries import temporal_cli_path
 from workflows import search_attributes
 
 # The pragmas design.md measured: WAL makes the SQLite dev server as fast as in memory.
-SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"]
+# The dev server as the engine runs it (workflows.search_attributes.dev_server_flags): SQLite in WAL, eager activities.
+SQLITE_PRAGMAS = [
+    "--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL",
+    "--dynamic-config-value", search_attributes.EAGER_ACTIVITIES,
+]
 # One payload key ring per benchmark run, shared with its worker processes through PAYLOAD_KEYS: the engine
 # and the bare baseline both pay for encryption, as every deployment does.
 BENCH_KEYS = KeyRing.generate("bench")

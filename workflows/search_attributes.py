@@ -28,8 +28,12 @@ ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
 )
 
 
+# The server's dynamic config value that lets a worker run the activities its workflow tasks schedule at once.
+EAGER_ACTIVITIES = "system.enableActivityEagerExecution=true"
+
+
 def dev_server_flags() -> list[str]:
-    """`--search-attribute Name=Type` flags registering ALL on `temporal server start-dev`."""
+    """`--search-attribute Name=Type` flags registering ALL on `temporal server start-dev`, and its dynamic config."""
     type_names = {
         "KEYWORD": "Keyword",
         "DATETIME": "Datetime",
@@ -38,7 +42,8 @@ def dev_server_flags() -> list[str]:
     flags: list[str] = []
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={type_names[key.indexed_value_type.name]}"]
-    return flags
+    # As docker-compose.yml's server: activities go back eagerly with the workflow task that schedules them.
+    return [*flags, "--dynamic-config-value", EAGER_ACTIVITIES]
 
 
 def at_filing(category: str, priority: str, token: str) -> TypedSearchAttributes:
