@@ -79,6 +79,16 @@ async def call_activity(
     )
 
 
+def _built_with(patch_id: str) -> bool:
+    """Whether this run takes the branch of an earlier `patch_id`: a run this build starts takes every one.
+
+    Such a run records one marker, the newest patch's (SAVES_GATHER), not one per patch: each marker also makes the
+    SDK upsert the TemporalChangeVersion search attribute, so a patch costs a new run two history events. A run an
+    earlier build started replays with the markers it recorded (then SAVES_GATHER is absent and `patched` is asked).
+    """
+    return workflow.patched(SAVES_GATHER) or workflow.patched(patch_id)
+
+
 async def _let_the_task_settle() -> None:
     """Return once every coroutine this workflow task woke has run on to its next wait.
 
@@ -130,7 +140,7 @@ class CaseJournal:
         events ride with it. Runs recorded before events rode with steps saved them here, in an activity of
         their own.
         """
-        if not workflow.patched(EVENTS_RIDE_WITH_STEPS):
+        if not _built_with(EVENTS_RIDE_WITH_STEPS):
             await self.save()
 
     async def save_before_next_step(self) -> None:
@@ -218,7 +228,7 @@ class CaseJournal:
         When the activity takes a case's pending events (activities.pending), the unsaved events ride along: it
         saves them before its own work, and no save of their own is needed.
         """
-        if not (self._unsaved and takes_pending(activity) and workflow.patched(EVENTS_RIDE_WITH_STEPS)):
+        if not (self._unsaved and takes_pending(activity) and _built_with(EVENTS_RIDE_WITH_STEPS)):
             return await call_activity(activity, *args, timeout=timeout, retry=retry)
         async with self._save_lock:  # a save still running lands first: appends stay in seq order
             batch, self._unsaved = self._unsaved, []
@@ -254,7 +264,7 @@ class CaseJournal:
             subject=subject,
             body=body,
         )
-        if self._unsaved and workflow.patched(EVENTS_RIDE_WITH_NOTICES):
+        if self._unsaved and _built_with(EVENTS_RIDE_WITH_NOTICES):
             if await self._save_with(
                 NotificationActivities.save_and_notify,
                 lambda events: SaveAndNotifyInput(events=events, notification=notification),
