@@ -199,7 +199,7 @@ def test_the_dynamic_config_is_mounted_where_temporal_reads_it(compose: dict[str
     assert content["limit.maxIDLength"][0]["value"] == 255
     # What the embedded dev server is started with too (workflows.search_attributes.dev_server_flags).
     name, value = search_attributes.EAGER_ACTIVITIES.split("=")
-    assert content[name][0]["value"] is (value == "true") is True
+    assert value == "true" and content[name][0]["value"] is True
 
 
 def test_the_setup_service_registers_exactly_the_workflows_search_attributes(

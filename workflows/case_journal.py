@@ -128,8 +128,8 @@ class CaseJournal:
     async def save(self) -> None:
         """Write the queued events to PostgreSQL in order, then publish the search attributes.
 
-        Returns once every event committed so far is stored: by this save, by one already running, or by the step
-        they ride with.
+        Returns once every event committed so far is stored, those riding with a step still running included (runs
+        started before saves gathered leave those to their step).
         """
         await self._save_with(EventStoreActivities.append_events, lambda events: events)
 
@@ -144,9 +144,10 @@ class CaseJournal:
             await self.save()
 
     async def save_before_next_step(self) -> None:
-        """`save_before_step` for runs that save the events here since they were first recorded.
+        """Leave the events to the next step, showing in visibility what they changed; as `save_before_step`.
 
-        Before saves gathered (SAVES_GATHER), the opening and a clock resumed after a wait saved at once.
+        Where runs started before saves gathered (SAVES_GATHER) saved at once: after the opening, and after a clock
+        resumed when a wait ended.
         """
         if workflow.patched(SAVES_GATHER):
             # Visibility shows what the events changed (the due time, the status) while the next step runs: a case
