@@ -117,13 +117,18 @@ def check_disputed_since(disputed_since: date, today: date) -> None:
         )
 
 
-def refuse_future_dispute(intake: ComplaintIntake, today: date) -> None:
-    """Raise InvalidIntake when the intake's disputed matter begins after `today`: checked before filing."""
+def refuse_future_dispute(
+    intake: ComplaintIntake, today: date, refusal: type[Exception] = InvalidIntake
+) -> None:
+    """Raise `refusal` when the intake's disputed matter begins after `today`.
+
+    The edges check it before filing (InvalidIntake); the filing command again, as InvalidCommand.
+    """
     if intake.disputed_since is not None:
         try:
             check_disputed_since(intake.disputed_since, today)
         except ValueError as error:
-            raise InvalidIntake(f"disputed_since: {error}") from None
+            raise refusal(f"disputed_since: {error}") from None
 
 
 def parse_intake(data: dict[str, object], today: date | None = None) -> ComplaintIntake:

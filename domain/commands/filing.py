@@ -11,7 +11,7 @@ from domain.actors import Actor, Role
 from domain.clock import local_day
 from domain.commands.base import Decision
 from domain.errors import InvalidCommand
-from domain.intake import ComplaintIntake, check_disputed_since
+from domain.intake import ComplaintIntake, refuse_future_dispute
 from domain.playbooks.common import ACKNOWLEDGEMENTS
 from domain.policy import CasePolicy
 from domain.regulatory import admissibility
@@ -77,11 +77,7 @@ def file_complaint(command: FileComplaint, now: datetime, policy: CasePolicy) ->
     if filer.role is Role.AUDITOR or (filer.role is Role.SYSTEM and command.remediation is None):
         raise InvalidCommand(f"a {filer.role.value} cannot file a case")
     filed_on = local_day(now)
-    if intake.disputed_since is not None:
-        try:
-            check_disputed_since(intake.disputed_since, filed_on)
-        except ValueError as error:
-            raise InvalidCommand(f"disputed_since: {error}") from None
+    refuse_future_dispute(intake, filed_on, InvalidCommand)
     decision = Decision(intake.complaint_id, 0, now)
     decision.add(
         ev.ComplaintFiled,
