@@ -27,6 +27,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import ArchiveActivities
 from activities.billing import BillingActivities
 from activities.cases import CaseLookupActivities
+from activities.earlier_build_tasks import EarlierBuildTasks
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
@@ -171,6 +172,7 @@ def build_worker(
             *archive.all(),
             *remediation.all(),
         ],
+        interceptors=[EarlierBuildTasks()],
         **{"workflow_runner": WORKFLOW_RUNNER, **worker_options},  # type: ignore[arg-type]
     )
 
