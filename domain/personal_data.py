@@ -145,11 +145,21 @@ def mask_personal(data: JsonValue, known: frozenset[str], field: str | None = No
 
 
 def same_or_erased(stored: JsonValue, incoming: JsonValue) -> bool:
-    """Whether stored (unsealed) JSON equals `incoming`, where an erased stored value matches anything."""
+    """Whether stored (unsealed) JSON equals `incoming`, where an erased stored value matches anything.
+
+    A field added to an event since it was stored (optional, null by default: `disputed_since`, say) is absent
+    from the stored JSON; `incoming` null there is the same event, so an append retried across a deploy that
+    added such a field stores nothing twice instead of reporting a conflict.
+    """
     if stored == ERASED:
         return True
     if isinstance(stored, dict) and isinstance(incoming, dict):
-        return stored.keys() == incoming.keys() and all(same_or_erased(stored[k], incoming[k]) for k in stored)
+        added_since = incoming.keys() - stored.keys()
+        return (
+            stored.keys() <= incoming.keys()
+            and all(incoming[k] is None for k in added_since)
+            and all(same_or_erased(stored[k], incoming[k]) for k in stored)
+        )
     if isinstance(stored, list) and isinstance(incoming, list):
         return len(stored) == len(incoming) and all(same_or_erased(a, b) for a, b in zip(stored, incoming, strict=True))
     return bool(stored == incoming)

@@ -51,6 +51,16 @@ def test_an_erased_value_matches_whatever_a_retry_sends_and_nothing_else_does() 
     assert not same_or_erased({"names": ["a"]}, {"names": ["a", "b"]})
 
 
+def test_a_field_added_since_an_event_was_stored_is_the_same_event_only_while_null() -> None:
+    # `disputed_since` came after this ComplaintFiled was stored: a retry of it, sent by today's model, has it null.
+    stored = {"type": "ComplaintFiled", "seq": 1, "msisdn": ERASED}
+    assert same_or_erased(stored, {"type": "ComplaintFiled", "seq": 1, "msisdn": ZHAO.msisdn, "disputed_since": None})
+    assert not same_or_erased(stored, {"type": "ComplaintFiled", "seq": 1, "msisdn": ZHAO.msisdn,
+                                       "disputed_since": "2026-06-15"})
+    # A field the stored event has and the retry lacks is a different event.
+    assert not same_or_erased({**stored, "policy": None}, {"type": "ComplaintFiled", "seq": 1, "msisdn": "x"})
+
+
 def test_an_erased_case_reads_erased_and_cannot_be_reopened() -> None:
     events = closed_case("CASE-A", ZHAO)
     s = Stream("CASE-A")
