@@ -39,7 +39,7 @@ def _runners() -> dict[str, Runner]:
         "event_store": lambda cfg, url, profile: event_store_bench.run(cfg, url, profile_dir=profile),
         "queries": lambda cfg, url, profile: queries.run(cfg, url),
         "timers": lambda cfg, url, profile: timers.run(cfg, url),
-        "memory": lambda cfg, url, profile: memory.run(cfg, url),
+        "memory": lambda cfg, url, profile: memory.run(cfg, url, profile_dir=profile),
         "remediation": lambda cfg, url, profile: remediation.run(cfg, url),
         "what_if": lambda cfg, url, profile: _now(what_if.run(cfg)),
         "api_latency": lambda cfg, url, profile: api_latency.run(cfg, url),
@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                         help="run only this benchmark (repeatable): " + ", ".join(BENCHMARKS))
     parser.add_argument("--profile", action="store_true",
-                        help="sample the engine worker with py-spy (throughput) and cProfile the appends "
-                        "(event_store); raw profiles go next to the results file")
+                        help="sample the engine worker with py-spy (throughput), cProfile the appends "
+                        "(event_store) and trace the workers' allocations per open case (memory); raw profiles "
+                        "go next to the results file")
     parser.add_argument("--driver", choices=["readmodel", "query"], default="readmodel",
                         help="how throughput learns a case is waiting for an answer: the PostgreSQL read model "
                         "(default; one query per tick for all cases) or each case's `view` query, as cli/demo.py")

@@ -3,20 +3,26 @@ cached in the worker (sticky cache), against a bare workflow waiting on an updat
 
 Each worker runs in a process of its own; its RSS is read from /proc before the cases, with half
 of them open and with all of them open. The per-case figure is the slope from none to all.
+
+With `--profile` each worker also traces its allocations (tracemalloc, one frame), and the notes name where the
+growth from none to all went, per open case, by source file. Tracing costs memory of its own: its RSS figures
+are not comparable with an untraced run's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import tracemalloc
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from bench.bare import BareComplaintWorkflow, BareInput
-from bench.common import Section, bench_issuer, fresh_database, progress
+from bench.common import PROJECT_ROOT, Section, bench_issuer, fresh_database, progress
 from bench.engine_driver import TOKEN_KEY, EngineDriver, bounded
 from bench.processes import WorkerProcess, dev_server
 from cli.demo import StoryLogins
@@ -30,6 +36,7 @@ from stories.story import Story
 
 SETTLE_SECONDS = 1.0  # before each reading; `settle_seconds` in the size overrides it (smoke: only proving it runs)
 SAMPLES = 5
+TOP_SITES = 6  # source files named per worker in --profile's note
 
 
 def _intake(complaint_id: str) -> Any:
@@ -67,7 +74,7 @@ def _slope(points: list[tuple[int, int]]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x in xs)
 
 
-async def run(cfg: dict[str, Any], server_url: str) -> Section:
+async def run(cfg: dict[str, Any], server_url: str, *, profile_dir: Path | None = None) -> Section:
     section = Section("memory", "Worker memory per open (cached) case")
     cases = cfg["cases"]
     settle = cfg.get("settle_seconds", SETTLE_SECONDS)
@@ -77,14 +84,16 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
                       "bare case": "one no-op activity, then waiting for an update"}
     steps = [0, cases // 2, cases]
     results: dict[str, list[tuple[int, int]]] = {}
+    traced = {kind: profile_dir / f"memory-{kind}" for kind in ("engine", "bare")} if profile_dir else {}
     async with fresh_database(server_url, "bench_mem") as database_url, dev_server() as server:
         pool = await connect_pool(database_url, max_size=4)
         partner = await start_partner_sandbox(port=0)
         try:
             async with pool.acquire() as conn:
                 await seed_boss(conn, datetime.now(UTC).date())
-            results["engine"] = await _engine(server, pool, database_url, partner.url, run_id, steps, settle)
-            results["bare"] = await _bare(server, run_id, steps, settle)
+            results["engine"] = await _engine(server, pool, database_url, partner.url, run_id, steps, settle,
+                                              traced.get("engine"))
+            results["bare"] = await _bare(server, run_id, steps, settle, traced.get("bare"))
         finally:
             await partner.stop()
             await pool.close()
@@ -97,11 +106,36 @@ async def run(cfg: dict[str, Any], server_url: str) -> Section:
         metrics[name] = {"points": [{"cases": n, "rss_bytes": rss} for n, rss in points],
                          "bytes_per_case": round(per_case)}
     section.metrics = metrics
+    for kind, prefix in traced.items():
+        section.notes.append(_growth_by_file(kind, prefix, cases))
     section.notes.append(
         f"RSS of the worker process alone (its own subprocess), median of {SAMPLES} samples after a {settle:g} s "
         "settle; per case = least-squares slope over the three points. Python rarely returns memory to the OS, so "
         "this is what a worker holding that many open cases needs, not what a closed case leaves behind")
     return section
+
+
+async def _reading(worker: WorkerProcess, settle: float) -> int:
+    """The worker's RSS now (and, when it traces memory, a snapshot of its allocations first)."""
+    if worker.traces_memory:
+        await asyncio.sleep(settle)
+        await worker.memory_snapshot()
+    return await _rss(worker, settle)
+
+
+def _growth_by_file(kind: str, prefix: Path, cases: int) -> str:
+    """Where the worker's traced allocations grew from no open case to all of them, per case and source file."""
+    first, last = (tracemalloc.Snapshot.load(f"{prefix}-{n}.snap") for n in (0, 2))
+    grown = [stat for stat in last.compare_to(first, "filename") if stat.size_diff > 0]
+    total = sum(stat.size_diff for stat in grown)
+    sites = ", ".join(
+        f"{_short(stat.traceback[0].filename)} {stat.size_diff / cases / 1024:.1f}" for stat in grown[:TOP_SITES]
+    )
+    return f"profile, {kind}: traced growth {total / cases / 1024:.0f} KiB per open case; KiB per case by file: {sites}"
+
+
+def _short(filename: str) -> str:
+    return filename.split("site-packages/", 1)[-1].replace(str(PROJECT_ROOT) + "/", "")
 
 
 async def _file(client: ComplaintClient, logins: StoryLogins, complaint_id: str) -> None:
@@ -110,18 +144,18 @@ async def _file(client: ComplaintClient, logins: StoryLogins, complaint_id: str)
 
 
 async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_url: str, run_id: str,
-                  steps: list[int], settle: float) -> list[tuple[int, int]]:
+                  steps: list[int], settle: float, trace: Path | None) -> list[tuple[int, int]]:
     queue = f"bench-mem-engine-{run_id}"
     client = ComplaintClient(server.env.client, options=ClientOptions(task_queue=queue), token_key=TOKEN_KEY)
     logins = StoryLogins.from_issuer(bench_issuer())  # the filer proves who they are, as everywhere
     points: list[tuple[int, int]] = []
     async with WorkerProcess("engine", address=server.address, task_queue=queue, database_url=database_url,
-                             partner_url=partner_url) as worker:
+                             partner_url=partner_url, trace_memory=trace) as worker:
         # One case to the end first, so every module a case loads is loaded before the baseline.
         async with EngineDriver(client, pool, mode="readmodel", poll_seconds=0.02, timeout=60) as driver:
             warm = Story("warm-up", _intake(f"MEMW-{run_id}"), answers={"confirm-resolution": "yes"})
             await driver.run(warm, f"MEMW-{run_id}")
-        points.append((0, await _rss(worker, settle)))
+        points.append((0, await _reading(worker, settle)))
         opened = 0
         for target in steps[1:]:
             ids = [f"MEM-{run_id}-{n:05d}" for n in range(opened, target)]
@@ -136,20 +170,21 @@ async def _engine(server: Any, pool: asyncpg.Pool, database_url: str, partner_ur
                 return count >= expected
 
             await _until(waiting, 120 + target / 5)
-            points.append((target, await _rss(worker, settle)))
+            points.append((target, await _reading(worker, settle)))
     # The cases stay open: the dev server holding them is thrown away with its temporary folder.
     return points
 
 
-async def _bare(server: Any, run_id: str, steps: list[int], settle: float) -> list[tuple[int, int]]:
+async def _bare(server: Any, run_id: str, steps: list[int], settle: float, trace: Path | None
+                ) -> list[tuple[int, int]]:
     queue = f"bench-mem-bare-{run_id}"
     temporal = server.env.client
     points: list[tuple[int, int]] = []
-    async with WorkerProcess("bare", address=server.address, task_queue=queue) as worker:
+    async with WorkerProcess("bare", address=server.address, task_queue=queue, trace_memory=trace) as worker:
         warm = await temporal.start_workflow(BareComplaintWorkflow.run, BareInput(script=["activity"]),
                                              id=f"MEMBW-{run_id}", task_queue=queue)
         await warm.result()
-        points.append((0, await _rss(worker, settle)))
+        points.append((0, await _reading(worker, settle)))
         handles: list[Any] = []
 
         async def waiting() -> bool:
@@ -165,5 +200,5 @@ async def _bare(server: Any, run_id: str, steps: list[int], settle: float) -> li
                     id=f"MEMB-{run_id}-{n:05d}", task_queue=queue))
                 for n in range(len(handles), target)]))
             await _until(waiting, 120 + target / 5)
-            points.append((target, await _rss(worker, settle)))
+            points.append((target, await _reading(worker, settle)))
     return points

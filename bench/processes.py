@@ -91,7 +91,8 @@ class WorkerProcess:
     its own and the driver's work never stalls its event loop."""
 
     def __init__(self, kind: str, *, address: str, task_queue: str, database_url: str | None = None,
-                 partner_url: str | None = None, max_cached_workflows: int | None = None) -> None:
+                 partner_url: str | None = None, max_cached_workflows: int | None = None,
+                 trace_memory: Path | None = None) -> None:
         self.kind = kind
         self.task_queue = task_queue
         self._args = ["--kind", kind, "--address", address, "--task-queue", task_queue]
@@ -101,6 +102,10 @@ class WorkerProcess:
             self._args += ["--partner-url", partner_url]
         if max_cached_workflows:
             self._args += ["--max-cached-workflows", str(max_cached_workflows)]
+        self._trace_prefix = trace_memory
+        self._snapshots = 0
+        if trace_memory:
+            self._args += ["--trace-memory", str(trace_memory)]
         self._process: asyncio.subprocess.Process | None = None
         self._drain: asyncio.Task[None] | None = None
         # Lives as long as the worker does; closed and removed in __aexit__.
@@ -115,6 +120,23 @@ class WorkerProcess:
 
     def rss(self) -> int:
         return rss_bytes(self.pid)
+
+    @property
+    def traces_memory(self) -> bool:
+        """Whether the worker was started with `trace_memory`."""
+        return self._trace_prefix is not None
+
+    async def memory_snapshot(self) -> Path:
+        """Have a worker started with `trace_memory` write its allocations now; the snapshot's file."""
+        assert self._trace_prefix is not None, "the worker does not trace memory"
+        path = Path(f"{self._trace_prefix}-{self._snapshots}.snap")
+        self._snapshots += 1
+        os.kill(self.pid, signal.SIGUSR1)
+        for _ in range(600):
+            if await asyncio.to_thread(path.exists):
+                return path
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"the {self.kind} worker wrote no memory snapshot in 60 s")
 
     def log_tail(self, lines: int = 20) -> str:
         text = Path(self._log.name).read_text(errors="replace")

@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import sys
+import tracemalloc
+from pathlib import Path
 
 from temporalio.worker import Worker
 
@@ -115,8 +118,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--partner-url")
     parser.add_argument("--max-cached-workflows", type=int, help="the worker's sticky cache size (SDK default 1000)")
+    parser.add_argument("--trace-memory", metavar="PREFIX",
+                        help="trace allocations (tracemalloc); each SIGUSR1 writes a snapshot to PREFIX-<n>.snap")
     args = parser.parse_args(argv)
+    if args.trace_memory:
+        _trace_memory(args.trace_memory)
     asyncio.run(_serve(args))
+
+
+def _trace_memory(prefix: str) -> None:
+    """Trace where memory is allocated (one frame: the allocating line), and dump a snapshot on each SIGUSR1."""
+    tracemalloc.start(1)
+    taken = itertools.count()
+
+    def dump(*_: object) -> None:
+        path = Path(f"{prefix}-{next(taken)}.snap")
+        tracemalloc.take_snapshot().dump(f"{path}.part")
+        Path(f"{path}.part").rename(path)  # whole or absent: the driver waits for the file
+
+    signal.signal(signal.SIGUSR1, dump)
 
 
 if __name__ == "__main__":

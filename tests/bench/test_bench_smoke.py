@@ -22,13 +22,17 @@ SIDE_BY_SIDE = 3
 LONGEST_FIRST = ["throughput", "memory", "api_latency", "remediation", "timers", "event_store", "queries", "what_if"]
 
 
-async def run_side_by_side(server_url: str) -> dict[str, Section]:
-    """Every benchmark at smoke size, SIDE_BY_SIDE at a time; the sections in BENCHMARKS' order."""
+async def run_side_by_side(server_url: str, profiles: Path) -> dict[str, Section]:
+    """Every benchmark at smoke size, SIDE_BY_SIDE at a time; the sections in BENCHMARKS' order.
+
+    The memory benchmark runs with its profile (into `profiles`), as `--profile` runs it.
+    """
     gate = asyncio.Semaphore(SIDE_BY_SIDE)
 
     async def one(name: str) -> dict[str, Section]:
         async with gate:
-            return await run_benchmarks([name], "smoke", server_url)
+            return await run_benchmarks([name], "smoke", server_url,
+                                        profile_dir=profiles if name == "memory" else None)
 
     order = LONGEST_FIRST + [name for name in BENCHMARKS if name not in LONGEST_FIRST]
     done: dict[str, Section] = {}
@@ -39,7 +43,9 @@ async def run_side_by_side(server_url: str) -> dict[str, Section]:
 
 async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server_url: str, tmp_path: Path) -> None:
     sizes = SIZES["smoke"]
-    sections = await run_side_by_side(server_url)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    sections = await run_side_by_side(server_url, profiles)
 
     assert {name: section.error for name, section in sections.items()} == dict.fromkeys(BENCHMARKS)
 
@@ -95,6 +101,12 @@ async def test_every_benchmark_runs_at_smoke_size_and_reports_its_figures(server
     for worker in ("engine", "bare"):
         assert [p["cases"] for p in memory[worker]["points"]] == [0, 3, 6]
         assert all(p["rss_bytes"] > 10 * 2**20 for p in memory[worker]["points"])
+        # --profile: a snapshot at each reading, and a note naming where each open case's memory went.
+        assert sorted(path.name for path in profiles.glob(f"memory-{worker}-*.snap")) == [
+            f"memory-{worker}-{n}.snap" for n in range(3)
+        ]
+        (note,) = [note for note in sections["memory"].notes if note.startswith(f"profile, {worker}: traced growth")]
+        assert note.count(" KiB per case by file: ") == 1
 
     remediation = sections["remediation"].metrics
     # A batch of 20 of the seed's kind: 16 harmed, each opened once, in one campaign run.
