@@ -64,12 +64,22 @@ from workflows.validity_follow_up import ValidityFollowUpWorkflow
 
 log = structlog.get_logger()
 
+# The modules of the workflows that run once per case. The sandbox imports a workflow's module afresh for every
+# run it keeps, and a worker keeps a run per open case: about 48 KiB each of code and module objects, half of a
+# cached case's memory (`python -m bench --only memory --profile`). Their helpers (workflows.case, the playbooks,
+# domain) are passed through already. tests/replay replays every recorded history of both under the SDK's default
+# sandbox, which imports them afresh and checks their calls.
+PER_CASE_WORKFLOW_MODULES = ("workflows.complaint", "workflows.validity_follow_up")
+
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("cryptography", "jwt")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "cryptography", "jwt", *PER_CASE_WORKFLOW_MODULES
+    )
 )
 """The workflow sandbox, with the token libraries passed through: an update validator verifies signatures
 (auth.trust), and cryptography's native module cannot be imported a second time inside the sandbox (its
-first refused signature would abort the process)."""
+first refused signature would abort the process). The per-case workflows' modules are passed through too
+(PER_CASE_WORKFLOW_MODULES): each run would otherwise hold a copy of its module."""
 
 
 @dataclass

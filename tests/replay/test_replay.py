@@ -15,6 +15,7 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from domain.cases import Category
 from tests.replay.keys import REPLAY_DATA_CONVERTER
@@ -37,10 +38,25 @@ def _workflow_type(path: Path) -> str:
 
 
 def _replayer() -> Replayer:
+    # The SDK's default sandbox, stricter than the worker's: the worker passes the per-case workflows' modules
+    # through (worker.PER_CASE_WORKFLOW_MODULES, for memory); here each replay imports them afresh and checks
+    # their calls, so a non-deterministic call added to them fails in this suite.
     return Replayer(
         workflows=[ComplaintWorkflow, ValidityFollowUpWorkflow],
         data_converter=REPLAY_DATA_CONVERTER,
+        workflow_runner=SandboxedWorkflowRunner(),
     )
+
+
+def test_the_replays_check_the_modules_the_worker_passes_through() -> None:
+    # Imported here: this module is imported into the sandbox too (for _ReorderedComplaintWorkflow).
+    from worker import PER_CASE_WORKFLOW_MODULES, WORKFLOW_RUNNER
+
+    assert {ComplaintWorkflow.__module__, ValidityFollowUpWorkflow.__module__} == set(PER_CASE_WORKFLOW_MODULES)
+    assert set(PER_CASE_WORKFLOW_MODULES) <= WORKFLOW_RUNNER.restrictions.passthrough_modules
+    runner = _replayer().config()["workflow_runner"]
+    assert isinstance(runner, SandboxedWorkflowRunner)
+    assert not set(PER_CASE_WORKFLOW_MODULES) & runner.restrictions.passthrough_modules
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(path.relative_to(RECORDED).with_suffix("")) for path in HISTORIES])
