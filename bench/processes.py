@@ -18,15 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.common import PROJECT_ROOT, find_pid, rss_bytes
 from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
-from runtime.binaries import temporal_cli_path
+from runtime.binaries import DEV_SERVER_TUNING, temporal_cli_path
 from workflows import search_attributes
 
-# The pragmas design.md measured: WAL makes the SQLite dev server as fast as in memory.
-# The dev server as the engine runs it (workflows.search_attributes.dev_server_flags): SQLite in WAL, eager activities.
-SQLITE_PRAGMAS = [
-    "--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL",
-    "--dynamic-config-value", search_attributes.EAGER_ACTIVITIES,
-]
 # One payload key ring per benchmark run, shared with its worker processes through PAYLOAD_KEYS: the engine
 # and the bare baseline both pay for encryption, as every deployment does.
 BENCH_KEYS = KeyRing.generate("bench")
@@ -80,7 +74,7 @@ async def _start_local(db_file: Path) -> WorkflowEnvironment:
         data_converter=encrypted_data_converter(BENCH_KEYS),
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(db_file),
-        dev_server_extra_args=SQLITE_PRAGMAS,
+        dev_server_extra_args=list(DEV_SERVER_TUNING),
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
     )

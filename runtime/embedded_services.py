@@ -18,7 +18,7 @@ import structlog
 from auth import trust
 from codec.aes_gcm import KeyRing
 from codec.server import RunningCodecServer, codec_app, start_codec_server
-from runtime.binaries import temporal_cli_path
+from runtime.binaries import DEV_SERVER_TUNING, temporal_cli_path
 from runtime.embedded_processes import ProcessKeeper
 from runtime.embedded_support import (
     _NOT_READY,
@@ -110,12 +110,9 @@ class ServiceStarters(ProcessKeeper):
                     codec_url,
                     "--namespace",
                     namespace,
-                    "--sqlite-pragma",
-                    "journal_mode=WAL",
-                    "--sqlite-pragma",
-                    "synchronous=NORMAL",
                     "--log-level",
                     "warn",
+                    *DEV_SERVER_TUNING,
                     *dev_server_flags(),
                 ],
             )

@@ -25,7 +25,7 @@ from adapters.partner_carriers import HttpPartnerCarriers
 from client.api import ClientOptions, ComplaintClient
 from codec.aes_gcm import KeyRing, encrypted_data_converter, key_ring_env
 from domain.policy import Policy
-from runtime.binaries import temporal_cli_path, temporal_test_server_path
+from runtime.binaries import DEV_SERVER_TUNING, temporal_cli_path, temporal_test_server_path
 from runtime.local_postgres import reachable_postgres
 from sandboxes.boss_seed import seed_boss
 from sandboxes.partner_carrier import start_partner_sandbox
@@ -124,7 +124,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
         data_converter=DATA_CONVERTER,
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(folder / "temporal.db"),
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"],
+        dev_server_extra_args=list(DEV_SERVER_TUNING),
         search_attributes=search_attributes.ALL,
     )
     yield env

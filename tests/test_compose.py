@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from codec.aes_gcm import encode_key
-from runtime.binaries import temporal_cli_path
+from runtime.binaries import EAGER_ACTIVITIES, temporal_cli_path
 from runtime.settings import ENV_VARS, Settings
 from workflows import search_attributes
 
@@ -197,8 +197,8 @@ def test_the_dynamic_config_is_mounted_where_temporal_reads_it(compose: dict[str
     assert mount["target"] == f"/etc/temporal/{path}"
     content = yaml.safe_load(compose["configs"][mount["source"]]["content"])
     assert content["limit.maxIDLength"][0]["value"] == 255
-    # What the embedded dev server is started with too (workflows.search_attributes.dev_server_flags).
-    name, value = search_attributes.EAGER_ACTIVITIES.split("=")
+    # What every dev server of the project is started with too (runtime.binaries.DEV_SERVER_TUNING).
+    name, value = EAGER_ACTIVITIES.split("=")
     assert value == "true" and content[name][0]["value"] is True
 
 

@@ -28,12 +28,8 @@ ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
 )
 
 
-# The server's dynamic config value that lets a worker run the activities its workflow tasks schedule at once.
-EAGER_ACTIVITIES = "system.enableActivityEagerExecution=true"
-
-
 def dev_server_flags() -> list[str]:
-    """`--search-attribute Name=Type` flags registering ALL on `temporal server start-dev`, and its dynamic config."""
+    """`--search-attribute Name=Type` flags registering ALL on `temporal server start-dev`."""
     type_names = {
         "KEYWORD": "Keyword",
         "DATETIME": "Datetime",
@@ -42,8 +38,7 @@ def dev_server_flags() -> list[str]:
     flags: list[str] = []
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={type_names[key.indexed_value_type.name]}"]
-    # As docker-compose.yml's server: activities go back eagerly with the workflow task that schedules them.
-    return [*flags, "--dynamic-config-value", EAGER_ACTIVITIES]
+    return flags
 
 
 def at_filing(category: str, priority: str, token: str) -> TypedSearchAttributes:

@@ -25,7 +25,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from codec.aes_gcm import key_ring_env
-from runtime.binaries import temporal_cli_path
+from runtime.binaries import DEV_SERVER_TUNING, temporal_cli_path
 from runtime.embedded import ensure_search_attributes, free_port
 from tests.conftest import TEST_PAYLOAD_KEYS
 from workflows.search_attributes import dev_server_flags
@@ -92,12 +92,9 @@ class DevServer:
                 "--headless",
                 "--namespace",
                 NAMESPACE,
-                "--sqlite-pragma",
-                "journal_mode=WAL",
-                "--sqlite-pragma",
-                "synchronous=NORMAL",
                 "--log-level",
                 "warn",
+                *DEV_SERVER_TUNING,
                 *dev_server_flags(),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log_file,
