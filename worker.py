@@ -66,9 +66,9 @@ log = structlog.get_logger()
 
 # The modules of the workflows that run once per case. The sandbox imports a workflow's module afresh for every
 # run it keeps, and a worker keeps a run per open case: about 48 KiB each of code and module objects, a third of a
-# cached case's traced memory (`python -m bench --only memory --profile`; RSS per case fell from 348 to 230 KiB). Their helpers (workflows.case, the playbooks,
-# domain) are passed through already. tests/replay replays every recorded history of both under the SDK's default
-# sandbox, which imports them afresh and checks their calls.
+# cached case's traced memory (`python -m bench --only memory --profile`; RSS per case fell from 348 to 230 KiB).
+# Their helpers (workflows.case, the playbooks, domain) are passed through already. tests/replay replays every
+# recorded history of both under the SDK's default sandbox, which imports them afresh and checks their calls.
 PER_CASE_WORKFLOW_MODULES = ("workflows.complaint", "workflows.validity_follow_up")
 
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
