@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import asyncpg
+import orjson
 
 from domain.events import parse_event
 from domain.masking import mask_msisdn
@@ -44,7 +45,7 @@ def load_head_state(stored: str | None, key: CaseKey | None) -> ComplaintState |
     if not stored:
         return None
     keys = {key.key_id: key} if key is not None else {}
-    return ComplaintState.model_validate(unseal_with(json.loads(stored), keys))
+    return ComplaintState.model_validate(unseal_with(orjson.loads(stored), keys))
 
 
 def projection_args(state: ComplaintState, last_hash: str, key: CaseKey | None) -> tuple[object, ...]:
@@ -67,7 +68,7 @@ def projection_args(state: ComplaintState, last_hash: str, key: CaseKey | None) 
         state.money_moved_fen,
         state.last_seq,
         last_hash,
-        json.dumps(sealed, ensure_ascii=False),
+        orjson.dumps(sealed).decode(),
         key.customer_ref if key is not None and not key.erased else None,
     )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from domain.events import Event
 
@@ -43,7 +43,7 @@ class OutboxBatch:
             self._ordinals.append(ordinal)
             self._types.append(body["eventType"])
             self._times.append(event.at)
-            self._bodies.append(json.dumps(body))
+            self._bodies.append(orjson.dumps(body).decode())
 
     async def enqueue(self, conn: asyncpg.Connection) -> None:
         """Queue the events for the hub's listeners, in the caller's transaction (a no-op for ones already queued)."""
