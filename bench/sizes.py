@@ -22,7 +22,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "event_store": {"batched_events": 20_000, "single_events": 2_000, "batch": 100, "streams": [1, 10, 100]},
         "queries": {"cases": 20_000, "events": 200_000, "samples": 200},
         "timers": {"cases": [200, 500]},
-        "memory": {"cases": 100},
+        "memory": {"cases": 300},
         "remediation": {"numbers": 200, "page_size": 50, "timeout": 300},
         "what_if": {"cases": 10_000},
         "api_latency": {"cases": 20_000, "events": 200_000, "samples": 200, "filings": 60,
