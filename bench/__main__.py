@@ -1,6 +1,6 @@
 """Benchmarks of the complaint engine: its cost against bare Temporal and PostgreSQL's limits.
 
-    python -m bench                  quick sizes, every benchmark (1-2 minutes)
+    python -m bench                  quick sizes, every benchmark (about 8 minutes on 2 cores)
     python -m bench --full           the sizes the issue names (tens of minutes)
     python -m bench --only timers    one benchmark (repeat --only for several)
 

@@ -1,4 +1,4 @@
-"""How big each benchmark runs: `smoke` proves the code works, `quick` is the default (1-2 minutes for
+"""How big each benchmark runs: `smoke` proves the code works, `quick` is the default (about 8 minutes for
 everything), `full` is what the issue names."""
 
 from __future__ import annotations
