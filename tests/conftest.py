@@ -43,6 +43,10 @@ os.environ.setdefault("PII_MASTER_KEY", TEST_PII_MASTER_KEY)
 # A generated payload key ring per test session: every test client and worker encrypts as production does.
 TEST_PAYLOAD_KEYS = KeyRing.generate("test-session")
 DATA_CONVERTER = encrypted_data_converter(TEST_PAYLOAD_KEYS)
+# A deleted run leaves the dev server once its transfer queue's ack level passes the deletion, which it
+# moves every 30 s by default: the archive test waited 31-33 s per deletion, 3.6-3.9 s with this (measured
+# by deleting a finished run and describing it until NOT_FOUND). Tests only: production never waits on it.
+QUICK_DELETION = ("--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="200ms"')
 # The CLI commands and worker processes the tests run read their keys from the environment, as in production.
 os.environ.update(key_ring_env(TEST_PAYLOAD_KEYS))
 
@@ -124,7 +128,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
         data_converter=DATA_CONVERTER,
         dev_server_existing_path=temporal_cli_path(),
         dev_server_database_filename=str(folder / "temporal.db"),
-        dev_server_extra_args=list(DEV_SERVER_TUNING),
+        dev_server_extra_args=[*DEV_SERVER_TUNING, *QUICK_DELETION],
         search_attributes=search_attributes.ALL,
     )
     yield env

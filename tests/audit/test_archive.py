@@ -91,7 +91,7 @@ async def delete_from_temporal(temporal: Client, complaint_id: str, run_id: str)
             workflow_execution=WorkflowExecution(workflow_id=complaint_id, run_id=run_id),
         )
     )
-    # Deletion is asynchronous: the dev server takes about half a minute to drop a closed run.
+    # Deletion is asynchronous: a few seconds on the tests' dev server (conftest.QUICK_DELETION), 30 s by default.
     for _ in range(1200):
         try:
             await temporal.get_workflow_handle(complaint_id, run_id=run_id).describe()
