@@ -36,18 +36,16 @@ from ports.event_store import (
 from store import archive_queue
 from store.append_batch import AppendBatch
 from store.pii import CaseKey, PersonalDataVault, default_vault, unseal_with
-from store.projections import UPSERT_PROJECTION, load_head_state, projection_args
+from store.projections import load_head_state, projection_args
 from store.rows import model_from_row
 
-_LOCK_HEAD = "SELECT last_seq, last_hash FROM chain_heads WHERE complaint_id = $1 FOR UPDATE"
-
-# The chain head moves on with the read model, in one statement (the projection's parameters $1, $14, $15 are the
-# case, its last seq and its last hash).
-_MOVE_HEAD_AND_PROJECT = f"""
-WITH moved AS (
-    UPDATE chain_heads SET last_seq = $14, last_hash = $15, updated_at = now() WHERE complaint_id = $1
-)
-{UPSERT_PROJECTION}"""
+# The chain head, then the read model's row (the fold snapshot the append continues from), both locked and in
+# that order, in one statement: each sub-select locks its row as the outer select reaches it, left to right.
+# Concurrent appends to one case queue on the head instead of racing for the next seq; a read-model rebuild
+# waits on the snapshot's lock.
+_LOCK_HEAD_AND_SNAPSHOT = """
+SELECT (SELECT ROW(last_seq, last_hash) FROM chain_heads WHERE complaint_id = $1 FOR UPDATE) AS head,
+       (SELECT ROW(last_seq, state::text) FROM complaints WHERE complaint_id = $1 FOR UPDATE) AS snapshot"""
 
 
 class PostgresEventStore:
@@ -97,21 +95,7 @@ class PostgresEventStore:
         for event in events:
             if event.complaint_id != complaint_id:
                 raise EventStoreError(f"event {event.seq} belongs to {event.complaint_id}, not {complaint_id}")
-        # The chain head is locked (created empty first if missing): concurrent appends to one case
-        # queue here instead of racing for the next seq. It lives in its own table (migration 0007),
-        # so rebuilding the read model never moves it.
-        head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
-        if head is None:
-            await conn.execute(
-                "INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id
-            )
-            head = await conn.fetchrow(_LOCK_HEAD, complaint_id)
-        last_seq: int = head["last_seq"]
-        last_hash: str = head["last_hash"]
-        # The fold snapshot the append continues from; locked too, so a read-model rebuild waits.
-        snapshot: str | None = await conn.fetchval(
-            "SELECT state::text FROM complaints WHERE complaint_id = $1 FOR UPDATE", complaint_id
-        )
+        last_seq, last_hash, snapshot = await _lock_head_and_snapshot(conn, complaint_id)
         stored = [event for event in events if event.seq <= last_seq]
         fresh = [event for event in events if event.seq > last_seq]
         key = await self._case_key(conn, complaint_id, events, snapshot)
@@ -120,13 +104,12 @@ class PostgresEventStore:
             return AppendResult(0, len(stored), last_seq, last_hash)
         if fresh[0].seq != last_seq + 1 or any(b.seq != a.seq + 1 for a, b in pairwise(fresh)):
             raise EventGap(f"case {complaint_id} ends at event {last_seq}; got events {[e.seq for e in fresh]}")
-        batch = AppendBatch(complaint_id, key, load_head_state(snapshot, key), last_hash)
+        batch = AppendBatch(key, load_head_state(snapshot, key), last_hash)
         for event in fresh:
             batch.add(event)
-        await batch.write(conn)
         state, last_hash = batch.state, batch.last_hash
         assert state is not None
-        await conn.execute(_MOVE_HEAD_AND_PROJECT, *projection_args(state, last_hash, key))
+        await batch.write(conn, projection_args(state, last_hash, key))
         if archive is not None and not state.is_open:
             await archive_queue.enqueue(conn, complaint_id, archive)
         return AppendResult(len(fresh), len(stored), state.last_seq, last_hash)
@@ -287,6 +270,24 @@ class PostgresEventStore:
             "SELECT count(*) FROM complaint_events WHERE complaint_id = $1", complaint_id
         )
         return count
+
+
+async def _lock_head_and_snapshot(conn: asyncpg.Connection, complaint_id: str) -> tuple[int, str, str | None]:
+    """The case's chain head (created empty first if missing) and fold snapshot, both locked."""
+    row = await conn.fetchrow(_LOCK_HEAD_AND_SNAPSHOT, complaint_id)
+    if row["head"] is None:
+        await conn.execute("INSERT INTO chain_heads (complaint_id) VALUES ($1) ON CONFLICT DO NOTHING", complaint_id)
+        row = await conn.fetchrow(_LOCK_HEAD_AND_SNAPSHOT, complaint_id)
+    last_seq, last_hash = row["head"]
+    snapshot_seq, snapshot = row["snapshot"] or (0, None)
+    if snapshot_seq != last_seq:
+        # The statement waited on the head for another append, and a read-model row that append created is not
+        # in the snapshot the statement began with: a statement of its own sees it (the head and the read model
+        # move together, so their seqs differ only then).
+        snapshot = await conn.fetchval(
+            "SELECT state::text FROM complaints WHERE complaint_id = $1 FOR UPDATE", complaint_id
+        )
+    return last_seq, last_hash, snapshot
 
 
 _LINKS = """SELECT complaint_id, seq, type, version, occurred_at, actor_id, actor_role, payload::text AS payload,
