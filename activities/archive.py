@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
+from client.runs import RunInfo, describe_run
 from domain.intake import check_complaint_id
 from store import archive_queue
 from store.archive_queue import QueuedRun
@@ -73,16 +71,6 @@ class ArchiveBatchResult(BaseModel):
     """Runs done with and off the queue (archived now, or before)."""
     waiting: int
     """Runs still open, or that failed this time: queued for a later round."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What the archive needs to know of a run before copying it."""
-
-    status: WorkflowExecutionStatus
-    workflow_type: str
-    started_at: datetime
-    closed_at: datetime | None
 
 
 class ArchiveActivities:
@@ -151,7 +139,7 @@ class ArchiveActivities:
             if run_id in already:
                 skipped.append(run_id)
                 continue
-            description = await self._describe(target.complaint_id, run_id)
+            description = await describe_run(self._client, target.complaint_id, run_id)
             if description is None:  # already past retention: nothing left to copy
                 continue
             if description.status is WorkflowExecutionStatus.RUNNING:
@@ -188,28 +176,6 @@ class ArchiveActivities:
             if error.status is RPCStatusCode.UNIMPLEMENTED:
                 return []
             raise
-
-    async def _describe(self, workflow_id: str, run_id: str) -> RunInfo | None:
-        # The raw call: the SDK's describe() also decodes search attributes, which some servers (the
-        # time-skipping test server) return in a form it cannot read, and the archive needs none.
-        try:
-            response = await self._client.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self._client.namespace,
-                    execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
-                )
-            )
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-        info = response.workflow_execution_info
-        return RunInfo(
-            status=WorkflowExecutionStatus(info.status),
-            workflow_type=info.type.name,
-            started_at=info.start_time.ToDatetime(tzinfo=UTC),
-            closed_at=info.close_time.ToDatetime(tzinfo=UTC) if info.HasField("close_time") else None,
-        )
 
 
 def _status_name(status: WorkflowExecutionStatus) -> str:

@@ -7,11 +7,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
 )
@@ -40,6 +37,7 @@ from client.basics import (
     token_of,
 )
 from client.queries import CaseFilter, visibility_query
+from client.runs import describe_run
 from client.tokens import msisdn_token
 from domain.actors import ActorChannel, Role
 from domain.clock import local_day
@@ -326,7 +324,8 @@ class ComplaintClient:
         token = self._token(credential)
         actor = self.whoami(token).actor(self._channel)
         view = await self.view(complaint_id)
-        if await self._latest_run_status(complaint_id) not in STOPPED_RUNS:
+        latest = await describe_run(self.temporal, complaint_id)
+        if latest is None or latest.status not in STOPPED_RUNS:
             check_reopen(view.state, now or datetime.now(UTC), view.state.rules.reopen_window)
         # else: a run stopped from outside still answers with the state it had then; the case's end is the
         # CaseReconciled event in the store, which the new run reads and checks the window against.
@@ -351,16 +350,6 @@ class ComplaintClient:
             static_summary=case_summary(intake),
             static_details=case_static_details(intake, reopen_reason=reason),
         )
-
-    async def _latest_run_status(self, complaint_id: str) -> WorkflowExecutionStatus:
-        # The raw call: the SDK's describe() also decodes search attributes, which the time-skipping test
-        # server returns in a form it cannot read, and only the status is needed here.
-        response = await self.temporal.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(
-                namespace=self.temporal.namespace, execution=WorkflowExecution(workflow_id=complaint_id)
-            )
-        )
-        return WorkflowExecutionStatus(response.workflow_execution_info.status)
 
     async def withdraw(self, complaint_id: str, reason: str, credential: Credential | None = None) -> str:
         """Withdraw the case with the filer's reason."""
