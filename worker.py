@@ -29,6 +29,7 @@ from activities.billing import BillingActivities
 from activities.cases import CaseLookupActivities
 from activities.earlier_build_tasks import EarlierBuildTasks
 from activities.event_store import EventStoreActivities
+from activities.liveness import Heartbeats
 from activities.notifications import NotificationActivities
 from activities.partners import PartnerActivities
 from activities.policy import PolicyActivities
@@ -182,7 +183,7 @@ def build_worker(
             *archive.all(),
             *remediation.all(),
         ],
-        interceptors=[EarlierBuildTasks()],
+        interceptors=[EarlierBuildTasks(), Heartbeats()],
         **{"workflow_runner": WORKFLOW_RUNNER, **worker_options},  # type: ignore[arg-type]
     )
 

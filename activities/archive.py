@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.liveness import beats_its_own_heart
 from audit.archive_store import ArchivedRun, PostgresArchiveStore, history_digest
 from client.runs import RunInfo, describe_run
 from domain.intake import check_complaint_id
@@ -84,6 +85,7 @@ class ArchiveActivities:
         return [self.archive_queued]
 
     @activity.defn
+    @beats_its_own_heart
     async def archive_queued(self, request: ArchiveBatchRequest) -> ArchiveBatchResult:
         """Archive up to `limit` queued closed runs of the task queue; those still open wait for the next round."""
         runs = await archive_queue.due(self._pool, request.task_queue, request.limit)

@@ -18,6 +18,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from activities.liveness import beats_its_own_heart
 from activities.logging import activity_log
 from activities.notifications import Notification, NotificationActivities
 from adapters.notification_outbox import PostgresOutbox
@@ -109,6 +110,7 @@ class ReconcileActivities:
         self._notifications = NotificationActivities(PostgresOutbox(pool, vault), self._store)
 
     @activity.defn
+    @beats_its_own_heart
     async def reconcile_stopped_cases(self, request: ReconcileRequest) -> ReconcileResult:
         """Record a CaseReconciled event for each stopped run whose case's stream has no end."""
         reconciled: list[ReconciledRun] = []

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendEventsInput, EventStoreActivities
+    from activities.liveness import WORKER_LIVENESS
     from activities.notifications import NotificationActivities, SaveAndNotifyInput
     from activities.pending import takes_pending
     from domain import events as ev
@@ -75,6 +76,7 @@ async def call_activity(
         activity,
         args=list(args),
         start_to_close_timeout=timeout,
+        heartbeat_timeout=WORKER_LIVENESS,
         retry_policy=retry,
     )
 
@@ -180,7 +182,11 @@ class CaseJournal:
             events = self._append_input(self._riding + batch)
             try:
                 await workflow.execute_activity_method(
-                    activity, request(events), start_to_close_timeout=SAVE_TIMEOUT, retry_policy=SAVE_RETRY
+                    activity,
+                    request(events),
+                    start_to_close_timeout=SAVE_TIMEOUT,
+                    heartbeat_timeout=WORKER_LIVENESS,
+                    retry_policy=SAVE_RETRY,
                 )
             except asyncio.CancelledError:
                 # The caller was cancelled (e.g. a withdrawn case's playbook): keep the events for the

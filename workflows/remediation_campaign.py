@@ -26,6 +26,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.liveness import WORKER_LIVENESS
     from activities.remediation import (
         SUPERVISING_ROLES,
         BatchPage,
@@ -120,6 +121,7 @@ class RemediationCampaignWorkflow:
                 RemediationActivities.verify_starter,
                 StarterCheck(token=start.token),
                 start_to_close_timeout=_PAGE_TIMEOUT,
+                heartbeat_timeout=WORKER_LIVENESS,
                 retry_policy=_RETRY,
             )
             self._update(started_by=starter.id)
@@ -130,6 +132,7 @@ class RemediationCampaignWorkflow:
                 RemediationActivities.batch_page,
                 BatchPageRequest(batch_id=start.batch_id, after_ordinal=self.progress.cursor, limit=start.page_size),
                 start_to_close_timeout=_PAGE_TIMEOUT,
+                heartbeat_timeout=WORKER_LIVENESS,
                 retry_policy=_RETRY,
             )
             if page.batch is None:
@@ -177,6 +180,7 @@ class RemediationCampaignWorkflow:
                         RemediationActivities.open_remediation_case,
                         request,
                         start_to_close_timeout=_OPEN_TIMEOUT,
+                        heartbeat_timeout=WORKER_LIVENESS,
                         retry_policy=_RETRY,
                     )
                     for request in requests

@@ -6,7 +6,7 @@ The figures are printed at the end; the test fails on any lost case, duplicate o
 
 The drive is judged on progress, not on the clock alone: it fails as stalled when no case was filed,
 advanced or closed for SOAK_STALL_SECONDS (default 90; the longest quiet spell a healthy soak has is an
-activity lost with a killed process, 30 s to its timeout and up to 30 s to its retry), and as too slow
+activity lost with a killed process, 10 s to its heartbeat timeout and up to 30 s to its retry), and as too slow
 only at SOAK_CAP_SECONDS (default 420), so a slower machine that keeps moving cases still passes.
 A stalled or capped drive lists the cases still open and where each one stopped.
 """

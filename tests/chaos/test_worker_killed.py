@@ -1,7 +1,7 @@
 """A worker process killed with SIGKILL in the middle of a side effect; a new one finishes the cases.
 
-Two cases are caught at once by one kill (the activity retry waits out the 30 s start-to-close
-timeout, so one kill keeps the suite short):
+Two cases are caught at once by one kill (each retry waits out the steps' 10 s heartbeat timeout,
+activities/liveness.py, so one kill keeps the suite short):
 
 - forwarding_cancel, inside the partner carrier's cancel: the sandbox answers after 3 s of latency,
   so the request is at the partner when the worker dies. The partner applies it; nobody hears the
