@@ -156,8 +156,9 @@ async def test_two_complaints_about_one_charge_at_the_same_moment_write_one_ledg
             await wait_until(client, case.complaint_id, _waiting_for_approval, "an approval")
         # Both approved at once: both workflows apply their refund concurrently.
         await asyncio.gather(*(approve(client, case) for case in filed))
-        # Closed one after the other: the time-skipping server counts unlocks, and two results awaited at
-        # the same moment can unlock it twice ("Application error processing RPC" in CI at a711682).
+        # Closed one after the other: each result() unlocks the time-skipping server's clock while it waits,
+        # and two awaited at the same moment failed CI once ("Application error processing RPC" from
+        # unlock_time_skipping, at a711682). The race this test is for is the refunds', above.
         views = [await confirm_and_close(client, case) for case in filed]
 
     ids = [case.complaint_id for case in filed]
