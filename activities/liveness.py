@@ -15,7 +15,6 @@ a beat from here would also keep a hung step looking alive.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -46,7 +45,7 @@ class Heartbeats(Interceptor):
 class _Beating(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         timeout = activity.info().heartbeat_timeout
-        if not timeout or getattr(input.fn, "_beats_its_own_heart", False) or not inspect.iscoroutinefunction(input.fn):
+        if not timeout or getattr(input.fn, "_beats_its_own_heart", False):
             return await self.next.execute_activity(input)
         # Created inside the activity's context, so its heartbeats are the activity's.
         beating = asyncio.create_task(_beat(timeout.total_seconds() / BEATS_PER_TIMEOUT))
